@@ -312,6 +312,9 @@ public:
     // ---- progress ----------------------------------------------------------------------------
 
     [[nodiscard]] const controller_settings& settings() const noexcept { return settings_; }
+    /// The current stage's search (rebuilt from a pristine copy at every stage).
+    [[nodiscard]] const Search& search() const noexcept { return search_; }
+    [[nodiscard]] const Forecaster& forecaster() const noexcept { return forecaster_; }
     [[nodiscard]] bool finished() const noexcept { return pending_.kind == directive_kind::done; }
     /// Every applied optimizer step so far, search included.
     [[nodiscard]] std::uint64_t steps_total() const noexcept { return steps_total_; }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -33,6 +34,7 @@ public:
             grid_.push_back(x_min + (x_max - x_min) * static_cast<double>(i) / static_cast<double>(points - 1));
         }
         reset(0);
+        calls_.clear();
     }
 
     double ask() {
@@ -255,6 +257,47 @@ using test_controller = autolrs::basic_controller<grid_search, tail_mean_forecas
 inline test_controller make_test_controller(const autolrs::controller_settings& s, std::size_t grid = 16,
                                             double gain_scale = 1.0) {
     return test_controller(s, grid_search(std::log(s.lr_min), std::log(s.lr_max), grid, gain_scale));
+}
+
+/// One executed directive, with the events the controller reported just before it.
+struct trace_entry {
+    autolrs::directive directive;
+    std::vector<autolrs::event> events;
+    double loss = 0.0;  // for train: the loss reported
+};
+
+/// A plain host loop that records everything (sets the LR before every step).
+template <class Controller, class Trainer>
+std::vector<trace_entry> run_traced(Controller& ctl, Trainer& trainer, std::size_t max_calls = 10000000) {
+    std::vector<trace_entry> trace;
+    std::optional<typename Trainer::checkpoint_type> slots[2];
+    autolrs::directive d = ctl.pending();
+    std::vector<autolrs::event> events(ctl.events().begin(), ctl.events().end());
+    while (trace.size() < max_calls) {
+        trace.push_back({d, events});
+        if (d.kind == autolrs::directive_kind::done) break;
+        switch (d.kind) {
+            case autolrs::directive_kind::train: {
+                trainer.set_learning_rate(d.learning_rate);
+                const double loss = trainer.train_step();
+                trace.back().loss = loss;
+                d = ctl.tell_step(loss);
+                break;
+            }
+            case autolrs::directive_kind::checkpoint:
+                slots[d.slot].emplace(trainer.checkpoint());
+                d = ctl.tell_checkpointed();
+                break;
+            case autolrs::directive_kind::restore:
+                trainer.restore(*slots[d.slot]);
+                d = ctl.tell_restored();
+                break;
+            case autolrs::directive_kind::evaluate: d = ctl.tell_validation(trainer.validation_loss()); break;
+            case autolrs::directive_kind::done: break;
+        }
+        events.assign(ctl.events().begin(), ctl.events().end());
+    }
+    return trace;
 }
 
 /// Describes a directive and the call's events as one line (for comparing two runs).

@@ -1,0 +1,2 @@
+#include <autolrs/autolrs.hpp>
+#include "catch.hpp"
