@@ -135,4 +135,648 @@ consteval bool explain_trainer() {
 
 }  // namespace autolrs
 // ---- end autolrs/trainer.hpp
+// ---- begin autolrs/schedule.hpp
+// The fixed learning-rate schedules, lr(step) in closed form: baselines, warmups and
+// cooldowns, and the replay of a schedule found by a search. All live in autolrs::schedule;
+// each is a small value type built from a validated settings aggregate, and its
+// `double operator()(std::uint64_t step) const noexcept` never allocates and always
+// returns a finite LR > 0.
+
+// ---- begin autolrs/schedule/concept.hpp
+// The lr_schedule concept: anything that maps an optimizer step to a learning rate.
+// (It cannot be called `autolrs::schedule`: that is the namespace of the fixed schedules.)
+
+#include <concepts>
+#include <cstdint>
+#include <type_traits>
+
+namespace autolrs::schedule {
+
+/// A learning-rate schedule: a copyable value `s` with `double s(std::uint64_t step) const`,
+/// the LR of optimizer step `step` (0-based). The fixed schedules of this namespace all fit,
+/// and so does a lambda `[](std::uint64_t step) { return ...; }`.
+template <class S>
+concept lr_schedule = std::copy_constructible<S> && requires(const S& s, std::uint64_t step) {
+    { s(step) } -> std::convertible_to<double>;
+};
+
+/// Call as `static_assert(autolrs::schedule::explain_lr_schedule<S>())` where a schedule is
+/// required: the compiler then says which part is missing and how to write it.
+template <class S>
+consteval bool explain_lr_schedule() {
+    static_assert(std::invocable<const S&, std::uint64_t>,
+                  "autolrs lr_schedule: add `double operator()(std::uint64_t step) const`, "
+                  "the learning rate of optimizer step `step` (it must be callable on a const object)");
+    if constexpr (std::invocable<const S&, std::uint64_t>) {
+        static_assert(std::convertible_to<std::invoke_result_t<const S&, std::uint64_t>, double>,
+                      "autolrs lr_schedule: operator()(std::uint64_t) must return the learning rate as a double");
+    }
+    static_assert(std::copy_constructible<S>,
+                  "autolrs lr_schedule: the schedule must be copyable (a small value type); "
+                  "hold large tables by value in a std::vector, not by a unique_ptr");
+    return lr_schedule<S>;
+}
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/concept.hpp
+// ---- begin autolrs/schedule/shape.hpp
+// The path a schedule takes between two learning rates (warmups, anneals, decay
+// tails), and the checks and clamp that every fixed schedule shares.
+
+
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <string_view>
+
+namespace autolrs::schedule {
+
+/// How the LR moves from `start` to `end` as the progress u goes from 0 to 1.
+enum class shape {
+    linear,     ///< start + (end - start) * u
+    cosine,     ///< half a cosine: slow at both ends, fastest in the middle
+    sqrt,       ///< start + (end - start) * sqrt(u): fast at first; decaying to 0 this is
+                ///< the "1 - sqrt" cooldown of warmup-stable-decay (Hagele et al., 2024)
+    geometric,  ///< start * (end / start)^u: uniform in log(LR); both ends must be > 0
+};
+
+/// The LR at progress u in [0, 1] (clamped) on the way from `start` to `end`.
+[[nodiscard]] inline double interpolate(shape path, double start, double end, double u) noexcept {
+    u = u < 0.0 ? 0.0 : (u > 1.0 ? 1.0 : u);
+    switch (path) {
+        case shape::cosine: return start + (end - start) * 0.5 * (1.0 - std::cos(std::numbers::pi * u));
+        case shape::sqrt: return start + (end - start) * std::sqrt(u);
+        case shape::geometric: return start * std::pow(end / start, u);
+        case shape::linear: break;
+    }
+    return start + (end - start) * u;
+}
+
+}  // namespace autolrs::schedule
+
+namespace autolrs::detail {
+
+/// The smallest LR a schedule returns. Schedules that decay "to 0" stop here, so that
+/// every lr(step) is > 0 and log(lr) (the controller's search variable) stays finite.
+inline constexpr double smallest_learning_rate = std::numeric_limits<double>::min();
+
+[[nodiscard]] inline double positive_learning_rate(double lr) noexcept {
+    return lr >= smallest_learning_rate ? lr : smallest_learning_rate;  // also maps NaN, never reached
+}
+
+inline void require_positive_lr(double lr, std::string_view field) {
+    require_setting(std::isfinite(lr) && lr > 0.0, field, "must be a finite learning rate > 0");
+}
+
+inline void require_nonnegative_lr(double lr, std::string_view field) {
+    require_setting(std::isfinite(lr) && lr >= 0.0, field,
+                    "must be a finite learning rate >= 0 (0 means the smallest positive double)");
+}
+
+inline void require_shape(schedule::shape path, std::string_view field) {
+    require_setting(path == schedule::shape::linear || path == schedule::shape::cosine ||
+                        path == schedule::shape::sqrt || path == schedule::shape::geometric,
+                    field, "must be one of shape::linear, cosine, sqrt, geometric");
+}
+
+/// The geometric path needs both ends > 0 (0 has no logarithm).
+inline void require_shape_ends(schedule::shape path, double start, double end, std::string_view field) {
+    require_setting(path != schedule::shape::geometric || (start > 0.0 && end > 0.0), field,
+                    "shape::geometric needs both end learning rates > 0");
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/schedule/shape.hpp
+// ---- begin autolrs/schedule/constant.hpp
+// A constant learning rate.
+
+
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct constant_settings {
+    double lr;  ///< > 0, finite
+};
+
+/// lr(step) = lr for every step.
+class constant {
+public:
+    explicit constant(const constant_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr, "lr");
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t /*step*/) const noexcept { return settings_.lr; }
+    [[nodiscard]] const constant_settings& settings() const noexcept { return settings_; }
+
+private:
+    constant_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/constant.hpp
+// ---- begin autolrs/schedule/step_decay.hpp
+// Step decay: the LR is multiplied by gamma every `step_size` steps (PyTorch's StepLR).
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct step_decay_settings {
+    double lr;                   ///< LR of steps [0, step_size); > 0
+    std::uint64_t step_size;     ///< steps between two decays; >= 1
+    double gamma = 0.1;          ///< factor per decay, in (0, 1]
+    double lr_min = 0.0;         ///< floor; >= 0
+};
+
+/// lr(step) = max(lr * gamma^floor(step / step_size), lr_min). Non-increasing.
+class step_decay {
+public:
+    explicit step_decay(const step_decay_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr, "lr");
+        detail::require_setting(settings.step_size >= 1, "step_size", "must be >= 1");
+        detail::require_setting(std::isfinite(settings.gamma) && settings.gamma > 0.0 && settings.gamma <= 1.0, "gamma",
+                        "must be in (0, 1]");
+        detail::require_nonnegative_lr(settings.lr_min, "lr_min");
+        detail::require_setting(settings.lr_min <= settings.lr, "lr_min", "must be <= lr");
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const auto decays = static_cast<double>(step / settings_.step_size);
+        return detail::positive_learning_rate(std::max(settings_.lr * std::pow(settings_.gamma, decays), settings_.lr_min));
+    }
+    [[nodiscard]] const step_decay_settings& settings() const noexcept { return settings_; }
+
+private:
+    step_decay_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/step_decay.hpp
+// ---- begin autolrs/schedule/multi_step.hpp
+// Multi-step decay: the LR is multiplied by gamma at each milestone (PyTorch's MultiStepLR).
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace autolrs::schedule {
+
+struct multi_step_settings {
+    double lr;                                ///< LR before the first milestone; > 0
+    std::vector<std::uint64_t> milestones;    ///< steps where a decay takes effect; strictly increasing
+    double gamma = 0.1;                       ///< factor per milestone, in (0, 1]
+};
+
+/// lr(step) = lr * gamma^(number of milestones <= step). Non-increasing.
+/// The milestones are copied once; a call is a binary search, with no allocation.
+class multi_step {
+public:
+    explicit multi_step(multi_step_settings settings) : settings_(std::move(settings)) {
+        detail::require_positive_lr(settings_.lr, "lr");
+        detail::require_setting(std::isfinite(settings_.gamma) && settings_.gamma > 0.0 && settings_.gamma <= 1.0,
+                                "gamma", "must be in (0, 1]");
+        for (std::size_t i = 1; i < settings_.milestones.size(); ++i) {
+            detail::require_setting(settings_.milestones[i - 1] < settings_.milestones[i],
+                                    "milestones[" + std::to_string(i) + "]",
+                                    "milestones must be strictly increasing");
+        }
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const auto& m = settings_.milestones;
+        const auto passed = static_cast<double>(std::upper_bound(m.begin(), m.end(), step) - m.begin());
+        return detail::positive_learning_rate(settings_.lr * std::pow(settings_.gamma, passed));
+    }
+    [[nodiscard]] const multi_step_settings& settings() const noexcept { return settings_; }
+    [[nodiscard]] std::span<const std::uint64_t> milestones() const noexcept { return settings_.milestones; }
+
+private:
+    multi_step_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/multi_step.hpp
+// ---- begin autolrs/schedule/exponential.hpp
+// Exponential decay: the LR shrinks by gamma every `decay_steps` steps, continuously.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct exponential_settings {
+    double lr;                        ///< LR of step 0; > 0
+    double gamma;                     ///< factor per `decay_steps` steps, in (0, 1]
+    std::uint64_t decay_steps = 1;    ///< >= 1; 1 is PyTorch's ExponentialLR
+    double lr_min = 0.0;              ///< floor; >= 0, <= lr
+};
+
+/// lr(step) = max(lr * gamma^(step / decay_steps), lr_min), with a real exponent.
+/// Non-increasing.
+class exponential {
+public:
+    explicit exponential(const exponential_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr, "lr");
+        detail::require_setting(std::isfinite(settings.gamma) && settings.gamma > 0.0 && settings.gamma <= 1.0,
+                                "gamma", "must be in (0, 1]");
+        detail::require_setting(settings.decay_steps >= 1, "decay_steps", "must be >= 1");
+        detail::require_nonnegative_lr(settings.lr_min, "lr_min");
+        detail::require_setting(settings.lr_min <= settings.lr, "lr_min", "must be <= lr");
+        log_gamma_per_step_ = std::log(settings.gamma) / static_cast<double>(settings.decay_steps);
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const double lr = settings_.lr * std::exp(log_gamma_per_step_ * static_cast<double>(step));
+        return detail::positive_learning_rate(std::max(lr, settings_.lr_min));
+    }
+    [[nodiscard]] const exponential_settings& settings() const noexcept { return settings_; }
+
+private:
+    exponential_settings settings_;
+    double log_gamma_per_step_ = 0.0;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/exponential.hpp
+// ---- begin autolrs/schedule/cosine.hpp
+// Cosine annealing to a floor, optionally with warm restarts (SGDR, Loshchilov & Hutter 2017).
+
+
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+
+namespace autolrs::schedule {
+
+struct cosine_settings {
+    double lr_max;                      ///< LR at the start of each cycle; > 0
+    std::uint64_t period;               ///< steps of the (first) cycle; >= 1
+    double lr_min = 0.0;                ///< floor, reached at the end of a cycle; >= 0, <= lr_max
+    bool restarts = false;              ///< false: stay at lr_min after `period` steps
+    double period_multiplier = 1.0;     ///< with restarts: each cycle is this many times longer; >= 1
+};
+
+/// Within a cycle of length T that started at step s0:
+///   lr(step) = lr_min + (lr_max - lr_min) * (1 + cos(pi * (step - s0) / T)) / 2.
+/// Without restarts there is one cycle and lr = lr_min from step `period` on (non-increasing).
+/// With restarts, cycle i has length period * period_multiplier^i (a real number: cycle
+/// boundaries fall on the first whole step at or after the real start).
+/// An lr_min of 0 is returned as the smallest positive double.
+class cosine {
+public:
+    explicit cosine(const cosine_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr_max, "lr_max");
+        detail::require_setting(settings.period >= 1, "period", "must be >= 1");
+        detail::require_nonnegative_lr(settings.lr_min, "lr_min");
+        detail::require_setting(settings.lr_min <= settings.lr_max, "lr_min", "must be <= lr_max");
+        detail::require_setting(std::isfinite(settings.period_multiplier) && settings.period_multiplier >= 1.0,
+                                "period_multiplier", "must be finite and >= 1");
+        log_multiplier_ = std::log(settings.period_multiplier);
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const double first = static_cast<double>(settings_.period);
+        double into_cycle = 0.0;  // steps since the current cycle began
+        double cycle = first;     // length of the current cycle
+        if (!settings_.restarts) {
+            if (step >= settings_.period) return detail::positive_learning_rate(settings_.lr_min);
+            into_cycle = static_cast<double>(step);
+        } else if (log_multiplier_ == 0.0) {
+            into_cycle = static_cast<double>(step % settings_.period);
+        } else {
+            // Cycle i starts at first * (m^i - 1) / (m - 1); invert, then fix rounding by one.
+            const double m = settings_.period_multiplier;
+            const double s = static_cast<double>(step);
+            const auto start_of = [&](double i) { return first * std::expm1(i * log_multiplier_) / (m - 1.0); };
+            double i = std::floor(std::log1p(s * (m - 1.0) / first) / log_multiplier_);
+            if (start_of(i) > s) i -= 1.0;
+            else if (start_of(i + 1.0) <= s) i += 1.0;
+            into_cycle = s - start_of(i);
+            cycle = first * std::exp(i * log_multiplier_);
+        }
+        const double lr = settings_.lr_min + (settings_.lr_max - settings_.lr_min) * 0.5 *
+                                                 (1.0 + std::cos(std::numbers::pi * (into_cycle / cycle)));
+        return detail::positive_learning_rate(lr);
+    }
+    [[nodiscard]] const cosine_settings& settings() const noexcept { return settings_; }
+
+private:
+    cosine_settings settings_;
+    double log_multiplier_ = 0.0;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/cosine.hpp
+// ---- begin autolrs/schedule/linear.hpp
+// A straight line from one LR to another over a number of steps, then flat.
+
+
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct linear_settings {
+    double lr_start;        ///< LR of step 0; >= 0
+    double lr_end;          ///< LR from step `steps` on; >= 0
+    std::uint64_t steps;    ///< >= 1
+};
+
+/// lr(step) = lr_start + (lr_end - lr_start) * step / steps for step < steps, lr_end after
+/// (an LR of 0 is returned as the smallest positive double). Monotone: non-increasing when
+/// lr_end <= lr_start, non-decreasing otherwise.
+class linear {
+public:
+    explicit linear(const linear_settings& settings) : settings_(settings) {
+        detail::require_nonnegative_lr(settings.lr_start, "lr_start");
+        detail::require_nonnegative_lr(settings.lr_end, "lr_end");
+        detail::require_setting(settings.steps >= 1, "steps", "must be >= 1");
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        if (step >= settings_.steps) return detail::positive_learning_rate(settings_.lr_end);
+        const double u = static_cast<double>(step) / static_cast<double>(settings_.steps);
+        return detail::positive_learning_rate(interpolate(shape::linear, settings_.lr_start, settings_.lr_end, u));
+    }
+    [[nodiscard]] const linear_settings& settings() const noexcept { return settings_; }
+
+private:
+    linear_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/linear.hpp
+// ---- begin autolrs/schedule/one_cycle.hpp
+// The one-cycle policy (Smith & Topin 2019; PyTorch's OneCycleLR, two phases): warm up to a
+// peak, then anneal far below the starting LR.
+
+
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct one_cycle_settings {
+    double lr_max;                   ///< the peak; > 0
+    std::uint64_t total_steps;       ///< length of the cycle; >= 1
+    double warmup_fraction = 0.3;    ///< share of total_steps spent rising; in [0, 1)
+    double div_factor = 25.0;        ///< lr(0) = lr_max / div_factor; >= 1
+    double final_div_factor = 1e4;   ///< final LR = lr(0) / final_div_factor; >= 1
+    shape path = shape::cosine;      ///< shape of both phases (cosine or linear, as in PyTorch)
+};
+
+/// With w = round(warmup_fraction * total_steps), lr0 = lr_max / div_factor and
+/// lr_final = lr0 / final_div_factor:
+///   step <= w:               from lr0 (step 0) up to lr_max (step w)
+///   w < step < total_steps:  from lr_max down to lr_final (reached at step total_steps)
+///   step >= total_steps:     lr_final.
+/// Non-decreasing up to step w, non-increasing after.
+class one_cycle {
+public:
+    explicit one_cycle(const one_cycle_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr_max, "lr_max");
+        detail::require_setting(settings.total_steps >= 1, "total_steps", "must be >= 1");
+        detail::require_setting(std::isfinite(settings.warmup_fraction) && settings.warmup_fraction >= 0.0 &&
+                                    settings.warmup_fraction < 1.0,
+                                "warmup_fraction", "must be in [0, 1)");
+        detail::require_setting(std::isfinite(settings.div_factor) && settings.div_factor >= 1.0, "div_factor",
+                                "must be finite and >= 1");
+        detail::require_setting(std::isfinite(settings.final_div_factor) && settings.final_div_factor >= 1.0,
+                                "final_div_factor", "must be finite and >= 1");
+        detail::require_shape(settings.path, "path");
+        lr_start_ = settings.lr_max / settings.div_factor;
+        lr_final_ = detail::positive_learning_rate(lr_start_ / settings.final_div_factor);
+        warmup_steps_ = static_cast<std::uint64_t>(
+            std::llround(settings.warmup_fraction * static_cast<double>(settings.total_steps)));
+        if (warmup_steps_ >= settings.total_steps) warmup_steps_ = settings.total_steps - 1;
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        if (step >= settings_.total_steps) return lr_final_;
+        if (step < warmup_steps_) {
+            const double u = static_cast<double>(step) / static_cast<double>(warmup_steps_);
+            return detail::positive_learning_rate(interpolate(settings_.path, lr_start_, settings_.lr_max, u));
+        }
+        const double u = static_cast<double>(step - warmup_steps_) /
+                         static_cast<double>(settings_.total_steps - warmup_steps_);
+        return detail::positive_learning_rate(interpolate(settings_.path, settings_.lr_max, lr_final_, u));
+    }
+    [[nodiscard]] const one_cycle_settings& settings() const noexcept { return settings_; }
+    /// The step at which the peak is reached.
+    [[nodiscard]] std::uint64_t warmup_steps() const noexcept { return warmup_steps_; }
+
+private:
+    one_cycle_settings settings_;
+    double lr_start_ = 0.0;
+    double lr_final_ = 0.0;
+    std::uint64_t warmup_steps_ = 0;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/one_cycle.hpp
+// ---- begin autolrs/schedule/warmup.hpp
+// Ramps from start_factor * lr to lr over a number of steps, then flat at lr: warmups,
+// and (with start_factor > 1) cooldowns from the current LR down to a target.
+
+
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct warmup_settings {
+    double lr;                   ///< target LR, reached at step `steps` and kept after; > 0
+    std::uint64_t steps;         ///< length of the ramp; >= 1
+    double start_factor = 0.01;  ///< lr(0) = start_factor * lr; >= 0, finite. The default is not 0
+                                 ///< so that the first step is not wasted; > 1 makes a cooldown.
+};
+
+}  // namespace autolrs::schedule
+
+namespace autolrs::detail {
+inline void validate_warmup(const schedule::warmup_settings& settings) {
+    require_positive_lr(settings.lr, "lr");
+    require_setting(settings.steps >= 1, "steps", "must be >= 1");
+    require_setting(std::isfinite(settings.start_factor) && settings.start_factor >= 0.0 &&
+                                std::isfinite(settings.start_factor * settings.lr),
+                            "start_factor", "must be finite and >= 0 (and start_factor * lr finite)");
+}
+
+inline double warmup_ramp(const schedule::warmup_settings& settings, schedule::shape path, std::uint64_t step) noexcept {
+    if (step >= settings.steps) return settings.lr;
+    const double u = static_cast<double>(step) / static_cast<double>(settings.steps);
+    return positive_learning_rate(schedule::interpolate(path, settings.start_factor * settings.lr, settings.lr, u));
+}
+}  // namespace autolrs::detail
+
+namespace autolrs::schedule {
+
+/// lr(step) = lr * (start_factor + (1 - start_factor) * step / steps) for step < steps, lr after.
+/// Monotone towards lr.
+class linear_warmup {
+public:
+    explicit linear_warmup(const warmup_settings& settings) : settings_(settings) { detail::validate_warmup(settings); }
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        return detail::warmup_ramp(settings_, shape::linear, step);
+    }
+    [[nodiscard]] const warmup_settings& settings() const noexcept { return settings_; }
+
+private:
+    warmup_settings settings_;
+};
+
+/// lr(step) = lr * (start_factor + (1 - start_factor) * (1 - cos(pi * step / steps)) / 2) for
+/// step < steps, lr after: starts and ends gently. Monotone towards lr.
+class cosine_warmup {
+public:
+    explicit cosine_warmup(const warmup_settings& settings) : settings_(settings) { detail::validate_warmup(settings); }
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        return detail::warmup_ramp(settings_, shape::cosine, step);
+    }
+    [[nodiscard]] const warmup_settings& settings() const noexcept { return settings_; }
+
+private:
+    warmup_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/warmup.hpp
+// ---- begin autolrs/schedule/warmup_stable_decay.hpp
+// Warmup-stable-decay ("trapezoidal"): warm up, hold the peak, then decay in a final tail.
+
+
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct warmup_stable_decay_settings {
+    double lr;                           ///< the plateau LR; > 0
+    std::uint64_t total_steps;           ///< warmup + stable + decay; >= 1
+    std::uint64_t decay_steps;           ///< length of the final tail; <= total_steps - warmup_steps
+    std::uint64_t warmup_steps = 0;      ///< length of the warmup
+    double warmup_start_factor = 0.01;   ///< lr(0) = warmup_start_factor * lr when warmup_steps > 0; in [0, 1]
+    double lr_end = 0.0;                 ///< reached at step total_steps; >= 0, <= lr
+    shape warmup_shape = shape::linear;
+    shape decay_shape = shape::linear;   ///< shape::sqrt to lr_end = 0 is the "1 - sqrt" cooldown
+};
+
+/// With W = warmup_steps, D = decay_steps, N = total_steps:
+///   step < W:          from warmup_start_factor * lr up to lr (warmup_shape)
+///   W <= step < N - D: lr
+///   N - D <= step < N: from lr down to lr_end, reached at step N (decay_shape)
+///   step >= N:         lr_end (0 is returned as the smallest positive double).
+/// Non-decreasing up to step W, non-increasing after.
+class warmup_stable_decay {
+public:
+    explicit warmup_stable_decay(const warmup_stable_decay_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr, "lr");
+        detail::require_setting(settings.total_steps >= 1, "total_steps", "must be >= 1");
+        detail::require_setting(settings.warmup_steps <= settings.total_steps, "warmup_steps",
+                                "must be <= total_steps");
+        detail::require_setting(settings.decay_steps <= settings.total_steps - settings.warmup_steps, "decay_steps",
+                                "must be <= total_steps - warmup_steps");
+        detail::require_setting(std::isfinite(settings.warmup_start_factor) && settings.warmup_start_factor >= 0.0 &&
+                                    settings.warmup_start_factor <= 1.0,
+                                "warmup_start_factor", "must be in [0, 1]");
+        detail::require_nonnegative_lr(settings.lr_end, "lr_end");
+        detail::require_setting(settings.lr_end <= settings.lr, "lr_end", "must be <= lr");
+        detail::require_shape(settings.warmup_shape, "warmup_shape");
+        detail::require_shape(settings.decay_shape, "decay_shape");
+        detail::require_shape_ends(settings.warmup_shape, settings.warmup_start_factor, 1.0, "warmup_shape");
+        detail::require_shape_ends(settings.decay_shape, settings.lr, settings.lr_end, "decay_shape");
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const auto& s = settings_;
+        if (step < s.warmup_steps) {
+            const double u = static_cast<double>(step) / static_cast<double>(s.warmup_steps);
+            return detail::positive_learning_rate(interpolate(s.warmup_shape, s.warmup_start_factor * s.lr, s.lr, u));
+        }
+        if (step >= s.total_steps) return detail::positive_learning_rate(s.lr_end);
+        const std::uint64_t decay_start = s.total_steps - s.decay_steps;
+        if (step < decay_start) return s.lr;
+        const double u = static_cast<double>(step - decay_start) / static_cast<double>(s.decay_steps);
+        return detail::positive_learning_rate(interpolate(s.decay_shape, s.lr, s.lr_end, u));
+    }
+    [[nodiscard]] const warmup_stable_decay_settings& settings() const noexcept { return settings_; }
+
+private:
+    warmup_stable_decay_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/warmup_stable_decay.hpp
+// ---- begin autolrs/schedule/piecewise_constant.hpp
+// A table of (start_step, lr) rows: replays a schedule found by a search, with no search.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace autolrs::schedule {
+
+/// From `start_step` on (until the next row's start_step) the LR is `lr`.
+struct piecewise_constant_row {
+    std::uint64_t start_step;
+    double lr;
+    friend bool operator==(const piecewise_constant_row&, const piecewise_constant_row&) = default;
+};
+
+struct piecewise_constant_settings {
+    /// Non-empty; the first row starts at step 0; start steps strictly increasing;
+    /// every lr finite and > 0.
+    std::vector<piecewise_constant_row> rows;
+};
+
+/// lr(step) = the lr of the last row whose start_step <= step (the last row holds forever).
+/// The table is copied once; a call is a binary search, with no allocation.
+class piecewise_constant {
+public:
+    explicit piecewise_constant(piecewise_constant_settings settings) : settings_(std::move(settings)) {
+        const auto& rows = settings_.rows;
+        detail::require_setting(!rows.empty(), "rows", "must hold at least one row");
+        detail::require_setting(rows.front().start_step == 0, "rows[0].start_step",
+                                "must be 0 (the table must say what the LR is from the first step)");
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const std::string row = "rows[" + std::to_string(i) + "]";
+            detail::require_positive_lr(rows[i].lr, row + ".lr");
+            if (i > 0) {
+                detail::require_setting(rows[i - 1].start_step < rows[i].start_step, row + ".start_step",
+                                        "start steps must be strictly increasing");
+            }
+        }
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const auto& rows = settings_.rows;
+        const auto after = std::upper_bound(rows.begin(), rows.end(), step,
+                                            [](std::uint64_t s, const piecewise_constant_row& r) { return s < r.start_step; });
+        return std::prev(after)->lr;  // rows[0].start_step == 0, so after != begin
+    }
+    [[nodiscard]] const piecewise_constant_settings& settings() const noexcept { return settings_; }
+    [[nodiscard]] std::span<const piecewise_constant_row> rows() const noexcept { return settings_.rows; }
+
+private:
+    piecewise_constant_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/piecewise_constant.hpp
+// ---- end autolrs/schedule.hpp
 // ---- end autolrs/autolrs.hpp
