@@ -6,3 +6,4 @@
 #include "autolrs/errors.hpp"
 #include "autolrs/trainer.hpp"
 #include "autolrs/schedule.hpp"
+#include "autolrs/lr_range_test.hpp"
