@@ -914,7 +914,7 @@ inline void smooth_without_lag(std::vector<lr_range_test_point>& curve, std::siz
 /// With restore_after (the default) the trainer is checkpointed first and restored at the end,
 /// and also when a step throws: the model and optimizer state are as before the test. The trainer's
 /// LR is left at the last LR swept (unless its checkpoint holds the LR): set it before training.
-/// One allocation: the curve, reserved for `steps` points.
+/// One allocation: the curve, reserved for `steps` points (up to 2^20, after which it grows).
 template <trainer T>
 lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& settings = {}) {
     detail::validate(settings);
@@ -929,7 +929,7 @@ lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& set
                                 .diverged_at_lr = std::nullopt,
                                 .steps_skipped = 0,
                                 .curve = {}};
-    result.curve.reserve(static_cast<std::size_t>(settings.steps));
+    result.curve.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(settings.steps, std::uint64_t{1} << 20)));
     const double log_ratio_per_step =
         std::log(settings.lr_end / settings.lr_start) / static_cast<double>(settings.steps - 1);
 
