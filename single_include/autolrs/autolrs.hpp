@@ -814,7 +814,8 @@ struct lr_range_test_settings {
 enum class lr_range_test_status {
     diverged,          ///< stopped on divergence: the normal outcome, the suggestion is well founded
     completed,         ///< reached lr_end without diverging: lr_max may be too low; raise lr_end
-    no_improvement,    ///< the loss never fell by min_improvement: the suggestion is a guess; the sweep
+    no_improvement,    ///< (overrides diverged/completed) the loss never fell by min_improvement: the
+                       ///< suggestion is a guess; the sweep
                        ///< probably started too high (lower lr_start) or is too short (more steps)
     too_many_skipped,  ///< the trainer skipped `steps` steps (e.g. a loss scaler overflowing throughout)
 };
