@@ -57,6 +57,7 @@
 #include "autolrs/errors.hpp"
 #include "autolrs/event.hpp"
 #include "autolrs/forecast/concept.hpp"
+#include "autolrs/schedule/piecewise_constant.hpp"
 #include "autolrs/trainer.hpp"
 #include "autolrs/types.hpp"
 #include "autolrs/detail/state_text.hpp"
@@ -109,15 +110,6 @@ struct directive {
 class protocol_error : public std::logic_error {
 public:
     using std::logic_error::logic_error;
-};
-
-/// One piece of the found schedule: from trajectory step `begin_step` (0-based, counting
-/// only the steps that shaped the final model) on, the LR is `learning_rate`.
-struct schedule_segment {
-    std::uint64_t begin_step;
-    double learning_rate;
-
-    friend bool operator==(const schedule_segment&, const schedule_segment&) = default;
 };
 
 /// What the controller needs from a 1-D search over x = log(LR) (autolrs::bayes_opt fits).
@@ -330,8 +322,14 @@ public:
     [[nodiscard]] std::uint32_t divergences() const noexcept { return divergences_; }
     /// The LR ceiling left by divergences (lr_max when none).
     [[nodiscard]] double learning_rate_ceiling() const noexcept { return ceiling_; }
-    /// The found schedule so far, in trajectory steps; replay it with autolrs::run_schedule.
-    [[nodiscard]] std::span<const schedule_segment> schedule() const noexcept { return schedule_; }
+    /// The found schedule so far as rows (start_step, lr), in trajectory steps: the steps
+    /// that shaped the model (warmup, stages, kept winners, cooldown), not the search's.
+    [[nodiscard]] std::span<const schedule::piecewise_constant_row> schedule_rows() const noexcept { return schedule_; }
+    /// The found schedule so far, to replay with no search (autolrs::run_schedule).
+    /// Throws autolrs::invalid_setting while no step has been trained.
+    [[nodiscard]] schedule::piecewise_constant found_schedule() const {
+        return schedule::piecewise_constant({schedule_});
+    }
     /// The resolved stage lengths: first stage, longest stage, cooldown steps.
     [[nodiscard]] std::uint64_t first_stage_length() const noexcept { return tau0_; }
     [[nodiscard]] std::uint64_t longest_stage_length() const noexcept { return tau_max_; }
@@ -534,7 +532,7 @@ private:
 
     /// A step on the final trajectory at `lr` (warmup and cooldown; stages record at decision).
     void trajectory_step(double lr) {
-        if (schedule_.empty() || schedule_.back().learning_rate != lr) schedule_.push_back({steps_trained_, lr});
+        if (schedule_.empty() || schedule_.back().lr != lr) schedule_.push_back({steps_trained_, lr});
         ++steps_trained_;
     }
 
@@ -899,7 +897,7 @@ private:
         has_stage_lr_ = true;
         phase_step_ = 0;
         over_train_ = 0;
-        if (schedule_.empty() || schedule_.back().learning_rate != lr) schedule_.push_back({steps_trained_, lr});
+        if (schedule_.empty() || schedule_.back().lr != lr) schedule_.push_back({steps_trained_, lr});
         if (from_winner) {
             steps_searched_ -= tau_prime_;
             steps_trained_ += tau_prime_;
@@ -1212,8 +1210,8 @@ private:
         if constexpr (!std::is_const_v<Self>) c.log_.resize(n);
         n = c.schedule_.size();
         v.list("schedule", c.schedule_, n, [](auto&& io, auto& s) {
-            io(s.begin_step);
-            io(s.learning_rate);
+            io(s.start_step);
+            io(s.lr);
         });
         if constexpr (!std::is_const_v<Self>) c.schedule_.resize(n);
     }
@@ -1288,7 +1286,7 @@ private:
     std::vector<observation> warm_;      // the last stage's observations, as improvements
     std::vector<observation> log_warm_;  // what this stage's search was warm-started with
     std::vector<search_call> log_;       // this stage's search calls, replayed at load
-    std::vector<schedule_segment> schedule_;
+    std::vector<schedule::piecewise_constant_row> schedule_;
     std::vector<event> events_;
 };
 

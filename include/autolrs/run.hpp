@@ -11,6 +11,7 @@
 
 #include "autolrs/controller.hpp"
 #include "autolrs/event.hpp"
+#include "autolrs/schedule/piecewise_constant.hpp"
 #include "autolrs/trainer.hpp"
 
 #include <cmath>
@@ -37,7 +38,11 @@ struct run_result {
     std::uint64_t events = 0;          ///< events reported to the observer
     bool completed = false;            ///< the budget was spent (false: stopped by divergence at lr_min)
     double final_loss = std::numeric_limits<double>::quiet_NaN();  ///< the last step's training loss
-    std::vector<schedule_segment> schedule;  ///< the found schedule (replay with run_schedule)
+    std::vector<schedule::piecewise_constant_row> schedule_rows;  ///< the found schedule's table
+
+    /// The found schedule: replay it with run_schedule(trainer, r.found_schedule(), r.steps_trained).
+    /// Throws autolrs::invalid_setting when no step was trained.
+    [[nodiscard]] schedule::piecewise_constant found_schedule() const { return schedule::piecewise_constant({schedule_rows}); }
 
     /// Search steps per training step (the reference spends 1.0).
     [[nodiscard]] double search_overhead() const noexcept {
@@ -45,20 +50,10 @@ struct run_result {
     }
 };
 
-/// The LR of trajectory step `step` (0-based) under a found schedule.
-[[nodiscard]] inline double learning_rate_at(std::span<const schedule_segment> schedule, std::uint64_t step) {
-    double lr = schedule.empty() ? 0.0 : schedule.front().learning_rate;
-    for (const schedule_segment& s : schedule) {
-        if (s.begin_step > step) break;
-        lr = s.learning_rate;
-    }
-    return lr;
-}
-
 namespace detail {
 
 template <class R>
-[[nodiscard]] step_result as_step_result(R&& r) {
+[[nodiscard]] step_result run_step_result(R&& r) {
     if constexpr (std::is_same_v<std::remove_cvref_t<R>, step_result>) {
         return r;
     } else {
@@ -101,7 +96,7 @@ run_result run(T& trainer, Controller& controller, Observer&& observer) {
                     lr = d.learning_rate;
                     lr_set = true;
                 }
-                const step_result r = detail::as_step_result(trainer.train_step());
+                const step_result r = detail::run_step_result(trainer.train_step());
                 if (r.applied) result.final_loss = r.loss;
                 d = controller.tell_step(r.loss, r.applied);
                 break;
@@ -138,8 +133,8 @@ run_result run(T& trainer, Controller& controller, Observer&& observer) {
     result.evaluations = controller.evaluations();
     result.stages = controller.stages();
     result.divergences = controller.divergences();
-    const auto s = controller.schedule();
-    result.schedule.assign(s.begin(), s.end());
+    const auto rows = controller.schedule_rows();
+    result.schedule_rows.assign(rows.begin(), rows.end());
     const std::uint64_t budget = controller.settings().total_steps;
     result.completed = budget == 0 || controller.steps_total() >= budget;
     return result;
@@ -150,8 +145,9 @@ run_result run(T& trainer, Controller& controller) {
     return run(trainer, controller, detail::ignore_events{});
 }
 
-/// Trains `steps` steps with the LR of `schedule(step)` (any callable: a found schedule via
-/// learning_rate_at, or a fixed schedule); returns the last step's training loss.
+/// Trains `steps` applied steps at the LR `schedule(step)` (step 0-based): a found schedule
+/// (run_result::found_schedule()), a fixed schedule of autolrs::schedule, or any callable.
+/// Returns the last step's training loss.
 template <trainer T, class Schedule>
     requires std::invocable<const Schedule&, std::uint64_t>
 double run_schedule(T& trainer, const Schedule& schedule, std::uint64_t steps) {
@@ -166,19 +162,13 @@ double run_schedule(T& trainer, const Schedule& schedule, std::uint64_t steps) {
             lr = next;
             lr_set = true;
         }
-        const step_result r = detail::as_step_result(trainer.train_step());
+        const step_result r = detail::run_step_result(trainer.train_step());
         if (r.applied) {
             loss = r.loss;
             ++step;
         }
     }
     return loss;
-}
-
-/// Replays a found schedule for `steps` trajectory steps, with no search.
-template <trainer T>
-double run_schedule(T& trainer, std::span<const schedule_segment> schedule, std::uint64_t steps) {
-    return run_schedule(trainer, [schedule](std::uint64_t step) { return learning_rate_at(schedule, step); }, steps);
 }
 
 }  // namespace autolrs

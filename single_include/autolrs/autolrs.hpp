@@ -135,4 +135,2938 @@ consteval bool explain_trainer() {
 
 }  // namespace autolrs
 // ---- end autolrs/trainer.hpp
+// ---- begin autolrs/schedule.hpp
+// The fixed learning-rate schedules, lr(step) in closed form: baselines, warmups and
+// cooldowns, and the replay of a schedule found by a search. All live in autolrs::schedule;
+// each is a small value type built from a validated settings aggregate, and its
+// `double operator()(std::uint64_t step) const noexcept` never allocates and always
+// returns a finite LR > 0.
+
+// ---- begin autolrs/schedule/concept.hpp
+// The lr_schedule concept: anything that maps an optimizer step to a learning rate.
+// (It cannot be called `autolrs::schedule`: that is the namespace of the fixed schedules.)
+
+#include <concepts>
+#include <cstdint>
+#include <type_traits>
+
+namespace autolrs::schedule {
+
+/// A learning-rate schedule: a copyable value `s` with `double s(std::uint64_t step) const`,
+/// the LR of optimizer step `step` (0-based). The fixed schedules of this namespace all fit,
+/// and so does a lambda `[](std::uint64_t step) { return ...; }`.
+template <class S>
+concept lr_schedule = std::copy_constructible<S> && requires(const S& s, std::uint64_t step) {
+    { s(step) } -> std::convertible_to<double>;
+};
+
+/// Call as `static_assert(autolrs::schedule::explain_lr_schedule<S>())` where a schedule is
+/// required: the compiler then says which part is missing and how to write it.
+template <class S>
+consteval bool explain_lr_schedule() {
+    static_assert(std::invocable<const S&, std::uint64_t>,
+                  "autolrs lr_schedule: add `double operator()(std::uint64_t step) const`, "
+                  "the learning rate of optimizer step `step` (it must be callable on a const object)");
+    if constexpr (std::invocable<const S&, std::uint64_t>) {
+        static_assert(std::convertible_to<std::invoke_result_t<const S&, std::uint64_t>, double>,
+                      "autolrs lr_schedule: operator()(std::uint64_t) must return the learning rate as a double");
+    }
+    static_assert(std::copy_constructible<S>,
+                  "autolrs lr_schedule: the schedule must be copyable (a small value type); "
+                  "hold large tables by value in a std::vector, not by a unique_ptr");
+    return lr_schedule<S>;
+}
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/concept.hpp
+// ---- begin autolrs/schedule/shape.hpp
+// The path a schedule takes between two learning rates (warmups, anneals, decay
+// tails), and the checks and clamp that every fixed schedule shares.
+
+
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <string_view>
+
+namespace autolrs::schedule {
+
+/// How the LR moves from `start` to `end` as the progress u goes from 0 to 1.
+enum class shape {
+    linear,     ///< start + (end - start) * u
+    cosine,     ///< half a cosine: slow at both ends, fastest in the middle
+    sqrt,       ///< start + (end - start) * sqrt(u): fast at first; decaying to 0 this is
+                ///< the "1 - sqrt" cooldown of warmup-stable-decay (Hagele et al., 2024)
+    geometric,  ///< start * (end / start)^u: uniform in log(LR); both ends must be > 0
+};
+
+/// The LR at progress u in [0, 1] (clamped) on the way from `start` to `end`.
+[[nodiscard]] inline double interpolate(shape path, double start, double end, double u) noexcept {
+    u = u < 0.0 ? 0.0 : (u > 1.0 ? 1.0 : u);
+    switch (path) {
+        case shape::cosine: return start + (end - start) * 0.5 * (1.0 - std::cos(std::numbers::pi * u));
+        case shape::sqrt: return start + (end - start) * std::sqrt(u);
+        case shape::geometric: return start * std::pow(end / start, u);
+        case shape::linear: break;
+    }
+    return start + (end - start) * u;
+}
+
+}  // namespace autolrs::schedule
+
+namespace autolrs::detail {
+
+/// The smallest LR a schedule returns. Schedules that decay "to 0" stop here, so that
+/// every lr(step) is > 0 and log(lr) (the controller's search variable) stays finite.
+inline constexpr double smallest_learning_rate = std::numeric_limits<double>::min();
+
+[[nodiscard]] inline double positive_learning_rate(double lr) noexcept {
+    return lr >= smallest_learning_rate ? lr : smallest_learning_rate;  // also maps NaN, never reached
+}
+
+inline void require_positive_lr(double lr, std::string_view field) {
+    require_setting(std::isfinite(lr) && lr > 0.0, field, "must be a finite learning rate > 0");
+}
+
+inline void require_nonnegative_lr(double lr, std::string_view field) {
+    require_setting(std::isfinite(lr) && lr >= 0.0, field,
+                    "must be a finite learning rate >= 0 (0 means the smallest positive double)");
+}
+
+inline void require_shape(schedule::shape path, std::string_view field) {
+    require_setting(path == schedule::shape::linear || path == schedule::shape::cosine ||
+                        path == schedule::shape::sqrt || path == schedule::shape::geometric,
+                    field, "must be one of shape::linear, cosine, sqrt, geometric");
+}
+
+/// The geometric path needs both ends > 0 (0 has no logarithm).
+inline void require_shape_ends(schedule::shape path, double start, double end, std::string_view field) {
+    require_setting(path != schedule::shape::geometric || (start > 0.0 && end > 0.0), field,
+                    "shape::geometric needs both end learning rates > 0");
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/schedule/shape.hpp
+// ---- begin autolrs/schedule/constant.hpp
+// A constant learning rate.
+
+
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct constant_settings {
+    double lr;  ///< > 0, finite
+};
+
+/// lr(step) = lr for every step.
+class constant {
+public:
+    explicit constant(const constant_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr, "lr");
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t /*step*/) const noexcept { return settings_.lr; }
+    [[nodiscard]] const constant_settings& settings() const noexcept { return settings_; }
+
+private:
+    constant_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/constant.hpp
+// ---- begin autolrs/schedule/step_decay.hpp
+// Step decay: the LR is multiplied by gamma every `step_size` steps (PyTorch's StepLR).
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct step_decay_settings {
+    double lr;                   ///< LR of steps [0, step_size); > 0
+    std::uint64_t step_size;     ///< steps between two decays; >= 1
+    double gamma = 0.1;          ///< factor per decay, in (0, 1]
+    double lr_min = 0.0;         ///< floor; >= 0
+};
+
+/// lr(step) = max(lr * gamma^floor(step / step_size), lr_min). Non-increasing.
+class step_decay {
+public:
+    explicit step_decay(const step_decay_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr, "lr");
+        detail::require_setting(settings.step_size >= 1, "step_size", "must be >= 1");
+        detail::require_setting(std::isfinite(settings.gamma) && settings.gamma > 0.0 && settings.gamma <= 1.0, "gamma",
+                        "must be in (0, 1]");
+        detail::require_nonnegative_lr(settings.lr_min, "lr_min");
+        detail::require_setting(settings.lr_min <= settings.lr, "lr_min", "must be <= lr");
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const auto decays = static_cast<double>(step / settings_.step_size);
+        return detail::positive_learning_rate(std::max(settings_.lr * std::pow(settings_.gamma, decays), settings_.lr_min));
+    }
+    [[nodiscard]] const step_decay_settings& settings() const noexcept { return settings_; }
+
+private:
+    step_decay_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/step_decay.hpp
+// ---- begin autolrs/schedule/multi_step.hpp
+// Multi-step decay: the LR is multiplied by gamma at each milestone (PyTorch's MultiStepLR).
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace autolrs::schedule {
+
+struct multi_step_settings {
+    double lr;                                ///< LR before the first milestone; > 0
+    std::vector<std::uint64_t> milestones;    ///< steps where a decay takes effect; strictly increasing
+    double gamma = 0.1;                       ///< factor per milestone, in (0, 1]
+};
+
+/// lr(step) = lr * gamma^(number of milestones <= step). Non-increasing.
+/// The milestones are copied once; a call is a binary search, with no allocation.
+class multi_step {
+public:
+    explicit multi_step(multi_step_settings settings) : settings_(std::move(settings)) {
+        detail::require_positive_lr(settings_.lr, "lr");
+        detail::require_setting(std::isfinite(settings_.gamma) && settings_.gamma > 0.0 && settings_.gamma <= 1.0,
+                                "gamma", "must be in (0, 1]");
+        for (std::size_t i = 1; i < settings_.milestones.size(); ++i) {
+            detail::require_setting(settings_.milestones[i - 1] < settings_.milestones[i],
+                                    "milestones[" + std::to_string(i) + "]",
+                                    "milestones must be strictly increasing");
+        }
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const auto& m = settings_.milestones;
+        const auto passed = static_cast<double>(std::upper_bound(m.begin(), m.end(), step) - m.begin());
+        return detail::positive_learning_rate(settings_.lr * std::pow(settings_.gamma, passed));
+    }
+    [[nodiscard]] const multi_step_settings& settings() const noexcept { return settings_; }
+    [[nodiscard]] std::span<const std::uint64_t> milestones() const noexcept { return settings_.milestones; }
+
+private:
+    multi_step_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/multi_step.hpp
+// ---- begin autolrs/schedule/exponential.hpp
+// Exponential decay: the LR shrinks by gamma every `decay_steps` steps, continuously.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct exponential_settings {
+    double lr;                        ///< LR of step 0; > 0
+    double gamma;                     ///< factor per `decay_steps` steps, in (0, 1]
+    std::uint64_t decay_steps = 1;    ///< >= 1; 1 is PyTorch's ExponentialLR
+    double lr_min = 0.0;              ///< floor; >= 0, <= lr
+};
+
+/// lr(step) = max(lr * gamma^(step / decay_steps), lr_min), with a real exponent.
+/// Non-increasing.
+class exponential {
+public:
+    explicit exponential(const exponential_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr, "lr");
+        detail::require_setting(std::isfinite(settings.gamma) && settings.gamma > 0.0 && settings.gamma <= 1.0,
+                                "gamma", "must be in (0, 1]");
+        detail::require_setting(settings.decay_steps >= 1, "decay_steps", "must be >= 1");
+        detail::require_nonnegative_lr(settings.lr_min, "lr_min");
+        detail::require_setting(settings.lr_min <= settings.lr, "lr_min", "must be <= lr");
+        log_gamma_per_step_ = std::log(settings.gamma) / static_cast<double>(settings.decay_steps);
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const double lr = settings_.lr * std::exp(log_gamma_per_step_ * static_cast<double>(step));
+        return detail::positive_learning_rate(std::max(lr, settings_.lr_min));
+    }
+    [[nodiscard]] const exponential_settings& settings() const noexcept { return settings_; }
+
+private:
+    exponential_settings settings_;
+    double log_gamma_per_step_ = 0.0;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/exponential.hpp
+// ---- begin autolrs/schedule/cosine.hpp
+// Cosine annealing to a floor, optionally with warm restarts (SGDR, Loshchilov & Hutter 2017).
+
+
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+
+namespace autolrs::schedule {
+
+struct cosine_settings {
+    double lr_max;                      ///< LR at the start of each cycle; > 0
+    std::uint64_t period;               ///< steps of the (first) cycle; >= 1
+    double lr_min = 0.0;                ///< floor, reached at the end of a cycle; >= 0, <= lr_max
+    bool restarts = false;              ///< false: stay at lr_min after `period` steps
+    double period_multiplier = 1.0;     ///< with restarts: each cycle is this many times longer; >= 1
+};
+
+/// Within a cycle of length T that started at step s0:
+///   lr(step) = lr_min + (lr_max - lr_min) * (1 + cos(pi * (step - s0) / T)) / 2.
+/// Without restarts there is one cycle and lr = lr_min from step `period` on (non-increasing).
+/// With restarts, cycle i has length period * period_multiplier^i (a real number: cycle
+/// boundaries fall on the first whole step at or after the real start).
+/// An lr_min of 0 is returned as the smallest positive double.
+class cosine {
+public:
+    explicit cosine(const cosine_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr_max, "lr_max");
+        detail::require_setting(settings.period >= 1, "period", "must be >= 1");
+        detail::require_nonnegative_lr(settings.lr_min, "lr_min");
+        detail::require_setting(settings.lr_min <= settings.lr_max, "lr_min", "must be <= lr_max");
+        detail::require_setting(std::isfinite(settings.period_multiplier) && settings.period_multiplier >= 1.0,
+                                "period_multiplier", "must be finite and >= 1");
+        log_multiplier_ = std::log(settings.period_multiplier);
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const double first = static_cast<double>(settings_.period);
+        double into_cycle = 0.0;  // steps since the current cycle began
+        double cycle = first;     // length of the current cycle
+        if (!settings_.restarts) {
+            if (step >= settings_.period) return detail::positive_learning_rate(settings_.lr_min);
+            into_cycle = static_cast<double>(step);
+        } else if (log_multiplier_ == 0.0) {
+            into_cycle = static_cast<double>(step % settings_.period);
+        } else {
+            // Cycle i starts at first * (m^i - 1) / (m - 1); invert, then fix rounding by one.
+            const double m = settings_.period_multiplier;
+            const double s = static_cast<double>(step);
+            const auto start_of = [&](double i) { return first * std::expm1(i * log_multiplier_) / (m - 1.0); };
+            double i = std::floor(std::log1p(s * (m - 1.0) / first) / log_multiplier_);
+            if (start_of(i) > s) i -= 1.0;
+            else if (start_of(i + 1.0) <= s) i += 1.0;
+            into_cycle = s - start_of(i);
+            cycle = first * std::exp(i * log_multiplier_);
+        }
+        const double lr = settings_.lr_min + (settings_.lr_max - settings_.lr_min) * 0.5 *
+                                                 (1.0 + std::cos(std::numbers::pi * (into_cycle / cycle)));
+        return detail::positive_learning_rate(lr);
+    }
+    [[nodiscard]] const cosine_settings& settings() const noexcept { return settings_; }
+
+private:
+    cosine_settings settings_;
+    double log_multiplier_ = 0.0;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/cosine.hpp
+// ---- begin autolrs/schedule/linear.hpp
+// A straight line from one LR to another over a number of steps, then flat.
+
+
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct linear_settings {
+    double lr_start;        ///< LR of step 0; >= 0
+    double lr_end;          ///< LR from step `steps` on; >= 0
+    std::uint64_t steps;    ///< >= 1
+};
+
+/// lr(step) = lr_start + (lr_end - lr_start) * step / steps for step < steps, lr_end after
+/// (an LR of 0 is returned as the smallest positive double). Monotone: non-increasing when
+/// lr_end <= lr_start, non-decreasing otherwise.
+class linear {
+public:
+    explicit linear(const linear_settings& settings) : settings_(settings) {
+        detail::require_nonnegative_lr(settings.lr_start, "lr_start");
+        detail::require_nonnegative_lr(settings.lr_end, "lr_end");
+        detail::require_setting(settings.steps >= 1, "steps", "must be >= 1");
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        if (step >= settings_.steps) return detail::positive_learning_rate(settings_.lr_end);
+        const double u = static_cast<double>(step) / static_cast<double>(settings_.steps);
+        return detail::positive_learning_rate(interpolate(shape::linear, settings_.lr_start, settings_.lr_end, u));
+    }
+    [[nodiscard]] const linear_settings& settings() const noexcept { return settings_; }
+
+private:
+    linear_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/linear.hpp
+// ---- begin autolrs/schedule/one_cycle.hpp
+// The one-cycle policy (Smith & Topin 2019; PyTorch's OneCycleLR, two phases): warm up to a
+// peak, then anneal far below the starting LR.
+
+
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct one_cycle_settings {
+    double lr_max;                   ///< the peak; > 0
+    std::uint64_t total_steps;       ///< length of the cycle; >= 1
+    double warmup_fraction = 0.3;    ///< share of total_steps spent rising; in [0, 1)
+    double div_factor = 25.0;        ///< lr(0) = lr_max / div_factor; >= 1
+    double final_div_factor = 1e4;   ///< final LR = lr(0) / final_div_factor; >= 1
+    shape path = shape::cosine;      ///< shape of both phases (cosine or linear, as in PyTorch)
+};
+
+/// With w = round(warmup_fraction * total_steps), lr0 = lr_max / div_factor and
+/// lr_final = lr0 / final_div_factor:
+///   step <= w:               from lr0 (step 0) up to lr_max (step w)
+///   w < step < total_steps:  from lr_max down to lr_final (reached at step total_steps)
+///   step >= total_steps:     lr_final.
+/// Non-decreasing up to step w, non-increasing after.
+class one_cycle {
+public:
+    explicit one_cycle(const one_cycle_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr_max, "lr_max");
+        detail::require_setting(settings.total_steps >= 1, "total_steps", "must be >= 1");
+        detail::require_setting(std::isfinite(settings.warmup_fraction) && settings.warmup_fraction >= 0.0 &&
+                                    settings.warmup_fraction < 1.0,
+                                "warmup_fraction", "must be in [0, 1)");
+        detail::require_setting(std::isfinite(settings.div_factor) && settings.div_factor >= 1.0, "div_factor",
+                                "must be finite and >= 1");
+        detail::require_setting(std::isfinite(settings.final_div_factor) && settings.final_div_factor >= 1.0,
+                                "final_div_factor", "must be finite and >= 1");
+        detail::require_shape(settings.path, "path");
+        lr_start_ = settings.lr_max / settings.div_factor;
+        lr_final_ = detail::positive_learning_rate(lr_start_ / settings.final_div_factor);
+        warmup_steps_ = static_cast<std::uint64_t>(
+            std::llround(settings.warmup_fraction * static_cast<double>(settings.total_steps)));
+        if (warmup_steps_ >= settings.total_steps) warmup_steps_ = settings.total_steps - 1;
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        if (step >= settings_.total_steps) return lr_final_;
+        if (step < warmup_steps_) {
+            const double u = static_cast<double>(step) / static_cast<double>(warmup_steps_);
+            return detail::positive_learning_rate(interpolate(settings_.path, lr_start_, settings_.lr_max, u));
+        }
+        const double u = static_cast<double>(step - warmup_steps_) /
+                         static_cast<double>(settings_.total_steps - warmup_steps_);
+        return detail::positive_learning_rate(interpolate(settings_.path, settings_.lr_max, lr_final_, u));
+    }
+    [[nodiscard]] const one_cycle_settings& settings() const noexcept { return settings_; }
+    /// The step at which the peak is reached.
+    [[nodiscard]] std::uint64_t warmup_steps() const noexcept { return warmup_steps_; }
+
+private:
+    one_cycle_settings settings_;
+    double lr_start_ = 0.0;
+    double lr_final_ = 0.0;
+    std::uint64_t warmup_steps_ = 0;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/one_cycle.hpp
+// ---- begin autolrs/schedule/warmup.hpp
+// Ramps from start_factor * lr to lr over a number of steps, then flat at lr: warmups,
+// and (with start_factor > 1) cooldowns from the current LR down to a target.
+
+
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct warmup_settings {
+    double lr;                   ///< target LR, reached at step `steps` and kept after; > 0
+    std::uint64_t steps;         ///< length of the ramp; >= 1
+    double start_factor = 0.01;  ///< lr(0) = start_factor * lr; >= 0, finite. The default is not 0
+                                 ///< so that the first step is not wasted; > 1 makes a cooldown.
+};
+
+}  // namespace autolrs::schedule
+
+namespace autolrs::detail {
+inline void validate_warmup(const schedule::warmup_settings& settings) {
+    require_positive_lr(settings.lr, "lr");
+    require_setting(settings.steps >= 1, "steps", "must be >= 1");
+    require_setting(std::isfinite(settings.start_factor) && settings.start_factor >= 0.0 &&
+                                std::isfinite(settings.start_factor * settings.lr),
+                            "start_factor", "must be finite and >= 0 (and start_factor * lr finite)");
+}
+
+inline double warmup_ramp(const schedule::warmup_settings& settings, schedule::shape path, std::uint64_t step) noexcept {
+    if (step >= settings.steps) return settings.lr;
+    const double u = static_cast<double>(step) / static_cast<double>(settings.steps);
+    return positive_learning_rate(schedule::interpolate(path, settings.start_factor * settings.lr, settings.lr, u));
+}
+}  // namespace autolrs::detail
+
+namespace autolrs::schedule {
+
+/// lr(step) = lr * (start_factor + (1 - start_factor) * step / steps) for step < steps, lr after.
+/// Monotone towards lr.
+class linear_warmup {
+public:
+    explicit linear_warmup(const warmup_settings& settings) : settings_(settings) { detail::validate_warmup(settings); }
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        return detail::warmup_ramp(settings_, shape::linear, step);
+    }
+    [[nodiscard]] const warmup_settings& settings() const noexcept { return settings_; }
+
+private:
+    warmup_settings settings_;
+};
+
+/// lr(step) = lr * (start_factor + (1 - start_factor) * (1 - cos(pi * step / steps)) / 2) for
+/// step < steps, lr after: starts and ends gently. Monotone towards lr.
+class cosine_warmup {
+public:
+    explicit cosine_warmup(const warmup_settings& settings) : settings_(settings) { detail::validate_warmup(settings); }
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        return detail::warmup_ramp(settings_, shape::cosine, step);
+    }
+    [[nodiscard]] const warmup_settings& settings() const noexcept { return settings_; }
+
+private:
+    warmup_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/warmup.hpp
+// ---- begin autolrs/schedule/warmup_stable_decay.hpp
+// Warmup-stable-decay ("trapezoidal"): warm up, hold the peak, then decay in a final tail.
+
+
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct warmup_stable_decay_settings {
+    double lr;                           ///< the plateau LR; > 0
+    std::uint64_t total_steps;           ///< warmup + stable + decay; >= 1
+    std::uint64_t decay_steps;           ///< length of the final tail; <= total_steps - warmup_steps
+    std::uint64_t warmup_steps = 0;      ///< length of the warmup
+    double warmup_start_factor = 0.01;   ///< lr(0) = warmup_start_factor * lr when warmup_steps > 0; in [0, 1]
+    double lr_end = 0.0;                 ///< reached at step total_steps; >= 0, <= lr
+    shape warmup_shape = shape::linear;
+    shape decay_shape = shape::linear;   ///< shape::sqrt to lr_end = 0 is the "1 - sqrt" cooldown
+};
+
+/// With W = warmup_steps, D = decay_steps, N = total_steps:
+///   step < W:          from warmup_start_factor * lr up to lr (warmup_shape)
+///   W <= step < N - D: lr
+///   N - D <= step < N: from lr down to lr_end, reached at step N (decay_shape)
+///   step >= N:         lr_end (0 is returned as the smallest positive double).
+/// Non-decreasing up to step W, non-increasing after.
+class warmup_stable_decay {
+public:
+    explicit warmup_stable_decay(const warmup_stable_decay_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr, "lr");
+        detail::require_setting(settings.total_steps >= 1, "total_steps", "must be >= 1");
+        detail::require_setting(settings.warmup_steps <= settings.total_steps, "warmup_steps",
+                                "must be <= total_steps");
+        detail::require_setting(settings.decay_steps <= settings.total_steps - settings.warmup_steps, "decay_steps",
+                                "must be <= total_steps - warmup_steps");
+        detail::require_setting(std::isfinite(settings.warmup_start_factor) && settings.warmup_start_factor >= 0.0 &&
+                                    settings.warmup_start_factor <= 1.0,
+                                "warmup_start_factor", "must be in [0, 1]");
+        detail::require_nonnegative_lr(settings.lr_end, "lr_end");
+        detail::require_setting(settings.lr_end <= settings.lr, "lr_end", "must be <= lr");
+        detail::require_shape(settings.warmup_shape, "warmup_shape");
+        detail::require_shape(settings.decay_shape, "decay_shape");
+        detail::require_shape_ends(settings.warmup_shape, settings.warmup_start_factor, 1.0, "warmup_shape");
+        detail::require_shape_ends(settings.decay_shape, settings.lr, settings.lr_end, "decay_shape");
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const auto& s = settings_;
+        if (step < s.warmup_steps) {
+            const double u = static_cast<double>(step) / static_cast<double>(s.warmup_steps);
+            return detail::positive_learning_rate(interpolate(s.warmup_shape, s.warmup_start_factor * s.lr, s.lr, u));
+        }
+        if (step >= s.total_steps) return detail::positive_learning_rate(s.lr_end);
+        const std::uint64_t decay_start = s.total_steps - s.decay_steps;
+        if (step < decay_start) return s.lr;
+        const double u = static_cast<double>(step - decay_start) / static_cast<double>(s.decay_steps);
+        return detail::positive_learning_rate(interpolate(s.decay_shape, s.lr, s.lr_end, u));
+    }
+    [[nodiscard]] const warmup_stable_decay_settings& settings() const noexcept { return settings_; }
+
+private:
+    warmup_stable_decay_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/warmup_stable_decay.hpp
+// ---- begin autolrs/schedule/piecewise_constant.hpp
+// A table of (start_step, lr) rows: replays a schedule found by a search, with no search.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace autolrs::schedule {
+
+/// From `start_step` on (until the next row's start_step) the LR is `lr`.
+struct piecewise_constant_row {
+    std::uint64_t start_step;
+    double lr;
+    friend bool operator==(const piecewise_constant_row&, const piecewise_constant_row&) = default;
+};
+
+struct piecewise_constant_settings {
+    /// Non-empty; the first row starts at step 0; start steps strictly increasing;
+    /// every lr finite and > 0.
+    std::vector<piecewise_constant_row> rows;
+};
+
+/// lr(step) = the lr of the last row whose start_step <= step (the last row holds forever).
+/// The table is copied once; a call is a binary search, with no allocation.
+class piecewise_constant {
+public:
+    explicit piecewise_constant(piecewise_constant_settings settings) : settings_(std::move(settings)) {
+        const auto& rows = settings_.rows;
+        detail::require_setting(!rows.empty(), "rows", "must hold at least one row");
+        detail::require_setting(rows.front().start_step == 0, "rows[0].start_step",
+                                "must be 0 (the table must say what the LR is from the first step)");
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const std::string row = "rows[" + std::to_string(i) + "]";
+            detail::require_positive_lr(rows[i].lr, row + ".lr");
+            if (i > 0) {
+                detail::require_setting(rows[i - 1].start_step < rows[i].start_step, row + ".start_step",
+                                        "start steps must be strictly increasing");
+            }
+        }
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const auto& rows = settings_.rows;
+        const auto after = std::upper_bound(rows.begin(), rows.end(), step,
+                                            [](std::uint64_t s, const piecewise_constant_row& r) { return s < r.start_step; });
+        return std::prev(after)->lr;  // rows[0].start_step == 0, so after != begin
+    }
+    [[nodiscard]] const piecewise_constant_settings& settings() const noexcept { return settings_; }
+    [[nodiscard]] std::span<const piecewise_constant_row> rows() const noexcept { return settings_.rows; }
+
+private:
+    piecewise_constant_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/piecewise_constant.hpp
+// ---- end autolrs/schedule.hpp
+// ---- begin autolrs/lr_range_test.hpp
+// The LR range test (Smith, "Cyclical Learning Rates for Training Neural Networks", 2017):
+// train a few steps while the LR grows exponentially, watch where the loss stops falling and
+// where it blows up, and propose [lr_min, lr_max] for AutoLRS so that a user needs no LR
+// settings at all.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace autolrs {
+
+struct lr_range_test_settings {
+    double lr_start = 1e-7;           ///< LR of the first step; finite, > 0
+    double lr_end = 10.0;             ///< LR of the last planned step; finite, > lr_start
+    std::uint64_t steps = 100;        ///< applied steps of the full sweep; >= 2
+    double smoothing = 0.05;          ///< weight of the newest loss in the moving averages; in (0, 1]
+    double divergence_factor = 4.0;   ///< stop once the smoothed loss exceeds this times its best; > 1
+    double margin_decades = 0.5;      ///< lr_max = LR at the smoothed minimum / 10^margin_decades; >= 0
+    double span_decades = 2.0;        ///< lr_min = lr_max / 10^span_decades (see the rule); > 0
+    double min_improvement = 0.02;    ///< the smoothed loss must fall this fraction below its first
+                                      ///< value, else status no_improvement; in [0, 1)
+    bool restore_after = true;        ///< checkpoint first and restore at the end (also on an exception)
+};
+
+enum class lr_range_test_status {
+    diverged,          ///< stopped on divergence: the normal outcome, the suggestion is well founded
+    completed,         ///< reached lr_end without diverging: lr_max may be too low; raise lr_end
+    no_improvement,    ///< (overrides diverged/completed) the loss never fell by min_improvement: the
+                       ///< suggestion is a guess; the sweep
+                       ///< probably started too high (lower lr_start) or is too short (more steps)
+    too_many_skipped,  ///< the trainer skipped `steps` steps (e.g. a loss scaler overflowing throughout)
+};
+
+/// One applied step of the sweep.
+struct lr_range_test_point {
+    double lr;             ///< the LR the step ran at
+    double loss;           ///< its training loss as the trainer reported it (non-finite on a diverged last step)
+    double smoothed_loss;  ///< the zero-lag smoothed loss the suggestion is read from; +inf on a non-finite step
+};
+
+struct lr_range_test_result {
+    double lr_min;                          ///< suggested lower bound for AutoLRS; finite, > 0, < lr_max
+    double lr_max;                          ///< suggested upper bound for AutoLRS; finite, > 0
+    lr_range_test_status status;
+    double lr_at_minimum;                   ///< LR where the smoothed loss was lowest
+    std::optional<double> diverged_at_lr;   ///< LR of the step that triggered the divergence stop
+    std::uint64_t steps_skipped = 0;        ///< steps the trainer reported as not applied
+    std::vector<lr_range_test_point> curve; ///< every applied step, in order (steps_run = curve.size())
+};
+
+namespace detail {
+
+inline void validate(const lr_range_test_settings& s) {
+    require_setting(std::isfinite(s.lr_start) && s.lr_start > 0.0, "lr_start", "must be finite and > 0");
+    require_setting(std::isfinite(s.lr_end) && s.lr_end > s.lr_start, "lr_end", "must be finite and > lr_start");
+    require_setting(s.steps >= 2, "steps", "must be >= 2");
+    require_setting(std::isfinite(s.smoothing) && s.smoothing > 0.0 && s.smoothing <= 1.0, "smoothing",
+                    "must be in (0, 1]");
+    require_setting(std::isfinite(s.divergence_factor) && s.divergence_factor > 1.0, "divergence_factor",
+                    "must be finite and > 1");
+    require_setting(std::isfinite(s.margin_decades) && s.margin_decades >= 0.0, "margin_decades",
+                    "must be finite and >= 0");
+    require_setting(std::isfinite(s.span_decades) && s.span_decades > 0.0, "span_decades", "must be finite and > 0");
+    require_setting(std::isfinite(s.min_improvement) && s.min_improvement >= 0.0 && s.min_improvement < 1.0,
+                    "min_improvement", "must be in [0, 1)");
+}
+
+/// A bias-corrected exponential moving average: the first value is taken as is, instead of
+/// being pulled towards 0.
+class debiased_average {
+public:
+    explicit debiased_average(double weight) noexcept : keep_(1.0 - weight) {}
+    double add(double value) noexcept {
+        sum_ = keep_ * sum_ + (1.0 - keep_) * value;
+        kept_ *= keep_;
+        return sum_ / (1.0 - kept_);
+    }
+
+private:
+    double keep_;
+    double sum_ = 0.0;
+    double kept_ = 1.0;  // keep_^count
+};
+
+template <class R>
+step_result as_step_result(R&& r) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<R>, step_result>) return r;
+    else return step_result{static_cast<double>(r), true};
+}
+
+/// Fills curve[i].smoothed_loss for the finite prefix of the curve with a forward-then-backward
+/// moving average: zero lag, so the minimum sits at the LR where it really is (a one-way
+/// average of weight 0.05 lags ~20 steps, which in a 100-step sweep over 8 decades is 1.6 decades).
+/// Losses above `ceiling` (the divergence threshold) are clipped to it first: once a loss has
+/// blown up its size says nothing more, and unclipped it would drag the smoothed curve up for
+/// dozens of steps before the blow-up and hide the minimum.
+inline void smooth_without_lag(std::vector<lr_range_test_point>& curve, std::size_t finite, double weight,
+                               double ceiling) {
+    debiased_average forward(weight);
+    for (std::size_t i = 0; i < finite; ++i) curve[i].smoothed_loss = forward.add(std::min(curve[i].loss, ceiling));
+    debiased_average backward(weight);
+    for (std::size_t i = finite; i-- > 0;) curve[i].smoothed_loss = backward.add(curve[i].smoothed_loss);
+}
+
+}  // namespace detail
+
+/// Runs an LR range test on `trainer` and suggests [lr_min, lr_max] for AutoLRS.
+///
+/// The sweep: applied step i (0-based) runs at lr_start * (lr_end / lr_start)^(i / (steps - 1)).
+/// A step the trainer reports as not applied is retried at the same LR. The sweep stops early on
+/// divergence: a non-finite loss, or a one-way smoothed loss above divergence_factor times its
+/// lowest value so far (losses are assumed >= 0, as for cross-entropy or squared error; with a
+/// negative loss only the non-finite test applies).
+///
+/// The suggestion, read from the zero-lag smoothed curve (see smooth_without_lag):
+///   lr_max = (LR of the smoothed minimum) / 10^margin_decades, clamped to [lr_start, lr_end];
+///   lr_min = max(lr_max / 10^span_decades, lr_start), or lr_max / 10^span_decades if that clamp
+///            would leave no interval (lr_max == lr_start).
+/// Why: the minimum of the loss along an exponential sweep sits where the LR stops helping, which
+/// is at or just past the edge of stability (the loss takes a few steps to blow up); so lr_max is
+/// kept half a decade below it, where steps are still stable and fast. AutoLRS searches log(LR)
+/// uniformly below lr_max, and the good LRs of later stages are lower than the best early one, so
+/// two decades below lr_max cover the decay that a schedule needs. Clamping keeps the interval
+/// inside what the test observed.
+///
+/// With restore_after (the default) the trainer is checkpointed first and restored at the end,
+/// and also when a step throws: the model and optimizer state are as before the test. The trainer's
+/// LR is left at the last LR swept (unless its checkpoint holds the LR): set it before training.
+/// One allocation: the curve, reserved for `steps` points (up to 2^20, after which it grows).
+template <trainer T>
+lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& settings = {}) {
+    detail::validate(settings);
+    using checkpoint_type = typename T::checkpoint_type;
+    std::optional<checkpoint_type> saved;
+    if (settings.restore_after) saved.emplace(trainer.checkpoint());
+
+    lr_range_test_result result{.lr_min = 0.0,
+                                .lr_max = 0.0,
+                                .status = lr_range_test_status::completed,
+                                .lr_at_minimum = settings.lr_start,
+                                .diverged_at_lr = std::nullopt,
+                                .steps_skipped = 0,
+                                .curve = {}};
+    result.curve.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(settings.steps, std::uint64_t{1} << 20)));
+    const double log_ratio_per_step =
+        std::log(settings.lr_end / settings.lr_start) / static_cast<double>(settings.steps - 1);
+
+    double best = std::numeric_limits<double>::infinity();  // lowest one-way smoothed loss
+    try {
+        detail::debiased_average online(settings.smoothing);
+        for (std::uint64_t i = 0; i < settings.steps;) {
+            const double lr = settings.lr_start * std::exp(log_ratio_per_step * static_cast<double>(i));
+            trainer.set_learning_rate(lr);
+            const step_result step = detail::as_step_result(trainer.train_step());
+            if (!step.applied) {
+                if (++result.steps_skipped >= settings.steps) {
+                    result.status = lr_range_test_status::too_many_skipped;
+                    break;
+                }
+                continue;
+            }
+            ++i;
+            result.curve.push_back({lr, step.loss, std::numeric_limits<double>::infinity()});
+            if (!std::isfinite(step.loss)) {
+                result.status = lr_range_test_status::diverged;
+                result.diverged_at_lr = lr;
+                break;
+            }
+            const double smoothed = online.add(step.loss);
+            best = std::min(best, smoothed);
+            if (best > 0.0 && smoothed > settings.divergence_factor * best) {
+                result.status = lr_range_test_status::diverged;
+                result.diverged_at_lr = lr;
+                break;
+            }
+        }
+    } catch (...) {
+        if (saved) trainer.restore(*saved);
+        throw;
+    }
+    if (saved) trainer.restore(*saved);
+
+    auto& curve = result.curve;
+    std::size_t finite = curve.size();
+    if (finite > 0 && !std::isfinite(curve.back().loss)) --finite;
+    detail::smooth_without_lag(curve, finite, settings.smoothing,
+                               best > 0.0 ? settings.divergence_factor * best : std::numeric_limits<double>::infinity());
+
+    bool improved = false;
+    if (finite > 0) {
+        const auto lowest = std::min_element(curve.begin(), curve.begin() + static_cast<std::ptrdiff_t>(finite),
+                                             [](const auto& a, const auto& b) { return a.smoothed_loss < b.smoothed_loss; });
+        result.lr_at_minimum = lowest->lr;
+        const double first = curve.front().smoothed_loss;
+        improved = lowest->smoothed_loss < first - settings.min_improvement * std::abs(first);
+    }
+    if (!improved && result.status != lr_range_test_status::too_many_skipped) {
+        result.status = lr_range_test_status::no_improvement;
+    }
+
+    result.lr_max = std::clamp(result.lr_at_minimum * std::pow(10.0, -settings.margin_decades), settings.lr_start,
+                               settings.lr_end);
+    const double below = result.lr_max * std::pow(10.0, -settings.span_decades);
+    result.lr_min = result.lr_max > settings.lr_start ? std::max(below, settings.lr_start)
+                                                   : std::max(below, std::numeric_limits<double>::min());
+    return result;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/lr_range_test.hpp
+// ---- begin autolrs/types.hpp
+// Small value types shared by the search (BO) and the controller.
+
+namespace autolrs {
+
+/// A surrogate's posterior at one point: mean and variance (variance >= 0), in y units.
+struct prediction {
+    double mean;
+    double variance;
+};
+
+/// One evaluated point of a search. `x` is log(LR); `y` the (forecast) loss observed there;
+/// `noise_variance` the extra observation noise of this point in y units squared
+/// (e.g. the forecast's variance), added to the surrogate's own noise.
+struct observation {
+    double x;
+    double y;
+    double noise_variance = 0.0;
+};
+
+}  // namespace autolrs
+// ---- end autolrs/types.hpp
+// ---- begin autolrs/forecast/concept.hpp
+// The loss-forecaster concept: fit a window of losses, predict the loss at a horizon,
+// with a predictive standard deviation and a status that says which path was taken.
+
+#include <concepts>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+namespace autolrs {
+
+/// Which path a forecaster took. Everything but `fitted` is a fallback or a diagnosis;
+/// the value is finite in every case.
+enum class forecast_status {
+    fitted,               ///< the model was fitted and its extrapolation used as is
+    fitted_bounded,       ///< fitted, but the extrapolation was clamped to the sane range
+    fallback_flat,        ///< no significant trend: robust level of the window's tail
+    fallback_rising,      ///< the window rises: robust level of the window's tail
+    fallback_too_short,   ///< too few finite points to fit: robust level of what there is
+    fallback_degenerate,  ///< the fit failed numerically: robust level of the window's tail
+    invalid_input,        ///< no finite loss at all (empty, all NaN/inf): value is 0 and
+                          ///< meaningless; treat the candidate as diverged
+};
+
+/// A short name for logs ("fitted", "fallback_flat", ...).
+[[nodiscard]] constexpr std::string_view to_string(forecast_status s) noexcept {
+    switch (s) {
+        case forecast_status::fitted: return "fitted";
+        case forecast_status::fitted_bounded: return "fitted_bounded";
+        case forecast_status::fallback_flat: return "fallback_flat";
+        case forecast_status::fallback_rising: return "fallback_rising";
+        case forecast_status::fallback_too_short: return "fallback_too_short";
+        case forecast_status::fallback_degenerate: return "fallback_degenerate";
+        case forecast_status::invalid_input: return "invalid_input";
+    }
+    return "unknown";
+}
+
+/// True when the forecast came from a fitted model (clamped or not).
+[[nodiscard]] constexpr bool is_fitted(forecast_status s) noexcept {
+    return s == forecast_status::fitted || s == forecast_status::fitted_bounded;
+}
+
+/// What a forecaster returns.
+struct forecast {
+    double value;              ///< predicted (expected) loss at the horizon; always finite
+    double stddev;             ///< predictive standard deviation of `value`, >= 0, finite
+    forecast_status status;    ///< which path was taken
+    std::size_t non_finite = 0;  ///< how many losses were NaN/inf and ignored
+};
+
+/// A loss forecaster. `losses[i]` is the loss observed at time t = i + 1 (uniform spacing:
+/// one step, or one validation interval); `predict(losses, horizon)` forecasts the loss at
+/// t = horizon (normally horizon >= losses.size()). Must be deterministic (any internal
+/// randomness seeded per call) and never return NaN/inf, even when `losses` holds NaN/inf.
+template <class F>
+concept loss_forecaster = requires(const F& f, std::span<const double> losses, double horizon) {
+    { f.predict(losses, horizon) } -> std::same_as<forecast>;
+};
+
+/// Call as `static_assert(autolrs::explain_loss_forecaster<F>())` where a forecaster is
+/// required: the compiler then says what is missing and how to write it.
+template <class F>
+consteval bool explain_loss_forecaster() {
+    static_assert(requires(const F& f, std::span<const double> losses, double horizon) {
+        f.predict(losses, horizon);
+    }, "autolrs loss_forecaster: add `autolrs::forecast predict(std::span<const double> losses, double horizon) const` "
+       "(const: a forecaster must not change when it predicts)");
+    static_assert(requires(const F& f, std::span<const double> losses, double horizon) {
+        { f.predict(losses, horizon) } -> std::same_as<forecast>;
+    }, "autolrs loss_forecaster: predict(losses, horizon) must return `autolrs::forecast` "
+       "{value, stddev, status}, not a bare number");
+    return loss_forecaster<F>;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/concept.hpp
+// ---- begin autolrs/controller_settings.hpp
+// The AutoLRS controller's run-time settings: one validated aggregate, a reference preset,
+// and the field-by-field description that the saved state is checked against.
+
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace autolrs {
+
+/// Which loss the candidates are judged on (and forecast from).
+enum class loss_signal : std::uint8_t {
+    training,          ///< the training loss of every step (free: no extra evaluations)
+    validation,        ///< the validation loss every `validation_interval` steps
+    reference_switch,  ///< the reference: training loss while tau grows, validation once it stops
+};
+
+/// Shape of a warmup (rising) or cooldown (falling) ramp.
+enum class ramp_shape : std::uint8_t { linear, cosine };
+
+/// Settings of an AutoLRS controller. Use designated initialisers:
+/// `autolrs::controller_settings{.lr_min = 1e-4, .lr_max = 1.0, .total_steps = 20000}`.
+/// Every field is checked once, when a controller is built; a bad one throws
+/// autolrs::invalid_setting naming it. Zero means "automatic" where a field says so.
+///
+/// Budget: `total_steps` counts EVERY optimizer step the trainer takes, the search's
+/// included (that is what a user pays). When it is known the controller plans around it:
+/// stages shrink to fit, a search that cannot pay back before the end is skipped, and the
+/// last `cooldown_fraction` of the budget anneals the LR.
+struct controller_settings {
+    // ---- search interval and budget --------------------------------------------------
+    double lr_min = 0.0;            ///< smallest LR searched (> 0)
+    double lr_max = 0.0;            ///< largest LR searched (> lr_min)
+    std::uint64_t total_steps = 0;  ///< every optimizer step, search included; 0 = unknown
+                                    ///< (stages go on until the host stops; no cooldown)
+    bool budget_aware = true;       ///< plan stages and the cooldown around total_steps;
+                                    ///< false (reference): stop wherever the budget ends
+
+    // ---- the search of one stage ---------------------------------------------------------
+    std::uint32_t candidates = 6;      ///< k: most candidate LRs tried per stage
+    std::uint32_t min_candidates = 3;  ///< early stop never before this many
+    double early_stop_gain = 0.05;     ///< stop a stage's search once the search's expected gain
+                                       ///< is below this fraction of the stage's loss scale
+                                       ///< (0 = always try `candidates`)
+
+    // ---- stage lengths (in optimizer steps) ------------------------------------------------
+    std::uint64_t tau0 = 0;           ///< first stage's length; 0 = total_steps/16 (1000 if unknown)
+    double candidate_fraction = 0.1;  ///< tau' = candidate_fraction * tau (at least 1 step)
+    double growth = 2.0;              ///< tau *= growth after each stage, up to tau_max
+    std::uint64_t tau_max = 0;        ///< longest stage; 0 = total_steps/4 (8000 if unknown)
+
+    // ---- warmup: before the first stage, no search ----------------------------------------
+    std::uint64_t warmup_steps = 0;
+    double warmup_lr = 0.0;           ///< LR reached at the warmup's end; 0 = sqrt(lr_min*lr_max)
+    ramp_shape warmup_shape = ramp_shape::linear;  ///< from lr_min up to warmup_lr
+
+    // ---- the loss signal -----------------------------------------------------------------
+    loss_signal signal = loss_signal::training;
+    std::uint64_t validation_interval = 0;  ///< steps between validation losses; 0 = tau'/16
+
+    // ---- beyond the reference ----------------------------------------------------------------
+    bool keep_winner_state = true;    ///< the stage goes on from the best candidate's state
+                                      ///< instead of retraining its tau' steps
+    bool warm_start = true;           ///< a stage's search starts from the previous stage's
+                                      ///< observations (as improvements, with extra noise)
+    double warm_start_noise = 0.5;    ///< their extra stddev, as a fraction of that stage's loss scale
+    double cooldown_fraction = 0.2;   ///< the last fraction of total_steps anneals the LR
+    ramp_shape cooldown_shape = ramp_shape::linear;
+    double cooldown_final_ratio = 0.0;  ///< the cooldown ends at this fraction of its start LR
+                                        ///< (the cooldown may go below lr_min)
+    double bound_tolerance = 0.02;    ///< warn when a chosen LR is this close to lr_min or lr_max
+                                      ///< (fraction of the log-interval)
+
+    // ---- divergence --------------------------------------------------------------------------
+    double divergence_factor = 5.0;       ///< a loss above factor * the stage's starting loss
+                                          ///< (same signal) counts as exploding
+    std::uint32_t divergence_patience = 3;  ///< ... for this many measurements in a row
+                                            ///< (a non-finite loss diverges at once)
+    double divergence_backoff = 0.5;      ///< after a stage diverges at LR x, LRs above
+                                          ///< backoff * x are never used again
+
+    std::uint64_t seed = 0;  ///< per-stage search seeds derive from it
+
+    /// The reference implementation's configuration (k = 10 candidates, tau0 = 1000,
+    /// tau' = tau/10 doubling up to tau_max = 8000, the training/validation switch, the
+    /// winner's steps discarded, no early stop, no warm start, no cooldown, not budget
+    /// aware). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
+    /// reference forecaster) to compare against the original method on the same trainer.
+    [[nodiscard]] static controller_settings reference(double lr_min, double lr_max) {
+        controller_settings s;
+        s.lr_min = lr_min;
+        s.lr_max = lr_max;
+        s.budget_aware = false;
+        s.candidates = 10;
+        s.min_candidates = 10;
+        s.early_stop_gain = 0.0;
+        s.tau0 = 1000;
+        s.candidate_fraction = 0.1;
+        s.growth = 2.0;
+        s.tau_max = 8000;
+        s.signal = loss_signal::reference_switch;
+        s.validation_interval = 0;
+        s.keep_winner_state = false;
+        s.warm_start = false;
+        s.cooldown_fraction = 0.0;
+        s.bound_tolerance = 0.0;
+        return s;
+    }
+
+    /// Throws autolrs::invalid_setting naming the first field that breaks its rule.
+    void validate() const {
+        using detail::require_setting;
+        const auto finite_positive = [](double v) { return std::isfinite(v) && v > 0.0; };
+        require_setting(finite_positive(lr_min), "lr_min", "must be positive and finite");
+        require_setting(finite_positive(lr_max), "lr_max", "must be positive and finite");
+        require_setting(lr_min < lr_max, "lr_max", "must be greater than lr_min");
+        require_setting(candidates >= 1, "candidates", "must be at least 1");
+        require_setting(min_candidates >= 1, "min_candidates", "must be at least 1");
+        require_setting(min_candidates <= candidates, "min_candidates", "must not exceed candidates");
+        require_setting(std::isfinite(early_stop_gain) && early_stop_gain >= 0.0, "early_stop_gain",
+                        "must be finite and >= 0 (0 turns early stopping off)");
+        require_setting(std::isfinite(candidate_fraction) && candidate_fraction > 0.0, "candidate_fraction",
+                        "must be positive and finite");
+        require_setting(candidate_fraction <= 1.0, "candidate_fraction",
+                        "must be at most 1: a candidate (tau') cannot be longer than its stage (tau)");
+        require_setting(std::isfinite(growth) && growth >= 1.0, "growth", "must be finite and >= 1");
+        require_setting(tau_max == 0 || tau0 == 0 || tau_max >= tau0, "tau_max", "must be >= tau0");
+        require_setting(warmup_lr == 0.0 || (std::isfinite(warmup_lr) && warmup_lr >= lr_min && warmup_lr <= lr_max),
+                        "warmup_lr", "must be 0 (automatic) or inside [lr_min, lr_max]");
+        require_setting(total_steps == 0 || warmup_steps < total_steps, "warmup_steps",
+                        "must be smaller than total_steps");
+        require_setting(std::isfinite(warm_start_noise) && warm_start_noise >= 0.0, "warm_start_noise",
+                        "must be finite and >= 0");
+        require_setting(std::isfinite(cooldown_fraction) && cooldown_fraction >= 0.0 && cooldown_fraction < 1.0,
+                        "cooldown_fraction", "must be in [0, 1)");
+        require_setting(std::isfinite(cooldown_final_ratio) && cooldown_final_ratio >= 0.0 &&
+                            cooldown_final_ratio <= 1.0,
+                        "cooldown_final_ratio", "must be in [0, 1]");
+        require_setting(std::isfinite(bound_tolerance) && bound_tolerance >= 0.0 && bound_tolerance < 0.5,
+                        "bound_tolerance", "must be in [0, 0.5)");
+        require_setting(!std::isnan(divergence_factor) && divergence_factor > 1.0, "divergence_factor",
+                        "must be greater than 1 (infinity: only non-finite losses diverge)");
+        require_setting(divergence_patience >= 1, "divergence_patience", "must be at least 1");
+        require_setting(std::isfinite(divergence_backoff) && divergence_backoff > 0.0 && divergence_backoff < 1.0,
+                        "divergence_backoff", "must be in (0, 1)");
+    }
+};
+
+namespace detail {
+
+inline std::string exact_text(double v) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%a", v);
+    return buffer;
+}
+
+/// Every setting as (name, exact text): what a saved state records and is checked against.
+inline std::vector<std::pair<std::string_view, std::string>> describe(const controller_settings& s) {
+    const auto u = [](std::uint64_t v) { return std::to_string(v); };
+    return {
+        {"lr_min", exact_text(s.lr_min)},
+        {"lr_max", exact_text(s.lr_max)},
+        {"total_steps", u(s.total_steps)},
+        {"budget_aware", u(s.budget_aware)},
+        {"candidates", u(s.candidates)},
+        {"min_candidates", u(s.min_candidates)},
+        {"early_stop_gain", exact_text(s.early_stop_gain)},
+        {"tau0", u(s.tau0)},
+        {"candidate_fraction", exact_text(s.candidate_fraction)},
+        {"growth", exact_text(s.growth)},
+        {"tau_max", u(s.tau_max)},
+        {"warmup_steps", u(s.warmup_steps)},
+        {"warmup_lr", exact_text(s.warmup_lr)},
+        {"warmup_shape", u(static_cast<unsigned>(s.warmup_shape))},
+        {"signal", u(static_cast<unsigned>(s.signal))},
+        {"validation_interval", u(s.validation_interval)},
+        {"keep_winner_state", u(s.keep_winner_state)},
+        {"warm_start", u(s.warm_start)},
+        {"warm_start_noise", exact_text(s.warm_start_noise)},
+        {"cooldown_fraction", exact_text(s.cooldown_fraction)},
+        {"cooldown_shape", u(static_cast<unsigned>(s.cooldown_shape))},
+        {"cooldown_final_ratio", exact_text(s.cooldown_final_ratio)},
+        {"bound_tolerance", exact_text(s.bound_tolerance)},
+        {"divergence_factor", exact_text(s.divergence_factor)},
+        {"divergence_patience", u(s.divergence_patience)},
+        {"divergence_backoff", exact_text(s.divergence_backoff)},
+        {"seed", u(s.seed)},
+    };
+}
+
+}  // namespace detail
+}  // namespace autolrs
+// ---- end autolrs/controller_settings.hpp
+// ---- begin autolrs/event.hpp
+// What the controller reports about its decisions: one event per decision, with its reason.
+
+
+#include <cstdint>
+#include <limits>
+#include <string_view>
+
+namespace autolrs {
+
+/// The kinds of decision a controller reports.
+enum class event_kind : std::uint8_t {
+    warmup_start,          ///< warmup begins (length = warmup steps, learning_rate = its target)
+    stage_start,           ///< a stage begins (length = its horizon tau, candidate = most candidates,
+                           ///< loss = its starting training loss when known)
+    candidate_start,       ///< a candidate LR is tried (learning_rate, length = tau')
+    candidate_end,         ///< a candidate's forecast (forecast, stddev, status; loss = last loss)
+    candidate_diverged,    ///< a candidate's loss was non-finite or exploded: it is infeasible
+    search_stopped_early,  ///< the search's expected gain was small (loss = gain, forecast = scale)
+    stage_lr_chosen,       ///< the stage's LR (forecast, stddev, status of the chosen candidate)
+    warning_lr_at_bound,   ///< the chosen LR sits on lr_min or lr_max: widen the interval
+    stage_diverged,        ///< the stage's real training diverged: restore, lower the LR ceiling
+    fallback,              ///< no usable candidate (or no room left): an LR chosen without search
+    search_skipped,        ///< no search: it could not pay back before the cooldown
+    cooldown_start,        ///< the final anneal begins (learning_rate = its start, length)
+    done,                  ///< the budget is spent (or training cannot go on)
+};
+
+[[nodiscard]] constexpr std::string_view to_string(event_kind k) noexcept {
+    switch (k) {
+        case event_kind::warmup_start: return "warmup_start";
+        case event_kind::stage_start: return "stage_start";
+        case event_kind::candidate_start: return "candidate_start";
+        case event_kind::candidate_end: return "candidate_end";
+        case event_kind::candidate_diverged: return "candidate_diverged";
+        case event_kind::search_stopped_early: return "search_stopped_early";
+        case event_kind::stage_lr_chosen: return "stage_lr_chosen";
+        case event_kind::warning_lr_at_bound: return "warning_lr_at_bound";
+        case event_kind::stage_diverged: return "stage_diverged";
+        case event_kind::fallback: return "fallback";
+        case event_kind::search_skipped: return "search_skipped";
+        case event_kind::cooldown_start: return "cooldown_start";
+        case event_kind::done: return "done";
+    }
+    return "unknown";
+}
+
+/// One decision. Fields that do not apply to a kind are NaN (doubles) or 0 (integers);
+/// `status` means something only where `forecast` is finite.
+struct event {
+    static constexpr double none = std::numeric_limits<double>::quiet_NaN();
+
+    event_kind kind = event_kind::done;
+    std::uint64_t step = 0;         ///< optimizer steps taken so far (search included)
+    std::uint32_t stage = 0;        ///< stage index (0-based; warmup and cooldown carry the next/last)
+    std::uint32_t candidate = 0;    ///< candidate index inside the stage (0-based)
+    double learning_rate = none;    ///< the LR concerned
+    double loss = none;             ///< the loss concerned (see each kind)
+    double forecast = none;         ///< forecast loss at the stage's horizon
+    double stddev = none;           ///< the forecast's standard deviation
+    forecast_status status = forecast_status::fitted;
+    std::uint64_t length = 0;       ///< steps concerned (stage horizon, tau', cooldown length, ...)
+    std::string_view message;       ///< the reason, in words (static text)
+};
+
+}  // namespace autolrs
+// ---- end autolrs/event.hpp
+// ---- begin autolrs/event_writers.hpp
+// Writers for controller events: CSV (one header line, one row per event) and JSON Lines
+// (one object per line). Usable directly as run() observers:
+//   std::ofstream log("events.jsonl");
+//   autolrs::run(trainer, settings, steps, autolrs::json_lines_event_writer(log));
+
+
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+#include <string_view>
+
+namespace autolrs {
+
+namespace detail {
+
+inline void write_number(std::ostream& os, double v, std::string_view missing) {
+    if (!std::isfinite(v)) {
+        os << missing;
+        return;
+    }
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%.17g", v);  // round-trips a double
+    os << buffer;
+}
+
+inline void write_json_string(std::ostream& os, std::string_view text) {
+    os << '"';
+    for (const char c : text) {
+        switch (c) {
+            case '"': os << "\\\""; break;
+            case '\\': os << "\\\\"; break;
+            case '\n': os << "\\n"; break;
+            case '\r': os << "\\r"; break;
+            case '\t': os << "\\t"; break;
+            case '\b': os << "\\b"; break;
+            case '\f': os << "\\f"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char buffer[8];
+                    std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+                    os << buffer;
+                } else {
+                    os << c;
+                }
+        }
+    }
+    os << '"';
+}
+
+/// RFC 4180: quote a field holding a comma, quote or line break; double its quotes.
+inline void write_csv_string(std::ostream& os, std::string_view text) {
+    if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+        os << text;
+        return;
+    }
+    os << '"';
+    for (const char c : text) {
+        if (c == '"') os << '"';
+        os << c;
+    }
+    os << '"';
+}
+
+}  // namespace detail
+
+/// The CSV header matching write_csv_row.
+inline void write_csv_header(std::ostream& os) {
+    os << "kind,step,stage,candidate,learning_rate,loss,forecast,stddev,status,length,message\n";
+}
+
+/// One CSV row; fields that do not apply are empty.
+inline void write_csv_row(std::ostream& os, const event& e) {
+    os << to_string(e.kind) << ',' << e.step << ',' << e.stage << ',' << e.candidate << ',';
+    detail::write_number(os, e.learning_rate, "");
+    os << ',';
+    detail::write_number(os, e.loss, "");
+    os << ',';
+    detail::write_number(os, e.forecast, "");
+    os << ',';
+    detail::write_number(os, e.stddev, "");
+    os << ',';
+    if (std::isfinite(e.forecast)) os << to_string(e.status);
+    os << ',' << e.length << ',';
+    detail::write_csv_string(os, e.message);
+    os << '\n';
+}
+
+/// One JSON object on one line; fields that do not apply are null.
+inline void write_json_line(std::ostream& os, const event& e) {
+    os << "{\"kind\":\"" << to_string(e.kind) << "\",\"step\":" << e.step << ",\"stage\":" << e.stage
+       << ",\"candidate\":" << e.candidate << ",\"learning_rate\":";
+    detail::write_number(os, e.learning_rate, "null");
+    os << ",\"loss\":";
+    detail::write_number(os, e.loss, "null");
+    os << ",\"forecast\":";
+    detail::write_number(os, e.forecast, "null");
+    os << ",\"stddev\":";
+    detail::write_number(os, e.stddev, "null");
+    os << ",\"status\":";
+    if (std::isfinite(e.forecast)) {
+        detail::write_json_string(os, to_string(e.status));
+    } else {
+        os << "null";
+    }
+    os << ",\"length\":" << e.length << ",\"message\":";
+    detail::write_json_string(os, e.message);
+    os << "}\n";
+}
+
+/// An observer that writes every event as a CSV row (the header first).
+class csv_event_writer {
+public:
+    explicit csv_event_writer(std::ostream& os, bool header = true) : os_(&os) {
+        if (header) write_csv_header(os);
+    }
+    void operator()(const event& e) const { write_csv_row(*os_, e); }
+
+private:
+    std::ostream* os_;
+};
+
+/// An observer that writes every event as one JSON Lines record.
+class json_lines_event_writer {
+public:
+    explicit json_lines_event_writer(std::ostream& os) : os_(&os) {}
+    void operator()(const event& e) const { write_json_line(*os_, e); }
+
+private:
+    std::ostream* os_;
+};
+
+}  // namespace autolrs
+// ---- end autolrs/event_writers.hpp
+// ---- begin autolrs/controller.hpp
+// The AutoLRS controller: an ask/tell state machine that the host's training loop drives.
+//
+// The protocol. The host owns the model, the optimizer and the loop. The controller hands
+// out one directive at a time; the host carries it out and acknowledges it with the
+// matching tell_*() call, which returns the next directive:
+//
+//   directive              host does                                  then calls
+//   train (learning_rate)  set the LR, run ONE optimizer step          tell_step(loss, applied)
+//   checkpoint (slot)      save model+optimizer state into slot        tell_checkpointed()
+//   restore (slot)         put slot's state back exactly               tell_restored()
+//   evaluate               compute the validation loss                 tell_validation(loss)
+//   done                   stop: the budget is spent                   -
+//
+// Two slots: 0 holds the current stage's start state, 1 the best candidate's end state
+// (only with keep_winner_state). A step reported with applied = false (a skipped
+// mixed-precision step, a gradient-accumulation micro-step) does not count: the same
+// directive comes back. After a restore, set the LR again before the next step (some
+// backends restore the LR with the optimizer state). Calling a tell_*() that does not
+// match the pending directive throws autolrs::protocol_error.
+//
+// What happens: an optional warmup; then stages. A stage checkpoints its start (slot 0),
+// tries up to `candidates` LRs for tau' steps each (restoring slot 0 before each but the
+// first), forecasts each candidate's loss at the stage's horizon tau and tells the search
+// (forecast variance as the observation's noise), picks the lowest forecast, and trains
+// the stage at that LR (from the winner's state when kept). A diverging candidate is
+// infeasible; a diverging stage is restored and re-decided under a lowered LR ceiling.
+// When the budget is known, stages are planned to fit and the last cooldown_fraction of
+// it anneals the LR. Every decision is reported as an event (events() after each call).
+//
+// A host loop (autolrs::run in run.hpp is exactly this, for any autolrs::trainer):
+//
+//   autolrs::controller<> ctl({.lr_min = 1e-4, .lr_max = 1.0, .total_steps = 20000});
+//   std::optional<Model::checkpoint_type> slot[2];
+//   for (autolrs::directive d = ctl.pending(); d.kind != autolrs::directive_kind::done;) {
+//       for (const autolrs::event& e : ctl.events()) log(e);
+//       switch (d.kind) {
+//           case autolrs::directive_kind::train:
+//               model.set_learning_rate(d.learning_rate);
+//               d = ctl.tell_step(model.train_step());
+//               break;
+//           case autolrs::directive_kind::checkpoint: slot[d.slot] = model.checkpoint(); d = ctl.tell_checkpointed(); break;
+//           case autolrs::directive_kind::restore: model.restore(*slot[d.slot]); d = ctl.tell_restored(); break;
+//           case autolrs::directive_kind::evaluate: d = ctl.tell_validation(model.validation_loss()); break;
+//           case autolrs::directive_kind::done: break;
+//       }
+//   }
+//
+// Determinism and resume: the same settings and the same loss stream give bit-identical
+// directives and events. save() writes the whole state as versioned text (doubles as hex
+// floats); load() on a controller built with the same settings continues exactly where
+// the saved one was, even mid-stage (the current stage's search is rebuilt by replaying
+// its calls). A state saved under other settings throws autolrs::invalid_state naming
+// the setting that differs.
+
+// ---- begin autolrs/detail/state_text.hpp
+// A small line-based text format for saved controller states: every line is
+// `key value...`; doubles are written as C99 hex floats ("%a") so they round-trip exactly.
+
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <istream>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace autolrs::detail {
+
+class state_text_writer {
+public:
+    explicit state_text_writer(std::ostream& os) : os_(os) {}
+
+    void begin(std::string_view key) { os_ << key; }
+    void end() { os_ << '\n'; }
+    void put(std::uint64_t v) { os_ << ' ' << v; }
+    void put(double v) {
+        char buffer[64];
+        std::snprintf(buffer, sizeof buffer, " %a", v);
+        os_ << buffer;
+    }
+    void put(std::string_view word) { os_ << ' ' << word; }
+
+    template <class... Values>
+    void line(std::string_view key, Values... values) {
+        begin(key);
+        (put(values), ...);
+        end();
+    }
+
+private:
+    std::ostream& os_;
+};
+
+class state_text_reader {
+public:
+    explicit state_text_reader(std::istream& is) : is_(is) {}
+
+    /// Reads the next line and checks that it starts with `key`.
+    void expect(std::string_view key) {
+        std::string text;
+        if (!std::getline(is_, text)) throw invalid_state("the state ends before '" + std::string(key) + "'");
+        line_.clear();
+        line_.str(text);
+        std::string word;
+        line_ >> word;
+        if (word != key) throw invalid_state("expected '" + std::string(key) + "', found '" + word + "'");
+        key_ = key;
+    }
+    /// Reads the next line and returns its key and the rest of its words.
+    std::vector<std::string> words() {
+        std::string text;
+        if (!std::getline(is_, text)) throw invalid_state("the state ends early");
+        std::istringstream in(text);
+        std::vector<std::string> out;
+        std::string word;
+        while (in >> word) out.push_back(word);
+        return out;
+    }
+    std::uint64_t get_u64() {
+        const std::string word = next_word();
+        char* end = nullptr;
+        errno = 0;
+        const unsigned long long v = std::strtoull(word.c_str(), &end, 10);
+        if (errno != 0 || end == word.c_str() || *end != '\0' || word[0] == '-') bad(word);
+        return static_cast<std::uint64_t>(v);
+    }
+    std::uint32_t get_u32() {
+        const std::uint64_t v = get_u64();
+        if (v > 0xffffffffULL) bad(std::to_string(v));
+        return static_cast<std::uint32_t>(v);
+    }
+    bool get_bool() {
+        const std::uint64_t v = get_u64();
+        if (v > 1) bad(std::to_string(v));
+        return v == 1;
+    }
+    double get_double() {
+        const std::string word = next_word();
+        char* end = nullptr;
+        const double v = std::strtod(word.c_str(), &end);
+        if (end == word.c_str() || *end != '\0') bad(word);
+        return v;
+    }
+    std::string get_word() { return next_word(); }
+    /// Checks that the current line has nothing left.
+    void finish_line() {
+        std::string word;
+        if (line_ >> word) throw invalid_state("unexpected '" + word + "' after '" + key_ + "'");
+    }
+
+private:
+    std::string next_word() {
+        std::string word;
+        if (!(line_ >> word)) throw invalid_state("'" + key_ + "' has too few values");
+        return word;
+    }
+    [[noreturn]] void bad(const std::string& word) const {
+        throw invalid_state("'" + key_ + "' has a bad value '" + word + "'");
+    }
+
+    std::istream& is_;
+    std::istringstream line_;
+    std::string key_;
+};
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/state_text.hpp
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <istream>
+#include <limits>
+#include <numbers>
+#include <optional>
+#include <ostream>
+#include <span>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace autolrs {
+
+/// What the host must do next.
+enum class directive_kind : std::uint8_t { train, checkpoint, restore, evaluate, done };
+
+[[nodiscard]] constexpr std::string_view to_string(directive_kind k) noexcept {
+    switch (k) {
+        case directive_kind::train: return "train";
+        case directive_kind::checkpoint: return "checkpoint";
+        case directive_kind::restore: return "restore";
+        case directive_kind::evaluate: return "evaluate";
+        case directive_kind::done: return "done";
+    }
+    return "unknown";
+}
+
+/// One directive: `learning_rate` applies to `train`, `slot` to `checkpoint` and `restore`.
+struct directive {
+    directive_kind kind = directive_kind::done;
+    double learning_rate = 0.0;
+    std::uint32_t slot = 0;
+
+    friend bool operator==(const directive&, const directive&) = default;
+};
+
+/// The host called a tell_*() that does not answer the pending directive.
+class protocol_error : public std::logic_error {
+public:
+    using std::logic_error::logic_error;
+};
+
+/// What the controller needs from a 1-D search over x = log(LR) (autolrs::bayes_opt fits).
+/// Determinism contract: its answers are a pure function of its construction and the
+/// sequence of calls made on it.
+template <class S>
+concept lr_search = std::copyable<S> &&
+    requires(S& s, const S& cs, double x, std::uint64_t seed, std::span<const observation> earlier) {
+        { s.ask() } -> std::convertible_to<double>;
+        s.tell(x, x, x);
+        s.tell_infeasible(x);
+        { cs.expected_gain() } -> std::convertible_to<double>;
+        s.reset(seed);
+        s.warm_start(earlier, x);
+    };
+
+/// Call as `static_assert(autolrs::explain_lr_search<S>())`: names what a search type lacks.
+template <class S>
+consteval bool explain_lr_search() {
+    static_assert(std::copyable<S>, "autolrs lr_search: the search must be copyable (the controller keeps a "
+                                    "pristine copy to start every stage from)");
+    static_assert(requires(S& s) { { s.ask() } -> std::convertible_to<double>; },
+                  "autolrs lr_search: add `double ask()`: the next x = log(LR) to try");
+    static_assert(requires(S& s, double x) { s.tell(x, x, x); },
+                  "autolrs lr_search: add `void tell(double x, double y, double noise_variance)`");
+    static_assert(requires(S& s, double x) { s.tell_infeasible(x); },
+                  "autolrs lr_search: add `void tell_infeasible(double x)`: x diverged, ask below it");
+    static_assert(requires(const S& s) { { s.expected_gain() } -> std::convertible_to<double>; },
+                  "autolrs lr_search: add `double expected_gain() const`: what another ask may still gain");
+    static_assert(requires(S& s, std::uint64_t seed) { s.reset(seed); },
+                  "autolrs lr_search: add `void reset(std::uint64_t seed)`: forget everything, new search");
+    static_assert(requires(S& s, std::span<const observation> earlier, double v) { s.warm_start(earlier, v); },
+                  "autolrs lr_search: add `void warm_start(std::span<const autolrs::observation>, double "
+                  "extra_noise_variance)`");
+    return lr_search<S>;
+}
+
+namespace detail {
+
+[[nodiscard]] constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+[[nodiscard]] inline double ramp(ramp_shape shape, double fraction) noexcept {
+    return shape == ramp_shape::linear ? fraction : 0.5 * (1.0 - std::cos(std::numbers::pi * fraction));
+}
+
+inline constexpr std::uint32_t no_candidate = 0xffffffffU;
+
+}  // namespace detail
+
+/// The controller, for any search and forecaster (see the protocol at the top of this
+/// header). `autolrs::controller<Surrogate, Acquisition, Forecaster>` is this with
+/// autolrs::bayes_opt as the search.
+template <lr_search Search, loss_forecaster Forecaster>
+class basic_controller {
+public:
+    using search_type = Search;
+    using forecaster_type = Forecaster;
+    static constexpr std::uint32_t start_slot = 0;   ///< the stage's start state
+    static constexpr std::uint32_t winner_slot = 1;  ///< the best candidate's end state
+    static constexpr std::uint32_t slot_count = 2;
+    static constexpr std::string_view state_format = "autolrs-controller-state";
+    static constexpr std::uint64_t state_version = 1;
+
+    /// `search` must already be set up for x = log(LR) in [log(lr_min), log(lr_max)].
+    basic_controller(const controller_settings& settings, Search search, Forecaster forecaster = Forecaster{})
+        : settings_(validated(settings)),
+          prototype_(std::move(search)),
+          search_(prototype_),
+          forecaster_(std::move(forecaster)) {
+        resolve();
+        begin();
+    }
+
+    // ---- the protocol ------------------------------------------------------------------------
+
+    /// The directive the host must carry out now.
+    [[nodiscard]] const directive& pending() const noexcept { return pending_; }
+
+    /// After a `train` directive: the step's loss, and whether the step was really applied.
+    /// Does not allocate.
+    directive tell_step(double loss, bool applied = true) {
+        expect(directive_kind::train, "tell_step");
+        events_.clear();
+        if (!applied) {
+            ++steps_skipped_;
+            return pending_;
+        }
+        ++steps_total_;
+        ++phase_step_;
+        last_loss_ = loss;
+        switch (wait_) {
+            case wait::warmup_step:
+            case wait::cooldown_step:
+                trajectory_step(pending_.learning_rate);
+                remember(loss);
+                break;
+            case wait::stage_step:
+                ++steps_trained_;
+                remember(loss);
+                break;
+            default:
+                ++steps_searched_;
+                break;
+        }
+        if (budget_spent()) {
+            finish("the step budget is spent");
+            return pending_;
+        }
+        switch (wait_) {
+            case wait::warmup_step: warmup_step(); break;
+            case wait::candidate_step: candidate_step(loss); break;
+            case wait::stage_step: stage_step(loss); break;
+            case wait::cooldown_step: cooldown_step(loss); break;
+            default: break;
+        }
+        return pending_;
+    }
+    directive tell_step(step_result result) { return tell_step(result.loss, result.applied); }
+
+    /// After a `checkpoint` directive.
+    directive tell_checkpointed() {
+        expect(directive_kind::checkpoint, "tell_checkpointed");
+        events_.clear();
+        switch (wait_) {
+            case wait::start_checkpoint:
+                if (searched_) {
+                    begin_candidate();
+                } else {
+                    start_training(stage_lr_, false, false);
+                }
+                break;
+            case wait::winner_checkpoint: after_candidate(); break;
+            case wait::cooldown_checkpoint: run_cooldown(); break;
+            default: break;
+        }
+        return pending_;
+    }
+
+    /// After a `restore` directive.
+    directive tell_restored() {
+        expect(directive_kind::restore, "tell_restored");
+        events_.clear();
+        switch (wait_) {
+            case wait::candidate_restore: train_at(candidate_lr_, wait::candidate_step); break;
+            case wait::stage_restore:
+                if (phase_length_ == 0) {
+                    end_stage();
+                } else {
+                    train_at(stage_lr_, wait::stage_step);
+                }
+                break;
+            case wait::recovery_restore: redecide(); break;
+            case wait::cooldown_recovery_restore: run_cooldown(); break;
+            case wait::final_restore: finish("the loss diverges even at lr_min: training stops"); break;
+            default: break;
+        }
+        return pending_;
+    }
+
+    /// After an `evaluate` directive: the validation loss.
+    directive tell_validation(double loss) {
+        expect(directive_kind::evaluate, "tell_validation");
+        events_.clear();
+        ++evaluations_;
+        if (wait_ == wait::start_evaluation) {
+            start_val_loss_ = std::isfinite(loss) ? loss : event::none;
+            pending_ = {directive_kind::checkpoint, 0.0, start_slot};
+            wait_ = wait::start_checkpoint;
+        } else if (wait_ == wait::candidate_evaluation) {
+            if (exploding(loss, start_val_loss_, over_val_)) {
+                candidate_diverged(loss);
+            } else {
+                window_[window_size_++] = loss;
+                if (phase_step_ >= tau_prime_) {
+                    end_candidate();
+                } else {
+                    train_at(candidate_lr_, wait::candidate_step);
+                }
+            }
+        }
+        return pending_;
+    }
+
+    /// The events of the last call (or of construction, before the first call).
+    [[nodiscard]] std::span<const event> events() const noexcept { return events_; }
+
+    // ---- progress ----------------------------------------------------------------------------
+
+    [[nodiscard]] const controller_settings& settings() const noexcept { return settings_; }
+    /// The current stage's search (rebuilt from a pristine copy at every stage).
+    [[nodiscard]] const Search& search() const noexcept { return search_; }
+    [[nodiscard]] const Forecaster& forecaster() const noexcept { return forecaster_; }
+    [[nodiscard]] bool finished() const noexcept { return pending_.kind == directive_kind::done; }
+    /// Every applied optimizer step so far, search included.
+    [[nodiscard]] std::uint64_t steps_total() const noexcept { return steps_total_; }
+    /// Steps on the final model's trajectory (warmup, stages, kept winners, cooldown).
+    [[nodiscard]] std::uint64_t steps_trained() const noexcept { return steps_trained_; }
+    /// Steps whose results were thrown away (candidates not kept, stages that diverged).
+    [[nodiscard]] std::uint64_t steps_searched() const noexcept { return steps_searched_; }
+    /// Steps reported with applied = false.
+    [[nodiscard]] std::uint64_t steps_skipped() const noexcept { return steps_skipped_; }
+    [[nodiscard]] std::uint64_t evaluations() const noexcept { return evaluations_; }
+    /// Stages started so far (searched or not).
+    [[nodiscard]] std::uint32_t stages() const noexcept { return stages_started_; }
+    [[nodiscard]] std::uint32_t divergences() const noexcept { return divergences_; }
+    /// The LR ceiling left by divergences (lr_max when none).
+    [[nodiscard]] double learning_rate_ceiling() const noexcept { return ceiling_; }
+    /// The found schedule so far as rows (start_step, lr), in trajectory steps: the steps
+    /// that shaped the model (warmup, stages, kept winners, cooldown), not the search's.
+    [[nodiscard]] std::span<const schedule::piecewise_constant_row> schedule_rows() const noexcept { return schedule_; }
+    /// The found schedule so far, to replay with no search (autolrs::run_schedule).
+    /// Throws autolrs::invalid_setting while no step has been trained.
+    [[nodiscard]] schedule::piecewise_constant found_schedule() const {
+        return schedule::piecewise_constant({schedule_});
+    }
+    /// The resolved stage lengths: first stage, longest stage, cooldown steps.
+    [[nodiscard]] std::uint64_t first_stage_length() const noexcept { return tau0_; }
+    [[nodiscard]] std::uint64_t longest_stage_length() const noexcept { return tau_max_; }
+    [[nodiscard]] std::uint64_t cooldown_steps() const noexcept { return cooldown_steps_; }
+
+    // ---- save and load -------------------------------------------------------------------
+
+    /// Writes the whole state (versioned text; doubles as hex floats, so exact).
+    void save(std::ostream& os) const {
+        detail::state_text_writer w(os);
+        w.line(state_format, state_version);
+        for (const auto& [name, value] : detail::describe(settings_)) w.line("setting", name, std::string_view(value));
+        state_saver saver{w};
+        visit_state(*this, saver);
+        w.line("end");
+    }
+    [[nodiscard]] std::string save() const {
+        std::ostringstream os;
+        save(os);
+        return os.str();
+    }
+
+    /// Replaces this controller's state by a saved one. The controller must have been built
+    /// with the same settings (else autolrs::invalid_state names the setting that differs)
+    /// and an equal search and forecaster.
+    void load(std::istream& is) {
+        detail::state_text_reader r(is);
+        r.expect(state_format);
+        const std::uint64_t version = r.get_u64();
+        if (version != state_version) {
+            throw invalid_state("unsupported " + std::string(state_format) + " version " + std::to_string(version));
+        }
+        for (const auto& [name, value] : detail::describe(settings_)) {
+            r.expect("setting");
+            const std::string saved_name = r.get_word();
+            const std::string saved_value = r.get_word();
+            if (saved_name != name) {
+                throw invalid_state("expected setting '" + std::string(name) + "', found '" + saved_name + "'");
+            }
+            if (saved_value != value) {
+                throw invalid_state("setting '" + std::string(name) + "' differs: saved " + saved_value +
+                                    ", this controller has " + value);
+            }
+        }
+        basic_controller copy(*this);
+        state_loader loader{r};
+        visit_state(copy, loader);
+        r.expect("end");
+        copy.replay_search();
+        copy.reserve_buffers();
+        copy.events_.clear();
+        *this = std::move(copy);
+    }
+    void load(std::string_view text) {
+        std::istringstream is{std::string(text)};
+        load(is);
+    }
+
+private:
+    enum class wait : std::uint8_t {
+        warmup_step,
+        start_evaluation,
+        start_checkpoint,
+        candidate_restore,
+        candidate_step,
+        candidate_evaluation,
+        winner_checkpoint,
+        stage_restore,
+        stage_step,
+        recovery_restore,
+        cooldown_checkpoint,
+        cooldown_step,
+        cooldown_recovery_restore,
+        final_restore,
+        finished,
+    };
+
+    struct candidate_record {
+        double x = 0.0;
+        double learning_rate = 0.0;
+        double forecast = 0.0;
+        double stddev = 0.0;
+        forecast_status status = forecast_status::fitted;
+        bool feasible = false;
+    };
+
+    enum class search_op : std::uint8_t { reset, warm_start, ask, tell, tell_infeasible, gain };
+    struct search_call {
+        search_op op = search_op::reset;
+        double a = 0.0;
+        double b = 0.0;
+        double c = 0.0;
+        std::uint64_t seed = 0;
+    };
+
+    static constexpr std::size_t recent_capacity = 16;
+
+    static controller_settings validated(const controller_settings& s) {
+        s.validate();
+        return s;
+    }
+
+    // ---- setup ---------------------------------------------------------------------------
+
+    static std::uint64_t candidate_steps_for(std::uint64_t tau, double fraction) noexcept {
+        const auto tp = static_cast<std::uint64_t>(std::llround(static_cast<double>(tau) * fraction));
+        return std::clamp<std::uint64_t>(tp, 1, std::max<std::uint64_t>(tau, 1));
+    }
+
+    void resolve() {
+        const controller_settings& s = settings_;
+        const std::uint64_t budget = s.total_steps;
+        log_lr_min_ = std::log(s.lr_min);
+        log_lr_max_ = std::log(s.lr_max);
+        tau_max_ = s.tau_max != 0 ? s.tau_max : (budget != 0 ? std::max<std::uint64_t>(budget / 4, 1) : 8000);
+        tau0_ = s.tau0 != 0 ? s.tau0 : std::min(tau_max_, budget != 0 ? std::max<std::uint64_t>(budget / 16, 1) : 1000);
+        tau_max_ = std::max(tau_max_, tau0_);
+        aware_ = s.budget_aware && budget != 0;
+        cooldown_steps_ = 0;
+        if (aware_) {
+            cooldown_steps_ = static_cast<std::uint64_t>(std::llround(s.cooldown_fraction * static_cast<double>(budget)));
+            cooldown_steps_ = std::min(cooldown_steps_, budget - s.warmup_steps);
+        }
+        cooldown_start_ = budget - cooldown_steps_;
+        warmup_lr_ = s.warmup_lr != 0.0 ? s.warmup_lr : std::sqrt(s.lr_min * s.lr_max);
+        ceiling_ = s.lr_max;
+        tau_ = tau0_;
+
+        window_.assign(candidate_steps_for(tau_max_, s.candidate_fraction) + 1, 0.0);
+        reserve_buffers();
+    }
+
+    /// Capacity for everything a step may append to, so that tell_step never allocates.
+    void reserve_buffers() {
+        const std::size_t k = settings_.candidates;
+        candidates_.reserve(k);
+        warm_.reserve(k);
+        log_warm_.reserve(k);
+        log_.reserve(4 * k + 8);
+        events_.reserve(16);
+        std::size_t per_step_segments = 0;  // warmup and cooldown record one segment per step
+        if (wait_ == wait::finished || wait_ == wait::warmup_step) {
+            per_step_segments = static_cast<std::size_t>(settings_.warmup_steps);
+        } else if (wait_ == wait::cooldown_step || wait_ == wait::cooldown_checkpoint ||
+                   wait_ == wait::cooldown_recovery_restore) {
+            per_step_segments = static_cast<std::size_t>(settings_.total_steps - steps_total_);
+        }
+        schedule_.reserve(schedule_.size() + per_step_segments + 64);
+    }
+
+    void begin() {
+        events_.clear();
+        if (settings_.warmup_steps > 0) {
+            emit({.kind = event_kind::warmup_start, .learning_rate = warmup_lr_, .length = settings_.warmup_steps,
+                  .message = "warmup from lr_min to its target LR, no search"});
+            phase_step_ = 0;
+            phase_length_ = settings_.warmup_steps;
+            train_at(warmup_lr_at(0), wait::warmup_step);
+        } else {
+            start_stage();
+        }
+    }
+
+    // ---- small helpers -------------------------------------------------------------------
+
+    void expect(directive_kind kind, const char* call) const {
+        if (pending_.kind != kind) {
+            throw protocol_error(std::string("autolrs controller: ") + call + "() called, but the pending directive is '" +
+                                 std::string(to_string(pending_.kind)) + "'");
+        }
+    }
+
+    void emit(event e) {
+        e.step = steps_total_;
+        e.stage = stage_index_;
+        events_.push_back(e);
+    }
+
+    void train_at(double lr, wait next) {
+        pending_ = {directive_kind::train, lr, 0};
+        wait_ = next;
+    }
+
+    [[nodiscard]] bool budget_spent() const noexcept {
+        return settings_.total_steps != 0 && steps_total_ >= settings_.total_steps;
+    }
+
+    [[nodiscard]] double upper() const noexcept { return std::min(settings_.lr_max, ceiling_); }
+
+    [[nodiscard]] double warmup_lr_at(std::uint64_t step) const noexcept {
+        const double fraction = static_cast<double>(step + 1) / static_cast<double>(settings_.warmup_steps);
+        return settings_.lr_min + (warmup_lr_ - settings_.lr_min) * detail::ramp(settings_.warmup_shape, fraction);
+    }
+
+    [[nodiscard]] double cooldown_lr_at(std::uint64_t step) const noexcept {
+        const double fraction = static_cast<double>(step) / static_cast<double>(std::max<std::uint64_t>(phase_length_, 1));
+        const double r = settings_.cooldown_final_ratio;
+        return cooldown_lr_ * (r + (1.0 - r) * (1.0 - detail::ramp(settings_.cooldown_shape, fraction)));
+    }
+
+    /// A step on the final trajectory at `lr` (warmup and cooldown; stages record at decision).
+    void trajectory_step(double lr) {
+        if (schedule_.empty() || schedule_.back().lr != lr) schedule_.push_back({steps_trained_, lr});
+        ++steps_trained_;
+    }
+
+    void remember(double loss) {
+        if (!std::isfinite(loss)) return;
+        recent_[recent_next_] = loss;
+        recent_next_ = (recent_next_ + 1) % recent_capacity;
+        recent_count_ = std::min<std::uint64_t>(recent_count_ + 1, recent_capacity);
+    }
+
+    [[nodiscard]] double recent_mean() const noexcept {
+        if (recent_count_ == 0) return event::none;
+        double sum = 0.0;
+        for (std::uint64_t i = 0; i < recent_count_; ++i) sum += recent_[i];
+        return sum / static_cast<double>(recent_count_);
+    }
+
+    /// A non-finite loss diverges at once; one above factor * reference must persist.
+    [[nodiscard]] bool exploding(double loss, double reference, std::uint32_t& over) const noexcept {
+        if (!std::isfinite(loss)) return true;
+        if (!std::isfinite(reference) || reference == 0.0) return false;
+        const double threshold = reference + (settings_.divergence_factor - 1.0) * std::abs(reference);
+        over = loss > threshold ? over + 1 : 0;
+        return over >= settings_.divergence_patience;
+    }
+
+    [[nodiscard]] double signal_start_loss() const noexcept { return val_signal_ ? start_val_loss_ : start_train_loss_; }
+
+    /// The stage's loss scale: its best forecast improvement, or the spread of its forecasts.
+    [[nodiscard]] double loss_scale() const noexcept {
+        double lo = std::numeric_limits<double>::infinity();
+        double hi = -lo;
+        for (const candidate_record& c : candidates_) {
+            if (!c.feasible) continue;
+            lo = std::min(lo, c.forecast);
+            hi = std::max(hi, c.forecast);
+        }
+        if (!std::isfinite(lo)) return 0.0;
+        const double start = signal_start_loss();
+        const double improvement = std::isfinite(start) ? start - lo : 0.0;
+        return std::max(improvement, hi - lo);
+    }
+
+    // ---- the search, with every call logged for replay at load ---------------------------
+
+    double search_ask() {
+        const double x = static_cast<double>(search_.ask());
+        log_.push_back({search_op::ask, x, 0.0, 0.0, 0});
+        return x;
+    }
+    void search_tell(double x, double y, double noise_variance) {
+        search_.tell(x, y, noise_variance);
+        log_.push_back({search_op::tell, x, y, noise_variance, 0});
+    }
+    void search_infeasible(double x) {
+        search_.tell_infeasible(x);
+        log_.push_back({search_op::tell_infeasible, x, 0.0, 0.0, 0});
+        search_top_x_ = std::min(search_top_x_, x);
+    }
+    double search_gain() {
+        const double gain = static_cast<double>(std::as_const(search_).expected_gain());
+        log_.push_back({search_op::gain, gain, 0.0, 0.0, 0});
+        return gain;
+    }
+
+    void prepare_search() {
+        search_ = prototype_;
+        log_.clear();
+        log_warm_.clear();
+        const std::uint64_t seed = detail::splitmix64(settings_.seed + 0x9e3779b97f4a7c15ULL * (stage_index_ + 1ULL));
+        search_.reset(seed);
+        log_.push_back({search_op::reset, 0.0, 0.0, 0.0, seed});
+        search_top_x_ = std::log(upper());
+        const double start = signal_start_loss();
+        if (settings_.warm_start && !warm_.empty() && std::isfinite(start)) {
+            for (const observation& o : warm_) {
+                if (o.x <= search_top_x_) log_warm_.push_back({o.x, o.y + start, o.noise_variance});
+            }
+            if (!log_warm_.empty()) {
+                const double extra = std::pow(settings_.warm_start_noise * warm_scale_, 2);
+                search_.warm_start(std::span<const observation>(log_warm_), extra);
+                log_.push_back({search_op::warm_start, extra, 0.0, 0.0, 0});
+            }
+        }
+        if (ceiling_ < settings_.lr_max) {
+            search_.tell_infeasible(search_top_x_);
+            log_.push_back({search_op::tell_infeasible, search_top_x_, 0.0, 0.0, 0});
+        }
+    }
+
+    void replay_search() {
+        search_ = prototype_;
+        for (const search_call& call : log_) {
+            switch (call.op) {
+                case search_op::reset: search_.reset(call.seed); break;
+                case search_op::warm_start: search_.warm_start(std::span<const observation>(log_warm_), call.a); break;
+                case search_op::ask: {
+                    const double x = static_cast<double>(search_.ask());
+                    if (!(x == call.a)) throw invalid_state("replaying the stage's search gave a different LR: the search "
+                                                            "is not deterministic, or differs from the saved one");
+                    break;
+                }
+                case search_op::tell: search_.tell(call.a, call.b, call.c); break;
+                case search_op::tell_infeasible: search_.tell_infeasible(call.a); break;
+                case search_op::gain: {
+                    const double gain = static_cast<double>(std::as_const(search_).expected_gain());
+                    if (!(gain == call.a)) throw invalid_state("replaying the stage's search gave a different expected "
+                                                               "gain: the search differs from the saved one");
+                    break;
+                }
+            }
+        }
+    }
+
+    // ---- stages ----------------------------------------------------------------------------
+
+    [[nodiscard]] std::uint64_t room() const noexcept {
+        if (!aware_) return std::numeric_limits<std::uint64_t>::max();
+        return cooldown_start_ > steps_total_ ? cooldown_start_ - steps_total_ : 0;
+    }
+
+    /// Worst-case steps of a searched stage of horizon tau (all candidates).
+    [[nodiscard]] std::uint64_t stage_cost(std::uint64_t tau) const noexcept {
+        const std::uint64_t tp = candidate_steps_for(tau, settings_.candidate_fraction);
+        return settings_.candidates * tp + tau - (settings_.keep_winner_state ? tp : 0);
+    }
+
+    [[nodiscard]] std::uint64_t shortest_searched_stage() const noexcept { return std::max<std::uint64_t>(tau0_ / 2, 1); }
+
+    void start_stage() {
+        if (aware_ && room() == 0) {
+            start_cooldown();
+            return;
+        }
+        const std::uint64_t available = room();
+        std::uint64_t horizon = tau_;
+        searched_ = upper() > settings_.lr_min;
+        std::string_view skip_reason = "the LR ceiling left by divergences is lr_min: nothing to search";
+        if (aware_ && searched_) {
+            if (stage_cost(horizon) > available) {
+                // The largest horizon whose worst-case search still fits.
+                const double per_step = 1.0 + settings_.candidate_fraction *
+                                                  (settings_.candidates - (settings_.keep_winner_state ? 1.0 : 0.0));
+                horizon = static_cast<std::uint64_t>(static_cast<double>(available) / per_step) + 1;
+                while (horizon > 0 && stage_cost(horizon) > available) --horizon;
+                if (horizon == 0 || (horizon < shortest_searched_stage() && has_stage_lr_)) {
+                    searched_ = false;
+                    skip_reason = "a search would not pay back before the cooldown: the last LR goes on";
+                }
+            }
+            if (searched_) {
+                const std::uint64_t leftover = available - stage_cost(horizon);
+                tau_prime_ = candidate_steps_for(horizon, settings_.candidate_fraction);
+                planned_tau_ = horizon;
+                // Too little would be left for another searched stage: this one takes it.
+                if (leftover < stage_cost(shortest_searched_stage())) horizon += leftover;
+            }
+        } else if (searched_) {
+            tau_prime_ = candidate_steps_for(horizon, settings_.candidate_fraction);
+            planned_tau_ = horizon;
+        }
+
+        stage_begin_trained_ = steps_trained_;
+        stage_schedule_size_ = schedule_.size();
+        saved_recent_ = recent_;
+        saved_recent_next_ = recent_next_;
+        saved_recent_count_ = recent_count_;
+        candidates_.clear();
+        winner_ = detail::no_candidate;
+        last_candidate_ = detail::no_candidate;
+        start_train_loss_ = recent_mean();
+        train_reference_from_history_ = recent_count_ > 0;
+        start_val_loss_ = event::none;
+        ++stages_started_;
+
+        if (!searched_) {
+            horizon_ = aware_ ? available : tau_;
+            stage_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : std::sqrt(settings_.lr_min * upper());
+            val_signal_ = false;
+            emit({.kind = event_kind::search_skipped, .learning_rate = stage_lr_, .length = horizon_, .message = skip_reason});
+            pending_ = {directive_kind::checkpoint, 0.0, start_slot};
+            wait_ = wait::start_checkpoint;
+            return;
+        }
+
+        horizon_ = horizon;
+        val_signal_ = settings_.signal == loss_signal::validation ||
+                      (settings_.signal == loss_signal::reference_switch && planned_tau_ >= tau_max_);
+        val_interval_ = settings_.validation_interval != 0 ? std::min(settings_.validation_interval, tau_prime_)
+                                                           : std::max<std::uint64_t>(tau_prime_ / 16, 1);
+        emit({.kind = event_kind::stage_start, .candidate = settings_.candidates, .loss = start_train_loss_,
+              .length = horizon_,
+              .message = val_signal_ ? "a stage: search up to `candidate` LRs on the validation loss, horizon `length`"
+                                     : "a stage: search up to `candidate` LRs on the training loss, horizon `length`"});
+        if (val_signal_) {
+            pending_ = {directive_kind::evaluate, 0.0, 0};
+            wait_ = wait::start_evaluation;
+        } else {
+            pending_ = {directive_kind::checkpoint, 0.0, start_slot};
+            wait_ = wait::start_checkpoint;
+        }
+    }
+
+    void begin_candidate() {
+        const auto index = static_cast<std::uint32_t>(candidates_.size());
+        if (index == 0) prepare_search();
+        double x = search_ask();
+        double lr = std::exp(x);
+        if (!(lr >= settings_.lr_min && lr <= upper())) {
+            lr = std::clamp(std::isfinite(lr) ? lr : settings_.lr_min, settings_.lr_min, upper());
+            x = std::log(lr);
+        }
+        candidate_x_ = x;
+        candidate_lr_ = lr;
+        phase_step_ = 0;
+        window_size_ = 0;
+        over_train_ = 0;
+        over_val_ = 0;
+        emit({.kind = event_kind::candidate_start, .candidate = index, .learning_rate = lr, .length = tau_prime_,
+              .message = "candidate LR from the search"});
+        if (index == 0) {
+            train_at(lr, wait::candidate_step);
+        } else {
+            pending_ = {directive_kind::restore, 0.0, start_slot};
+            wait_ = wait::candidate_restore;
+        }
+    }
+
+    void candidate_step(double loss) {
+        if (phase_step_ == 1 && !train_reference_from_history_ && std::isfinite(loss)) {
+            // No history: the first loss of each candidate measures the stage's start state.
+            start_train_loss_ = std::isfinite(start_train_loss_) ? std::min(start_train_loss_, loss) : loss;
+        }
+        if (exploding(loss, start_train_loss_, over_train_)) {
+            candidate_diverged(loss);
+            return;
+        }
+        if (!val_signal_) {
+            window_[window_size_++] = loss;
+        } else if (phase_step_ % val_interval_ == 0) {
+            pending_ = {directive_kind::evaluate, 0.0, 0};
+            wait_ = wait::candidate_evaluation;
+            return;
+        }
+        if (phase_step_ >= tau_prime_) end_candidate();
+    }
+
+    [[nodiscard]] double horizon_units() const noexcept {
+        const double h = static_cast<double>(horizon_);
+        return val_signal_ ? h / static_cast<double>(val_interval_) : h;
+    }
+
+    void candidate_diverged(double loss) {
+        candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, forecast_status::invalid_input, false});
+        last_candidate_ = static_cast<std::uint32_t>(candidates_.size() - 1);
+        search_infeasible(candidate_x_);
+        emit({.kind = event_kind::candidate_diverged, .candidate = last_candidate_, .learning_rate = candidate_lr_,
+              .loss = loss, .length = phase_step_,
+              .message = std::isfinite(loss) ? "the loss exploded: infeasible, the search stays below this LR"
+                                             : "non-finite loss: infeasible, the search stays below this LR"});
+        after_candidate();
+    }
+
+    void end_candidate() {
+        const forecast f = forecaster_.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
+        const auto index = static_cast<std::uint32_t>(candidates_.size());
+        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev)) {
+            candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, f.status, false});
+            last_candidate_ = index;
+            search_infeasible(candidate_x_);
+            emit({.kind = event_kind::candidate_diverged, .candidate = index, .learning_rate = candidate_lr_,
+                  .loss = last_loss_, .length = phase_step_, .message = "no usable loss to forecast: infeasible"});
+            after_candidate();
+            return;
+        }
+        search_tell(candidate_x_, f.value, f.stddev * f.stddev);
+        candidates_.push_back({candidate_x_, candidate_lr_, f.value, f.stddev, f.status, true});
+        last_candidate_ = index;
+        emit({.kind = event_kind::candidate_end, .candidate = index, .learning_rate = candidate_lr_, .loss = last_loss_,
+              .forecast = f.value, .stddev = f.stddev, .status = f.status, .length = phase_step_,
+              .message = "forecast at the stage's horizon, told to the search"});
+        if (settings_.keep_winner_state && (winner_ == detail::no_candidate || f.value < candidates_[winner_].forecast)) {
+            winner_ = index;
+            pending_ = {directive_kind::checkpoint, 0.0, winner_slot};
+            wait_ = wait::winner_checkpoint;
+            return;
+        }
+        after_candidate();
+    }
+
+    void after_candidate() {
+        const std::size_t tried = candidates_.size();
+        if (tried >= settings_.candidates) {
+            decide();
+            return;
+        }
+        if (search_top_x_ <= log_lr_min_) {
+            decide();
+            return;
+        }
+        const bool any_feasible = std::any_of(candidates_.begin(), candidates_.end(), [](const auto& c) { return c.feasible; });
+        if (tried >= settings_.min_candidates && settings_.early_stop_gain > 0.0 && any_feasible) {
+            const double scale = loss_scale();
+            if (scale > 0.0) {
+                const double gain = search_gain();
+                if (gain < settings_.early_stop_gain * scale) {
+                    emit({.kind = event_kind::search_stopped_early, .candidate = static_cast<std::uint32_t>(tried),
+                          .loss = gain, .forecast = scale,
+                          .message = "the search's expected gain (loss) is small against the stage's loss scale (forecast)"});
+                    decide();
+                    return;
+                }
+            }
+        }
+        begin_candidate();
+    }
+
+    /// The best feasible candidate at or below `limit`, or no_candidate.
+    [[nodiscard]] std::uint32_t best_candidate(double limit) const noexcept {
+        std::uint32_t best = detail::no_candidate;
+        for (std::uint32_t i = 0; i < candidates_.size(); ++i) {
+            const candidate_record& c = candidates_[i];
+            if (!c.feasible || c.learning_rate > limit) continue;
+            if (best == detail::no_candidate || c.forecast < candidates_[best].forecast) best = i;
+        }
+        return best;
+    }
+
+    void decide() {
+        const std::uint32_t best = best_candidate(upper());
+        if (best == detail::no_candidate) {
+            emit({.kind = event_kind::fallback, .learning_rate = settings_.lr_min,
+                  .message = "every candidate diverged: the stage trains at lr_min"});
+            start_training(settings_.lr_min, false, true);
+            return;
+        }
+        const candidate_record& c = candidates_[best];
+        emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
+              .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
+              .message = "the lowest forecast of the stage's candidates"});
+        warn_if_at_bound(c.learning_rate);
+        start_training(c.learning_rate, settings_.keep_winner_state && best == winner_, true);
+    }
+
+    void warn_if_at_bound(double lr) {
+        const double tolerance = settings_.bound_tolerance * (log_lr_max_ - log_lr_min_);
+        if (settings_.bound_tolerance <= 0.0) return;
+        const double x = std::log(lr);
+        if (x - log_lr_min_ <= tolerance) {
+            emit({.kind = event_kind::warning_lr_at_bound, .learning_rate = lr,
+                  .message = "the chosen LR sits on lr_min: the best LR may be lower, lower lr_min"});
+        } else if (log_lr_max_ - x <= tolerance) {
+            emit({.kind = event_kind::warning_lr_at_bound, .learning_rate = lr,
+                  .message = "the chosen LR sits on lr_max: the best LR may be higher, raise lr_max"});
+        }
+    }
+
+    /// Trains the stage at `lr`: from the kept winner's state, or from slot 0.
+    void start_training(double lr, bool from_winner, bool needs_restore) {
+        stage_lr_ = lr;
+        last_lr_ = lr;
+        has_stage_lr_ = true;
+        phase_step_ = 0;
+        over_train_ = 0;
+        if (schedule_.empty() || schedule_.back().lr != lr) schedule_.push_back({steps_trained_, lr});
+        if (from_winner) {
+            steps_searched_ -= tau_prime_;
+            steps_trained_ += tau_prime_;
+            phase_length_ = std::min(horizon_ - tau_prime_, room());
+            if (last_candidate_ == winner_) {
+                if (phase_length_ == 0) {
+                    end_stage();
+                } else {
+                    train_at(lr, wait::stage_step);
+                }
+                return;
+            }
+            pending_ = {directive_kind::restore, 0.0, winner_slot};
+            wait_ = wait::stage_restore;
+            return;
+        }
+        phase_length_ = std::min(horizon_, room());
+        if (needs_restore) {
+            pending_ = {directive_kind::restore, 0.0, start_slot};
+            wait_ = wait::stage_restore;
+        } else if (phase_length_ == 0) {
+            end_stage();
+        } else {
+            train_at(lr, wait::stage_step);
+        }
+    }
+
+    void stage_step(double loss) {
+        if (phase_step_ == 1 && !std::isfinite(start_train_loss_) && std::isfinite(loss)) start_train_loss_ = loss;
+        if (exploding(loss, start_train_loss_, over_train_)) {
+            stage_diverged(loss);
+            return;
+        }
+        if (phase_step_ >= phase_length_) end_stage();
+    }
+
+    /// Undo the stage's trajectory: its steps become wasted (searched) steps.
+    void discard_stage_trajectory() {
+        steps_searched_ += steps_trained_ - stage_begin_trained_;
+        steps_trained_ = stage_begin_trained_;
+        schedule_.resize(stage_schedule_size_);
+        recent_ = saved_recent_;
+        recent_next_ = saved_recent_next_;
+        recent_count_ = saved_recent_count_;
+    }
+
+    void stage_diverged(double loss) {
+        ++divergences_;
+        discard_stage_trajectory();
+        const double lr = stage_lr_;
+        if (lr <= settings_.lr_min * (1.0 + 1e-12)) {
+            emit({.kind = event_kind::stage_diverged, .learning_rate = lr, .loss = loss,
+                  .message = "the stage diverged at lr_min: restore its start and stop"});
+            pending_ = {directive_kind::restore, 0.0, start_slot};
+            wait_ = wait::final_restore;
+            return;
+        }
+        ceiling_ = std::max(settings_.lr_min, std::min(ceiling_, lr * settings_.divergence_backoff));
+        emit({.kind = event_kind::stage_diverged, .learning_rate = lr, .loss = loss, .forecast = event::none,
+              .message = "the stage diverged: restore its start, lower the LR ceiling, decide again"});
+        pending_ = {directive_kind::restore, 0.0, start_slot};
+        wait_ = wait::recovery_restore;
+    }
+
+    void redecide() {
+        const std::uint32_t best = best_candidate(upper());
+        if (best == detail::no_candidate) {
+            emit({.kind = event_kind::fallback, .learning_rate = upper(),
+                  .message = "no candidate below the lowered ceiling: the stage trains at the ceiling"});
+            start_training(upper(), false, false);
+            return;
+        }
+        const candidate_record& c = candidates_[best];
+        emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
+              .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
+              .message = "the lowest forecast below the lowered ceiling, after a divergence"});
+        start_training(c.learning_rate, false, false);
+    }
+
+    void end_stage() {
+        if (searched_) {
+            warm_.clear();
+            const double start = signal_start_loss();
+            if (std::isfinite(start)) {
+                for (const candidate_record& c : candidates_) {
+                    if (c.feasible) warm_.push_back({c.x, c.forecast - start, c.stddev * c.stddev});
+                }
+            }
+            warm_scale_ = loss_scale();
+            const double grown = std::round(static_cast<double>(planned_tau_) * settings_.growth);
+            tau_ = std::min<std::uint64_t>(tau_max_, static_cast<std::uint64_t>(std::max(grown, 1.0)));
+        }
+        ++stage_index_;
+        start_stage();
+    }
+
+    // ---- cooldown and the end ------------------------------------------------------------
+
+    void start_cooldown() {
+        if (cooldown_steps_ == 0 || budget_spent()) {
+            finish("the step budget is spent");
+            return;
+        }
+        cooldown_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : std::sqrt(settings_.lr_min * upper());
+        stage_begin_trained_ = steps_trained_;
+        stage_schedule_size_ = schedule_.size();
+        saved_recent_ = recent_;
+        saved_recent_next_ = recent_next_;
+        saved_recent_count_ = recent_count_;
+        start_train_loss_ = recent_mean();
+        schedule_.reserve(schedule_.size() + static_cast<std::size_t>(settings_.total_steps - steps_total_) + 1);
+        emit({.kind = event_kind::cooldown_start, .learning_rate = cooldown_lr_, .length = settings_.total_steps - steps_total_,
+              .message = "the final anneal of the budget's last steps"});
+        pending_ = {directive_kind::checkpoint, 0.0, start_slot};
+        wait_ = wait::cooldown_checkpoint;
+    }
+
+    void run_cooldown() {
+        phase_step_ = 0;
+        over_train_ = 0;
+        phase_length_ = settings_.total_steps - steps_total_;
+        train_at(cooldown_lr_at(0), wait::cooldown_step);
+    }
+
+    void cooldown_step(double loss) {
+        if (phase_step_ == 1 && !std::isfinite(start_train_loss_) && std::isfinite(loss)) start_train_loss_ = loss;
+        if (exploding(loss, start_train_loss_, over_train_)) {
+            ++divergences_;
+            discard_stage_trajectory();
+            ceiling_ = std::max(settings_.lr_min, std::min(ceiling_, cooldown_lr_ * settings_.divergence_backoff));
+            cooldown_lr_ *= settings_.divergence_backoff;
+            emit({.kind = event_kind::stage_diverged, .learning_rate = pending_.learning_rate, .loss = loss,
+                  .message = "the cooldown diverged: restore its start, anneal from a lower LR"});
+            pending_ = {directive_kind::restore, 0.0, start_slot};
+            wait_ = wait::cooldown_recovery_restore;
+            return;
+        }
+        pending_.learning_rate = cooldown_lr_at(phase_step_);
+    }
+
+    void warmup_step() {
+        if (phase_step_ >= phase_length_) {
+            start_stage();
+        } else {
+            pending_.learning_rate = warmup_lr_at(phase_step_);
+        }
+    }
+
+    void finish(std::string_view reason) {
+        emit({.kind = event_kind::done, .learning_rate = last_lr_, .loss = last_loss_, .length = steps_total_,
+              .message = reason});
+        pending_ = {directive_kind::done, 0.0, 0};
+        wait_ = wait::finished;
+    }
+
+    // ---- the saved state -------------------------------------------------------------------
+
+    struct state_saver {
+        detail::state_text_writer& w;
+
+        template <class T>
+        void put(const T& v) {
+            if constexpr (std::is_same_v<T, double>) {
+                w.put(v);
+            } else {
+                w.put(static_cast<std::uint64_t>(v));
+            }
+        }
+        template <class T>
+        void value(std::string_view key, const T& v) {
+            w.begin(key);
+            put(v);
+            w.end();
+        }
+        template <class R, class F>
+        void list(std::string_view key, const std::vector<R>& items, std::size_t count, F each) {
+            w.begin(key);
+            w.put(static_cast<std::uint64_t>(count));
+            for (std::size_t i = 0; i < count; ++i) each([this](const auto& m) { put(m); }, items[i]);
+            w.end();
+        }
+        template <std::size_t N>
+        void array(std::string_view key, const std::array<double, N>& items) {
+            w.begin(key);
+            for (const double v : items) w.put(v);
+            w.end();
+        }
+    };
+
+    struct state_loader {
+        detail::state_text_reader& r;
+
+        template <class T>
+        void get(T& v) {
+            if constexpr (std::is_same_v<T, double>) {
+                v = r.get_double();
+            } else if constexpr (std::is_same_v<T, bool>) {
+                v = r.get_bool();
+            } else if constexpr (std::is_enum_v<T>) {
+                v = static_cast<T>(r.get_u64());
+            } else if constexpr (sizeof(T) == 4) {
+                v = r.get_u32();
+            } else {
+                v = r.get_u64();
+            }
+        }
+        template <class T>
+        void value(std::string_view key, T& v) {
+            r.expect(key);
+            get(v);
+            r.finish_line();
+        }
+        template <class R, class F>
+        void list(std::string_view key, std::vector<R>& items, std::size_t& count, F each) {
+            r.expect(key);
+            const std::uint64_t n = r.get_u64();
+            if (n > (1ULL << 32)) throw invalid_state("'" + std::string(key) + "' is too long");
+            if (items.size() < n) items.resize(static_cast<std::size_t>(n));
+            count = static_cast<std::size_t>(n);
+            for (std::size_t i = 0; i < count; ++i) each([this](auto& m) { get(m); }, items[i]);
+            r.finish_line();
+        }
+        template <std::size_t N>
+        void array(std::string_view key, std::array<double, N>& items) {
+            r.expect(key);
+            for (double& v : items) v = r.get_double();
+            r.finish_line();
+        }
+    };
+
+    /// The state's fields, in save order; `Self` is const for saving.
+    template <class Self, class V>
+    static void visit_state(Self& c, V& v) {
+        v.value("pending_kind", c.pending_.kind);
+        v.value("pending_learning_rate", c.pending_.learning_rate);
+        v.value("pending_slot", c.pending_.slot);
+        v.value("wait", c.wait_);
+        v.value("steps_total", c.steps_total_);
+        v.value("steps_trained", c.steps_trained_);
+        v.value("steps_searched", c.steps_searched_);
+        v.value("steps_skipped", c.steps_skipped_);
+        v.value("evaluations", c.evaluations_);
+        v.value("stage_index", c.stage_index_);
+        v.value("stages_started", c.stages_started_);
+        v.value("divergences", c.divergences_);
+        v.value("tau", c.tau_);
+        v.value("planned_tau", c.planned_tau_);
+        v.value("horizon", c.horizon_);
+        v.value("tau_prime", c.tau_prime_);
+        v.value("val_interval", c.val_interval_);
+        v.value("val_signal", c.val_signal_);
+        v.value("searched", c.searched_);
+        v.value("phase_step", c.phase_step_);
+        v.value("phase_length", c.phase_length_);
+        v.value("stage_begin_trained", c.stage_begin_trained_);
+        v.value("stage_schedule_size", c.stage_schedule_size_);
+        v.value("start_train_loss", c.start_train_loss_);
+        v.value("train_reference_from_history", c.train_reference_from_history_);
+        v.value("start_val_loss", c.start_val_loss_);
+        v.value("over_train", c.over_train_);
+        v.value("over_val", c.over_val_);
+        v.value("candidate_x", c.candidate_x_);
+        v.value("candidate_lr", c.candidate_lr_);
+        v.value("winner", c.winner_);
+        v.value("last_candidate", c.last_candidate_);
+        v.value("search_top_x", c.search_top_x_);
+        v.value("stage_lr", c.stage_lr_);
+        v.value("last_lr", c.last_lr_);
+        v.value("has_stage_lr", c.has_stage_lr_);
+        v.value("ceiling", c.ceiling_);
+        v.value("cooldown_lr", c.cooldown_lr_);
+        v.value("last_loss", c.last_loss_);
+        v.value("warm_scale", c.warm_scale_);
+        v.value("recent_next", c.recent_next_);
+        v.value("recent_count", c.recent_count_);
+        v.array("recent", c.recent_);
+        v.value("saved_recent_next", c.saved_recent_next_);
+        v.value("saved_recent_count", c.saved_recent_count_);
+        v.array("saved_recent", c.saved_recent_);
+        v.list("window", c.window_, c.window_size_, [](auto&& io, auto& x) { io(x); });
+        std::size_t n = c.candidates_.size();
+        v.list("candidates", c.candidates_, n, [](auto&& io, auto& r) {
+            io(r.x);
+            io(r.learning_rate);
+            io(r.forecast);
+            io(r.stddev);
+            io(r.status);
+            io(r.feasible);
+        });
+        if constexpr (!std::is_const_v<Self>) c.candidates_.resize(n);
+        const auto each_observation = [](auto&& io, auto& o) {
+            io(o.x);
+            io(o.y);
+            io(o.noise_variance);
+        };
+        n = c.warm_.size();
+        v.list("warm", c.warm_, n, each_observation);
+        if constexpr (!std::is_const_v<Self>) c.warm_.resize(n);
+        n = c.log_warm_.size();
+        v.list("search_warm", c.log_warm_, n, each_observation);
+        if constexpr (!std::is_const_v<Self>) c.log_warm_.resize(n);
+        n = c.log_.size();
+        v.list("search_calls", c.log_, n, [](auto&& io, auto& call) {
+            io(call.op);
+            io(call.a);
+            io(call.b);
+            io(call.c);
+            io(call.seed);
+        });
+        if constexpr (!std::is_const_v<Self>) c.log_.resize(n);
+        n = c.schedule_.size();
+        v.list("schedule", c.schedule_, n, [](auto&& io, auto& s) {
+            io(s.start_step);
+            io(s.lr);
+        });
+        if constexpr (!std::is_const_v<Self>) c.schedule_.resize(n);
+    }
+
+    // ---- fields ---------------------------------------------------------------------------
+
+    controller_settings settings_;
+    Search prototype_;
+    Search search_;
+    Forecaster forecaster_;
+
+    // resolved at construction
+    double log_lr_min_ = 0.0;
+    double log_lr_max_ = 0.0;
+    std::uint64_t tau0_ = 0;
+    std::uint64_t tau_max_ = 0;
+    bool aware_ = false;
+    std::uint64_t cooldown_steps_ = 0;
+    std::uint64_t cooldown_start_ = 0;
+    double warmup_lr_ = 0.0;
+
+    // the state machine
+    directive pending_;
+    wait wait_ = wait::finished;
+    std::uint64_t steps_total_ = 0;
+    std::uint64_t steps_trained_ = 0;
+    std::uint64_t steps_searched_ = 0;
+    std::uint64_t steps_skipped_ = 0;
+    std::uint64_t evaluations_ = 0;
+    std::uint32_t stage_index_ = 0;
+    std::uint32_t stages_started_ = 0;
+    std::uint32_t divergences_ = 0;
+    std::uint64_t tau_ = 0;          // next horizon of the growth sequence
+    std::uint64_t planned_tau_ = 0;  // the current stage's horizon before any extension
+    std::uint64_t horizon_ = 0;      // the current stage's horizon tau (forecast target)
+    std::uint64_t tau_prime_ = 0;
+    std::uint64_t val_interval_ = 1;
+    bool val_signal_ = false;
+    bool searched_ = false;
+    std::uint64_t phase_step_ = 0;
+    std::uint64_t phase_length_ = 0;
+    std::uint64_t stage_begin_trained_ = 0;
+    std::uint64_t stage_schedule_size_ = 0;
+    double start_train_loss_ = event::none;
+    bool train_reference_from_history_ = false;
+    double start_val_loss_ = event::none;
+    std::uint32_t over_train_ = 0;
+    std::uint32_t over_val_ = 0;
+    double candidate_x_ = 0.0;
+    double candidate_lr_ = 0.0;
+    std::uint32_t winner_ = detail::no_candidate;
+    std::uint32_t last_candidate_ = detail::no_candidate;
+    double search_top_x_ = 0.0;
+    double stage_lr_ = 0.0;
+    double last_lr_ = 0.0;
+    bool has_stage_lr_ = false;
+    double ceiling_ = 0.0;
+    double cooldown_lr_ = 0.0;
+    double last_loss_ = event::none;
+    double warm_scale_ = 0.0;
+
+    std::array<double, recent_capacity> recent_{};
+    std::uint64_t recent_next_ = 0;
+    std::uint64_t recent_count_ = 0;
+    std::array<double, recent_capacity> saved_recent_{};
+    std::uint64_t saved_recent_next_ = 0;
+    std::uint64_t saved_recent_count_ = 0;
+
+    std::vector<double> window_;
+    std::size_t window_size_ = 0;
+    std::vector<candidate_record> candidates_;
+    std::vector<observation> warm_;      // the last stage's observations, as improvements
+    std::vector<observation> log_warm_;  // what this stage's search was warm-started with
+    std::vector<search_call> log_;       // this stage's search calls, replayed at load
+    std::vector<schedule::piecewise_constant_row> schedule_;
+    std::vector<event> events_;
+};
+
+}  // namespace autolrs
+// ---- end autolrs/controller.hpp
+// ---- begin autolrs/run.hpp
+// autolrs::run: the training loop over an autolrs::trainer, built on the controller, for
+// hosts that can hand the loop over; and run_schedule, the same loop for a fixed schedule
+// (a replay of a found schedule, or a baseline).
+//
+//   autolrs::run_result r = autolrs::run(trainer, {.lr_min = 1e-4, .lr_max = 1.0}, 20000);
+//
+// `total_steps` counts EVERY optimizer step the trainer takes, the search's included: that
+// is what the user pays. run_result says how many of them trained the final model and how
+// many were spent searching.
+
+
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace autolrs {
+
+/// What a run did.
+struct run_result {
+    std::uint64_t steps_total = 0;     ///< applied optimizer steps, search included (= the budget)
+    std::uint64_t steps_trained = 0;   ///< steps on the final model's trajectory
+    std::uint64_t steps_searched = 0;  ///< steps thrown away (candidates, diverged stages)
+    std::uint64_t steps_skipped = 0;   ///< steps the trainer reported as not applied
+    std::uint64_t evaluations = 0;     ///< validation losses computed
+    std::uint32_t stages = 0;          ///< stages started
+    std::uint32_t divergences = 0;     ///< stages (or cooldowns) that diverged and were redone
+    std::uint64_t events = 0;          ///< events reported to the observer
+    bool completed = false;            ///< the budget was spent (false: stopped by divergence at lr_min)
+    double final_loss = std::numeric_limits<double>::quiet_NaN();  ///< the last step's training loss
+    std::vector<schedule::piecewise_constant_row> schedule_rows;  ///< the found schedule's table
+
+    /// The found schedule: replay it with run_schedule(trainer, r.found_schedule(), r.steps_trained).
+    /// Throws autolrs::invalid_setting when no step was trained.
+    [[nodiscard]] schedule::piecewise_constant found_schedule() const { return schedule::piecewise_constant({schedule_rows}); }
+
+    /// Search steps per training step (the reference spends 1.0).
+    [[nodiscard]] double search_overhead() const noexcept {
+        return steps_trained == 0 ? 0.0 : static_cast<double>(steps_searched) / static_cast<double>(steps_trained);
+    }
+};
+
+namespace detail {
+
+template <class R>
+[[nodiscard]] step_result run_step_result(R&& r) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<R>, step_result>) {
+        return r;
+    } else {
+        return {static_cast<double>(r), true};
+    }
+}
+
+struct ignore_events {
+    void operator()(const event&) const noexcept {}
+};
+
+}  // namespace detail
+
+/// Drives `trainer` with a controller the caller built (any search, forecaster, settings)
+/// until the controller says done; `observer(const event&)` sees every event. The
+/// controller may also be one loaded from a saved state (the slots are then empty: it
+/// must not be waiting on a restore).
+template <trainer T, class Controller, class Observer>
+run_result run(T& trainer, Controller& controller, Observer&& observer) {
+    static_assert(explain_trainer<T>());
+    using checkpoint_type = typename T::checkpoint_type;
+    std::optional<checkpoint_type> slots[Controller::slot_count];
+    run_result result;
+    const auto report = [&] {
+        for (const event& e : controller.events()) {
+            ++result.events;
+            observer(e);
+        }
+    };
+    report();
+    bool lr_set = false;
+    double lr = 0.0;
+    directive d = controller.pending();
+    while (d.kind != directive_kind::done) {
+        switch (d.kind) {
+            case directive_kind::train: {
+                // Set again after every restore: backends may restore the LR with the optimizer.
+                if (!lr_set || d.learning_rate != lr) {
+                    trainer.set_learning_rate(d.learning_rate);
+                    lr = d.learning_rate;
+                    lr_set = true;
+                }
+                const step_result r = detail::run_step_result(trainer.train_step());
+                if (r.applied) result.final_loss = r.loss;
+                d = controller.tell_step(r.loss, r.applied);
+                break;
+            }
+            case directive_kind::checkpoint:
+                if constexpr (reusing_trainer<T>) {
+                    if (slots[d.slot]) {
+                        trainer.checkpoint(*slots[d.slot]);
+                    } else {
+                        slots[d.slot].emplace(trainer.checkpoint());
+                    }
+                } else {
+                    slots[d.slot].emplace(trainer.checkpoint());
+                }
+                d = controller.tell_checkpointed();
+                break;
+            case directive_kind::restore:
+                if (!slots[d.slot]) throw protocol_error("autolrs::run: restore of a slot that holds no checkpoint");
+                trainer.restore(*slots[d.slot]);
+                lr_set = false;
+                d = controller.tell_restored();
+                break;
+            case directive_kind::evaluate:
+                d = controller.tell_validation(static_cast<double>(trainer.validation_loss()));
+                break;
+            case directive_kind::done: break;
+        }
+        report();
+    }
+    result.steps_total = controller.steps_total();
+    result.steps_trained = controller.steps_trained();
+    result.steps_searched = controller.steps_searched();
+    result.steps_skipped = controller.steps_skipped();
+    result.evaluations = controller.evaluations();
+    result.stages = controller.stages();
+    result.divergences = controller.divergences();
+    const auto rows = controller.schedule_rows();
+    result.schedule_rows.assign(rows.begin(), rows.end());
+    const std::uint64_t budget = controller.settings().total_steps;
+    result.completed = budget == 0 || controller.steps_total() >= budget;
+    return result;
+}
+
+template <trainer T, class Controller>
+run_result run(T& trainer, Controller& controller) {
+    return run(trainer, controller, detail::ignore_events{});
+}
+
+/// Trains `steps` applied steps at the LR `schedule(step)` (step 0-based): a found schedule
+/// (run_result::found_schedule()), a fixed schedule of autolrs::schedule, or any callable.
+/// Returns the last step's training loss.
+template <trainer T, class Schedule>
+    requires std::invocable<const Schedule&, std::uint64_t>
+double run_schedule(T& trainer, const Schedule& schedule, std::uint64_t steps) {
+    static_assert(explain_trainer<T>());
+    double loss = std::numeric_limits<double>::quiet_NaN();
+    bool lr_set = false;
+    double lr = 0.0;
+    for (std::uint64_t step = 0; step < steps;) {
+        const double next = static_cast<double>(schedule(step));
+        if (!lr_set || next != lr) {
+            trainer.set_learning_rate(next);
+            lr = next;
+            lr_set = true;
+        }
+        const step_result r = detail::run_step_result(trainer.train_step());
+        if (r.applied) {
+            loss = r.loss;
+            ++step;
+        }
+    }
+    return loss;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/run.hpp
 // ---- end autolrs/autolrs.hpp

@@ -190,10 +190,10 @@ TEST_CASE("a stage that diverges is restored and re-decided under a lowered ceil
     // The wasted stage steps count as search; the schedule holds only the redone stage.
     CHECK(ctl.steps_trained() + ctl.steps_searched() == ctl.steps_total());
     CHECK(ctl.steps_total() == 1500);
-    for (const auto& seg : ctl.schedule()) {
-        if (seg.begin_step > 0) CHECK(seg.learning_rate <= ctl.learning_rate_ceiling() * (1 + 1e-12));
+    for (const auto& seg : ctl.schedule_rows()) {
+        if (seg.start_step > 0) CHECK(seg.lr <= ctl.learning_rate_ceiling() * (1 + 1e-12));
     }
-    CHECK(ctl.schedule().front().learning_rate <= 0.5);
+    CHECK(ctl.schedule_rows().front().lr <= 0.5);
     CHECK(std::isfinite(trainer.v()));
     CHECK(trainer.v() < 0.01);
 }

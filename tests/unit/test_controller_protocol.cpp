@@ -221,10 +221,10 @@ TEST_CASE("steps are counted exactly: the budget, trained + searched, skipped st
     CHECK(ctl.steps_searched() > 0);
     CHECK(ctl.finished());
     // The schedule covers exactly the trained steps.
-    const auto sched = ctl.schedule();
+    const auto sched = ctl.schedule_rows();
     REQUIRE_FALSE(sched.empty());
-    CHECK(sched.front().begin_step == 0);
-    CHECK(sched.back().begin_step < ctl.steps_trained());
+    CHECK(sched.front().start_step == 0);
+    CHECK(sched.back().start_step < ctl.steps_trained());
 }
 
 TEST_CASE("every LR is inside [lr_min, lr_max]; the cooldown anneals down from the last stage's LR", "[controller][protocol]") {

@@ -213,6 +213,6 @@ TEST_CASE("saved doubles round-trip exactly", "[controller][resume]") {
     b.load(a.save());
     CHECK(b.learning_rate_ceiling() == a.learning_rate_ceiling());
     CHECK(b.pending() == a.pending());
-    REQUIRE(b.schedule().size() == a.schedule().size());
-    for (std::size_t i = 0; i < a.schedule().size(); ++i) CHECK(b.schedule()[i] == a.schedule()[i]);
+    REQUIRE(b.schedule_rows().size() == a.schedule_rows().size());
+    for (std::size_t i = 0; i < a.schedule_rows().size(); ++i) CHECK(b.schedule_rows()[i] == a.schedule_rows()[i]);
 }
