@@ -1076,7 +1076,7 @@ private:
         void list(std::string_view key, const std::vector<R>& items, std::size_t count, F each) {
             w.begin(key);
             w.put(static_cast<std::uint64_t>(count));
-            for (std::size_t i = 0; i < count; ++i) each([this](const auto& m) { put(m); }, items[i]);
+            for (std::size_t i = 0; i < count; ++i) each([&](const auto& m) { put(m); }, items[i]);
             w.end();
         }
         template <std::size_t N>
@@ -1117,7 +1117,7 @@ private:
             if (n > (1ULL << 32)) throw invalid_state("'" + std::string(key) + "' is too long");
             if (items.size() < n) items.resize(static_cast<std::size_t>(n));
             count = static_cast<std::size_t>(n);
-            for (std::size_t i = 0; i < count; ++i) each([this](auto& m) { get(m); }, items[i]);
+            for (std::size_t i = 0; i < count; ++i) each([&](auto& m) { get(m); }, items[i]);
             r.finish_line();
         }
         template <std::size_t N>
