@@ -78,10 +78,14 @@ struct controller_settings {
                                       ///< (fraction of the log-interval)
 
     // ---- divergence --------------------------------------------------------------------------
-    double divergence_factor = 5.0;       ///< a loss above factor * the stage's starting loss
-                                          ///< (same signal) counts as exploding
+    double divergence_factor = 10.0;      ///< a loss above factor * the stage's starting level
+                                          ///< (same signal: the top of the trajectory's training
+                                          ///< losses, or the stage's starting validation loss)
+                                          ///< counts as exploding; a divergence grows past any
+                                          ///< factor, noise near a noise floor reaches ~5x
     std::uint32_t divergence_patience = 3;  ///< ... for this many measurements in a row
                                             ///< (a non-finite loss diverges at once)
+    std::uint64_t divergence_memory = 1000;  ///< steps over which that top forgets a high loss
     double divergence_backoff = 0.5;      ///< after a stage diverges at LR x, LRs above
                                           ///< backoff * x are never used again
 
@@ -147,6 +151,7 @@ struct controller_settings {
         require_setting(!std::isnan(divergence_factor) && divergence_factor > 1.0, "divergence_factor",
                         "must be greater than 1 (infinity: only non-finite losses diverge)");
         require_setting(divergence_patience >= 1, "divergence_patience", "must be at least 1");
+        require_setting(divergence_memory >= 1, "divergence_memory", "must be at least 1");
         require_setting(std::isfinite(divergence_backoff) && divergence_backoff > 0.0 && divergence_backoff < 1.0,
                         "divergence_backoff", "must be in (0, 1)");
     }
@@ -189,6 +194,7 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"bound_tolerance", exact_text(s.bound_tolerance)},
         {"divergence_factor", exact_text(s.divergence_factor)},
         {"divergence_patience", u(s.divergence_patience)},
+        {"divergence_memory", u(s.divergence_memory)},
         {"divergence_backoff", exact_text(s.divergence_backoff)},
         {"seed", u(s.seed)},
     };

@@ -1175,10 +1175,14 @@ struct controller_settings {
                                       ///< (fraction of the log-interval)
 
     // ---- divergence --------------------------------------------------------------------------
-    double divergence_factor = 5.0;       ///< a loss above factor * the stage's starting loss
-                                          ///< (same signal) counts as exploding
+    double divergence_factor = 10.0;      ///< a loss above factor * the stage's starting level
+                                          ///< (same signal: the top of the trajectory's training
+                                          ///< losses, or the stage's starting validation loss)
+                                          ///< counts as exploding; a divergence grows past any
+                                          ///< factor, noise near a noise floor reaches ~5x
     std::uint32_t divergence_patience = 3;  ///< ... for this many measurements in a row
                                             ///< (a non-finite loss diverges at once)
+    std::uint64_t divergence_memory = 1000;  ///< steps over which that top forgets a high loss
     double divergence_backoff = 0.5;      ///< after a stage diverges at LR x, LRs above
                                           ///< backoff * x are never used again
 
@@ -1244,6 +1248,7 @@ struct controller_settings {
         require_setting(!std::isnan(divergence_factor) && divergence_factor > 1.0, "divergence_factor",
                         "must be greater than 1 (infinity: only non-finite losses diverge)");
         require_setting(divergence_patience >= 1, "divergence_patience", "must be at least 1");
+        require_setting(divergence_memory >= 1, "divergence_memory", "must be at least 1");
         require_setting(std::isfinite(divergence_backoff) && divergence_backoff > 0.0 && divergence_backoff < 1.0,
                         "divergence_backoff", "must be in (0, 1)");
     }
@@ -1286,6 +1291,7 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"bound_tolerance", exact_text(s.bound_tolerance)},
         {"divergence_factor", exact_text(s.divergence_factor)},
         {"divergence_patience", u(s.divergence_patience)},
+        {"divergence_memory", u(s.divergence_memory)},
         {"divergence_backoff", exact_text(s.divergence_backoff)},
         {"seed", u(s.seed)},
     };
@@ -1785,11 +1791,17 @@ public:
     static constexpr std::uint64_t state_version = 1;
 
     /// `search` must already be set up for x = log(LR) in [log(lr_min), log(lr_max)].
+    /// `forecaster` forecasts training-loss windows, `validation_forecaster` validation-loss
+    /// windows (by default the same).
     basic_controller(const controller_settings& settings, Search search, Forecaster forecaster = Forecaster{})
+        : basic_controller(settings, std::move(search), forecaster, forecaster) {}
+    basic_controller(const controller_settings& settings, Search search, Forecaster forecaster,
+                     Forecaster validation_forecaster)
         : settings_(validated(settings)),
           prototype_(std::move(search)),
           search_(prototype_),
-          forecaster_(std::move(forecaster)) {
+          forecaster_(std::move(forecaster)),
+          validation_forecaster_(std::move(validation_forecaster)) {
         resolve();
         begin();
     }
@@ -2063,6 +2075,7 @@ private:
         warmup_lr_ = s.warmup_lr != 0.0 ? s.warmup_lr : std::sqrt(s.lr_min * s.lr_max);
         ceiling_ = s.lr_max;
         tau_ = tau0_;
+        envelope_decay_ = std::exp(-1.0 / static_cast<double>(s.divergence_memory));
 
         window_.assign(candidate_steps_for(tau_max_, s.candidate_fraction) + 1, 0.0);
         reserve_buffers();
@@ -2144,6 +2157,11 @@ private:
 
     void remember(double loss) {
         if (!std::isfinite(loss)) return;
+        // The guard level: the top of the losses' envelope, forgetting a high loss over
+        // divergence_memory steps. Not their mean: per-step losses (minibatch noise, slow
+        // fluctuations near a noise floor) often sit several times above a recent mean,
+        // while a divergence outgrows any bound.
+        envelope_ = std::isfinite(envelope_) ? std::max(loss, envelope_ * envelope_decay_) : loss;
         recent_[recent_next_] = loss;
         recent_next_ = (recent_next_ + 1) % recent_capacity;
         recent_count_ = std::min<std::uint64_t>(recent_count_ + 1, recent_capacity);
@@ -2167,7 +2185,8 @@ private:
 
     [[nodiscard]] double signal_start_loss() const noexcept { return val_signal_ ? start_val_loss_ : start_train_loss_; }
 
-    /// The stage's loss scale: its best forecast improvement, or the spread of its forecasts.
+    /// The stage's loss scale: the improvement its best forecast promises over the stage's
+    /// start, or (when none) the spread of its forecasts.
     [[nodiscard]] double loss_scale() const noexcept {
         double lo = std::numeric_limits<double>::infinity();
         double hi = -lo;
@@ -2179,7 +2198,7 @@ private:
         if (!std::isfinite(lo)) return 0.0;
         const double start = signal_start_loss();
         const double improvement = std::isfinite(start) ? start - lo : 0.0;
-        return std::max(improvement, hi - lo);
+        return improvement > 0.0 ? improvement : hi - lo;
     }
 
     // ---- the search, with every call logged for replay at load ---------------------------
@@ -2306,10 +2325,12 @@ private:
         saved_recent_ = recent_;
         saved_recent_next_ = recent_next_;
         saved_recent_count_ = recent_count_;
+        saved_envelope_ = envelope_;
         candidates_.clear();
         winner_ = detail::no_candidate;
         last_candidate_ = detail::no_candidate;
         start_train_loss_ = recent_mean();
+        guard_train_loss_ = envelope_;
         train_reference_from_history_ = recent_count_ > 0;
         start_val_loss_ = event::none;
         ++stages_started_;
@@ -2371,8 +2392,9 @@ private:
         if (phase_step_ == 1 && !train_reference_from_history_ && std::isfinite(loss)) {
             // No history: the first loss of each candidate measures the stage's start state.
             start_train_loss_ = std::isfinite(start_train_loss_) ? std::min(start_train_loss_, loss) : loss;
+            guard_train_loss_ = start_train_loss_;
         }
-        if (exploding(loss, start_train_loss_, over_train_)) {
+        if (exploding(loss, guard_train_loss_, over_train_)) {
             candidate_diverged(loss);
             return;
         }
@@ -2397,13 +2419,15 @@ private:
         search_infeasible(candidate_x_);
         emit({.kind = event_kind::candidate_diverged, .candidate = last_candidate_, .learning_rate = candidate_lr_,
               .loss = loss, .length = phase_step_,
-              .message = std::isfinite(loss) ? "the loss exploded: infeasible, the search stays below this LR"
+              .message = std::isfinite(loss) ? "the loss rose above divergence_factor times the stage's starting level: infeasible, "
+                                               "the search stays below this LR"
                                              : "non-finite loss: infeasible, the search stays below this LR"});
         after_candidate();
     }
 
     void end_candidate() {
-        const forecast f = forecaster_.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
+        const Forecaster& forecaster = val_signal_ ? validation_forecaster_ : forecaster_;
+        const forecast f = forecaster.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
         const auto index = static_cast<std::uint32_t>(candidates_.size());
         if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev)) {
             candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, f.status, false});
@@ -2532,8 +2556,8 @@ private:
     }
 
     void stage_step(double loss) {
-        if (phase_step_ == 1 && !std::isfinite(start_train_loss_) && std::isfinite(loss)) start_train_loss_ = loss;
-        if (exploding(loss, start_train_loss_, over_train_)) {
+        if (phase_step_ == 1 && !std::isfinite(guard_train_loss_) && std::isfinite(loss)) guard_train_loss_ = loss;
+        if (exploding(loss, guard_train_loss_, over_train_)) {
             stage_diverged(loss);
             return;
         }
@@ -2548,6 +2572,7 @@ private:
         recent_ = saved_recent_;
         recent_next_ = saved_recent_next_;
         recent_count_ = saved_recent_count_;
+        envelope_ = saved_envelope_;
     }
 
     void stage_diverged(double loss) {
@@ -2613,7 +2638,9 @@ private:
         saved_recent_ = recent_;
         saved_recent_next_ = recent_next_;
         saved_recent_count_ = recent_count_;
+        saved_envelope_ = envelope_;
         start_train_loss_ = recent_mean();
+        guard_train_loss_ = envelope_;
         schedule_.reserve(schedule_.size() + static_cast<std::size_t>(settings_.total_steps - steps_total_) + 1);
         emit({.kind = event_kind::cooldown_start, .learning_rate = cooldown_lr_, .length = settings_.total_steps - steps_total_,
               .message = "the final anneal of the budget's last steps"});
@@ -2629,8 +2656,8 @@ private:
     }
 
     void cooldown_step(double loss) {
-        if (phase_step_ == 1 && !std::isfinite(start_train_loss_) && std::isfinite(loss)) start_train_loss_ = loss;
-        if (exploding(loss, start_train_loss_, over_train_)) {
+        if (phase_step_ == 1 && !std::isfinite(guard_train_loss_) && std::isfinite(loss)) guard_train_loss_ = loss;
+        if (exploding(loss, guard_train_loss_, over_train_)) {
             ++divergences_;
             discard_stage_trajectory();
             ceiling_ = std::max(settings_.lr_min, std::min(ceiling_, cooldown_lr_ * settings_.divergence_backoff));
@@ -2682,7 +2709,7 @@ private:
         void list(std::string_view key, const std::vector<R>& items, std::size_t count, F each) {
             w.begin(key);
             w.put(static_cast<std::uint64_t>(count));
-            for (std::size_t i = 0; i < count; ++i) each([this](const auto& m) { put(m); }, items[i]);
+            for (std::size_t i = 0; i < count; ++i) each([&](const auto& m) { put(m); }, items[i]);
             w.end();
         }
         template <std::size_t N>
@@ -2723,7 +2750,7 @@ private:
             if (n > (1ULL << 32)) throw invalid_state("'" + std::string(key) + "' is too long");
             if (items.size() < n) items.resize(static_cast<std::size_t>(n));
             count = static_cast<std::size_t>(n);
-            for (std::size_t i = 0; i < count; ++i) each([this](auto& m) { get(m); }, items[i]);
+            for (std::size_t i = 0; i < count; ++i) each([&](auto& m) { get(m); }, items[i]);
             r.finish_line();
         }
         template <std::size_t N>
@@ -2761,6 +2788,7 @@ private:
         v.value("stage_begin_trained", c.stage_begin_trained_);
         v.value("stage_schedule_size", c.stage_schedule_size_);
         v.value("start_train_loss", c.start_train_loss_);
+        v.value("guard_train_loss", c.guard_train_loss_);
         v.value("train_reference_from_history", c.train_reference_from_history_);
         v.value("start_val_loss", c.start_val_loss_);
         v.value("over_train", c.over_train_);
@@ -2783,6 +2811,8 @@ private:
         v.value("saved_recent_next", c.saved_recent_next_);
         v.value("saved_recent_count", c.saved_recent_count_);
         v.array("saved_recent", c.saved_recent_);
+        v.value("envelope", c.envelope_);
+        v.value("saved_envelope", c.saved_envelope_);
         v.list("window", c.window_, c.window_size_, [](auto&& io, auto& x) { io(x); });
         std::size_t n = c.candidates_.size();
         v.list("candidates", c.candidates_, n, [](auto&& io, auto& r) {
@@ -2828,6 +2858,7 @@ private:
     Search prototype_;
     Search search_;
     Forecaster forecaster_;
+    Forecaster validation_forecaster_;
 
     // resolved at construction
     double log_lr_min_ = 0.0;
@@ -2861,7 +2892,8 @@ private:
     std::uint64_t phase_length_ = 0;
     std::uint64_t stage_begin_trained_ = 0;
     std::uint64_t stage_schedule_size_ = 0;
-    double start_train_loss_ = event::none;
+    double start_train_loss_ = event::none;  // mean level: scales, warm-start shifts
+    double guard_train_loss_ = event::none;  // top of the noise envelope: divergence checks
     bool train_reference_from_history_ = false;
     double start_val_loss_ = event::none;
     std::uint32_t over_train_ = 0;
@@ -2885,6 +2917,9 @@ private:
     std::array<double, recent_capacity> saved_recent_{};
     std::uint64_t saved_recent_next_ = 0;
     std::uint64_t saved_recent_count_ = 0;
+    double envelope_ = event::none;
+    double saved_envelope_ = event::none;
+    double envelope_decay_ = 1.0;  // resolved: exp(-1 / divergence_memory)
 
     std::vector<double> window_;
     std::size_t window_size_ = 0;

@@ -242,3 +242,26 @@ TEST_CASE("validation divergence compares validation losses with the validation 
     CHECK(count(first_stage, event_kind::candidate_end) == 6);
     CHECK(count(first_stage, event_kind::candidate_diverged) == 0);
 }
+
+TEST_CASE("noise near a noise floor is not divergence", "[controller][divergence]") {
+    // At small LRs the noisy quadratic's loss x^2/2 fluctuates slowly (correlation time
+    // ~1/(2 lr) steps) by large factors around its mean: a guard against the mean of recent
+    // losses fires on it. The guard against the top of their envelope must not stop a stage;
+    // it may stop a candidate whose LR is many times the stage's (its stationary loss is
+    // that many times higher: a bad LR either way).
+    autolrs::controller_settings s{.lr_min = 1e-3, .lr_max = 0.05, .total_steps = 20000};
+    for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+        noisy_quadratic trainer(seed);
+        auto ctl = make_test_controller(s);
+        std::size_t stage_divergences = 0;
+        double stage_lr = s.lr_max;
+        const auto result = autolrs::run(trainer, ctl, [&](const autolrs::event& e) {
+            stage_divergences += e.kind == event_kind::stage_diverged ? 1 : 0;
+            if (e.kind == event_kind::stage_lr_chosen) stage_lr = e.learning_rate;
+            if (e.kind == event_kind::candidate_diverged) CHECK(e.learning_rate > 4.0 * stage_lr);
+        });
+        INFO("seed " << seed);
+        CHECK(result.completed);
+        CHECK(stage_divergences == 0);
+    }
+}

@@ -61,6 +61,7 @@ TEST_CASE("every bad setting throws invalid_setting naming its field", "[control
         {"divergence_factor", [](auto& s) { s.divergence_factor = 1.0; }},
         {"divergence_factor", [nan](auto& s) { s.divergence_factor = nan; }},
         {"divergence_patience", [](auto& s) { s.divergence_patience = 0; }},
+        {"divergence_memory", [](auto& s) { s.divergence_memory = 0; }},
         {"divergence_backoff", [](auto& s) { s.divergence_backoff = 1.0; }},
         {"divergence_backoff", [](auto& s) { s.divergence_backoff = 0.0; }},
     };
