@@ -167,8 +167,11 @@ inline constexpr std::uint32_t no_candidate = 0xffffffffU;
 /// The controller, for any search and forecaster (see the protocol at the top of this
 /// header). `autolrs::controller<Surrogate, Acquisition, Forecaster>` is this with
 /// autolrs::bayes_opt as the search.
-template <lr_search Search, loss_forecaster Forecaster>
+template <class Search, class Forecaster>
 class basic_controller {
+    static_assert(explain_lr_search<Search>());
+    static_assert(explain_loss_forecaster<Forecaster>());
+
 public:
     using search_type = Search;
     using forecaster_type = Forecaster;
