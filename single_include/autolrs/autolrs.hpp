@@ -1779,8 +1779,11 @@ inline constexpr std::uint32_t no_candidate = 0xffffffffU;
 /// The controller, for any search and forecaster (see the protocol at the top of this
 /// header). `autolrs::controller<Surrogate, Acquisition, Forecaster>` is this with
 /// autolrs::bayes_opt as the search.
-template <lr_search Search, loss_forecaster Forecaster>
+template <class Search, class Forecaster>
 class basic_controller {
+    static_assert(explain_lr_search<Search>());
+    static_assert(explain_loss_forecaster<Forecaster>());
+
 public:
     using search_type = Search;
     using forecaster_type = Forecaster;
@@ -2981,6 +2984,18 @@ struct run_result {
     }
 };
 
+/// What run() drives: a controller of controller.hpp (basic_controller, controller<...>).
+template <class C>
+concept ask_tell_controller = requires(C& c, double loss) {
+    { c.pending() } -> std::convertible_to<directive>;
+    { c.tell_step(loss, true) } -> std::convertible_to<directive>;
+    { c.tell_checkpointed() } -> std::convertible_to<directive>;
+    { c.tell_restored() } -> std::convertible_to<directive>;
+    { c.tell_validation(loss) } -> std::convertible_to<directive>;
+    c.events();
+    C::slot_count;
+};
+
 namespace detail {
 
 template <class R>
@@ -3002,7 +3017,7 @@ struct ignore_events {
 /// until the controller says done; `observer(const event&)` sees every event. The
 /// controller may also be one loaded from a saved state (the slots are then empty: it
 /// must not be waiting on a restore).
-template <trainer T, class Controller, class Observer>
+template <trainer T, ask_tell_controller Controller, class Observer>
 run_result run(T& trainer, Controller& controller, Observer&& observer) {
     static_assert(explain_trainer<T>());
     using checkpoint_type = typename T::checkpoint_type;
@@ -3071,7 +3086,7 @@ run_result run(T& trainer, Controller& controller, Observer&& observer) {
     return result;
 }
 
-template <trainer T, class Controller>
+template <trainer T, ask_tell_controller Controller>
 run_result run(T& trainer, Controller& controller) {
     return run(trainer, controller, detail::ignore_events{});
 }
