@@ -5,3 +5,5 @@
 #include "autolrs/version.hpp"
 #include "autolrs/errors.hpp"
 #include "autolrs/trainer.hpp"
+#include "autolrs/forecast/concept.hpp"
+#include "autolrs/forecast/exponential.hpp"
