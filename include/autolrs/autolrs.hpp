@@ -7,3 +7,6 @@
 #include "autolrs/trainer.hpp"
 #include "autolrs/forecast/concept.hpp"
 #include "autolrs/forecast/exponential.hpp"
+#include "autolrs/forecast/power_law.hpp"
+#include "autolrs/forecast/reference.hpp"
+#include "autolrs/forecast/tail_mean.hpp"

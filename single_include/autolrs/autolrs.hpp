@@ -250,7 +250,8 @@ struct forecast_workspace {
     std::vector<double> z;       // rescaled losses (0 where not finite)
     std::vector<double> w;       // robust weights (0 where not finite)
     std::vector<double> phi;     // basis values of the current trial
-    std::vector<double> extra;   // model-specific (log times, sort buffer, ...)
+    std::vector<double> extra;   // sort buffer
+    std::vector<double> aux;     // model-specific (log times of the power law)
 
     void resize(std::size_t n) {
         if (z.size() < n) {
@@ -258,6 +259,7 @@ struct forecast_workspace {
             w.resize(n);
             phi.resize(n);
             extra.resize(n);
+            aux.resize(n);
         }
     }
 };
@@ -443,6 +445,7 @@ struct profile_options {
     double flat_f;
     double model_sd_fraction;
     int brent_bits;
+    bool shrink;
 };
 
 /// The fitted model in the rescaled units (z = loss / scale, s = t / n).
@@ -622,16 +625,31 @@ profile_outcome profile_forecast(const Basis& basis, const profile_options& opt,
         const Eigen::Vector3d j(ws.phi[i], fit.a * basis.dtheta(fit.theta, s, ws.phi[i]), 1.0);
         h.noalias() += ws.w[i] * j * j.transpose();
     }
+    const double phi_end = basis.at(fit.theta, 1.0);
     const Eigen::Vector3d g(phi_h, fit.a * basis.dtheta(fit.theta, horizon_s, phi_h), 1.0);
+    const Eigen::Vector3d g_end(phi_end, fit.a * basis.dtheta(fit.theta, 1.0, phi_end), 1.0);
     const Eigen::LDLT<Eigen::Matrix3d> ldlt(h);
-    double param_var = 0.0;
+    double param_var = 0.0, drop_var = 0.0;
     if (ldlt.info() == Eigen::Success) {
-        const Eigen::Vector3d sol = ldlt.solve(g);
-        param_var = std::max(0.0, g.dot(sol)) * resid_var;
+        param_var = std::max(0.0, g.dot(ldlt.solve(g))) * resid_var;
+        const Eigen::Vector3d gd = g - g_end;
+        drop_var = std::max(0.0, gd.dot(ldlt.solve(gd))) * resid_var;
         if (!std::isfinite(param_var)) param_var = 0.0;
+        if (!std::isfinite(drop_var)) drop_var = 0.0;
     }
-    const double model_sd = opt.model_sd_fraction * std::abs(z_end - value) + 0.5 * std::abs(unclamped - value) *
-                                                                                  (std::isfinite(unclamped) ? 1.0 : 0.0);
+    if (opt.shrink) {
+        // Shrink the extrapolated drop toward none by its signal-to-noise ratio: a drop the
+        // window cannot resolve is mostly noise, and noise in forecasts scrambles the ranking.
+        const double d = value - z_end;
+        const double lambda = d * d > 0.0 ? d * d / (d * d + drop_var) : 0.0;
+        value = z_end + lambda * d;
+        param_var = param_var - drop_var + lambda * lambda * drop_var;
+        param_var = std::max(param_var, 0.0);
+    }
+    // Model doubt: the real curve keeps its own shape past the window; scale it by the
+    // larger of the drop seen in the window and the extrapolated drop.
+    const double model_sd = opt.model_sd_fraction * std::max(drop, std::abs(z_end - value)) +
+                            (std::isfinite(unclamped) ? 0.5 * std::abs(unclamped - value) : 0.0);
     double sd = std::sqrt(param_var + model_sd * model_sd);
     sd = std::min(sd, std::abs(upper - lower) + fit.sigma);  // a bounded value has bounded doubt
     if (!std::isfinite(value)) return fallback(forecast_status::fallback_degenerate, 0.0);
@@ -660,9 +678,11 @@ struct exponential_forecaster_settings {
     double max_drop_ratio = 1.0;    ///< forecast >= end level - this * drop seen in the window
     double huber_k = 1.5;           ///< Huber cut, in robust residual scales
     int robust_passes = 2;          ///< Huber reweighting passes after the plain fit
-    double flat_f = 4.0;            ///< F statistic (model against constant) below which: flat
-    double model_sd_fraction = 0.25;  ///< extra stddev: this * the extrapolated drop (model doubt)
+    double flat_f = 0.0;            ///< F statistic (model against constant) below which: flat
+                                    ///< (0: near-flat windows are handled by the shrinkage)
+    double model_sd_fraction = 0.25;  ///< extra stddev: this * max(drop in window, extrapolated drop)
     int brent_bits = 20;            ///< Brent precision in bits on log(rate)
+    bool shrink = true;             ///< shrink the extrapolated drop by its signal-to-noise ratio
 
     void validate() const {
         using detail::require_setting;
@@ -697,12 +717,15 @@ struct exponential_basis {
 
 /// The default forecaster. predict() fits L(t) = a*exp(b*t) + c (b < 0) to the finite
 /// losses: a Brent search over log(-b) with (a, c) by weighted least squares, then Huber
-/// reweighting passes (outliers lose weight instead of being trimmed). It falls back to
-/// the robust mean of the window's tail when the window is too short, flat (the fit is not
-/// significantly better than a constant), rising, or numerically degenerate, and clamps
-/// the forecast to [end level - max_drop_ratio * drop in window, end level]. The stddev is
-/// the delta-method (Laplace) error of the forecast plus model_sd_fraction times the
-/// extrapolated drop. Deterministic; allocation-free once a thread has seen its largest window.
+/// reweighting passes (outliers lose weight instead of being trimmed). The extrapolated drop
+/// (forecast - fitted end level) is shrunk by its signal-to-noise ratio d^2 / (d^2 + var d),
+/// var d from the delta method: a drop the window cannot resolve is noise, and noise
+/// scrambles the ranking of LRs (measured on real curves: bench/README.md). The forecast is
+/// clamped to [end level - max_drop_ratio * drop in window, end level]. It falls back to the
+/// robust (Huber) mean of the window's tail when the window is too short, exactly flat (or
+/// F < flat_f), rising, or numerically degenerate. The stddev is the delta-method (Laplace)
+/// error of the forecast plus model_sd_fraction * max(drop in window, extrapolated drop).
+/// Deterministic; allocation-free once a thread has seen its largest window.
 class exponential_forecaster {
 public:
     using settings_type = exponential_forecaster_settings;
@@ -733,7 +756,7 @@ public:
 private:
     [[nodiscard]] detail::profile_options options() const {
         return {settings_.min_points, settings_.tail_fraction, settings_.max_drop_ratio, settings_.huber_k,
-                settings_.robust_passes, settings_.flat_f, settings_.model_sd_fraction, settings_.brent_bits};
+                settings_.robust_passes, settings_.flat_f, settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink};
     }
     settings_type settings_{};
 };
@@ -742,4 +765,438 @@ static_assert(loss_forecaster<exponential_forecaster>);
 
 }  // namespace autolrs
 // ---- end autolrs/forecast/exponential.hpp
+// ---- begin autolrs/forecast/power_law.hpp
+// An alternative loss forecaster: L(t) = a*(t + t0)^(-p) + c, a drop-in for
+// exponential_forecaster with the same robust fit, fallbacks, bounds and stddev.
+
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+namespace autolrs {
+
+/// Settings of power_law_forecaster; t0 is chosen per window from a few offsets given
+/// in window lengths (a window that starts mid-training has its origin far behind it).
+struct power_law_forecaster_settings {
+    std::size_t min_points = 8;
+    double tail_fraction = 0.2;
+    double min_exponent = 0.05;     ///< slowest power searched
+    double max_exponent = 4.0;      ///< fastest power searched
+    std::array<double, 4> offsets{0.02, 0.1, 0.5, 2.0};  ///< t0 / window length tried
+    double max_drop_ratio = 1.0;
+    double huber_k = 1.5;
+    int robust_passes = 2;
+    double flat_f = 0.0;
+    double model_sd_fraction = 0.25;
+    int brent_bits = 20;
+    bool shrink = true;             ///< shrink the extrapolated drop by its signal-to-noise ratio
+
+    void validate() const {
+        using detail::require_setting;
+        require_setting(min_points >= 4, "min_points", "must be >= 4 (three parameters and a residual)");
+        require_setting(tail_fraction > 0.0 && tail_fraction <= 1.0, "tail_fraction", "must be in (0, 1]");
+        require_setting(min_exponent > 0.0 && std::isfinite(min_exponent), "min_exponent", "must be > 0 and finite");
+        require_setting(max_exponent > min_exponent && std::isfinite(max_exponent), "max_exponent",
+                        "must be > min_exponent and finite");
+        for (double o : offsets) require_setting(o > 0.0 && std::isfinite(o), "offsets", "each must be > 0 and finite");
+        require_setting(max_drop_ratio >= 0.0 && std::isfinite(max_drop_ratio), "max_drop_ratio", "must be >= 0 and finite");
+        require_setting(huber_k > 0.0, "huber_k", "must be > 0");
+        require_setting(robust_passes >= 0 && robust_passes <= 20, "robust_passes", "must be in [0, 20]");
+        require_setting(flat_f >= 0.0, "flat_f", "must be >= 0");
+        require_setting(model_sd_fraction >= 0.0, "model_sd_fraction", "must be >= 0");
+        require_setting(brent_bits >= 4 && brent_bits <= 40, "brent_bits", "must be in [4, 40]");
+    }
+};
+
+namespace detail {
+/// phi(s) = (s + s0)^(-p), theta = log p; log(s_i + s0) precomputed in `logs`.
+struct power_basis {
+    double theta_lo, theta_hi, s0;
+    const double* logs;
+    void fill(double theta, std::size_t n, double* phi) const {
+        const double p = std::exp(theta);
+        for (std::size_t i = 0; i < n; ++i) phi[i] = std::exp(-p * logs[i]);
+    }
+    [[nodiscard]] double at(double theta, double s) const { return std::exp(-std::exp(theta) * std::log(s + s0)); }
+    [[nodiscard]] double dtheta(double theta, double s, double phi) const {
+        return -std::exp(theta) * std::log(s + s0) * phi;
+    }
+};
+}  // namespace detail
+
+/// Robust power-law forecaster (see exponential_forecaster for the procedure); of the
+/// offsets tried, the fitted one whose fit leaves the smallest residual scale wins; when
+/// no offset gives a fit, the first offset's fallback is returned.
+class power_law_forecaster {
+public:
+    using settings_type = power_law_forecaster_settings;
+
+    power_law_forecaster() = default;
+    explicit power_law_forecaster(const settings_type& settings) : settings_(settings) { settings_.validate(); }
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double horizon) const {
+        const detail::profile_options opt{settings_.min_points, settings_.tail_fraction, settings_.max_drop_ratio,
+                                          settings_.huber_k,    settings_.robust_passes, settings_.flat_f,
+                                          settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink};
+        detail::forecast_workspace& ws = detail::thread_workspace();
+        const std::size_t n = losses.size();
+        detail::profile_outcome best;
+        forecast first_fallback{0.0, 0.0, forecast_status::invalid_input};
+        bool have = false, have_fallback = false;
+        for (double s0 : settings_.offsets) {
+            ws.resize(n);
+            for (std::size_t i = 0; i < n; ++i) ws.aux[i] = std::log(static_cast<double>(i + 1) / n + s0);
+            const detail::power_basis basis{std::log(settings_.min_exponent), std::log(settings_.max_exponent), s0,
+                                            ws.aux.data()};
+            detail::profile_outcome o = detail::profile_forecast(basis, opt, losses, horizon);
+            if (!is_fitted(o.result.status)) {
+                if (!have_fallback) first_fallback = o.result;
+                have_fallback = true;
+                continue;
+            }
+            if (!have || o.fit.sigma < best.fit.sigma) {
+                best = o;
+                have = true;
+            }
+        }
+        return have ? best.result : first_fallback;
+    }
+
+    [[nodiscard]] const settings_type& settings() const noexcept { return settings_; }
+
+private:
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<power_law_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/power_law.hpp
+// ---- begin autolrs/forecast/reference.hpp
+// The reference implementation's forecaster, reproduced as a baseline and for the
+// reference preset. Its defects (no bounds, wild extrapolation of near-linear windows,
+// 1-step-off horizon) are kept on purpose; only crashes and NaN become statuses.
+
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstddef>
+#include <numeric>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace autolrs {
+
+/// Settings of reference_exponential_forecaster.
+struct reference_exponential_forecaster_settings {
+    /// true: per-step training losses (10 trimming passes of the 3% largest residuals);
+    /// false: validation losses (1 pass dropping the single largest residual).
+    bool training_losses = true;
+};
+
+namespace detail {
+
+/// Least-squares quadratic through (x, y), evaluated at `at`. Stands in for the reference's
+/// scipy UnivariateSpline(k=2, s=len): with the default smoothing s = len and losses whose
+/// residuals are below 1 in size, that spline has no interior knots, i.e. it IS this quadratic.
+inline bool quadratic_smooth(const std::vector<double>& x, const std::vector<double>& y, std::span<const double> at,
+                             std::vector<double>& out) {
+    if (x.size() < 3) return false;
+    const double lo = x.front(), hi = x.back();
+    const double mid = 0.5 * (lo + hi), half = std::max(0.5 * (hi - lo), 1e-300);
+    Eigen::Matrix3d m = Eigen::Matrix3d::Zero();
+    Eigen::Vector3d r = Eigen::Vector3d::Zero();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double u = (x[i] - mid) / half;
+        const Eigen::Vector3d v(1.0, u, u * u);
+        m.noalias() += v * v.transpose();
+        r += v * y[i];
+    }
+    const Eigen::ColPivHouseholderQR<Eigen::Matrix3d> qr(m);
+    if (qr.rank() < 3) return false;
+    const Eigen::Vector3d coef = qr.solve(r);
+    out.resize(at.size());
+    for (std::size_t i = 0; i < at.size(); ++i) {
+        const double u = (at[i] - mid) / half;
+        out[i] = coef[0] + coef[1] * u + coef[2] * u * u;
+    }
+    return coef.allFinite();
+}
+
+/// numpy.linalg.lstsq of y on [exp(b x), 1]: {a, c, residual sum of squares}; false when
+/// numpy would call the matrix rank-deficient (the reference then crashes).
+struct reference_lstsq {
+    double a = 0.0, c = 0.0, sse = 0.0;
+    bool ok = false;
+};
+
+inline reference_lstsq reference_exp_lstsq(double b, std::span<const double> x, std::span<const double> y) {
+    const std::size_t n = x.size();
+    double sp = 0.0, sy = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        sp += std::exp(b * x[i]);
+        sy += y[i];
+    }
+    const double pm = sp / n, ym = sy / n;
+    double spp = 0.0, spy = 0.0, syy = 0.0, sq = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double p = std::exp(b * x[i]);
+        spp += (p - pm) * (p - pm);
+        spy += (p - pm) * (y[i] - ym);
+        syy += (y[i] - ym) * (y[i] - ym);
+        sq += p * p;
+    }
+    reference_lstsq r;
+    // Singular values of [phi, 1]: eigenvalues of [[sq, sp], [sp, n]], det = n * spp.
+    const double trace = sq + static_cast<double>(n);
+    const double disc = std::sqrt(std::max(0.0, trace * trace - 4.0 * n * spp));
+    const double l_max = 0.5 * (trace + disc);
+    const double l_min = l_max > 0.0 ? n * spp / l_max : 0.0;
+    if (!(std::sqrt(std::max(0.0, l_min) / l_max) > DBL_EPSILON * static_cast<double>(n))) return r;
+    r.a = spy / spp;
+    r.c = ym - r.a * pm;
+    r.sse = std::max(0.0, syy - spy * r.a);
+    r.ok = std::isfinite(r.a) && std::isfinite(r.c);
+    return r;
+}
+
+/// scipy.optimize.fmin (Nelder-Mead) in one dimension, as scipy runs it: start x0, initial
+/// step 0.00025 (x0 == 0) or 5%, xatol = fatol = tol, at most 200 iterations and calls.
+/// Returns {x, ok}; ok is false when f failed (the reference crashes there).
+template <class F>
+std::pair<double, bool> nelder_mead_1d(F f, double x0, double tol) {
+    double sim[2] = {x0, x0 != 0.0 ? 1.05 * x0 : 0.00025};
+    double fs[2];
+    int calls = 0;
+    bool ok = true;
+    auto eval = [&](double x) {
+        ++calls;
+        const auto [v, good] = f(x);
+        ok = ok && good;
+        return v;
+    };
+    fs[0] = eval(sim[0]);
+    fs[1] = eval(sim[1]);
+    if (!ok) return {sim[0], false};
+    if (fs[1] < fs[0]) {
+        std::swap(sim[0], sim[1]);
+        std::swap(fs[0], fs[1]);
+    }
+    for (int it = 1; calls < 200 && it < 200; ++it) {
+        if (std::abs(sim[1] - sim[0]) <= tol && std::abs(fs[0] - fs[1]) <= tol) break;
+        const double xbar = sim[0];
+        const double xr = 2.0 * xbar - sim[1];
+        const double fxr = eval(xr);
+        if (fxr < fs[0]) {
+            const double xe = 3.0 * xbar - 2.0 * sim[1];
+            const double fxe = eval(xe);
+            if (fxe < fxr) {
+                sim[1] = xe;
+                fs[1] = fxe;
+            } else {
+                sim[1] = xr;
+                fs[1] = fxr;
+            }
+        } else {
+            bool shrink = false;
+            if (fxr < fs[1]) {
+                const double xc = 1.5 * xbar - 0.5 * sim[1];
+                const double fxc = eval(xc);
+                if (fxc <= fxr) {
+                    sim[1] = xc;
+                    fs[1] = fxc;
+                } else {
+                    shrink = true;
+                }
+            } else {
+                const double xcc = 0.5 * xbar + 0.5 * sim[1];
+                const double fxcc = eval(xcc);
+                if (fxcc < fs[1]) {
+                    sim[1] = xcc;
+                    fs[1] = fxcc;
+                } else {
+                    shrink = true;
+                }
+            }
+            if (shrink) {
+                sim[1] = sim[0] + 0.5 * (sim[1] - sim[0]);
+                fs[1] = eval(sim[1]);
+            }
+        }
+        if (!ok) return {sim[0], false};
+        if (fs[1] < fs[0]) {
+            std::swap(sim[0], sim[1]);
+            std::swap(fs[0], fs[1]);
+        }
+    }
+    return {sim[0], ok};
+}
+
+}  // namespace detail
+
+/// The reference's procedure: x = 0..n-1; up to 10 passes drop the 3% largest residuals of a
+/// quadratic smoothing fit, only among the first half of the window; the exponential
+/// a*exp(b*x) + c (b = -exp(beta)) is fitted to the smoothed curve by Nelder-Mead over beta
+/// from 0 with (a, c) by least squares; the forecast a*exp(b*horizon) + c is NOT bounded.
+/// Like the reference, it evaluates at x = horizon, one step past t = horizon.
+/// Where the reference would crash or return NaN (rank-deficient fit, too few points,
+/// non-finite result), this returns the mean of the last 10 finite losses with status
+/// fallback_degenerate (or fallback_too_short). Non-finite losses are dropped (the reference
+/// sends 1e6 to its BO instead). stddev is 0: the reference has no uncertainty.
+class reference_exponential_forecaster {
+public:
+    using settings_type = reference_exponential_forecaster_settings;
+
+    reference_exponential_forecaster() = default;
+    explicit reference_exponential_forecaster(const settings_type& settings) : settings_(settings) {}
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double horizon) const {
+        std::vector<double> xs, ys;
+        for (std::size_t i = 0; i < losses.size(); ++i) {
+            if (std::isfinite(losses[i])) {
+                xs.push_back(static_cast<double>(i));
+                ys.push_back(losses[i]);
+            }
+        }
+        forecast out{0.0, 0.0, forecast_status::invalid_input, losses.size() - xs.size()};
+        if (xs.empty()) return out;
+        const auto fallback = [&](forecast_status status) {
+            const std::size_t k = std::min<std::size_t>(10, ys.size());
+            double s = 0.0;
+            for (std::size_t i = ys.size() - k; i < ys.size(); ++i) s += ys[i];
+            out.value = detail::finite_or(s / static_cast<double>(k), 0.0);
+            out.status = status;
+            return out;
+        };
+        if (xs.size() < 4) return fallback(forecast_status::fallback_too_short);
+
+        // spline_iter: trim the largest residuals of the smoothing fit, first half only.
+        const std::vector<double> all_x = xs;
+        const double bound = xs[static_cast<std::size_t>((xs.size() - 1) * 0.5)];
+        const int passes = settings_.training_losses ? 10 : 1;
+        std::vector<double> smooth, dys;
+        std::vector<std::size_t> order;
+        for (int pass = 0; pass < passes; ++pass) {
+            if (!detail::quadratic_smooth(xs, ys, xs, smooth)) return fallback(forecast_status::fallback_degenerate);
+            const std::size_t n = xs.size();
+            dys.resize(n);
+            for (std::size_t i = 0; i < n; ++i) dys[i] = std::abs(ys[i] - smooth[i]);
+            order.resize(n);
+            std::iota(order.begin(), order.end(), std::size_t{0});
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t l, std::size_t r) { return dys[l] < dys[r]; });
+            // Python: sorted(...)[int(round(-n * 0.03)):]; a 0 there keeps EVERY index (n < 17).
+            std::size_t count = 1;
+            if (settings_.training_losses) {
+                count = static_cast<std::size_t>(-std::nearbyint(-static_cast<double>(n) * 0.03));
+                if (count == 0) count = n;
+            }
+            std::vector<bool> drop(n, false);
+            for (std::size_t j = n - std::min(count, n); j < n; ++j)
+                if (static_cast<double>(order[j]) < bound) drop[order[j]] = true;  // index against an x: as the reference
+            std::vector<double> x2, y2;
+            for (std::size_t i = 0; i < n; ++i)
+                if (!drop[i]) {
+                    x2.push_back(xs[i]);
+                    y2.push_back(ys[i]);
+                }
+            xs.swap(x2);
+            ys.swap(y2);
+        }
+        if (!detail::quadratic_smooth(xs, ys, all_x, smooth)) return fallback(forecast_status::fallback_degenerate);
+
+        const auto objective = [&](double beta) {
+            const detail::reference_lstsq r = detail::reference_exp_lstsq(-std::exp(beta), all_x, smooth);
+            return std::pair<double, bool>{r.sse, r.ok};
+        };
+        const auto [beta, ok] = detail::nelder_mead_1d(objective, 0.0, 1e-5);
+        if (!ok) return fallback(forecast_status::fallback_degenerate);
+        const double b = -std::exp(beta);
+        const detail::reference_lstsq fit = detail::reference_exp_lstsq(b, all_x, smooth);
+        const double value = fit.a * std::exp(b * horizon) + fit.c;
+        if (!fit.ok || !std::isfinite(value)) return fallback(forecast_status::fallback_degenerate);
+        out.value = value;
+        out.status = forecast_status::fitted;
+        return out;
+    }
+
+private:
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<reference_exponential_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/reference.hpp
+// ---- begin autolrs/forecast/tail_mean.hpp
+// The naive forecaster: the plain mean of the last part of the window, no extrapolation.
+// A baseline every model must beat, and a safe drop-in policy.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+namespace autolrs {
+
+struct tail_mean_forecaster_settings {
+    double tail_fraction = 0.2;  ///< the mean is over this last part of the window
+
+    void validate() const {
+        detail::require_setting(tail_fraction > 0.0 && tail_fraction <= 1.0, "tail_fraction", "must be in (0, 1]");
+    }
+};
+
+/// Forecast = mean of the finite losses in the last tail_fraction of the window (at least
+/// one); stddev = the standard error of that mean. Status fitted when it had >= 2 points,
+/// fallback_too_short with one, invalid_input with none.
+class tail_mean_forecaster {
+public:
+    using settings_type = tail_mean_forecaster_settings;
+
+    tail_mean_forecaster() = default;
+    explicit tail_mean_forecaster(const settings_type& settings) : settings_(settings) { settings_.validate(); }
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double /*horizon*/) const {
+        std::size_t finite = 0;
+        for (double y : losses) finite += std::isfinite(y) ? 1 : 0;
+        forecast out{0.0, 0.0, forecast_status::invalid_input, losses.size() - finite};
+        if (finite == 0) return out;
+        const auto want = std::max<std::size_t>(
+            1, static_cast<std::size_t>(std::ceil(settings_.tail_fraction * static_cast<double>(finite))));
+        // Welford over the last `want` finite values, scaled so huge losses cannot overflow.
+        double max_abs = 0.0;
+        for (double y : losses)
+            if (std::isfinite(y)) max_abs = std::max(max_abs, std::abs(y));
+        const double scale = max_abs > 0.0 ? max_abs : 1.0;
+        double mean = 0.0, m2 = 0.0;
+        std::size_t k = 0;
+        for (std::size_t i = losses.size(); i-- > 0 && k < want;) {
+            if (!std::isfinite(losses[i])) continue;
+            const double y = losses[i] / scale;
+            ++k;
+            const double d = y - mean;
+            mean += d / static_cast<double>(k);
+            m2 += d * (y - mean);
+        }
+        out.value = mean * scale;
+        out.stddev = k > 1 ? std::sqrt(m2 / static_cast<double>(k - 1) / static_cast<double>(k)) * scale : 0.0;
+        out.status = k > 1 ? forecast_status::fitted : forecast_status::fallback_too_short;
+        return out;
+    }
+
+private:
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<tail_mean_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/tail_mean.hpp
 // ---- end autolrs/autolrs.hpp

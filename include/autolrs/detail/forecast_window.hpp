@@ -19,7 +19,8 @@ struct forecast_workspace {
     std::vector<double> z;       // rescaled losses (0 where not finite)
     std::vector<double> w;       // robust weights (0 where not finite)
     std::vector<double> phi;     // basis values of the current trial
-    std::vector<double> extra;   // model-specific (log times, sort buffer, ...)
+    std::vector<double> extra;   // sort buffer
+    std::vector<double> aux;     // model-specific (log times of the power law)
 
     void resize(std::size_t n) {
         if (z.size() < n) {
@@ -27,6 +28,7 @@ struct forecast_workspace {
             w.resize(n);
             phi.resize(n);
             extra.resize(n);
+            aux.resize(n);
         }
     }
 };

@@ -35,6 +35,7 @@ struct profile_options {
     double flat_f;
     double model_sd_fraction;
     int brent_bits;
+    bool shrink;
 };
 
 /// The fitted model in the rescaled units (z = loss / scale, s = t / n).
@@ -214,16 +215,31 @@ profile_outcome profile_forecast(const Basis& basis, const profile_options& opt,
         const Eigen::Vector3d j(ws.phi[i], fit.a * basis.dtheta(fit.theta, s, ws.phi[i]), 1.0);
         h.noalias() += ws.w[i] * j * j.transpose();
     }
+    const double phi_end = basis.at(fit.theta, 1.0);
     const Eigen::Vector3d g(phi_h, fit.a * basis.dtheta(fit.theta, horizon_s, phi_h), 1.0);
+    const Eigen::Vector3d g_end(phi_end, fit.a * basis.dtheta(fit.theta, 1.0, phi_end), 1.0);
     const Eigen::LDLT<Eigen::Matrix3d> ldlt(h);
-    double param_var = 0.0;
+    double param_var = 0.0, drop_var = 0.0;
     if (ldlt.info() == Eigen::Success) {
-        const Eigen::Vector3d sol = ldlt.solve(g);
-        param_var = std::max(0.0, g.dot(sol)) * resid_var;
+        param_var = std::max(0.0, g.dot(ldlt.solve(g))) * resid_var;
+        const Eigen::Vector3d gd = g - g_end;
+        drop_var = std::max(0.0, gd.dot(ldlt.solve(gd))) * resid_var;
         if (!std::isfinite(param_var)) param_var = 0.0;
+        if (!std::isfinite(drop_var)) drop_var = 0.0;
     }
-    const double model_sd = opt.model_sd_fraction * std::abs(z_end - value) + 0.5 * std::abs(unclamped - value) *
-                                                                                  (std::isfinite(unclamped) ? 1.0 : 0.0);
+    if (opt.shrink) {
+        // Shrink the extrapolated drop toward none by its signal-to-noise ratio: a drop the
+        // window cannot resolve is mostly noise, and noise in forecasts scrambles the ranking.
+        const double d = value - z_end;
+        const double lambda = d * d > 0.0 ? d * d / (d * d + drop_var) : 0.0;
+        value = z_end + lambda * d;
+        param_var = param_var - drop_var + lambda * lambda * drop_var;
+        param_var = std::max(param_var, 0.0);
+    }
+    // Model doubt: the real curve keeps its own shape past the window; scale it by the
+    // larger of the drop seen in the window and the extrapolated drop.
+    const double model_sd = opt.model_sd_fraction * std::max(drop, std::abs(z_end - value)) +
+                            (std::isfinite(unclamped) ? 0.5 * std::abs(unclamped - value) : 0.0);
     double sd = std::sqrt(param_var + model_sd * model_sd);
     sd = std::min(sd, std::abs(upper - lower) + fit.sigma);  // a bounded value has bounded doubt
     if (!std::isfinite(value)) return fallback(forecast_status::fallback_degenerate, 0.0);

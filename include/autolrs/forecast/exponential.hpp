@@ -22,9 +22,11 @@ struct exponential_forecaster_settings {
     double max_drop_ratio = 1.0;    ///< forecast >= end level - this * drop seen in the window
     double huber_k = 1.5;           ///< Huber cut, in robust residual scales
     int robust_passes = 2;          ///< Huber reweighting passes after the plain fit
-    double flat_f = 4.0;            ///< F statistic (model against constant) below which: flat
-    double model_sd_fraction = 0.25;  ///< extra stddev: this * the extrapolated drop (model doubt)
+    double flat_f = 0.0;            ///< F statistic (model against constant) below which: flat
+                                    ///< (0: near-flat windows are handled by the shrinkage)
+    double model_sd_fraction = 0.25;  ///< extra stddev: this * max(drop in window, extrapolated drop)
     int brent_bits = 20;            ///< Brent precision in bits on log(rate)
+    bool shrink = true;             ///< shrink the extrapolated drop by its signal-to-noise ratio
 
     void validate() const {
         using detail::require_setting;
@@ -59,12 +61,15 @@ struct exponential_basis {
 
 /// The default forecaster. predict() fits L(t) = a*exp(b*t) + c (b < 0) to the finite
 /// losses: a Brent search over log(-b) with (a, c) by weighted least squares, then Huber
-/// reweighting passes (outliers lose weight instead of being trimmed). It falls back to
-/// the robust mean of the window's tail when the window is too short, flat (the fit is not
-/// significantly better than a constant), rising, or numerically degenerate, and clamps
-/// the forecast to [end level - max_drop_ratio * drop in window, end level]. The stddev is
-/// the delta-method (Laplace) error of the forecast plus model_sd_fraction times the
-/// extrapolated drop. Deterministic; allocation-free once a thread has seen its largest window.
+/// reweighting passes (outliers lose weight instead of being trimmed). The extrapolated drop
+/// (forecast - fitted end level) is shrunk by its signal-to-noise ratio d^2 / (d^2 + var d),
+/// var d from the delta method: a drop the window cannot resolve is noise, and noise
+/// scrambles the ranking of LRs (measured on real curves: bench/README.md). The forecast is
+/// clamped to [end level - max_drop_ratio * drop in window, end level]. It falls back to the
+/// robust (Huber) mean of the window's tail when the window is too short, exactly flat (or
+/// F < flat_f), rising, or numerically degenerate. The stddev is the delta-method (Laplace)
+/// error of the forecast plus model_sd_fraction * max(drop in window, extrapolated drop).
+/// Deterministic; allocation-free once a thread has seen its largest window.
 class exponential_forecaster {
 public:
     using settings_type = exponential_forecaster_settings;
@@ -95,7 +100,7 @@ public:
 private:
     [[nodiscard]] detail::profile_options options() const {
         return {settings_.min_points, settings_.tail_fraction, settings_.max_drop_ratio, settings_.huber_k,
-                settings_.robust_passes, settings_.flat_f, settings_.model_sd_fraction, settings_.brent_bits};
+                settings_.robust_passes, settings_.flat_f, settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink};
     }
     settings_type settings_{};
 };
