@@ -210,12 +210,9 @@ int main(int argc, char** argv) {
     if (explore) {
         for (double f : {0.1, 0.25, 0.5, 1.0})
             rows.push_back(make_row("exp model_sd_fraction " + std::to_string(f),
-                                    autolrs::exponential_forecaster{{.flat_f = 0.0, .model_sd_fraction = f}}));
+                                    autolrs::exponential_forecaster{{.model_sd_fraction = f}}));
         rows.push_back(make_row("exp no shrink", autolrs::exponential_forecaster{{.shrink = false}}));
-        rows.push_back(make_row("exp flat_f 0", autolrs::exponential_forecaster{{.flat_f = 0.0}}));
-        rows.push_back(make_row("exp flat_f 0 no shrink", autolrs::exponential_forecaster{{.flat_f = 0.0, .shrink = false}}));
-        rows.push_back(make_row("exp flat_f 1", autolrs::exponential_forecaster{{.flat_f = 1.0}}));
-        rows.push_back(make_row("power flat_f 0", autolrs::power_law_forecaster{{.flat_f = 0.0}}));
+
         for (double rate : {0.25, 1.0, 2.0})
             rows.push_back(make_row("exp min_rate " + std::to_string(rate),
                                     autolrs::exponential_forecaster{{.min_rate = rate}}));
@@ -225,7 +222,7 @@ int main(int argc, char** argv) {
         for (int passes : {0, 5})
             rows.push_back(make_row("exp robust_passes " + std::to_string(passes),
                                     autolrs::exponential_forecaster{{.robust_passes = passes}}));
-        for (double ff : {0.0, 10.0})
+        for (double ff : {1.0, 4.0, 10.0})
             rows.push_back(make_row("exp flat_f " + std::to_string(ff), autolrs::exponential_forecaster{{.flat_f = ff}}));
     }
     print_table("Batch 64 curves (main set)", rows, main_set);
