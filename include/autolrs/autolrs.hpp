@@ -5,6 +5,8 @@
 #include "autolrs/version.hpp"
 #include "autolrs/errors.hpp"
 #include "autolrs/trainer.hpp"
+#include "autolrs/schedule.hpp"
+#include "autolrs/lr_range_test.hpp"
 #include "autolrs/forecast/concept.hpp"
 #include "autolrs/forecast/exponential.hpp"
 #include "autolrs/forecast/power_law.hpp"
