@@ -997,28 +997,6 @@ lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& set
 
 }  // namespace autolrs
 // ---- end autolrs/lr_range_test.hpp
-// ---- begin autolrs/types.hpp
-// Small value types shared by the search (BO) and the controller.
-
-namespace autolrs {
-
-/// A surrogate's posterior at one point: mean and variance (variance >= 0), in y units.
-struct prediction {
-    double mean;
-    double variance;
-};
-
-/// One evaluated point of a search. `x` is log(LR); `y` the (forecast) loss observed there;
-/// `noise_variance` the extra observation noise of this point in y units squared
-/// (e.g. the forecast's variance), added to the surrogate's own noise.
-struct observation {
-    double x;
-    double y;
-    double noise_variance = 0.0;
-};
-
-}  // namespace autolrs
-// ---- end autolrs/types.hpp
 // ---- begin autolrs/forecast/concept.hpp
 // The loss-forecaster concept: fit a window of losses, predict the loss at a horizon,
 // with a predictive standard deviation and a status that says which path was taken.
@@ -1096,6 +1074,1015 @@ consteval bool explain_loss_forecaster() {
 
 }  // namespace autolrs
 // ---- end autolrs/forecast/concept.hpp
+// ---- begin autolrs/forecast/exponential.hpp
+// The default loss forecaster: L(t) = a*exp(b*t) + c with b < 0, fitted robustly,
+// bounded, with a fallback and a predictive standard deviation.
+
+// ---- begin autolrs/detail/profile_forecast.hpp
+// The robust profile fit shared by the model forecasters: z = a*phi_theta(s) + c with
+// s = t / n, one nonlinear parameter theta searched by Brent (Boost.Math), (a, c) by
+// weighted least squares for each trial, Huber reweighting (IRLS) against outliers,
+// a significance test for flat and rising windows, bounds on the extrapolation, and a
+// Laplace (delta-method) predictive standard deviation.
+//
+// A Basis provides:
+//   double theta_lo, theta_hi;                      search interval
+//   void fill(double theta, std::size_t n, double* phi) const;   phi[i] at s = (i+1)/n
+//   double at(double theta, double s) const;        phi at any s
+//   double dtheta(double theta, double s, double phi) const;     d phi / d theta at s
+
+// ---- begin autolrs/detail/forecast_window.hpp
+// Shared machinery of the loss forecasters: scanning a window (finite points, exact
+// power-of-two rescaling so huge values cannot overflow), robust levels, a per-thread
+// scratch workspace (no allocation per call once it has grown), and the weighted
+// least-squares fit of y = a*phi(t) + c that every profile-likelihood fit uses.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace autolrs::detail {
+
+/// Per-thread scratch buffers. They only grow, so a thread's calls stop allocating once
+/// they have seen their largest window; nothing in them outlives a call.
+struct forecast_workspace {
+    std::vector<double> z;       // rescaled losses (0 where not finite)
+    std::vector<double> w;       // robust weights (0 where not finite)
+    std::vector<double> phi;     // basis values of the current trial
+    std::vector<double> extra;   // sort buffer
+    std::vector<double> aux;     // model-specific (log times of the power law)
+
+    void resize(std::size_t n) {
+        if (z.size() < n) {
+            z.resize(n);
+            w.resize(n);
+            phi.resize(n);
+            extra.resize(n);
+            aux.resize(n);
+        }
+    }
+};
+
+inline forecast_workspace& thread_workspace() {
+    thread_local forecast_workspace ws;
+    return ws;
+}
+
+/// What one pass over the raw window finds.
+struct window_scan {
+    std::size_t n = 0;           // window length (finite or not)
+    std::size_t finite = 0;      // finite points
+    double scale = 1.0;          // exact power of two with max |loss| / scale in [0.5, 1)
+};
+
+inline window_scan scan_window(std::span<const double> losses) noexcept {
+    window_scan s;
+    s.n = losses.size();
+    double max_abs = 0.0;
+    for (double y : losses) {
+        if (std::isfinite(y)) {
+            ++s.finite;
+            max_abs = std::max(max_abs, std::abs(y));
+        }
+    }
+    if (max_abs > 0.0) s.scale = std::ldexp(1.0, std::ilogb(max_abs) + 1);
+    return s;
+}
+
+/// Fills ws.z with losses / scale and ws.w with 1 (finite) or 0 (NaN/inf).
+inline void load_window(std::span<const double> losses, const window_scan& s, forecast_workspace& ws) {
+    ws.resize(s.n);
+    for (std::size_t i = 0; i < s.n; ++i) {
+        const bool ok = std::isfinite(losses[i]);
+        ws.z[i] = ok ? losses[i] / s.scale : 0.0;
+        ws.w[i] = ok ? 1.0 : 0.0;
+    }
+}
+
+/// Huber M-estimate of location of z[first, last) (weights w as a mask), with a given
+/// scale; starts from the plain mean. Returns {level, effective count}.
+struct level_estimate {
+    double level = 0.0;
+    double count = 0.0;
+};
+
+inline level_estimate huber_level(const double* z, const double* w, std::size_t first, std::size_t last,
+                                  double sigma, double k = 1.5) noexcept {
+    double sum = 0.0, cnt = 0.0;
+    for (std::size_t i = first; i < last; ++i) {
+        sum += w[i] * z[i];
+        cnt += w[i];
+    }
+    if (cnt <= 0.0) return {};
+    double mu = sum / cnt;
+    if (!(sigma > 0.0)) return {mu, cnt};
+    const double cut = k * sigma;
+    for (int it = 0; it < 8; ++it) {
+        double s = 0.0, c = 0.0;
+        for (std::size_t i = first; i < last; ++i) {
+            if (w[i] <= 0.0) continue;
+            const double r = std::abs(z[i] - mu);
+            const double h = r <= cut ? 1.0 : cut / r;
+            s += h * z[i];
+            c += h;
+        }
+        const double next = s / c;
+        if (std::abs(next - mu) <= 1e-10 * sigma) {
+            mu = next;
+            break;
+        }
+        mu = next;
+    }
+    return {mu, cnt};
+}
+
+/// Robust noise scale of the window: the median absolute difference of consecutive
+/// finite points, / (0.6745 * sqrt 2). Uses up to 2048 differences (a fixed stride over
+/// longer windows); `buffer` needs that many doubles or n.
+inline double difference_noise_scale(const double* z, const double* w, std::size_t n, double* buffer,
+                                     std::size_t buffer_size) noexcept {
+    std::size_t m = 0;
+    const std::size_t stride = n > buffer_size ? (n + buffer_size - 1) / buffer_size : 1;
+    for (std::size_t i = 0; i + 1 < n && m < buffer_size; i += stride) {
+        if (w[i] > 0.0 && w[i + 1] > 0.0) buffer[m++] = std::abs(z[i + 1] - z[i]);
+    }
+    if (m == 0) return 0.0;
+    std::nth_element(buffer, buffer + m / 2, buffer + m);
+    return buffer[m / 2] / (0.6744897501960817 * 1.4142135623730951);
+}
+
+/// Weighted least squares of z ~ a*phi + c (two centred passes: no cancellation).
+struct affine_fit {
+    double a = 0.0;
+    double c = 0.0;
+    double sse = std::numeric_limits<double>::infinity();  // weighted residual sum of squares
+    double sw = 0.0;                                      // sum of weights
+    double phi_var = 0.0;                                 // weighted sum of (phi - mean)^2
+    bool ok = false;
+};
+
+inline affine_fit fit_affine(const double* phi, const double* z, const double* w, std::size_t n) noexcept {
+    double sw = 0.0, sp = 0.0, sz = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        sw += w[i];
+        sp += w[i] * phi[i];
+        sz += w[i] * z[i];
+    }
+    affine_fit f;
+    f.sw = sw;
+    if (!(sw > 0.0)) return f;
+    const double pm = sp / sw, zm = sz / sw;
+    double spp = 0.0, spz = 0.0, szz = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double dp = phi[i] - pm, dz = z[i] - zm;
+        spp += w[i] * dp * dp;
+        spz += w[i] * dp * dz;
+        szz += w[i] * dz * dz;
+    }
+    f.phi_var = spp;
+    // A basis that barely varies over the window cannot be told apart from the constant.
+    if (!(spp > 1e-13 * (std::abs(pm) * std::abs(pm) + 1e-300) * sw) || !std::isfinite(spp)) {
+        f.c = zm;
+        f.sse = szz;
+        return f;
+    }
+    f.a = spz / spp;
+    f.c = zm - f.a * pm;
+    f.sse = std::max(0.0, szz - spz * f.a);
+    f.ok = std::isfinite(f.a) && std::isfinite(f.c) && std::isfinite(f.sse);
+    return f;
+}
+
+/// phi[i] = exp(-k * (i + 1) / n): four interleaved product chains (one exp each) keep
+/// the loop short on long windows.
+inline void fill_exponential_basis(double k, std::size_t n, double* phi) noexcept {
+    const double r = std::exp(-k / static_cast<double>(n));
+    const double r4 = (r * r) * (r * r);
+    double p0 = r, p1 = r * r, p2 = p1 * r, p3 = p2 * r;
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        phi[i] = p0;
+        phi[i + 1] = p1;
+        phi[i + 2] = p2;
+        phi[i + 3] = p3;
+        p0 *= r4;
+        p1 *= r4;
+        p2 *= r4;
+        p3 *= r4;
+    }
+    const double tail[3] = {p0, p1, p2};
+    for (std::size_t j = 0; i < n; ++i, ++j) phi[i] = tail[j];
+}
+
+/// Clamps to the finite doubles (a last guard: never NaN/inf out of a forecaster).
+[[nodiscard]] inline double finite_or(double x, double otherwise) noexcept {
+    if (std::isnan(x)) return otherwise;
+    return std::clamp(x, -std::numeric_limits<double>::max(), std::numeric_limits<double>::max());
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/forecast_window.hpp
+
+#include <boost/math/tools/minima.hpp>
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+
+namespace autolrs::detail {
+
+/// The knobs every profile forecaster shares (the public settings copy them in).
+struct profile_options {
+    std::size_t min_points;
+    double tail_fraction;
+    double max_drop_ratio;
+    double huber_k;
+    int robust_passes;
+    double flat_f;
+    double model_sd_fraction;
+    int brent_bits;
+    bool shrink;
+};
+
+/// The fitted model in the rescaled units (z = loss / scale, s = t / n).
+struct profile_fit_result {
+    double theta = 0.0, a = 0.0, c = 0.0;
+    double sigma = 0.0;        // robust residual scale
+    double f_statistic = 0.0;  // model against the constant
+    bool ok = false;
+};
+
+/// Brent search of theta for the current weights ws.w.
+template <class Basis>
+profile_fit_result fit_profile(const Basis& basis, forecast_workspace& ws, std::size_t n, double lo, double hi,
+                               int bits) {
+    auto objective = [&](double theta) {
+        basis.fill(theta, n, ws.phi.data());
+        const affine_fit f = fit_affine(ws.phi.data(), ws.z.data(), ws.w.data(), n);
+        return f.ok ? f.sse : std::numeric_limits<double>::max();
+    };
+    std::uintmax_t max_iter = 60;
+    const auto best = boost::math::tools::brent_find_minima(objective, lo, hi, bits, max_iter);
+    profile_fit_result r;
+    r.theta = best.first;
+    basis.fill(r.theta, n, ws.phi.data());
+    const affine_fit f = fit_affine(ws.phi.data(), ws.z.data(), ws.w.data(), n);
+    r.a = f.a;
+    r.c = f.c;
+    r.ok = f.ok;
+    return r;
+}
+
+/// Robust scale of the residuals (MAD / 0.6745) of the current fit (ws.phi filled for it).
+inline double residual_scale(const profile_fit_result& p, forecast_workspace& ws, std::size_t n, const double* mask) {
+    std::size_t m = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (mask[i] > 0.0) ws.extra[m++] = std::abs(ws.z[i] - (p.a * ws.phi[i] + p.c));
+    if (m == 0) return 0.0;
+    std::nth_element(ws.extra.begin(), ws.extra.begin() + static_cast<std::ptrdiff_t>(m / 2),
+                     ws.extra.begin() + static_cast<std::ptrdiff_t>(m));
+    return ws.extra[m / 2] / 0.6744897501960817;
+}
+
+/// Everything a forecaster reports, in loss units, plus the fitted parameters.
+struct profile_outcome {
+    forecast result{0.0, 0.0, forecast_status::invalid_input};
+    profile_fit_result fit;     // rescaled units; meaningful when is_fitted(result.status)
+    double scale = 1.0;         // loss = scale * z
+    std::size_t n = 0;          // window length
+};
+
+/// The robust level of the tail, used by every fallback (and by the naive baseline).
+inline forecast fallback_level(forecast_status status, const double* z, const double* w, std::size_t n,
+                               std::size_t finite, double sigma, double tail_fraction, double extra_sd,
+                               double scale) {
+    // Tail = the last tail_fraction of the window, at least 3 finite points when there are.
+    std::size_t first = n;
+    std::size_t want = std::max<std::size_t>(3, static_cast<std::size_t>(std::ceil(tail_fraction * n)));
+    want = std::min(want, finite);
+    std::size_t got = 0;
+    while (first > 0 && got < want) {
+        --first;
+        if (w[first] > 0.0) ++got;
+    }
+    const level_estimate lvl = huber_level(z, w, first, n, sigma);
+    double sd = lvl.count > 0.0 ? sigma / std::sqrt(lvl.count) : 0.0;
+    sd = std::sqrt(sd * sd + extra_sd * extra_sd);
+    return {finite_or(scale * lvl.level, 0.0), finite_or(scale * sd, 0.0), status};
+}
+
+template <class Basis>
+profile_outcome profile_forecast(const Basis& basis, const profile_options& opt, std::span<const double> losses,
+                                 double horizon) {
+    profile_outcome out;
+    const window_scan scan = scan_window(losses);
+    const std::size_t n = scan.n;
+    out.n = n;
+    out.scale = scan.scale;
+    out.result.non_finite = n - scan.finite;
+    if (scan.finite == 0) return out;  // invalid_input, value 0
+
+    forecast_workspace& ws = thread_workspace();
+    load_window(losses, scan, ws);
+    const double noise = difference_noise_scale(ws.z.data(), ws.w.data(), n, ws.extra.data(), n);
+
+    if (scan.finite < std::max<std::size_t>(opt.min_points, 4)) {
+        // Too short to fit: the robust level of what there is; its stddev is the spread
+        // of the points (at least 10% of the level: one point tells little).
+        const level_estimate lvl = huber_level(ws.z.data(), ws.w.data(), 0, n, noise);
+        double spread = 0.0;
+        for (std::size_t i = 0; i < n; ++i)
+            if (ws.w[i] > 0.0) spread = std::max(spread, std::abs(ws.z[i] - lvl.level));
+        const double sd = std::max(spread, 0.1 * std::abs(lvl.level));
+        out.result.value = finite_or(scan.scale * lvl.level, 0.0);
+        out.result.stddev = finite_or(scan.scale * sd, 0.0);
+        out.result.status = forecast_status::fallback_too_short;
+        return out;
+    }
+    const double horizon_s = std::isfinite(horizon) ? std::max(horizon, static_cast<double>(n)) / n : 1.0;
+    const auto fallback = [&](forecast_status status, double extra_sd) {
+        forecast f = fallback_level(status, ws.z.data(), ws.w.data(), n, scan.finite, noise, opt.tail_fraction,
+                                    extra_sd, scan.scale);
+        f.non_finite = out.result.non_finite;
+        out.result = f;
+        return out;
+    };
+    if (!(noise > 0.0)) {
+        // No noise at all: either exactly flat or a smooth curve; a flat one needs no fit.
+        double lo = std::numeric_limits<double>::max(), hi = -lo;
+        for (std::size_t i = 0; i < n; ++i)
+            if (ws.w[i] > 0.0) {
+                lo = std::min(lo, ws.z[i]);
+                hi = std::max(hi, ws.z[i]);
+            }
+        if (hi - lo <= 1e-14 * std::max(std::abs(lo), std::abs(hi))) return fallback(forecast_status::fallback_flat, 0.0);
+    }
+
+    // Plain fit, then Huber reweighting against outliers (spikes from hard batches).
+    profile_fit_result fit = fit_profile(basis, ws, n, basis.theta_lo, basis.theta_hi, opt.brent_bits);
+    if (!fit.ok) return fallback(forecast_status::fallback_degenerate, 0.0);
+    double sigma = residual_scale(fit, ws, n, ws.w.data());
+    for (int pass = 0; pass < opt.robust_passes && sigma > 0.0; ++pass) {
+        const double cut = opt.huber_k * sigma;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!std::isfinite(losses[i])) continue;
+            const double r = std::abs(ws.z[i] - (fit.a * ws.phi[i] + fit.c));
+            ws.w[i] = r <= cut ? 1.0 : cut / r;
+        }
+        const profile_fit_result next = fit_profile(basis, ws, n, basis.theta_lo, basis.theta_hi, opt.brent_bits);
+        if (!next.ok) break;
+        fit = next;
+    }
+    basis.fill(fit.theta, n, ws.phi.data());
+
+    // Goodness against the constant model (weighted): F with 2 and m-3 degrees of freedom.
+    const affine_fit full = fit_affine(ws.phi.data(), ws.z.data(), ws.w.data(), n);
+    if (!full.ok) return fallback(forecast_status::fallback_degenerate, 0.0);
+    double sz = 0.0;
+    for (std::size_t i = 0; i < n; ++i) sz += ws.w[i] * ws.z[i];
+    const double zm = sz / full.sw;
+    double sse0 = 0.0;
+    for (std::size_t i = 0; i < n; ++i) sse0 += ws.w[i] * (ws.z[i] - zm) * (ws.z[i] - zm);
+    const double dof = std::max(1.0, full.sw - 3.0);
+    const double resid_var = full.sse / dof;
+    fit.f_statistic = resid_var > 0.0 ? ((sse0 - full.sse) / 2.0) / resid_var : std::numeric_limits<double>::max();
+    fit.sigma = std::sqrt(resid_var);
+    out.fit = fit;
+
+    const double z_end = fit.a * basis.at(fit.theta, 1.0) + fit.c;
+    const double z_start = fit.a * basis.at(fit.theta, 1.0 / n) + fit.c;
+    if (!(fit.f_statistic >= opt.flat_f)) return fallback(forecast_status::fallback_flat, 0.0);
+    if (z_end > z_start) return fallback(forecast_status::fallback_rising, std::abs(z_end - z_start));
+
+    const double phi_h = basis.at(fit.theta, horizon_s);
+    double value = fit.a * phi_h + fit.c;
+
+    // Sane range: never above the window's end level, and never further below it than
+    // max_drop_ratio times the drop seen inside the window.
+    const std::size_t head_n = std::max<std::size_t>(3, static_cast<std::size_t>(std::ceil(opt.tail_fraction * n)));
+    const level_estimate head = huber_level(ws.z.data(), ws.w.data(), 0, std::min(n, head_n), noise);
+    const level_estimate tail =
+        huber_level(ws.z.data(), ws.w.data(), n - std::min(n, head_n), n, noise);
+    const double upper = std::max(tail.level, z_end);
+    const double drop = std::max(0.0, std::max(head.level, z_start) - std::min(tail.level, z_end));
+    const double lower = std::min(tail.level, z_end) - opt.max_drop_ratio * drop;
+    forecast_status status = forecast_status::fitted;
+    const double unclamped = value;
+    if (!std::isfinite(value) || value < lower || value > upper) {
+        value = std::isfinite(value) ? std::clamp(value, lower, upper) : tail.level;
+        status = forecast_status::fitted_bounded;
+    }
+
+    // Laplace: covariance of (a, theta, c) from the weighted Gauss-Newton matrix.
+    Eigen::Matrix3d h = Eigen::Matrix3d::Zero();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (ws.w[i] <= 0.0) continue;
+        const double s = static_cast<double>(i + 1) / n;
+        const Eigen::Vector3d j(ws.phi[i], fit.a * basis.dtheta(fit.theta, s, ws.phi[i]), 1.0);
+        h.noalias() += ws.w[i] * j * j.transpose();
+    }
+    const double phi_end = basis.at(fit.theta, 1.0);
+    const Eigen::Vector3d g(phi_h, fit.a * basis.dtheta(fit.theta, horizon_s, phi_h), 1.0);
+    const Eigen::Vector3d g_end(phi_end, fit.a * basis.dtheta(fit.theta, 1.0, phi_end), 1.0);
+    const Eigen::LDLT<Eigen::Matrix3d> ldlt(h);
+    double param_var = 0.0, drop_var = 0.0;
+    if (ldlt.info() == Eigen::Success) {
+        param_var = std::max(0.0, g.dot(ldlt.solve(g))) * resid_var;
+        const Eigen::Vector3d gd = g - g_end;
+        drop_var = std::max(0.0, gd.dot(ldlt.solve(gd))) * resid_var;
+        if (!std::isfinite(param_var)) param_var = 0.0;
+        if (!std::isfinite(drop_var)) drop_var = 0.0;
+    }
+    if (opt.shrink) {
+        // Shrink the extrapolated drop toward none by its signal-to-noise ratio: a drop the
+        // window cannot resolve is mostly noise, and noise in forecasts scrambles the ranking.
+        const double d = value - z_end;
+        const double lambda = d * d > 0.0 ? d * d / (d * d + drop_var) : 0.0;
+        value = z_end + lambda * d;
+        param_var = param_var - drop_var + lambda * lambda * drop_var;
+        param_var = std::max(param_var, 0.0);
+    }
+    // Model doubt: the real curve keeps its own shape past the window; scale it by the
+    // larger of the drop seen in the window and the extrapolated drop.
+    const double model_sd = opt.model_sd_fraction * std::max(drop, std::abs(z_end - value)) +
+                            (std::isfinite(unclamped) ? 0.5 * std::abs(unclamped - value) : 0.0);
+    double sd = std::sqrt(param_var + model_sd * model_sd);
+    sd = std::min(sd, std::abs(upper - lower) + fit.sigma);  // a bounded value has bounded doubt
+    if (!std::isfinite(value)) return fallback(forecast_status::fallback_degenerate, 0.0);
+    out.result.value = finite_or(scan.scale * value, 0.0);
+    out.result.stddev = finite_or(scan.scale * (std::isfinite(sd) ? sd : 0.0), 0.0);
+    out.result.status = status;
+    return out;
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/profile_forecast.hpp
+
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+namespace autolrs {
+
+/// Settings of exponential_forecaster. Rates are in e-folds per window length, so the
+/// settings do not depend on the window's size or time unit.
+struct exponential_forecaster_settings {
+    std::size_t min_points = 8;     ///< fewer finite losses: fallback_too_short
+    double tail_fraction = 0.2;     ///< fallbacks use the robust mean of this last part
+    double min_rate = 0.5;          ///< slowest decay searched: caps the extrapolated drop
+    double max_rate = 50.0;         ///< fastest decay searched
+    double max_drop_ratio = 1.0;    ///< forecast >= end level - this * drop seen in the window
+    double huber_k = 1.5;           ///< Huber cut, in robust residual scales
+    int robust_passes = 2;          ///< Huber reweighting passes after the plain fit
+    double flat_f = 0.0;            ///< F statistic (model against constant) below which: flat
+                                    ///< (0: near-flat windows are handled by the shrinkage)
+    double model_sd_fraction = 0.25;  ///< extra stddev: this * max(drop in window, extrapolated drop)
+    int brent_bits = 20;            ///< Brent precision in bits on log(rate)
+    bool shrink = true;             ///< shrink the extrapolated drop by its signal-to-noise ratio
+
+    void validate() const {
+        using detail::require_setting;
+        require_setting(min_points >= 4, "min_points", "must be >= 4 (three parameters and a residual)");
+        require_setting(tail_fraction > 0.0 && tail_fraction <= 1.0, "tail_fraction", "must be in (0, 1]");
+        require_setting(min_rate > 0.0 && std::isfinite(min_rate), "min_rate", "must be > 0 and finite");
+        require_setting(max_rate > min_rate && std::isfinite(max_rate), "max_rate", "must be > min_rate and finite");
+        require_setting(max_drop_ratio >= 0.0 && std::isfinite(max_drop_ratio), "max_drop_ratio", "must be >= 0 and finite");
+        require_setting(huber_k > 0.0, "huber_k", "must be > 0");
+        require_setting(robust_passes >= 0 && robust_passes <= 20, "robust_passes", "must be in [0, 20]");
+        require_setting(flat_f >= 0.0, "flat_f", "must be >= 0");
+        require_setting(model_sd_fraction >= 0.0, "model_sd_fraction", "must be >= 0");
+        require_setting(brent_bits >= 4 && brent_bits <= 40, "brent_bits", "must be in [4, 40]");
+    }
+};
+
+/// The fitted curve L(t) = a*exp(b*t) + c (t in the window's unit, t = i + 1 for losses[i]).
+struct exponential_fit {
+    double a = 0.0, b = 0.0, c = 0.0;
+    forecast prediction{0.0, 0.0, forecast_status::invalid_input};
+};
+
+namespace detail {
+/// phi(s) = exp(-k s), theta = log k.
+struct exponential_basis {
+    double theta_lo, theta_hi;
+    void fill(double theta, std::size_t n, double* phi) const { fill_exponential_basis(std::exp(theta), n, phi); }
+    [[nodiscard]] double at(double theta, double s) const { return std::exp(-std::exp(theta) * s); }
+    [[nodiscard]] double dtheta(double theta, double s, double phi) const { return -std::exp(theta) * s * phi; }
+};
+}  // namespace detail
+
+/// The default forecaster. predict() fits L(t) = a*exp(b*t) + c (b < 0) to the finite
+/// losses: a Brent search over log(-b) with (a, c) by weighted least squares, then Huber
+/// reweighting passes (outliers lose weight instead of being trimmed). The extrapolated drop
+/// (forecast - fitted end level) is shrunk by its signal-to-noise ratio d^2 / (d^2 + var d),
+/// var d from the delta method: a drop the window cannot resolve is noise, and noise
+/// scrambles the ranking of LRs (measured on real curves: bench/README.md). The forecast is
+/// clamped to [end level - max_drop_ratio * drop in window, end level]. It falls back to the
+/// robust (Huber) mean of the window's tail when the window is too short, exactly flat (or
+/// F < flat_f), rising, or numerically degenerate. The stddev is the delta-method (Laplace)
+/// error of the forecast plus model_sd_fraction * max(drop in window, extrapolated drop).
+/// Deterministic; allocation-free once a thread has seen its largest window.
+class exponential_forecaster {
+public:
+    using settings_type = exponential_forecaster_settings;
+
+    exponential_forecaster() = default;
+    explicit exponential_forecaster(const settings_type& settings) : settings_(settings) { settings_.validate(); }
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double horizon) const {
+        return fit(losses, horizon).prediction;
+    }
+
+    /// The forecast and the fitted parameters (zeros unless the status is fitted*).
+    [[nodiscard]] exponential_fit fit(std::span<const double> losses, double horizon) const {
+        const detail::exponential_basis basis{std::log(settings_.min_rate), std::log(settings_.max_rate)};
+        const detail::profile_outcome o = detail::profile_forecast(basis, options(), losses, horizon);
+        exponential_fit r;
+        r.prediction = o.result;
+        if (is_fitted(o.result.status)) {
+            r.a = o.fit.a * o.scale;
+            r.b = -std::exp(o.fit.theta) / static_cast<double>(o.n);
+            r.c = o.fit.c * o.scale;
+        }
+        return r;
+    }
+
+    [[nodiscard]] const settings_type& settings() const noexcept { return settings_; }
+
+private:
+    [[nodiscard]] detail::profile_options options() const {
+        return {settings_.min_points, settings_.tail_fraction, settings_.max_drop_ratio, settings_.huber_k,
+                settings_.robust_passes, settings_.flat_f, settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink};
+    }
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<exponential_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/exponential.hpp
+// ---- begin autolrs/forecast/power_law.hpp
+// An alternative loss forecaster: L(t) = a*(t + t0)^(-p) + c, a drop-in for
+// exponential_forecaster with the same robust fit, fallbacks, bounds and stddev.
+
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+namespace autolrs {
+
+/// Settings of power_law_forecaster; t0 is chosen per window from a few offsets given
+/// in window lengths (a window that starts mid-training has its origin far behind it).
+struct power_law_forecaster_settings {
+    std::size_t min_points = 8;
+    double tail_fraction = 0.2;
+    double min_exponent = 0.05;     ///< slowest power searched
+    double max_exponent = 4.0;      ///< fastest power searched
+    std::array<double, 4> offsets{0.02, 0.1, 0.5, 2.0};  ///< t0 / window length tried
+    double max_drop_ratio = 1.0;
+    double huber_k = 1.5;
+    int robust_passes = 2;
+    double flat_f = 0.0;
+    double model_sd_fraction = 0.25;
+    int brent_bits = 20;
+    bool shrink = true;             ///< shrink the extrapolated drop by its signal-to-noise ratio
+
+    void validate() const {
+        using detail::require_setting;
+        require_setting(min_points >= 4, "min_points", "must be >= 4 (three parameters and a residual)");
+        require_setting(tail_fraction > 0.0 && tail_fraction <= 1.0, "tail_fraction", "must be in (0, 1]");
+        require_setting(min_exponent > 0.0 && std::isfinite(min_exponent), "min_exponent", "must be > 0 and finite");
+        require_setting(max_exponent > min_exponent && std::isfinite(max_exponent), "max_exponent",
+                        "must be > min_exponent and finite");
+        for (double o : offsets) require_setting(o > 0.0 && std::isfinite(o), "offsets", "each must be > 0 and finite");
+        require_setting(max_drop_ratio >= 0.0 && std::isfinite(max_drop_ratio), "max_drop_ratio", "must be >= 0 and finite");
+        require_setting(huber_k > 0.0, "huber_k", "must be > 0");
+        require_setting(robust_passes >= 0 && robust_passes <= 20, "robust_passes", "must be in [0, 20]");
+        require_setting(flat_f >= 0.0, "flat_f", "must be >= 0");
+        require_setting(model_sd_fraction >= 0.0, "model_sd_fraction", "must be >= 0");
+        require_setting(brent_bits >= 4 && brent_bits <= 40, "brent_bits", "must be in [4, 40]");
+    }
+};
+
+namespace detail {
+/// phi(s) = (s + s0)^(-p), theta = log p; log(s_i + s0) precomputed in `logs`.
+struct power_basis {
+    double theta_lo, theta_hi, s0;
+    const double* logs;
+    void fill(double theta, std::size_t n, double* phi) const {
+        const double p = std::exp(theta);
+        for (std::size_t i = 0; i < n; ++i) phi[i] = std::exp(-p * logs[i]);
+    }
+    [[nodiscard]] double at(double theta, double s) const { return std::exp(-std::exp(theta) * std::log(s + s0)); }
+    [[nodiscard]] double dtheta(double theta, double s, double phi) const {
+        return -std::exp(theta) * std::log(s + s0) * phi;
+    }
+};
+}  // namespace detail
+
+/// Robust power-law forecaster (see exponential_forecaster for the procedure); of the
+/// offsets tried, the fitted one whose fit leaves the smallest residual scale wins; when
+/// no offset gives a fit, the first offset's fallback is returned.
+class power_law_forecaster {
+public:
+    using settings_type = power_law_forecaster_settings;
+
+    power_law_forecaster() = default;
+    explicit power_law_forecaster(const settings_type& settings) : settings_(settings) { settings_.validate(); }
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double horizon) const {
+        const detail::profile_options opt{settings_.min_points, settings_.tail_fraction, settings_.max_drop_ratio,
+                                          settings_.huber_k,    settings_.robust_passes, settings_.flat_f,
+                                          settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink};
+        detail::forecast_workspace& ws = detail::thread_workspace();
+        const std::size_t n = losses.size();
+        detail::profile_outcome best;
+        forecast first_fallback{0.0, 0.0, forecast_status::invalid_input};
+        bool have = false, have_fallback = false;
+        for (double s0 : settings_.offsets) {
+            ws.resize(n);
+            for (std::size_t i = 0; i < n; ++i) ws.aux[i] = std::log(static_cast<double>(i + 1) / n + s0);
+            const detail::power_basis basis{std::log(settings_.min_exponent), std::log(settings_.max_exponent), s0,
+                                            ws.aux.data()};
+            detail::profile_outcome o = detail::profile_forecast(basis, opt, losses, horizon);
+            if (!is_fitted(o.result.status)) {
+                if (!have_fallback) first_fallback = o.result;
+                have_fallback = true;
+                continue;
+            }
+            if (!have || o.fit.sigma < best.fit.sigma) {
+                best = o;
+                have = true;
+            }
+        }
+        return have ? best.result : first_fallback;
+    }
+
+    [[nodiscard]] const settings_type& settings() const noexcept { return settings_; }
+
+private:
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<power_law_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/power_law.hpp
+// ---- begin autolrs/forecast/reference.hpp
+// The reference implementation's forecaster, reproduced as a baseline and for the
+// reference preset. Its defects (no bounds, wild extrapolation of near-linear windows,
+// 1-step-off horizon) are kept on purpose; only crashes and NaN become statuses.
+
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstddef>
+#include <numeric>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace autolrs {
+
+/// Settings of reference_exponential_forecaster.
+struct reference_exponential_forecaster_settings {
+    /// true: per-step training losses (10 trimming passes of the 3% largest residuals);
+    /// false: validation losses (1 pass dropping the single largest residual).
+    bool training_losses = true;
+};
+
+namespace detail {
+
+/// Least-squares quadratic through (x, y), evaluated at `at`. Stands in for the reference's
+/// scipy UnivariateSpline(k=2, s=len): with the default smoothing s = len and losses whose
+/// residuals are below 1 in size, that spline has no interior knots, i.e. it IS this quadratic.
+inline bool quadratic_smooth(const std::vector<double>& x, const std::vector<double>& y, std::span<const double> at,
+                             std::vector<double>& out) {
+    if (x.size() < 3) return false;
+    const double lo = x.front(), hi = x.back();
+    const double mid = 0.5 * (lo + hi), half = std::max(0.5 * (hi - lo), 1e-300);
+    Eigen::Matrix3d m = Eigen::Matrix3d::Zero();
+    Eigen::Vector3d r = Eigen::Vector3d::Zero();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double u = (x[i] - mid) / half;
+        const Eigen::Vector3d v(1.0, u, u * u);
+        m.noalias() += v * v.transpose();
+        r += v * y[i];
+    }
+    const Eigen::ColPivHouseholderQR<Eigen::Matrix3d> qr(m);
+    if (qr.rank() < 3) return false;
+    const Eigen::Vector3d coef = qr.solve(r);
+    out.resize(at.size());
+    for (std::size_t i = 0; i < at.size(); ++i) {
+        const double u = (at[i] - mid) / half;
+        out[i] = coef[0] + coef[1] * u + coef[2] * u * u;
+    }
+    return coef.allFinite();
+}
+
+/// numpy.linalg.lstsq of y on [exp(b x), 1]: {a, c, residual sum of squares}; false when
+/// numpy would call the matrix rank-deficient (the reference then crashes).
+struct reference_lstsq {
+    double a = 0.0, c = 0.0, sse = 0.0;
+    bool ok = false;
+};
+
+inline reference_lstsq reference_exp_lstsq(double b, std::span<const double> x, std::span<const double> y) {
+    const std::size_t n = x.size();
+    double sp = 0.0, sy = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        sp += std::exp(b * x[i]);
+        sy += y[i];
+    }
+    const double pm = sp / n, ym = sy / n;
+    double spp = 0.0, spy = 0.0, syy = 0.0, sq = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double p = std::exp(b * x[i]);
+        spp += (p - pm) * (p - pm);
+        spy += (p - pm) * (y[i] - ym);
+        syy += (y[i] - ym) * (y[i] - ym);
+        sq += p * p;
+    }
+    reference_lstsq r;
+    // Singular values of [phi, 1]: eigenvalues of [[sq, sp], [sp, n]], det = n * spp.
+    const double trace = sq + static_cast<double>(n);
+    const double disc = std::sqrt(std::max(0.0, trace * trace - 4.0 * n * spp));
+    const double l_max = 0.5 * (trace + disc);
+    const double l_min = l_max > 0.0 ? n * spp / l_max : 0.0;
+    if (!(std::sqrt(std::max(0.0, l_min) / l_max) > DBL_EPSILON * static_cast<double>(n))) return r;
+    r.a = spy / spp;
+    r.c = ym - r.a * pm;
+    r.sse = std::max(0.0, syy - spy * r.a);
+    r.ok = std::isfinite(r.a) && std::isfinite(r.c);
+    return r;
+}
+
+/// scipy.optimize.fmin (Nelder-Mead) in one dimension, as scipy runs it: start x0, initial
+/// step 0.00025 (x0 == 0) or 5%, xatol = fatol = tol, at most 200 iterations and calls.
+/// Returns {x, ok}; ok is false when f failed (the reference crashes there).
+template <class F>
+std::pair<double, bool> nelder_mead_1d(F f, double x0, double tol) {
+    double sim[2] = {x0, x0 != 0.0 ? 1.05 * x0 : 0.00025};
+    double fs[2];
+    int calls = 0;
+    bool ok = true;
+    auto eval = [&](double x) {
+        ++calls;
+        const auto [v, good] = f(x);
+        ok = ok && good;
+        return v;
+    };
+    fs[0] = eval(sim[0]);
+    fs[1] = eval(sim[1]);
+    if (!ok) return {sim[0], false};
+    if (fs[1] < fs[0]) {
+        std::swap(sim[0], sim[1]);
+        std::swap(fs[0], fs[1]);
+    }
+    for (int it = 1; calls < 200 && it < 200; ++it) {
+        if (std::abs(sim[1] - sim[0]) <= tol && std::abs(fs[0] - fs[1]) <= tol) break;
+        const double xbar = sim[0];
+        const double xr = 2.0 * xbar - sim[1];
+        const double fxr = eval(xr);
+        if (fxr < fs[0]) {
+            const double xe = 3.0 * xbar - 2.0 * sim[1];
+            const double fxe = eval(xe);
+            if (fxe < fxr) {
+                sim[1] = xe;
+                fs[1] = fxe;
+            } else {
+                sim[1] = xr;
+                fs[1] = fxr;
+            }
+        } else {
+            bool shrink = false;
+            if (fxr < fs[1]) {
+                const double xc = 1.5 * xbar - 0.5 * sim[1];
+                const double fxc = eval(xc);
+                if (fxc <= fxr) {
+                    sim[1] = xc;
+                    fs[1] = fxc;
+                } else {
+                    shrink = true;
+                }
+            } else {
+                const double xcc = 0.5 * xbar + 0.5 * sim[1];
+                const double fxcc = eval(xcc);
+                if (fxcc < fs[1]) {
+                    sim[1] = xcc;
+                    fs[1] = fxcc;
+                } else {
+                    shrink = true;
+                }
+            }
+            if (shrink) {
+                sim[1] = sim[0] + 0.5 * (sim[1] - sim[0]);
+                fs[1] = eval(sim[1]);
+            }
+        }
+        if (!ok) return {sim[0], false};
+        if (fs[1] < fs[0]) {
+            std::swap(sim[0], sim[1]);
+            std::swap(fs[0], fs[1]);
+        }
+    }
+    return {sim[0], ok};
+}
+
+}  // namespace detail
+
+/// The reference's procedure: x = 0..n-1; up to 10 passes drop the 3% largest residuals of a
+/// quadratic smoothing fit, only among the first half of the window; the exponential
+/// a*exp(b*x) + c (b = -exp(beta)) is fitted to the smoothed curve by Nelder-Mead over beta
+/// from 0 with (a, c) by least squares; the forecast a*exp(b*horizon) + c is NOT bounded.
+/// Like the reference, it evaluates at x = horizon, one step past t = horizon.
+/// Where the reference would crash or return NaN (rank-deficient fit, too few points,
+/// non-finite result), this returns the mean of the last 10 finite losses with status
+/// fallback_degenerate (or fallback_too_short). Non-finite losses are dropped (the reference
+/// sends 1e6 to its BO instead). stddev is 0: the reference has no uncertainty.
+class reference_exponential_forecaster {
+public:
+    using settings_type = reference_exponential_forecaster_settings;
+
+    reference_exponential_forecaster() = default;
+    explicit reference_exponential_forecaster(const settings_type& settings) : settings_(settings) {}
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double horizon) const {
+        std::vector<double> xs, ys;
+        for (std::size_t i = 0; i < losses.size(); ++i) {
+            if (std::isfinite(losses[i])) {
+                xs.push_back(static_cast<double>(i));
+                ys.push_back(losses[i]);
+            }
+        }
+        forecast out{0.0, 0.0, forecast_status::invalid_input, losses.size() - xs.size()};
+        if (xs.empty()) return out;
+        const auto fallback = [&](forecast_status status) {
+            const std::size_t k = std::min<std::size_t>(10, ys.size());
+            double s = 0.0;
+            for (std::size_t i = ys.size() - k; i < ys.size(); ++i) s += ys[i];
+            out.value = detail::finite_or(s / static_cast<double>(k), 0.0);
+            out.status = status;
+            return out;
+        };
+        if (xs.size() < 4) return fallback(forecast_status::fallback_too_short);
+
+        // spline_iter: trim the largest residuals of the smoothing fit, first half only.
+        const std::vector<double> all_x = xs;
+        const double bound = xs[static_cast<std::size_t>((xs.size() - 1) * 0.5)];
+        const int passes = settings_.training_losses ? 10 : 1;
+        std::vector<double> smooth, dys;
+        std::vector<std::size_t> order;
+        for (int pass = 0; pass < passes; ++pass) {
+            if (!detail::quadratic_smooth(xs, ys, xs, smooth)) return fallback(forecast_status::fallback_degenerate);
+            const std::size_t n = xs.size();
+            dys.resize(n);
+            for (std::size_t i = 0; i < n; ++i) dys[i] = std::abs(ys[i] - smooth[i]);
+            order.resize(n);
+            std::iota(order.begin(), order.end(), std::size_t{0});
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t l, std::size_t r) { return dys[l] < dys[r]; });
+            // Python: sorted(...)[int(round(-n * 0.03)):]; a 0 there keeps EVERY index (n < 17).
+            std::size_t count = 1;
+            if (settings_.training_losses) {
+                count = static_cast<std::size_t>(-std::nearbyint(-static_cast<double>(n) * 0.03));
+                if (count == 0) count = n;
+            }
+            std::vector<bool> drop(n, false);
+            for (std::size_t j = n - std::min(count, n); j < n; ++j)
+                if (static_cast<double>(order[j]) < bound) drop[order[j]] = true;  // index against an x: as the reference
+            std::vector<double> x2, y2;
+            for (std::size_t i = 0; i < n; ++i)
+                if (!drop[i]) {
+                    x2.push_back(xs[i]);
+                    y2.push_back(ys[i]);
+                }
+            xs.swap(x2);
+            ys.swap(y2);
+        }
+        if (!detail::quadratic_smooth(xs, ys, all_x, smooth)) return fallback(forecast_status::fallback_degenerate);
+
+        const auto objective = [&](double beta) {
+            const detail::reference_lstsq r = detail::reference_exp_lstsq(-std::exp(beta), all_x, smooth);
+            return std::pair<double, bool>{r.sse, r.ok};
+        };
+        const auto [beta, ok] = detail::nelder_mead_1d(objective, 0.0, 1e-5);
+        if (!ok) return fallback(forecast_status::fallback_degenerate);
+        const double b = -std::exp(beta);
+        const detail::reference_lstsq fit = detail::reference_exp_lstsq(b, all_x, smooth);
+        const double value = fit.a * std::exp(b * horizon) + fit.c;
+        if (!fit.ok || !std::isfinite(value)) return fallback(forecast_status::fallback_degenerate);
+        out.value = value;
+        out.status = forecast_status::fitted;
+        return out;
+    }
+
+private:
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<reference_exponential_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/reference.hpp
+// ---- begin autolrs/forecast/tail_mean.hpp
+// The naive forecaster: the plain mean of the last part of the window, no extrapolation.
+// A baseline every model must beat, and a safe drop-in policy.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+namespace autolrs {
+
+struct tail_mean_forecaster_settings {
+    double tail_fraction = 0.2;  ///< the mean is over this last part of the window
+
+    void validate() const {
+        detail::require_setting(tail_fraction > 0.0 && tail_fraction <= 1.0, "tail_fraction", "must be in (0, 1]");
+    }
+};
+
+/// Forecast = mean of the finite losses in the last tail_fraction of the window (at least
+/// one); stddev = the standard error of that mean. Status fitted when it had >= 2 points,
+/// fallback_too_short with one, invalid_input with none.
+class tail_mean_forecaster {
+public:
+    using settings_type = tail_mean_forecaster_settings;
+
+    tail_mean_forecaster() = default;
+    explicit tail_mean_forecaster(const settings_type& settings) : settings_(settings) { settings_.validate(); }
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double /*horizon*/) const {
+        std::size_t finite = 0;
+        for (double y : losses) finite += std::isfinite(y) ? 1 : 0;
+        forecast out{0.0, 0.0, forecast_status::invalid_input, losses.size() - finite};
+        if (finite == 0) return out;
+        const auto want = std::max<std::size_t>(
+            1, static_cast<std::size_t>(std::ceil(settings_.tail_fraction * static_cast<double>(finite))));
+        // Welford over the last `want` finite values, scaled so huge losses cannot overflow.
+        double max_abs = 0.0;
+        for (double y : losses)
+            if (std::isfinite(y)) max_abs = std::max(max_abs, std::abs(y));
+        const double scale = max_abs > 0.0 ? max_abs : 1.0;
+        double mean = 0.0, m2 = 0.0;
+        std::size_t k = 0;
+        for (std::size_t i = losses.size(); i-- > 0 && k < want;) {
+            if (!std::isfinite(losses[i])) continue;
+            const double y = losses[i] / scale;
+            ++k;
+            const double d = y - mean;
+            mean += d / static_cast<double>(k);
+            m2 += d * (y - mean);
+        }
+        out.value = mean * scale;
+        out.stddev = k > 1 ? std::sqrt(m2 / static_cast<double>(k - 1) / static_cast<double>(k)) * scale : 0.0;
+        out.status = k > 1 ? forecast_status::fitted : forecast_status::fallback_too_short;
+        return out;
+    }
+
+private:
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<tail_mean_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/tail_mean.hpp
+// ---- begin autolrs/types.hpp
+// Small value types shared by the search (BO) and the controller.
+
+namespace autolrs {
+
+/// A surrogate's posterior at one point: mean and variance (variance >= 0), in y units.
+struct prediction {
+    double mean;
+    double variance;
+};
+
+/// One evaluated point of a search. `x` is log(LR); `y` the (forecast) loss observed there;
+/// `noise_variance` the extra observation noise of this point in y units squared
+/// (e.g. the forecast's variance), added to the surrogate's own noise.
+struct observation {
+    double x;
+    double y;
+    double noise_variance = 0.0;
+};
+
+}  // namespace autolrs
+// ---- end autolrs/types.hpp
 // ---- begin autolrs/controller_settings.hpp
 // The AutoLRS controller's run-time settings: one validated aggregate, a reference preset,
 // and the field-by-field description that the saved state is checked against.
