@@ -475,10 +475,10 @@ private:
     /// Capacity for everything a step may append to, so that tell_step never allocates.
     void reserve_buffers() {
         const std::size_t k = settings_.candidates;
-        candidates_.reserve(k);
-        warm_.reserve(k);
-        log_warm_.reserve(k);
-        log_.reserve(4 * k + 8);
+        candidates_.reserve(2 * k);
+        warm_.reserve(2 * k);
+        log_warm_.reserve(2 * k);
+        log_.reserve(8 * k + 8);
         events_.reserve(16);
         std::size_t per_step_segments = 0;  // warmup and cooldown record one segment per step
         if (wait_ == wait::finished || wait_ == wait::warmup_step) {
@@ -608,6 +608,9 @@ private:
         log_.push_back({search_op::tell_infeasible, x, 0.0, 0.0, 0});
         search_top_x_ = std::min(search_top_x_, x);
     }
+    /// A candidate diverged at x: LRs above divergence_backoff * exp(x) are infeasible for the
+    /// rest of the stage (the LR just below a divergence is rarely worth a candidate).
+    void mark_infeasible(double x) { search_infeasible(x + std::log(settings_.divergence_backoff)); }
     double search_gain() {
         const double gain = static_cast<double>(std::as_const(search_).expected_gain());
         log_.push_back({search_op::gain, gain, 0.0, 0.0, 0});
@@ -757,7 +760,11 @@ private:
     void begin_candidate() {
         const auto index = static_cast<std::uint32_t>(candidates_.size());
         if (index == 0) prepare_search();
-        double x = search_ask();
+        // A stage whose search starts empty first tries a space-filling design: a random
+        // first ask and a GP fitted to one or two points explore a wide interval badly.
+        const bool from_design = index < settings_.initial_design && log_warm_.empty() &&
+                                 design_x(index) < search_top_x_;
+        double x = from_design ? design_x(index) : search_ask();
         double lr = std::exp(x);
         if (!(lr >= settings_.lr_min && lr <= upper())) {
             lr = std::clamp(std::isfinite(lr) ? lr : settings_.lr_min, settings_.lr_min, upper());
@@ -770,13 +777,32 @@ private:
         over_train_ = 0;
         over_val_ = 0;
         emit({.kind = event_kind::candidate_start, .candidate = index, .learning_rate = lr, .length = tau_prime_,
-              .message = "candidate LR from the search"});
+              .message = from_design ? "candidate LR from the initial space-filling design" : "candidate LR from the search"});
         if (index == 0) {
             train_at(lr, wait::candidate_step);
         } else {
             pending_ = {directive_kind::restore, 0.0, start_slot};
             wait_ = wait::candidate_restore;
         }
+    }
+
+    /// The index-th point of the initial design: n points evenly inside the log interval
+    /// (lr_min to the ceiling), from the middle outwards, the higher first.
+    [[nodiscard]] double design_x(std::uint32_t index) const noexcept {
+        const std::uint32_t n = settings_.initial_design;
+        std::uint32_t j = n / 2;  // the middle (the upper middle for even n)
+        for (std::uint32_t step = 1, taken = 0; taken < index; ++step) {
+            if (n / 2 + step < n && taken < index) {
+                j = n / 2 + step;
+                ++taken;
+            }
+            if (step <= n / 2 && taken < index) {
+                j = n / 2 - step;
+                ++taken;
+            }
+        }
+        const double top = std::log(upper());
+        return log_lr_min_ + (top - log_lr_min_) * static_cast<double>(j + 1) / static_cast<double>(n + 1);
     }
 
     void candidate_step(double loss) {
@@ -807,12 +833,12 @@ private:
     void candidate_diverged(double loss) {
         candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, forecast_status::invalid_input, false});
         last_candidate_ = static_cast<std::uint32_t>(candidates_.size() - 1);
-        search_infeasible(candidate_x_);
+        mark_infeasible(candidate_x_);
         emit({.kind = event_kind::candidate_diverged, .candidate = last_candidate_, .learning_rate = candidate_lr_,
               .loss = loss, .length = phase_step_,
-              .message = std::isfinite(loss) ? "the loss rose above divergence_factor times the stage's starting level: infeasible, "
-                                               "the search stays below this LR"
-                                             : "non-finite loss: infeasible, the search stays below this LR"});
+              .message = std::isfinite(loss) ? "the loss rose above divergence_factor times the stage's starting level: "
+                                               "infeasible, the search stays below divergence_backoff times this LR"
+                                             : "non-finite loss: infeasible, the search stays below divergence_backoff times this LR"});
         after_candidate();
     }
 
@@ -823,7 +849,7 @@ private:
         if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev)) {
             candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, f.status, false});
             last_candidate_ = index;
-            search_infeasible(candidate_x_);
+            mark_infeasible(candidate_x_);
             emit({.kind = event_kind::candidate_diverged, .candidate = index, .learning_rate = candidate_lr_,
                   .loss = last_loss_, .length = phase_step_, .message = "no usable loss to forecast: infeasible"});
             after_candidate();
@@ -844,9 +870,14 @@ private:
         after_candidate();
     }
 
+    /// Diverged candidates cost a few steps each and do not count towards `candidates`
+    /// (an interval whose top diverges would otherwise use up the search); at most twice
+    /// `candidates` are tried.
     void after_candidate() {
         const std::size_t tried = candidates_.size();
-        if (tried >= settings_.candidates) {
+        const auto feasible = static_cast<std::size_t>(
+            std::count_if(candidates_.begin(), candidates_.end(), [](const auto& c) { return c.feasible; }));
+        if (feasible >= settings_.candidates || tried >= 2 * static_cast<std::size_t>(settings_.candidates)) {
             decide();
             return;
         }
@@ -854,8 +885,7 @@ private:
             decide();
             return;
         }
-        const bool any_feasible = std::any_of(candidates_.begin(), candidates_.end(), [](const auto& c) { return c.feasible; });
-        if (tried >= settings_.min_candidates && settings_.early_stop_gain > 0.0 && any_feasible) {
+        if (feasible >= settings_.min_candidates && settings_.early_stop_gain > 0.0) {
             const double scale = loss_scale();
             if (scale > 0.0) {
                 const double gain = search_gain();
@@ -882,18 +912,36 @@ private:
         return best;
     }
 
+    /// The largest LR whose forecast is within prefer_larger_lr * the stage's loss scale of
+    /// the lowest (the lowest itself when that tolerance is 0).
+    [[nodiscard]] std::uint32_t chosen_candidate(std::uint32_t best) const noexcept {
+        if (best == detail::no_candidate || settings_.prefer_larger_lr <= 0.0) return best;
+        const double limit = candidates_[best].forecast + settings_.prefer_larger_lr * loss_scale();
+        std::uint32_t chosen = best;
+        for (std::uint32_t i = 0; i < candidates_.size(); ++i) {
+            const candidate_record& c = candidates_[i];
+            if (c.feasible && c.learning_rate <= upper() && c.forecast <= limit &&
+                c.learning_rate > candidates_[chosen].learning_rate) {
+                chosen = i;
+            }
+        }
+        return chosen;
+    }
+
     void decide() {
-        const std::uint32_t best = best_candidate(upper());
-        if (best == detail::no_candidate) {
+        const std::uint32_t lowest = best_candidate(upper());
+        if (lowest == detail::no_candidate) {
             emit({.kind = event_kind::fallback, .learning_rate = settings_.lr_min,
                   .message = "every candidate diverged: the stage trains at lr_min"});
             start_training(settings_.lr_min, false, true);
             return;
         }
+        const std::uint32_t best = chosen_candidate(lowest);
         const candidate_record& c = candidates_[best];
         emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
               .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
-              .message = "the lowest forecast of the stage's candidates"});
+              .message = best == lowest ? "the lowest forecast of the stage's candidates"
+                                        : "the largest LR whose forecast is within prefer_larger_lr of the lowest"});
         warn_if_at_bound(c.learning_rate);
         start_training(c.learning_rate, settings_.keep_winner_state && best == winner_, true);
     }

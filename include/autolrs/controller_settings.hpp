@@ -43,8 +43,11 @@ struct controller_settings {
                                     ///< false (reference): stop wherever the budget ends
 
     // ---- the search of one stage ---------------------------------------------------------
-    std::uint32_t candidates = 6;      ///< k: most candidate LRs tried per stage
+    std::uint32_t candidates = 6;      ///< k: most candidates per stage with a forecast (diverged
+                                       ///< ones do not count; at most 2k are tried)
     std::uint32_t min_candidates = 3;  ///< early stop never before this many
+    std::uint32_t initial_design = 3;  ///< a stage whose search starts empty (no warm start) first
+                                       ///< tries this many LRs evenly spread in log space
     double early_stop_gain = 0.05;     ///< stop a stage's search once the search's expected gain
                                        ///< is below this fraction of the stage's loss scale
                                        ///< (0 = always try `candidates`)
@@ -65,9 +68,12 @@ struct controller_settings {
     std::uint64_t validation_interval = 0;  ///< steps between validation losses; 0 = tau'/16
 
     // ---- beyond the reference ----------------------------------------------------------------
+    double prefer_larger_lr = 0.0;    ///< choose the largest LR whose forecast is within this
+                                      ///< fraction of the stage's loss scale of the lowest
+                                      ///< (0: the lowest forecast, as the reference)
     bool keep_winner_state = true;    ///< the stage goes on from the best candidate's state
                                       ///< instead of retraining its tau' steps
-    bool warm_start = true;           ///< a stage's search starts from the previous stage's
+    bool warm_start = false;          ///< a stage's search starts from the previous stage's
                                       ///< observations (as improvements, with extra noise)
     double warm_start_noise = 0.5;    ///< their extra stddev, as a fraction of that stage's loss scale
     double cooldown_fraction = 0.2;   ///< the last fraction of total_steps anneals the LR
@@ -86,8 +92,9 @@ struct controller_settings {
     std::uint32_t divergence_patience = 3;  ///< ... for this many measurements in a row
                                             ///< (a non-finite loss diverges at once)
     std::uint64_t divergence_memory = 1000;  ///< steps over which that top forgets a high loss
-    double divergence_backoff = 0.5;      ///< after a stage diverges at LR x, LRs above
-                                          ///< backoff * x are never used again
+    double divergence_backoff = 0.5;      ///< a candidate diverging at LR x rules out LRs above
+                                          ///< backoff * x for its stage; a stage diverging at x,
+                                          ///< for the rest of training
 
     std::uint64_t seed = 0;  ///< per-stage search seeds derive from it
 
@@ -103,6 +110,7 @@ struct controller_settings {
         s.budget_aware = false;
         s.candidates = 10;
         s.min_candidates = 10;
+        s.initial_design = 0;  // its LCB with kappa = 1e6 is a space-filling design already
         s.early_stop_gain = 0.0;
         s.tau0 = 1000;
         s.candidate_fraction = 0.1;
@@ -127,6 +135,7 @@ struct controller_settings {
         require_setting(candidates >= 1, "candidates", "must be at least 1");
         require_setting(min_candidates >= 1, "min_candidates", "must be at least 1");
         require_setting(min_candidates <= candidates, "min_candidates", "must not exceed candidates");
+        require_setting(initial_design <= candidates, "initial_design", "must not exceed candidates");
         require_setting(std::isfinite(early_stop_gain) && early_stop_gain >= 0.0, "early_stop_gain",
                         "must be finite and >= 0 (0 turns early stopping off)");
         require_setting(std::isfinite(candidate_fraction) && candidate_fraction > 0.0, "candidate_fraction",
@@ -139,6 +148,8 @@ struct controller_settings {
                         "warmup_lr", "must be 0 (automatic) or inside [lr_min, lr_max]");
         require_setting(total_steps == 0 || warmup_steps < total_steps, "warmup_steps",
                         "must be smaller than total_steps");
+        require_setting(std::isfinite(prefer_larger_lr) && prefer_larger_lr >= 0.0, "prefer_larger_lr",
+                        "must be finite and >= 0");
         require_setting(std::isfinite(warm_start_noise) && warm_start_noise >= 0.0, "warm_start_noise",
                         "must be finite and >= 0");
         require_setting(std::isfinite(cooldown_fraction) && cooldown_fraction >= 0.0 && cooldown_fraction < 1.0,
@@ -175,6 +186,7 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"budget_aware", u(s.budget_aware)},
         {"candidates", u(s.candidates)},
         {"min_candidates", u(s.min_candidates)},
+        {"initial_design", u(s.initial_design)},
         {"early_stop_gain", exact_text(s.early_stop_gain)},
         {"tau0", u(s.tau0)},
         {"candidate_fraction", exact_text(s.candidate_fraction)},
@@ -185,6 +197,7 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"warmup_shape", u(static_cast<unsigned>(s.warmup_shape))},
         {"signal", u(static_cast<unsigned>(s.signal))},
         {"validation_interval", u(s.validation_interval)},
+        {"prefer_larger_lr", exact_text(s.prefer_larger_lr)},
         {"keep_winner_state", u(s.keep_winner_state)},
         {"warm_start", u(s.warm_start)},
         {"warm_start_noise", exact_text(s.warm_start_noise)},
