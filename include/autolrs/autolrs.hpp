@@ -5,3 +5,4 @@
 #include "autolrs/version.hpp"
 #include "autolrs/errors.hpp"
 #include "autolrs/trainer.hpp"
+#include "autolrs/types.hpp"
