@@ -32,7 +32,7 @@ struct bayes_opt_settings {
     std::uint64_t seed = 0;
     std::size_t initial_random = 1;      // asks drawn uniformly at random before the model is used
     std::size_t grid_size = 64;          // acquisition maximiser: dense grid ...
-    std::size_t refine_iterations = 32;  // ... then Brent iterations around its best point
+    std::size_t refine_iterations = 20;  // ... then Brent iterations around its best point
     double min_separation = 1e-2;        // never propose closer than this fraction of
                                          // (x_max - x_min) to an observed or infeasible point
 

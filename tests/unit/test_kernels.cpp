@@ -82,10 +82,12 @@ TEST_CASE("kernel gradients wrt log-hyperparameters match central differences", 
     }
 }
 
-TEST_CASE("value_and_gradient agrees with operator() and gradient()", "[kernel]") {
+TEST_CASE("the prepared evaluator gives exactly the kernel's values and gradient", "[kernel]") {
     const autolrs::matern52 k{.log_signal_variance = 0.3, .log_length_scale = -1.0};
+    const auto e = k.prepare();
     std::array<double, 2> g{};
-    CHECK(k.value_and_gradient(0.2, 0.7, g) == k(0.2, 0.7));
+    CHECK(e.value_and_gradient(0.2, 0.7, g) == k(0.2, 0.7));
+    CHECK(e(0.2, 0.7) == k(0.2, 0.7));
     CHECK(g == k.gradient(0.2, 0.7));
 }
 

@@ -6,6 +6,7 @@
 
 #include <boost/math/distributions/normal.hpp>
 
+#include "autolrs/detail/fast_normal.hpp"
 #include "autolrs/types.hpp"
 
 namespace autolrs {
@@ -21,7 +22,7 @@ struct expected_improvement {
         const double sd = std::sqrt(std::max(p.variance, 0.0));
         if (!(sd > 0.0)) return std::max(improvement, 0.0);
         const double z = improvement / sd;
-        const boost::math::normal_distribution<double> normal;
+        const detail::fast_normal normal;
         const double value = improvement * boost::math::cdf(normal, z) + sd * boost::math::pdf(normal, z);
         return std::max(value, 0.0);  // rounding can dip below 0 far in the lower tail
     }

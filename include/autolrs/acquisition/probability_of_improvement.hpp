@@ -6,6 +6,7 @@
 
 #include <boost/math/distributions/normal.hpp>
 
+#include "autolrs/detail/fast_normal.hpp"
 #include "autolrs/types.hpp"
 
 namespace autolrs {
@@ -19,7 +20,7 @@ struct probability_of_improvement {
         const double improvement = incumbent - xi - p.mean;
         const double sd = std::sqrt(std::max(p.variance, 0.0));
         if (!(sd > 0.0)) return improvement > 0.0 ? 1.0 : 0.0;
-        return boost::math::cdf(boost::math::normal_distribution<double>{}, improvement / sd);
+        return boost::math::cdf(detail::fast_normal{}, improvement / sd);
     }
 };
 

@@ -32,22 +32,31 @@ struct stationary_kernel {
     double log_length_scale_min = -3.506557897319982;      // 0.03
     double log_length_scale_max = 2.302585092994046;       // 10
 
-    [[nodiscard]] double operator()(double a, double b) const {
-        return std::exp(log_signal_variance) * Profile::evaluate(scaled_distance(a, b)).value;
-    }
+    /// The kernel with exp(theta) computed once, for loops over many pairs. Gives exactly
+    /// the values of the kernel itself.
+    struct evaluator {
+        double signal_variance;
+        double inverse_length_scale;
+
+        [[nodiscard]] double operator()(double a, double b) const {
+            return signal_variance * Profile::evaluate(std::abs(a - b) * inverse_length_scale).value;
+        }
+        /// k(a, b) and its gradient at once (one exp), for the likelihood fit.
+        [[nodiscard]] double value_and_gradient(double a, double b, hyperparameter_vector& gradient) const {
+            const kernel_profile_value p = Profile::evaluate(std::abs(a - b) * inverse_length_scale);
+            gradient = {signal_variance * p.value, signal_variance * p.d_log_length_scale};
+            return signal_variance * p.value;
+        }
+    };
+
+    [[nodiscard]] evaluator prepare() const { return {std::exp(log_signal_variance), std::exp(-log_length_scale)}; }
+
+    [[nodiscard]] double operator()(double a, double b) const { return prepare()(a, b); }
 
     [[nodiscard]] hyperparameter_vector gradient(double a, double b) const {
-        const double s2 = std::exp(log_signal_variance);
-        const kernel_profile_value p = Profile::evaluate(scaled_distance(a, b));
-        return {s2 * p.value, s2 * p.d_log_length_scale};
-    }
-
-    /// k(a, b) and its gradient at once (one exp), for the likelihood fit.
-    [[nodiscard]] double value_and_gradient(double a, double b, hyperparameter_vector& gradient) const {
-        const double s2 = std::exp(log_signal_variance);
-        const kernel_profile_value p = Profile::evaluate(scaled_distance(a, b));
-        gradient = {s2 * p.value, s2 * p.d_log_length_scale};
-        return s2 * p.value;
+        hyperparameter_vector g;
+        (void)prepare().value_and_gradient(a, b, g);
+        return g;
     }
 
     [[nodiscard]] hyperparameter_vector log_hyperparameters() const { return {log_signal_variance, log_length_scale}; }
@@ -57,11 +66,6 @@ struct stationary_kernel {
     }
     [[nodiscard]] hyperparameter_vector lower_bounds() const { return {log_signal_variance_min, log_length_scale_min}; }
     [[nodiscard]] hyperparameter_vector upper_bounds() const { return {log_signal_variance_max, log_length_scale_max}; }
-
-private:
-    [[nodiscard]] double scaled_distance(double a, double b) const {
-        return std::abs(a - b) * std::exp(-log_length_scale);
-    }
 };
 
 }  // namespace autolrs
