@@ -61,6 +61,13 @@
 #include "autolrs/trainer.hpp"
 #include "autolrs/types.hpp"
 #include "autolrs/detail/state_text.hpp"
+#include "autolrs/bayes_opt.hpp"
+#include "autolrs/acquisition/lower_confidence_bound.hpp"
+#include "autolrs/acquisition/expected_improvement.hpp"
+#include "autolrs/surrogate/gaussian_process.hpp"
+#include "autolrs/kernel/matern52.hpp"
+#include "autolrs/forecast/exponential.hpp"
+#include "autolrs/forecast/reference.hpp"
 
 #include <algorithm>
 #include <array>
@@ -1369,5 +1376,60 @@ private:
     std::vector<schedule::piecewise_constant_row> schedule_;
     std::vector<event> events_;
 };
+
+
+/// The AutoLRS controller with Bayesian optimisation as the search: `controller<>` is our
+/// default configuration (GP with a Matern 5/2 kernel, expected improvement, the bounded
+/// exponential forecaster). Swap one policy without restating the others, e.g.
+/// `controller<gaussian_process<matern32>>` or `controller<gaussian_process<>, lower_confidence_bound>`.
+template <class Surrogate = gaussian_process<matern52>, class Acquisition = expected_improvement,
+          class Forecaster = exponential_forecaster>
+class controller : public basic_controller<bayes_opt<Surrogate, Acquisition>, Forecaster> {
+    using base = basic_controller<bayes_opt<Surrogate, Acquisition>, Forecaster>;
+
+public:
+    using surrogate_type = Surrogate;
+    using acquisition_type = Acquisition;
+
+    /// `search`'s x_min, x_max and seed are overwritten from `settings` (log(lr_min),
+    /// log(lr_max), settings.seed); its other fields (grid size, ...) are kept.
+    explicit controller(const controller_settings& settings, Forecaster forecaster = Forecaster{},
+                        Surrogate surrogate = Surrogate{}, Acquisition acquisition = Acquisition{},
+                        bayes_opt_settings search = {.x_min = 0.0, .x_max = 1.0})
+        : controller(settings, forecaster, forecaster, std::move(surrogate), std::move(acquisition), search) {}
+
+    /// As above, with a separate forecaster for validation-loss windows.
+    controller(const controller_settings& settings, Forecaster forecaster, Forecaster validation_forecaster,
+               Surrogate surrogate, Acquisition acquisition, bayes_opt_settings search)
+        : base(settings, make_search(settings, search, std::move(surrogate), std::move(acquisition)),
+               std::move(forecaster), std::move(validation_forecaster)) {}
+
+private:
+    static bayes_opt<Surrogate, Acquisition> make_search(const controller_settings& settings, bayes_opt_settings search,
+                                                         Surrogate surrogate, Acquisition acquisition) {
+        settings.validate();  // before log(lr_min): a bad interval must name lr_min, not x_min
+        search.x_min = std::log(settings.lr_min);
+        search.x_max = std::log(settings.lr_max);
+        search.seed = settings.seed;
+        return bayes_opt<Surrogate, Acquisition>(search, std::move(surrogate), std::move(acquisition));
+    }
+};
+
+/// The reference implementation's configuration: LCB with kappa = 1e6 (a space-filling
+/// design), the reference's forecaster (its training-loss trimming for training windows,
+/// its validation variant for validation windows) and controller_settings::reference.
+using reference_controller = controller<gaussian_process<matern52>, lower_confidence_bound, reference_exponential_forecaster>;
+
+/// A reference_controller over [lr_min, lr_max]; `total_steps` is only where it stops
+/// (the reference does not plan around a budget).
+[[nodiscard]] inline reference_controller make_reference_controller(double lr_min, double lr_max,
+                                                                    std::uint64_t total_steps = 0, std::uint64_t seed = 0) {
+    controller_settings s = controller_settings::reference(lr_min, lr_max);
+    s.total_steps = total_steps;
+    s.seed = seed;
+    return reference_controller(s, reference_exponential_forecaster({.training_losses = true}),
+                                reference_exponential_forecaster({.training_losses = false}), gaussian_process<matern52>{},
+                                lower_confidence_bound{.kappa = 1e6}, bayes_opt_settings{.x_min = 0.0, .x_max = 1.0});
+}
 
 }  // namespace autolrs

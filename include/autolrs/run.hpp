@@ -183,4 +183,20 @@ double run_schedule(T& trainer, const Schedule& schedule, std::uint64_t steps) {
     return loss;
 }
 
+
+/// AutoLRS with the default controller (controller<>) over `total_steps` optimizer steps,
+/// search included (settings.total_steps is set to it); `observer(const event&)` sees
+/// every decision (autolrs::csv_event_writer, json_lines_event_writer, or any callable).
+template <trainer T, class Observer>
+run_result run(T& trainer, controller_settings settings, std::uint64_t total_steps, Observer&& observer) {
+    settings.total_steps = total_steps;
+    controller<> ctl(settings);
+    return run(trainer, ctl, std::forward<Observer>(observer));
+}
+
+template <trainer T>
+run_result run(T& trainer, const controller_settings& settings, std::uint64_t total_steps) {
+    return run(trainer, settings, total_steps, detail::ignore_events{});
+}
+
 }  // namespace autolrs

@@ -2083,6 +2083,1507 @@ struct observation {
 
 }  // namespace autolrs
 // ---- end autolrs/types.hpp
+// ---- begin autolrs/kernel/concept.hpp
+// The kernel concept: a 1-D covariance function k(a, b) with hyperparameters in log space
+// and its gradient with respect to them (for fitting by maximum likelihood).
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+
+namespace autolrs {
+
+/// A covariance function on 1-D inputs (x = log LR, or its image in [0, 1]).
+///
+/// - `K::hyperparameter_count`: how many hyperparameters, all in log space.
+/// - `k(a, b)`: the covariance of the latent function at a and b (symmetric, k(a, a) > 0).
+/// - `k.gradient(a, b)`: d k(a, b) / d theta_p for every log-hyperparameter theta_p.
+/// - `k.log_hyperparameters()` / `k.set_log_hyperparameters(theta)`: read and write theta.
+/// - `k.lower_bounds()` / `k.upper_bounds()`: the box in which theta is fitted.
+/// Every array is `std::array<double, K::hyperparameter_count>`.
+template <class K>
+concept kernel = std::copyable<K> &&
+    requires(K& k, const K& ck, double a, double b, const std::array<double, K::hyperparameter_count>& theta) {
+        { ck(a, b) } -> std::same_as<double>;
+        { ck.gradient(a, b) } -> std::same_as<std::array<double, K::hyperparameter_count>>;
+        { ck.log_hyperparameters() } -> std::same_as<std::array<double, K::hyperparameter_count>>;
+        k.set_log_hyperparameters(theta);
+        { ck.lower_bounds() } -> std::same_as<std::array<double, K::hyperparameter_count>>;
+        { ck.upper_bounds() } -> std::same_as<std::array<double, K::hyperparameter_count>>;
+    };
+
+/// Call as `static_assert(autolrs::explain_kernel<K>())` where a kernel is required: the
+/// compiler then names the member that is missing and how to write it.
+template <class K>
+consteval bool explain_kernel() {
+    static_assert(std::copyable<K>, "autolrs kernel: the kernel type must be copyable (a small value type)");
+    static_assert(requires { { K::hyperparameter_count } -> std::convertible_to<std::size_t>; },
+                  "autolrs kernel: add `static constexpr std::size_t hyperparameter_count = N;` "
+                  "(the number of log-space hyperparameters)");
+    using array = std::array<double, K::hyperparameter_count>;
+    static_assert(requires(const K& k, double a, double b) { { k(a, b) } -> std::same_as<double>; },
+                  "autolrs kernel: add `double operator()(double a, double b) const`: the covariance k(a, b)");
+    static_assert(requires(const K& k, double a, double b) { { k.gradient(a, b) } -> std::same_as<array>; },
+                  "autolrs kernel: add `std::array<double, hyperparameter_count> gradient(double a, double b) const`: "
+                  "d k(a, b) / d log-hyperparameter");
+    static_assert(requires(const K& k) { { k.log_hyperparameters() } -> std::same_as<array>; },
+                  "autolrs kernel: add `std::array<double, hyperparameter_count> log_hyperparameters() const`");
+    static_assert(requires(K& k, const array& theta) { k.set_log_hyperparameters(theta); },
+                  "autolrs kernel: add `void set_log_hyperparameters(const std::array<double, hyperparameter_count>&)`");
+    static_assert(requires(const K& k) {
+                      { k.lower_bounds() } -> std::same_as<array>;
+                      { k.upper_bounds() } -> std::same_as<array>;
+                  },
+                  "autolrs kernel: add `lower_bounds()` and `upper_bounds()` returning "
+                  "`std::array<double, hyperparameter_count>`: the box of log-hyperparameters searched when fitting");
+    return kernel<K>;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/concept.hpp
+// ---- begin autolrs/kernel/stationary.hpp
+// Stationary 1-D kernels k(a, b) = s2 * profile(|a - b| / l) with two log-space
+// hyperparameters: the signal variance s2 and the length scale l.
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+
+
+namespace autolrs {
+
+/// What a profile returns at scaled distance r = |a - b| / l >= 0.
+struct kernel_profile_value {
+    double value;                     // profile(r), with profile(0) = 1
+    double d_log_length_scale;        // d profile(r / l) / d log l = -r * profile'(r)
+};
+
+/// k(a, b) = exp(theta_0) * Profile::evaluate(|a - b| / exp(theta_1)).
+/// theta = {log signal variance, log length scale}. The default bounds assume inputs scaled
+/// to about [0, 1] and outputs normalised to unit variance (what gaussian_process and
+/// bayes_opt do); change them with designated initialisers for other scales.
+template <class Profile>
+struct stationary_kernel {
+    static constexpr std::size_t hyperparameter_count = 2;
+    using hyperparameter_vector = std::array<double, 2>;
+
+    double log_signal_variance = 0.0;                      // s2 = 1
+    double log_length_scale = -1.2039728043259361;         // l = 0.3
+    double log_signal_variance_min = -4.605170185988091;   // 0.01
+    double log_signal_variance_max = 4.605170185988091;    // 100
+    double log_length_scale_min = -3.506557897319982;      // 0.03
+    double log_length_scale_max = 2.302585092994046;       // 10
+
+    /// The kernel with exp(theta) computed once, for loops over many pairs. Gives exactly
+    /// the values of the kernel itself.
+    struct evaluator {
+        double signal_variance;
+        double inverse_length_scale;
+
+        [[nodiscard]] double operator()(double a, double b) const {
+            return signal_variance * Profile::evaluate(std::abs(a - b) * inverse_length_scale).value;
+        }
+        /// k(a, b) and its gradient at once (one exp), for the likelihood fit.
+        [[nodiscard]] double value_and_gradient(double a, double b, hyperparameter_vector& gradient) const {
+            const kernel_profile_value p = Profile::evaluate(std::abs(a - b) * inverse_length_scale);
+            gradient = {signal_variance * p.value, signal_variance * p.d_log_length_scale};
+            return signal_variance * p.value;
+        }
+    };
+
+    [[nodiscard]] evaluator prepare() const { return {std::exp(log_signal_variance), std::exp(-log_length_scale)}; }
+
+    [[nodiscard]] double operator()(double a, double b) const { return prepare()(a, b); }
+
+    [[nodiscard]] hyperparameter_vector gradient(double a, double b) const {
+        hyperparameter_vector g;
+        (void)prepare().value_and_gradient(a, b, g);
+        return g;
+    }
+
+    [[nodiscard]] hyperparameter_vector log_hyperparameters() const { return {log_signal_variance, log_length_scale}; }
+    void set_log_hyperparameters(const hyperparameter_vector& theta) {
+        log_signal_variance = theta[0];
+        log_length_scale = theta[1];
+    }
+    [[nodiscard]] hyperparameter_vector lower_bounds() const { return {log_signal_variance_min, log_length_scale_min}; }
+    [[nodiscard]] hyperparameter_vector upper_bounds() const { return {log_signal_variance_max, log_length_scale_max}; }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/stationary.hpp
+// ---- begin autolrs/kernel/matern52.hpp
+// Matern 5/2 kernel (the paper's, and the default): twice-differentiable sample paths.
+
+#include <cmath>
+
+
+namespace autolrs {
+
+struct matern52_profile {
+    static kernel_profile_value evaluate(double r) {
+        constexpr double sqrt5 = 2.23606797749979;
+        const double e = std::exp(-sqrt5 * r);
+        return {(1.0 + sqrt5 * r + (5.0 / 3.0) * r * r) * e, (5.0 / 3.0) * r * r * (1.0 + sqrt5 * r) * e};
+    }
+};
+
+/// s2 * (1 + sqrt5 r + 5 r^2 / 3) exp(-sqrt5 r), r = |a - b| / l.
+using matern52 = stationary_kernel<matern52_profile>;
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/matern52.hpp
+// ---- begin autolrs/kernel/matern32.hpp
+// Matern 3/2 kernel: rougher than Matern 5/2 (once-differentiable sample paths).
+
+#include <cmath>
+
+
+namespace autolrs {
+
+struct matern32_profile {
+    static kernel_profile_value evaluate(double r) {
+        constexpr double sqrt3 = 1.7320508075688772;
+        const double e = std::exp(-sqrt3 * r);
+        return {(1.0 + sqrt3 * r) * e, 3.0 * r * r * e};
+    }
+};
+
+/// s2 * (1 + sqrt3 r) exp(-sqrt3 r), r = |a - b| / l.
+using matern32 = stationary_kernel<matern32_profile>;
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/matern32.hpp
+// ---- begin autolrs/kernel/squared_exponential.hpp
+// Squared-exponential (RBF) kernel: infinitely smooth sample paths.
+
+#include <cmath>
+
+
+namespace autolrs {
+
+struct squared_exponential_profile {
+    static kernel_profile_value evaluate(double r) {
+        const double e = std::exp(-0.5 * r * r);
+        return {e, r * r * e};
+    }
+};
+
+/// s2 * exp(-r^2 / 2), r = |a - b| / l.
+using squared_exponential = stationary_kernel<squared_exponential_profile>;
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/squared_exponential.hpp
+// ---- begin autolrs/surrogate/concept.hpp
+// The surrogate concept: a probabilistic model of y(x) that bayes_opt queries.
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <span>
+
+
+namespace autolrs {
+
+/// A model of an unknown 1-D function from noisy observations.
+///
+/// - `s.clear(seed)`: forget every observation, return to the initial hyperparameters and
+///   reseed any internal randomness (bayes_opt calls it on construction and reset).
+/// - `s.add(x, y, noise_variance)`: one more observation; `noise_variance` (y units squared)
+///   is this point's extra noise, on top of the model's own.
+/// - `s.predict(x)`: the posterior of the latent function at x (mean, variance >= 0, finite).
+/// - `s.predict(xs, out)`: the same at many points (out.size() == xs.size()).
+/// - `s.size()`: the number of observations.
+template <class S>
+concept surrogate = std::copyable<S> &&
+    requires(S& s, const S& cs, double x, double y, double noise_variance, std::uint64_t seed,
+             std::span<const double> xs, std::span<prediction> out) {
+        s.clear(seed);
+        s.add(x, y, noise_variance);
+        { cs.predict(x) } -> std::same_as<prediction>;
+        cs.predict(xs, out);
+        { cs.size() } -> std::convertible_to<std::size_t>;
+    };
+
+/// A surrogate that can draw one joint posterior sample of the latent function over many
+/// points (what Thompson sampling needs).
+template <class S>
+concept posterior_sampler = surrogate<S> &&
+    requires(const S& cs, std::span<const double> xs, std::span<double> out, std::mt19937_64& rng) {
+        cs.sample_posterior(xs, out, rng);
+    };
+
+/// Call as `static_assert(autolrs::explain_surrogate<S>())` where a surrogate is required: the
+/// compiler then names the member that is missing and how to write it.
+template <class S>
+consteval bool explain_surrogate() {
+    static_assert(std::copyable<S>, "autolrs surrogate: the surrogate type must be copyable");
+    static_assert(requires(S& s, std::uint64_t seed) { s.clear(seed); },
+                  "autolrs surrogate: add `void clear(std::uint64_t seed)`: forget all observations and reseed");
+    static_assert(requires(S& s, double x, double y, double v) { s.add(x, y, v); },
+                  "autolrs surrogate: add `void add(double x, double y, double noise_variance)`: one observation");
+    static_assert(requires(const S& s, double x) { { s.predict(x) } -> std::same_as<prediction>; },
+                  "autolrs surrogate: add `autolrs::prediction predict(double x) const`: posterior mean and variance");
+    static_assert(requires(const S& s, std::span<const double> xs, std::span<prediction> out) { s.predict(xs, out); },
+                  "autolrs surrogate: add `void predict(std::span<const double> xs, std::span<autolrs::prediction> out) const`");
+    static_assert(requires(const S& s) { { s.size() } -> std::convertible_to<std::size_t>; },
+                  "autolrs surrogate: add `std::size_t size() const`: the number of observations");
+    return surrogate<S>;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/surrogate/concept.hpp
+// ---- begin autolrs/surrogate/gaussian_process.hpp
+// A Gaussian-process surrogate on 1-D inputs, parameterised by its kernel.
+//
+// Model: y_i = mean + scale * (f(x_i) + e_i), f ~ GP(0, k), e_i ~ N(0, noise + v_i / scale^2),
+// where `noise` is the global (fitted) noise variance in normalised units and v_i the
+// point's own noise variance in y units (e.g. the variance of a loss forecast).
+// `mean` and `scale` (the outputs' mean and standard deviation) are refreshed at every
+// refit, and held between refits so that the Cholesky factor can grow by one row.
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+// ---- begin autolrs/detail/bo_random.hpp
+// Seeded random numbers for the search, written out by hand because the std::*_distribution
+// algorithms differ between standard libraries: these give the same numbers everywhere.
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+
+namespace autolrs::detail {
+
+/// A well-mixed 64-bit value from `x` (splitmix64's finaliser): derives independent seeds.
+constexpr std::uint64_t mix_seed(std::uint64_t x) noexcept {
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+/// Uniform on [0, 1), 53 random bits.
+inline double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+/// Standard normal (Box-Muller; one value per two uniforms, no hidden cache).
+inline double standard_normal(std::mt19937_64& rng) {
+    constexpr double two_pi = 6.283185307179586;
+    const double u1 = 1.0 - uniform01(rng);  // in (0, 1]
+    const double u2 = uniform01(rng);
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(two_pi * u2);
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/bo_random.hpp
+// ---- begin autolrs/detail/box_lbfgs.hpp
+// A small projected L-BFGS for smooth objectives of a few variables in a box (the GP
+// hyperparameters: 2 to 4 of them). Hand-written: the Boost.Math version available here
+// (1.74) has no gradient-based minimiser, and this needs no allocation.
+//
+// Direction: the two-loop recursion on the free variables (those not held at a bound by
+// the gradient); step: projection onto the box with Armijo backtracking. It falls back to
+// the projected steepest descent when the quasi-Newton direction is not a descent direction.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+namespace autolrs::detail {
+
+struct box_lbfgs_settings {
+    std::size_t max_iterations = 40;
+    double gradient_tolerance = 1e-5;       // on the projected gradient's largest entry
+    double relative_tolerance = 1e-9;       // on the decrease of f
+    std::size_t max_backtracks = 20;
+};
+
+struct box_lbfgs_result {
+    double value;                           // f at the returned point (+inf if never finite)
+    std::size_t iterations;
+    std::size_t evaluations;
+};
+
+/// Minimises f over the box [lower, upper] from x (projected into the box first), in place.
+/// `f(x, gradient)` returns f(x) and writes its gradient; a non-finite value means "outside
+/// the domain" and makes the line search step back.
+template <std::size_t N, class F>
+box_lbfgs_result box_lbfgs_minimise(F&& f, std::array<double, N>& x, const std::array<double, N>& lower,
+                                    const std::array<double, N>& upper, const box_lbfgs_settings& settings = {}) {
+    using vec = std::array<double, N>;
+    constexpr std::size_t memory = 5;
+    constexpr double armijo = 1e-4;
+    const auto dot = [](const vec& a, const vec& b) {
+        double s = 0.0;
+        for (std::size_t i = 0; i < N; ++i) s += a[i] * b[i];
+        return s;
+    };
+    const auto project = [&](vec& v) {
+        for (std::size_t i = 0; i < N; ++i) v[i] = std::clamp(v[i], lower[i], upper[i]);
+    };
+    // A variable at a bound whose gradient pushes it outward stays there.
+    const auto held = [&](const vec& at, const vec& g, std::size_t i) {
+        return upper[i] <= lower[i] || (at[i] <= lower[i] && g[i] > 0.0) || (at[i] >= upper[i] && g[i] < 0.0);
+    };
+
+    project(x);
+    vec g{};
+    double fx = f(x, g);
+    box_lbfgs_result result{fx, 0, 1};
+    if (!std::isfinite(fx)) {
+        result.value = std::numeric_limits<double>::infinity();
+        return result;
+    }
+
+    std::array<vec, memory> s_hist{}, y_hist{};
+    std::array<double, memory> rho{};
+    std::size_t stored = 0, newest = 0;
+    vec d{}, x_new{}, g_new{};
+
+    for (std::size_t it = 0; it < settings.max_iterations; ++it) {
+        result.iterations = it + 1;
+        double pg_max = 0.0;
+        for (std::size_t i = 0; i < N; ++i)
+            if (!held(x, g, i)) pg_max = std::max(pg_max, std::abs(g[i]));
+        if (pg_max < settings.gradient_tolerance) break;
+
+        // Two-loop recursion on the free variables.
+        for (std::size_t i = 0; i < N; ++i) d[i] = held(x, g, i) ? 0.0 : -g[i];
+        std::array<double, memory> a{};
+        for (std::size_t k = 0; k < stored; ++k) {
+            const std::size_t j = (newest + memory - k) % memory;
+            a[j] = rho[j] * dot(s_hist[j], d);
+            for (std::size_t i = 0; i < N; ++i) d[i] -= a[j] * y_hist[j][i];
+        }
+        if (stored > 0) {
+            const double gamma = dot(s_hist[newest], y_hist[newest]) / dot(y_hist[newest], y_hist[newest]);
+            for (auto& di : d) di *= gamma;
+        }
+        for (std::size_t k = stored; k-- > 0;) {
+            const std::size_t j = (newest + memory - k) % memory;
+            const double b = rho[j] * dot(y_hist[j], d);
+            for (std::size_t i = 0; i < N; ++i) d[i] += s_hist[j][i] * (a[j] - b);
+        }
+        for (std::size_t i = 0; i < N; ++i)
+            if (held(x, g, i)) d[i] = 0.0;
+        if (!(dot(d, g) < 0.0)) {  // not a descent direction: steepest descent, forget the history
+            for (std::size_t i = 0; i < N; ++i) d[i] = held(x, g, i) ? 0.0 : -g[i];
+            stored = 0;
+        }
+        double step = 1.0;
+        if (stored == 0) {  // first step of a fresh history: at most one unit in log space
+            double d_max = 0.0;
+            for (double di : d) d_max = std::max(d_max, std::abs(di));
+            if (d_max > 1.0) step = 1.0 / d_max;
+        }
+
+        bool accepted = false;
+        double f_new = fx;
+        for (std::size_t bt = 0; bt <= settings.max_backtracks; ++bt, step *= 0.5) {
+            for (std::size_t i = 0; i < N; ++i) x_new[i] = x[i] + step * d[i];
+            project(x_new);
+            vec dx{};
+            for (std::size_t i = 0; i < N; ++i) dx[i] = x_new[i] - x[i];
+            const double decrease = dot(g, dx);
+            if (!(decrease < 0.0)) break;  // the projected step no longer descends
+            f_new = f(x_new, g_new);
+            ++result.evaluations;
+            if (std::isfinite(f_new) && f_new <= fx + armijo * decrease) {
+                accepted = true;
+                break;
+            }
+        }
+        if (!accepted) break;
+
+        vec s{}, y{};
+        for (std::size_t i = 0; i < N; ++i) {
+            s[i] = x_new[i] - x[i];
+            y[i] = g_new[i] - g[i];
+        }
+        const double sy = dot(s, y);
+        if (sy > 1e-12 * std::sqrt(dot(s, s) * dot(y, y))) {
+            newest = (stored == 0) ? 0 : (newest + 1) % memory;
+            s_hist[newest] = s;
+            y_hist[newest] = y;
+            rho[newest] = 1.0 / sy;
+            stored = std::min(stored + 1, memory);
+        }
+        const double change = fx - f_new;
+        x = x_new;
+        g = g_new;
+        fx = f_new;
+        if (change <= settings.relative_tolerance * std::max(1.0, std::abs(fx))) break;
+    }
+    result.value = fx;
+    return result;
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/box_lbfgs.hpp
+
+namespace autolrs {
+
+/// What the latest update of a gaussian_process ran into, least serious first.
+enum class gaussian_process_status {
+    empty,         // no observations: predictions are the prior
+    ok,
+    jitter_added,  // a Cholesky pivot failed; the factor was rebuilt with diagonal jitter
+    fit_failed,    // no finite likelihood during the hyperparameter fit: previous ones kept
+    degenerate     // no factor even with the largest jitter: predictions are the prior
+};
+
+struct gaussian_process_settings {
+    std::size_t refit_every = 1;       // refit (normalisation + hyperparameters + full factor) every N
+                                       // observations; between refits the factor grows by one row
+    bool fit_hyperparameters = true;   // maximise the log marginal likelihood at each refit
+    std::size_t fit_from = 3;          // ... once there are at least this many observations
+    std::size_t restarts = 4;          // seeded random starts, screened by their likelihood
+                                       // (L-BFGS runs from the previous optimum and, if it
+                                       // is better, from the best of them)
+    std::size_t max_iterations = 20;   // L-BFGS iterations per start
+    double noise_variance = 1e-3;      // initial global noise variance (normalised outputs)
+    double noise_variance_min = 1e-6;  // the box it is fitted in; min == max fixes it
+    double noise_variance_max = 1.0;
+    std::uint64_t seed = 0;            // random restarts (clear(seed) replaces it)
+
+    void validate() const {
+        detail::require_setting(refit_every >= 1, "refit_every", "must be at least 1");
+        detail::require_setting(fit_from >= 1, "fit_from", "must be at least 1");
+        detail::require_setting(max_iterations >= 1, "max_iterations", "must be at least 1");
+        detail::require_setting(std::isfinite(noise_variance_min) && noise_variance_min >= 0.0, "noise_variance_min",
+                                "must be finite and >= 0");
+        detail::require_setting(std::isfinite(noise_variance_max) && noise_variance_max >= noise_variance_min,
+                                "noise_variance_max", "must be finite and >= noise_variance_min");
+        detail::require_setting(noise_variance >= noise_variance_min && noise_variance <= noise_variance_max,
+                                "noise_variance", "must lie in [noise_variance_min, noise_variance_max]");
+        detail::require_setting(noise_variance_min == noise_variance_max || noise_variance_min > 0.0,
+                                "noise_variance_min", "must be > 0 when the noise is fitted (min < max)");
+    }
+};
+
+namespace detail {
+
+using row_major_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Computes row i of the lower Cholesky factor L from the covariance's row i (`c[0..i-1]`
+/// below the diagonal, `diagonal` on it), rows 0..i-1 of L being final. Used for both the
+/// incremental update and the full factorisation, so that the two agree to the bit.
+/// Returns false when the pivot is not clearly positive.
+inline bool cholesky_append_row(row_major_matrix& l, Eigen::Index i, const double* c, double diagonal) {
+    double* li = l.data() + i * l.cols();
+    double pivot = diagonal;
+    for (Eigen::Index j = 0; j < i; ++j) {
+        const double* lj = l.data() + j * l.cols();
+        double s = c[j];
+        for (Eigen::Index k = 0; k < j; ++k) s -= li[k] * lj[k];
+        li[j] = s / lj[j];
+        pivot -= li[j] * li[j];
+    }
+    if (!(pivot > 1e-10 * diagonal) || !std::isfinite(pivot)) return false;
+    li[i] = std::sqrt(pivot);
+    return true;
+}
+
+template <class K>
+struct kernel_reference {
+    const K* kernel;
+    double operator()(double a, double b) const { return (*kernel)(a, b); }
+};
+
+/// The kernel with its constants precomputed when it offers `prepare()` (stationary_kernel
+/// does), else the kernel itself: hot loops then pay one exp per pair instead of three.
+template <class K>
+auto prepare_kernel(const K& k) {
+    if constexpr (requires { k.prepare(); }) {
+        return k.prepare();
+    } else {
+        return kernel_reference<K>{&k};
+    }
+}
+
+}  // namespace detail
+
+/// A Gaussian-process regression surrogate (see the file comment for the model).
+/// Hyperparameters: the kernel's (log space) and the log global noise variance, fitted by
+/// maximising the log marginal likelihood with a projected L-BFGS from the previous optimum
+/// and `restarts` seeded random starts.
+template <class Kernel = matern52>
+class gaussian_process {
+    static_assert(explain_kernel<Kernel>());
+
+public:
+    using kernel_type = Kernel;
+    static constexpr std::size_t kernel_hyperparameter_count = Kernel::hyperparameter_count;
+    static constexpr std::size_t hyperparameter_count = Kernel::hyperparameter_count + 1;
+    /// {kernel's log-hyperparameters..., log global noise variance}
+    using hyperparameter_vector = std::array<double, hyperparameter_count>;
+
+    gaussian_process() : gaussian_process(gaussian_process_settings{}) {}
+    explicit gaussian_process(const gaussian_process_settings& settings, Kernel kernel = {})
+        : settings_(settings), initial_kernel_(kernel), kernel_(kernel) {
+        settings_.validate();
+        clear(settings_.seed);
+    }
+
+    /// Forgets every observation, returns to the initial hyperparameters and reseeds.
+    void clear(std::uint64_t seed) {
+        x_.clear();
+        y_.clear();
+        point_noise_.clear();
+        kernel_ = initial_kernel_;
+        noise_ = settings_.noise_variance;
+        offset_ = 0.0;
+        scale_ = 1.0;
+        jitter_ = 0.0;
+        factored_ = true;
+        status_ = gaussian_process_status::empty;
+        last_refit_size_ = 0;
+        rng_.seed(detail::mix_seed(seed));
+    }
+
+    /// One observation at x of value y with its own noise variance (y units squared).
+    /// Throws std::invalid_argument unless x, y are finite and noise_variance is finite and >= 0.
+    void add(double x, double y, double noise_variance = 0.0) {
+        if (!std::isfinite(x) || !std::isfinite(y))
+            throw std::invalid_argument("autolrs::gaussian_process::add: x and y must be finite");
+        if (!std::isfinite(noise_variance) || noise_variance < 0.0)
+            throw std::invalid_argument("autolrs::gaussian_process::add: noise_variance must be finite and >= 0");
+        x_.push_back(x);
+        y_.push_back(y);
+        point_noise_.push_back(noise_variance);
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        if (n == 1 || x_.size() - last_refit_size_ >= settings_.refit_every) {
+            refit();
+            return;
+        }
+        reserve(n);
+        yn_(n - 1) = (y - offset_) / scale_;
+        dn_(n - 1) = noise_variance / (scale_ * scale_);
+        if (factored_ && append_row(n - 1, jitter_)) {
+            solve_alpha();
+        } else {
+            factorise(jitter_);
+        }
+    }
+
+    /// Refreshes the output normalisation, fits the hyperparameters (when enabled and there
+    /// are enough observations) and rebuilds the factor. add() calls it every refit_every.
+    void refit() {
+        last_refit_size_ = x_.size();
+        status_ = gaussian_process_status::ok;
+        if (x_.empty()) {
+            status_ = gaussian_process_status::empty;
+            return;
+        }
+        normalise();
+        if (settings_.fit_hyperparameters && x_.size() >= settings_.fit_from) fit_hyperparameters();
+        factorise(0.0);
+    }
+
+    /// Rebuilds the Cholesky factor from scratch (same normalisation and hyperparameters).
+    void refactorise() {
+        if (x_.empty()) return;
+        factorise(0.0);
+    }
+
+    /// Posterior of the latent function at x, in y units. Never NaN: with no usable factor
+    /// it is the prior.
+    [[nodiscard]] prediction predict(double x) const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto k = detail::prepare_kernel(kernel_);
+        const double prior_variance = k(x, x);
+        if (n == 0 || !factored_) return {offset_, scale_ * scale_ * prior_variance};
+        constexpr Eigen::Index stack_size = 64;
+        std::array<double, stack_size> stack_buffer;
+        std::vector<double> heap_buffer;
+        double* v = stack_buffer.data();
+        if (n > stack_size) {
+            heap_buffer.resize(static_cast<std::size_t>(n));
+            v = heap_buffer.data();
+        }
+        double mean = 0.0;
+        double explained = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            const double ki = k(x, x_[static_cast<std::size_t>(i)]);
+            mean += ki * alpha_(i);
+            const double* li = l_.data() + i * l_.cols();
+            double s = ki;
+            for (Eigen::Index j = 0; j < i; ++j) s -= li[j] * v[j];
+            v[i] = s / li[i];
+            explained += v[i] * v[i];
+        }
+        return finite_or_prior(mean, prior_variance - explained, prior_variance);
+    }
+
+    /// The posterior at many points at once (one triangular solve for all of them).
+    void predict(std::span<const double> xs, std::span<prediction> out) const {
+        if (out.size() != xs.size())
+            throw std::invalid_argument("autolrs::gaussian_process::predict: out.size() must equal xs.size()");
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto m = static_cast<Eigen::Index>(xs.size());
+        if (n == 0 || !factored_) {
+            for (Eigen::Index j = 0; j < m; ++j) out[j] = predict(xs[j]);
+            return;
+        }
+        Eigen::MatrixXd v = cross_covariance(xs);
+        const Eigen::VectorXd mean = v.transpose() * alpha_.head(n);
+        l_.topLeftCorner(n, n).template triangularView<Eigen::Lower>().solveInPlace(v);
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index j = 0; j < m; ++j) {
+            const double prior_variance = k(xs[j], xs[j]);
+            out[j] = finite_or_prior(mean(j), prior_variance - v.col(j).squaredNorm(), prior_variance);
+        }
+    }
+
+    /// One joint sample of the latent function's posterior at xs (y units), drawn with rng.
+    void sample_posterior(std::span<const double> xs, std::span<double> out, std::mt19937_64& rng) const {
+        if (out.size() != xs.size())
+            throw std::invalid_argument("autolrs::gaussian_process::sample_posterior: out.size() must equal xs.size()");
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto m = static_cast<Eigen::Index>(xs.size());
+        Eigen::MatrixXd cov(m, m);
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index i = 0; i < m; ++i)
+            for (Eigen::Index j = 0; j <= i; ++j) cov(i, j) = cov(j, i) = k(xs[i], xs[j]);
+        Eigen::VectorXd mean = Eigen::VectorXd::Zero(m);
+        if (n > 0 && factored_) {
+            Eigen::MatrixXd v = cross_covariance(xs);
+            mean = v.transpose() * alpha_.head(n);
+            l_.topLeftCorner(n, n).template triangularView<Eigen::Lower>().solveInPlace(v);
+            cov.noalias() -= v.transpose() * v;
+        }
+        Eigen::VectorXd z(m);
+        for (Eigen::Index i = 0; i < m; ++i) z(i) = detail::standard_normal(rng);
+        // The grid's posterior covariance is nearly singular: add growing jitter until it factors.
+        const double largest = std::max(cov.diagonal().maxCoeff(), std::numeric_limits<double>::min());
+        Eigen::VectorXd f;
+        for (double jitter = 1e-10 * largest; jitter <= largest; jitter *= 10.0) {
+            Eigen::MatrixXd a = cov;
+            a.diagonal().array() += jitter;
+            Eigen::LLT<Eigen::MatrixXd> llt(a);
+            if (llt.info() == Eigen::Success) {
+                f = mean + llt.matrixL() * z;
+                break;
+            }
+        }
+        if (f.size() != m) f = mean + (cov.diagonal().array().max(0.0).sqrt() * z.array()).matrix();  // independent
+        for (Eigen::Index i = 0; i < m; ++i) {
+            const double value = offset_ + scale_ * f(i);
+            out[static_cast<std::size_t>(i)] = std::isfinite(value) ? value : offset_;
+        }
+    }
+
+    /// The log marginal likelihood (normalised outputs) at the current hyperparameters.
+    [[nodiscard]] double log_marginal_likelihood() const {
+        workspace ws;
+        return evaluate(log_hyperparameters(), nullptr, ws);
+    }
+
+    /// The log marginal likelihood at `theta` and, if `gradient` is given, its gradient with
+    /// respect to theta (the noise component is 0 when the noise is fixed). -inf when the
+    /// covariance does not factor.
+    [[nodiscard]] double log_marginal_likelihood(const hyperparameter_vector& theta,
+                                                 hyperparameter_vector* gradient = nullptr) const {
+        workspace ws;
+        return evaluate(theta, gradient, ws);
+    }
+
+    [[nodiscard]] hyperparameter_vector log_hyperparameters() const {
+        hyperparameter_vector theta{};
+        const auto k = kernel_.log_hyperparameters();
+        std::copy(k.begin(), k.end(), theta.begin());
+        theta.back() = std::log(noise_);
+        return theta;
+    }
+
+    /// Sets the hyperparameters (the noise component is ignored when the noise is fixed) and
+    /// rebuilds the factor.
+    void set_log_hyperparameters(const hyperparameter_vector& theta) {
+        apply(theta);
+        if (!x_.empty()) factorise(0.0);
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return x_.size(); }
+    [[nodiscard]] gaussian_process_status status() const noexcept { return status_; }
+    [[nodiscard]] const Kernel& kernel() const noexcept { return kernel_; }
+    [[nodiscard]] double noise_variance() const noexcept { return noise_; }   // normalised units
+    [[nodiscard]] double jitter() const noexcept { return jitter_; }          // normalised units
+    [[nodiscard]] double output_offset() const noexcept { return offset_; }
+    [[nodiscard]] double output_scale() const noexcept { return scale_; }
+    [[nodiscard]] const gaussian_process_settings& settings() const noexcept { return settings_; }
+    /// The lower Cholesky factor of the normalised covariance (for tests and diagnostics).
+    [[nodiscard]] Eigen::MatrixXd cholesky_factor() const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        Eigen::MatrixXd l = l_.topLeftCorner(n, n);
+        return l.template triangularView<Eigen::Lower>();
+    }
+
+private:
+    // Scratch for the likelihood: n x n buffers, row-major.
+    struct workspace {
+        detail::row_major_matrix l;
+        std::vector<double> k, inverse_l;
+        std::array<std::vector<double>, kernel_hyperparameter_count> dk;
+        std::vector<double> alpha, row;
+        void resize(Eigen::Index n) {
+            if (l.rows() == n) return;
+            const auto nn = static_cast<std::size_t>(n * n);
+            l.resize(n, n);
+            k.resize(nn);
+            inverse_l.resize(nn);
+            for (auto& d : dk) d.resize(nn);
+            alpha.resize(static_cast<std::size_t>(n));
+            row.resize(static_cast<std::size_t>(n));
+        }
+    };
+
+    [[nodiscard]] bool noise_fixed() const noexcept {
+        return settings_.noise_variance_min == settings_.noise_variance_max;
+    }
+
+    void apply(const hyperparameter_vector& theta) {
+        typename std::remove_cvref_t<decltype(kernel_.log_hyperparameters())> k{};
+        std::copy(theta.begin(), theta.begin() + kernel_hyperparameter_count, k.begin());
+        kernel_.set_log_hyperparameters(k);
+        if (!noise_fixed()) noise_ = std::exp(theta.back());
+    }
+
+    [[nodiscard]] prediction finite_or_prior(double mean, double variance, double prior_variance) const {
+        const prediction p{offset_ + scale_ * mean, scale_ * scale_ * std::max(variance, 0.0)};
+        if (std::isfinite(p.mean) && std::isfinite(p.variance)) return p;
+        return {offset_, scale_ * scale_ * prior_variance};
+    }
+
+    [[nodiscard]] Eigen::MatrixXd cross_covariance(std::span<const double> xs) const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        Eigen::MatrixXd cross(n, static_cast<Eigen::Index>(xs.size()));
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index j = 0; j < cross.cols(); ++j)
+            for (Eigen::Index i = 0; i < n; ++i) cross(i, j) = k(x_[static_cast<std::size_t>(i)], xs[j]);
+        return cross;
+    }
+
+    void reserve(Eigen::Index n) {
+        if (l_.rows() >= n) return;
+        const Eigen::Index capacity = std::max<Eigen::Index>(16, 2 * n);
+        l_.conservativeResize(capacity, capacity);
+        alpha_.conservativeResize(capacity);
+        yn_.conservativeResize(capacity);
+        dn_.conservativeResize(capacity);
+        row_.resize(static_cast<std::size_t>(capacity));
+    }
+
+    void normalise() {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        reserve(n);
+        double mean = 0.0;
+        for (double y : y_) mean += y;
+        mean /= static_cast<double>(n);
+        double variance = 0.0;
+        for (double y : y_) variance += (y - mean) * (y - mean);
+        const double sd = std::sqrt(variance / static_cast<double>(n));
+        offset_ = mean;
+        scale_ = (sd > 1e-12 * std::max(1.0, std::abs(mean))) ? sd : 1.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            yn_(i) = (y_[static_cast<std::size_t>(i)] - offset_) / scale_;
+            dn_(i) = point_noise_[static_cast<std::size_t>(i)] / (scale_ * scale_);
+        }
+    }
+
+    // Row i of the factor of K + (noise + jitter) I + diag(dn), from rows 0..i-1.
+    bool append_row(Eigen::Index i, double jitter) {
+        const double xi = x_[static_cast<std::size_t>(i)];
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index j = 0; j < i; ++j) row_[static_cast<std::size_t>(j)] = k(xi, x_[static_cast<std::size_t>(j)]);
+        const double diagonal = k(xi, xi) + noise_ + dn_(i) + jitter;
+        return detail::cholesky_append_row(l_, i, row_.data(), diagonal);
+    }
+
+    // Full factorisation, row by row; on a failed pivot, restart with 10x more jitter.
+    void factorise(double start_jitter) {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        reserve(n);
+        double largest = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) largest = std::max(largest, kernel_(x_[static_cast<std::size_t>(i)], x_[static_cast<std::size_t>(i)]) + noise_ + dn_(i));
+        const double first_jitter = 1e-10 * largest, last_jitter = 1e-1 * largest;
+        for (double jitter = start_jitter; jitter <= last_jitter; jitter = (jitter > 0.0 ? 10.0 * jitter : first_jitter)) {
+            bool ok = true;
+            for (Eigen::Index i = 0; i < n && ok; ++i) ok = append_row(i, jitter);
+            if (ok) {
+                jitter_ = jitter;
+                factored_ = true;
+                if (jitter > 0.0) worsen(gaussian_process_status::jitter_added);
+                solve_alpha();
+                return;
+            }
+        }
+        factored_ = false;
+        worsen(gaussian_process_status::degenerate);
+    }
+
+    void solve_alpha() {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        auto alpha = alpha_.head(n);
+        alpha = yn_.head(n);
+        l_.topLeftCorner(n, n).template triangularView<Eigen::Lower>().solveInPlace(alpha);
+        l_.topLeftCorner(n, n).transpose().template triangularView<Eigen::Upper>().solveInPlace(alpha);
+        if (!alpha.allFinite()) {
+            factored_ = false;
+            worsen(gaussian_process_status::degenerate);
+        }
+    }
+
+    void worsen(gaussian_process_status s) {
+        if (static_cast<int>(s) > static_cast<int>(status_)) status_ = s;
+    }
+
+    // Log marginal likelihood of the normalised outputs and its gradient, using the same
+    // row-append factorisation (no jitter: a failed pivot means -inf). Plain loops: at the
+    // sizes that matter (n <= 40) Eigen's expression set-up costs more than the arithmetic.
+    double evaluate(const hyperparameter_vector& theta, hyperparameter_vector* gradient, workspace& ws) const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto un = static_cast<std::size_t>(n);
+        if (gradient) gradient->fill(0.0);
+        if (n == 0) return 0.0;
+        Kernel kernel = kernel_;
+        typename std::remove_cvref_t<decltype(kernel_.log_hyperparameters())> kt{};
+        std::copy(theta.begin(), theta.begin() + kernel_hyperparameter_count, kt.begin());
+        kernel.set_log_hyperparameters(kt);
+        const auto k = detail::prepare_kernel(kernel);
+        const double noise = noise_fixed() ? settings_.noise_variance : std::exp(theta.back());
+        ws.resize(n);
+        for (std::size_t i = 0; i < un; ++i) {
+            const double xi = x_[i];
+            for (std::size_t j = 0; j <= i; ++j) {
+                const double xj = x_[j];
+                double v;
+                if (gradient) {
+                    std::array<double, kernel_hyperparameter_count> g;
+                    if constexpr (requires { k.value_and_gradient(xi, xj, g); }) {
+                        v = k.value_and_gradient(xi, xj, g);
+                    } else {
+                        v = k(xi, xj);
+                        g = kernel.gradient(xi, xj);
+                    }
+                    for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) ws.dk[p][i * un + j] = g[p];
+                } else {
+                    v = k(xi, xj);
+                }
+                ws.k[i * un + j] = v;
+            }
+            ws.k[i * un + i] += noise + dn_(static_cast<Eigen::Index>(i));
+        }
+        double log_det_half = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            if (!detail::cholesky_append_row(ws.l, i, ws.k.data() + i * n, ws.k[static_cast<std::size_t>(i * n + i)]))
+                return -std::numeric_limits<double>::infinity();
+            log_det_half += std::log(ws.l(i, i));
+        }
+        const double* l = ws.l.data();
+        double* alpha = ws.alpha.data();
+        for (std::size_t i = 0; i < un; ++i) {  // L z = y
+            double s = yn_(static_cast<Eigen::Index>(i));
+            for (std::size_t j = 0; j < i; ++j) s -= l[i * un + j] * alpha[j];
+            alpha[i] = s / l[i * un + i];
+        }
+        double fit = 0.0;
+        for (std::size_t i = 0; i < un; ++i) fit += alpha[i] * alpha[i];
+        for (std::size_t i = un; i-- > 0;) {  // L' alpha = z
+            double s = alpha[i];
+            for (std::size_t j = i + 1; j < un; ++j) s -= l[j * un + i] * alpha[j];
+            alpha[i] = s / l[i * un + i];
+        }
+        constexpr double log_two_pi = 1.8378770664093453;
+        const double value = -0.5 * fit - log_det_half - 0.5 * static_cast<double>(n) * log_two_pi;
+        if (!std::isfinite(value)) return -std::numeric_limits<double>::infinity();
+        if (gradient) {
+            // d lml / d theta_p = (alpha' dK alpha - tr(K^-1 dK)) / 2, with K^-1 = L^-T L^-1,
+            // summed over the lower triangle.
+            double* inv = ws.inverse_l.data();  // L^-1, lower triangle, row-major
+            for (std::size_t j = 0; j < un; ++j) {
+                inv[j * un + j] = 1.0 / l[j * un + j];
+                for (std::size_t i = j + 1; i < un; ++i) {
+                    double s = 0.0;
+                    for (std::size_t m = j; m < i; ++m) s -= l[i * un + m] * inv[m * un + j];
+                    inv[i * un + j] = s / l[i * un + i];
+                }
+            }
+            hyperparameter_vector& g = *gradient;
+            double trace_inverse = 0.0;
+            for (std::size_t i = 0; i < un; ++i) {
+                for (std::size_t j = 0; j <= i; ++j) {
+                    double kinv = 0.0;  // (K^-1)_ij = sum_{m >= i} Linv_mi Linv_mj
+                    for (std::size_t m = i; m < un; ++m) kinv += inv[m * un + i] * inv[m * un + j];
+                    const double weight = (i == j ? 0.5 : 1.0) * (alpha[i] * alpha[j] - kinv);
+                    for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) g[p] += weight * ws.dk[p][i * un + j];
+                    if (i == j) trace_inverse += kinv;
+                }
+            }
+            if (!noise_fixed()) {
+                double alpha_norm = 0.0;
+                for (std::size_t i = 0; i < un; ++i) alpha_norm += alpha[i] * alpha[i];
+                g.back() = 0.5 * noise * (alpha_norm - trace_inverse);
+            }
+        }
+        return value;
+    }
+
+    void fit_hyperparameters() {
+        hyperparameter_vector lower{}, upper{}, start = log_hyperparameters();
+        const auto kl = kernel_.lower_bounds(), ku = kernel_.upper_bounds();
+        std::copy(kl.begin(), kl.end(), lower.begin());
+        std::copy(ku.begin(), ku.end(), upper.begin());
+        if (noise_fixed()) {
+            lower.back() = upper.back() = start.back() = 0.0;
+        } else {
+            lower.back() = std::log(settings_.noise_variance_min);
+            upper.back() = std::log(settings_.noise_variance_max);
+        }
+        const auto objective = [&](const hyperparameter_vector& theta, hyperparameter_vector& g) {
+            const double value = evaluate(theta, &g, ws_);
+            for (double& gi : g) gi = -gi;
+            return -value;
+        };
+        const detail::box_lbfgs_settings optimiser{.max_iterations = settings_.max_iterations,
+                                                   .gradient_tolerance = 1e-3,
+                                                   .relative_tolerance = 1e-6};
+        // Restarts are screened: the seeded random starts are scored by the likelihood alone
+        // (no gradient), and L-BFGS runs from the previous optimum and from the best random
+        // start only if that one already beats the previous optimum's result.
+        hyperparameter_vector candidate = start;
+        double candidate_value = std::numeric_limits<double>::infinity();
+        for (std::size_t r = 0; r < settings_.restarts; ++r) {
+            hyperparameter_vector theta{};
+            for (std::size_t p = 0; p < hyperparameter_count; ++p)
+                theta[p] = lower[p] + (upper[p] - lower[p]) * detail::uniform01(rng_);
+            const double value = -evaluate(theta, nullptr, ws_);
+            if (value < candidate_value) {
+                candidate_value = value;
+                candidate = theta;
+            }
+        }
+        hyperparameter_vector best = start;
+        const double best_value = detail::box_lbfgs_minimise(objective, best, lower, upper, optimiser).value;
+        double chosen_value = best_value;
+        if (candidate_value < best_value) {
+            const double value = detail::box_lbfgs_minimise(objective, candidate, lower, upper, optimiser).value;
+            if (value < best_value) {
+                best = candidate;
+                chosen_value = value;
+            }
+        }
+        if (std::isfinite(chosen_value)) {
+            apply(best);
+        } else {
+            worsen(gaussian_process_status::fit_failed);
+        }
+    }
+
+    gaussian_process_settings settings_;
+    Kernel initial_kernel_;
+    Kernel kernel_;
+    double noise_ = 0.0;
+    std::vector<double> x_, y_, point_noise_;
+    double offset_ = 0.0, scale_ = 1.0, jitter_ = 0.0;
+    bool factored_ = true;
+    gaussian_process_status status_ = gaussian_process_status::empty;
+    std::size_t last_refit_size_ = 0;
+    std::mt19937_64 rng_;
+    detail::row_major_matrix l_;
+    Eigen::VectorXd alpha_, yn_, dn_;
+    std::vector<double> row_;  // scratch row of the covariance
+    workspace ws_;             // scratch for the likelihood fit
+};
+
+static_assert(posterior_sampler<gaussian_process<>>);
+
+}  // namespace autolrs
+// ---- end autolrs/surrogate/gaussian_process.hpp
+// ---- begin autolrs/acquisition/concept.hpp
+// The acquisition concept: how much a candidate point is worth evaluating next (larger is
+// better), for MINIMISING the unknown function.
+
+#include <concepts>
+#include <random>
+#include <span>
+
+
+namespace autolrs {
+
+/// An acquisition that scores each point from the posterior there alone:
+/// `a(p, incumbent)` -> score (larger is better), where p is the posterior at the point and
+/// `incumbent` the value to beat (y units). Maximised on a grid, then refined by Brent.
+template <class A>
+concept pointwise_acquisition = std::copyable<A> && requires(const A& a, const prediction& p, double incumbent) {
+    { a(p, incumbent) } -> std::convertible_to<double>;
+};
+
+/// An acquisition that scores a whole grid at once from a random joint draw of the
+/// posterior (Thompson sampling): `a.sample_scores(s, xs, scores, rng)`.
+template <class A, class S>
+concept sampling_acquisition = std::copyable<A> &&
+    requires(const A& a, const S& s, std::span<const double> xs, std::span<double> scores, std::mt19937_64& rng) {
+        a.sample_scores(s, xs, scores, rng);
+    };
+
+/// An acquisition usable with surrogate S.
+template <class A, class S>
+concept acquisition_for = pointwise_acquisition<A> || sampling_acquisition<A, S>;
+
+/// Call as `static_assert(autolrs::explain_acquisition<A, S>())` where an acquisition for
+/// surrogate S is required: the compiler then says what to add.
+template <class A, class S>
+consteval bool explain_acquisition() {
+    static_assert(std::copyable<A>, "autolrs acquisition: the acquisition type must be copyable");
+    static_assert(acquisition_for<A, S>,
+                  "autolrs acquisition: add `double operator()(const autolrs::prediction& p, double incumbent) const` "
+                  "(the score of one point, larger is better, for minimisation), or, for a sampling acquisition, "
+                  "`void sample_scores(const Surrogate&, std::span<const double> xs, std::span<double> scores, "
+                  "std::mt19937_64& rng) const`");
+    return acquisition_for<A, S>;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/concept.hpp
+// ---- begin autolrs/acquisition/lower_confidence_bound.hpp
+// Lower confidence bound (for minimisation): prefer points where mean - kappa * sd is low.
+
+#include <algorithm>
+#include <cmath>
+
+
+namespace autolrs {
+
+/// score = kappa * sd - mean (the negated bound, so that larger is better). kappa trades
+/// exploration for exploitation; kappa = 1e6 reproduces the AutoLRS reference, which then
+/// ignores the mean (a space-filling design: endpoints first, then the largest gaps).
+struct lower_confidence_bound {
+    double kappa = 1.96;
+
+    [[nodiscard]] double operator()(const prediction& p, double /*incumbent*/) const {
+        return kappa * std::sqrt(std::max(p.variance, 0.0)) - p.mean;
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/lower_confidence_bound.hpp
+// ---- begin autolrs/acquisition/expected_improvement.hpp
+// Expected improvement (for minimisation) below the incumbent.
+
+#include <algorithm>
+#include <cmath>
+
+#include <boost/math/distributions/normal.hpp>
+
+// ---- begin autolrs/detail/fast_normal.hpp
+// Boost.Math's standard normal distribution, computed in plain double precision.
+
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/policies/policy.hpp>
+
+namespace autolrs::detail {
+
+/// The default policy promotes double to long double, which made the cdf about 8x slower
+/// (the acquisition is evaluated hundreds of times per ask) for no accuracy that matters here.
+using fast_normal = boost::math::normal_distribution<
+    double, boost::math::policies::policy<boost::math::policies::promote_double<false>>>;
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/fast_normal.hpp
+
+namespace autolrs {
+
+/// score = E[max(incumbent - xi - f, 0)] = (incumbent - xi - mean) Phi(z) + sd phi(z),
+/// z = (incumbent - xi - mean) / sd; in y units, >= 0. `xi` >= 0 (y units) asks for a
+/// minimum improvement and so favours exploration.
+struct expected_improvement {
+    double xi = 0.0;
+
+    [[nodiscard]] double operator()(const prediction& p, double incumbent) const {
+        const double improvement = incumbent - xi - p.mean;
+        const double sd = std::sqrt(std::max(p.variance, 0.0));
+        if (!(sd > 0.0)) return std::max(improvement, 0.0);
+        const double z = improvement / sd;
+        const detail::fast_normal normal;
+        const double value = improvement * boost::math::cdf(normal, z) + sd * boost::math::pdf(normal, z);
+        return std::max(value, 0.0);  // rounding can dip below 0 far in the lower tail
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/expected_improvement.hpp
+// ---- begin autolrs/acquisition/probability_of_improvement.hpp
+// Probability of improvement (for minimisation) below the incumbent.
+
+#include <algorithm>
+#include <cmath>
+
+#include <boost/math/distributions/normal.hpp>
+
+
+namespace autolrs {
+
+/// score = P(f < incumbent - xi) = Phi((incumbent - xi - mean) / sd), in [0, 1]. With
+/// xi = 0 it is greedy; a positive xi (y units) asks for a real improvement.
+struct probability_of_improvement {
+    double xi = 0.0;
+
+    [[nodiscard]] double operator()(const prediction& p, double incumbent) const {
+        const double improvement = incumbent - xi - p.mean;
+        const double sd = std::sqrt(std::max(p.variance, 0.0));
+        if (!(sd > 0.0)) return improvement > 0.0 ? 1.0 : 0.0;
+        return boost::math::cdf(detail::fast_normal{}, improvement / sd);
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/probability_of_improvement.hpp
+// ---- begin autolrs/acquisition/thompson_sampling.hpp
+// Thompson sampling: evaluate next where one random draw of the posterior is lowest.
+
+#include <cstddef>
+#include <random>
+#include <span>
+
+
+namespace autolrs {
+
+/// Draws one joint posterior sample f over the grid (seeded by the caller's generator) and
+/// scores each point by -f, so the maximiser picks the sample's minimum. Needs a surrogate
+/// that can sample jointly (autolrs::posterior_sampler); no Brent refinement (the sample
+/// exists only on the grid).
+struct thompson_sampling {
+    template <posterior_sampler S>
+    void sample_scores(const S& s, std::span<const double> xs, std::span<double> scores, std::mt19937_64& rng) const {
+        s.sample_posterior(xs, scores, rng);
+        for (double& v : scores) v = -v;
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/thompson_sampling.hpp
+// ---- begin autolrs/acquisition/maximiser.hpp
+// Maximises an acquisition over an interval: a dense grid, then Brent's method around the
+// best grid point (boost::math::tools::brent_find_minima); points closer than
+// min_separation to an already observed point are never proposed.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <span>
+#include <vector>
+
+#include <boost/math/tools/minima.hpp>
+
+
+namespace autolrs {
+
+struct acquisition_maximiser_settings {
+    std::size_t grid_size = 64;          // evenly spaced points, both ends included
+    std::size_t refine_iterations = 20;  // Brent iterations around the best grid point (0: none)
+    double min_separation = 0.0;         // in x units: never propose closer than this to `avoid`
+
+    void validate() const {
+        detail::require_setting(grid_size >= 3, "grid_size", "must be at least 3");
+        detail::require_setting(std::isfinite(min_separation) && min_separation >= 0.0, "min_separation",
+                                "must be finite and >= 0");
+    }
+};
+
+struct acquisition_choice {
+    double x;      // the proposed point, inside [lower, upper]
+    double score;  // the acquisition there
+};
+
+namespace detail {
+
+inline bool far_from_all(double x, std::span<const double> avoid, double separation) {
+    for (double a : avoid)
+        if (std::abs(x - a) < separation) return false;
+    return true;
+}
+
+inline double distance_to_nearest(double x, std::span<const double> avoid) {
+    double d = std::numeric_limits<double>::infinity();
+    for (double a : avoid) d = std::min(d, std::abs(x - a));
+    return d;
+}
+
+}  // namespace detail
+
+/// The maximiser of `acquisition` over [lower, upper] under surrogate `s`, at least
+/// `settings.min_separation` away from every point of `avoid` whenever the grid allows it
+/// (otherwise the grid point farthest from them). `incumbent` is the value to beat (y units);
+/// `rng` feeds sampling acquisitions. Ties on the grid go to the larger posterior variance,
+/// then to the lower x, so the result is deterministic.
+template <surrogate S, class A>
+    requires acquisition_for<A, S>
+acquisition_choice maximise_acquisition(const S& s, const A& acquisition, double incumbent, double lower, double upper,
+                                        std::span<const double> avoid, const acquisition_maximiser_settings& settings,
+                                        std::mt19937_64& rng) {
+    const std::size_t g = upper > lower ? settings.grid_size : 1;
+    std::vector<double> grid(g);
+    for (std::size_t i = 0; i < g; ++i)
+        grid[i] = g == 1 ? lower
+                         : (i + 1 == g ? upper : lower + (upper - lower) * static_cast<double>(i) / static_cast<double>(g - 1));
+    std::vector<double> scores(g);
+    std::vector<prediction> posterior(g);
+    s.predict(std::span<const double>(grid), std::span<prediction>(posterior));
+    if constexpr (pointwise_acquisition<A>) {
+        for (std::size_t i = 0; i < g; ++i) scores[i] = static_cast<double>(acquisition(posterior[i], incumbent));
+    } else {
+        acquisition.sample_scores(s, std::span<const double>(grid), std::span<double>(scores), rng);
+    }
+
+    const double separation = settings.min_separation;
+    std::size_t best = g;
+    for (std::size_t i = 0; i < g; ++i) {
+        if (!std::isfinite(scores[i]) || !detail::far_from_all(grid[i], avoid, separation)) continue;
+        if (best == g || scores[i] > scores[best] ||
+            (scores[i] == scores[best] && posterior[i].variance > posterior[best].variance))
+            best = i;
+    }
+    if (best == g) {  // every grid point is taken: the one farthest from the observed points
+        best = 0;
+        for (std::size_t i = 1; i < g; ++i)
+            if (detail::distance_to_nearest(grid[i], avoid) > detail::distance_to_nearest(grid[best], avoid)) best = i;
+        return {grid[best], std::isfinite(scores[best]) ? scores[best] : 0.0};
+    }
+    acquisition_choice choice{grid[best], scores[best]};
+
+    if constexpr (pointwise_acquisition<A>) {
+        if (settings.refine_iterations > 0 && g > 1) {
+            const double a = grid[best == 0 ? 0 : best - 1];
+            const double b = grid[best + 1 == g ? g - 1 : best + 1];
+            // A finite penalty (not inf) keeps Brent's parabolic steps finite; 16 bits locate
+            // the maximum to about 1e-5 of the interval, far below any useful LR difference.
+            const double penalty = -choice.score + 1.0 + std::abs(choice.score);
+            const auto negated = [&](double x) {
+                if (!detail::far_from_all(x, avoid, separation)) return penalty;
+                const double v = static_cast<double>(acquisition(s.predict(x), incumbent));
+                return std::isfinite(v) ? -v : penalty;
+            };
+            std::uintmax_t iterations = settings.refine_iterations;
+            const auto [x, value] = boost::math::tools::brent_find_minima(negated, a, b, 16, iterations);
+            if (-value > choice.score && x >= lower && x <= upper && detail::far_from_all(x, avoid, separation))
+                choice = {x, -value};
+        }
+    }
+    return choice;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/maximiser.hpp
+// ---- begin autolrs/bayes_opt.hpp
+// bayes_opt: an ask/tell Bayesian optimiser of a 1-D function over [x_min, x_max]
+// (x = log LR in AutoLRS), built from a surrogate and an acquisition policy.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+
+namespace autolrs {
+
+struct bayes_opt_settings {
+    double x_min;                        // log(lr_min)
+    double x_max;                        // log(lr_max)
+    std::uint64_t seed = 0;
+    std::size_t initial_random = 1;      // asks drawn uniformly at random before the model is used
+    std::size_t grid_size = 64;          // acquisition maximiser: dense grid ...
+    std::size_t refine_iterations = 20;  // ... then Brent iterations around its best point
+    double min_separation = 1e-2;        // never propose closer than this fraction of
+                                         // (x_max - x_min) to an observed or infeasible point
+
+    void validate() const {
+        detail::require_setting(std::isfinite(x_min), "x_min", "must be finite");
+        detail::require_setting(std::isfinite(x_max) && x_max > x_min, "x_max", "must be finite and > x_min");
+        detail::require_setting(initial_random >= 1, "initial_random", "must be at least 1 (the first ask is random)");
+        detail::require_setting(grid_size >= 3, "grid_size", "must be at least 3");
+        detail::require_setting(min_separation >= 0.0 && min_separation < 0.1, "min_separation", "must lie in [0, 0.1)");
+    }
+};
+
+/// Ask/tell Bayesian optimisation (minimisation) over [x_min, x_max].
+///
+/// The surrogate sees inputs mapped to u = (x - x_min) / (x_max - x_min) in [0, 1], so kernel
+/// length-scale bounds do not depend on the LR range. Outputs are a pure function of the
+/// settings, the surrogate and acquisition given at construction, and the exact sequence of
+/// calls (reset / warm_start / ask / tell / tell_infeasible): replaying it gives the same asks
+/// to the bit.
+template <class Surrogate = gaussian_process<matern52>, class Acquisition = expected_improvement>
+class bayes_opt {
+    static_assert(explain_surrogate<Surrogate>());
+    static_assert(explain_acquisition<Acquisition, Surrogate>());
+
+public:
+    using surrogate_type = Surrogate;
+    using acquisition_type = Acquisition;
+
+    explicit bayes_opt(const bayes_opt_settings& settings, Surrogate surrogate = {}, Acquisition acquisition = {})
+        : settings_(settings), surrogate_(std::move(surrogate)), acquisition_(std::move(acquisition)) {
+        settings_.validate();
+        reset(settings_.seed);
+    }
+
+    /// The next x to evaluate: inside [x_min, x_max] (below every infeasible x told), never
+    /// closer than min_separation to an observed one. Random while fewer than
+    /// `initial_random` observations are known (warm-start data count as knowledge).
+    [[nodiscard]] double ask() {
+        const auto [lo, hi] = feasible_unit_interval();
+        const double separation = settings_.min_separation;
+        if (own_.size() < settings_.initial_random && warm_.empty()) {
+            for (int attempt = 0; attempt < 64; ++attempt) {
+                const double u = lo + (hi - lo) * detail::uniform01(rng_);
+                if (detail::far_from_all(u, avoid_, separation)) return to_x(u);
+            }
+        }
+        const acquisition_choice choice =
+            maximise_acquisition(surrogate_, acquisition_, incumbent(), lo, hi, avoid_, maximiser_settings(), rng_);
+        return to_x(choice.x);
+    }
+
+    /// The value y observed at x, with its own noise variance (y units squared).
+    /// Throws std::invalid_argument unless x and y are finite and noise_variance finite, >= 0.
+    void tell(double x, double y, double noise_variance = 0.0) {
+        if (!std::isfinite(x) || !std::isfinite(y))
+            throw std::invalid_argument("autolrs::bayes_opt::tell: x and y must be finite (use tell_infeasible for a divergence)");
+        if (!std::isfinite(noise_variance) || noise_variance < 0.0)
+            throw std::invalid_argument("autolrs::bayes_opt::tell: noise_variance must be finite and >= 0");
+        surrogate_.add(to_unit(x), y, noise_variance);
+        own_.push_back({x, y, noise_variance});
+        avoid_.push_back(to_unit(x));
+    }
+
+    /// x diverged: it gives no y, and later asks stay below x (divergence is monotone in the LR).
+    void tell_infeasible(double x) {
+        if (!std::isfinite(x)) throw std::invalid_argument("autolrs::bayes_opt::tell_infeasible: x must be finite");
+        infeasible_u_ = std::min(infeasible_u_, to_unit(x));
+        avoid_.push_back(to_unit(x));
+    }
+
+    /// The lowest observed y of this search (not a warm-start one), nullopt if none.
+    [[nodiscard]] std::optional<observation> best() const {
+        if (own_.empty()) return std::nullopt;
+        return *std::min_element(own_.begin(), own_.end(),
+                                 [](const observation& a, const observation& b) { return a.y < b.y; });
+    }
+
+    /// The largest expected improvement (y units) over the feasible interval under the
+    /// current posterior: >= 0 and finite; the largest double before any observation.
+    [[nodiscard]] double expected_gain() const {
+        if (surrogate_.size() == 0) return std::numeric_limits<double>::max();
+        const auto [lo, hi] = feasible_unit_interval();
+        std::mt19937_64 unused(0);  // expected improvement draws nothing
+        const acquisition_choice choice = maximise_acquisition(surrogate_, expected_improvement{}, incumbent(), lo, hi,
+                                                               avoid_, maximiser_settings(), unused);
+        return std::isfinite(choice.score) ? std::max(choice.score, 0.0) : 0.0;
+    }
+
+    /// This search's own observations, in the order told (warm-start data excluded).
+    [[nodiscard]] std::span<const observation> observations() const noexcept { return own_; }
+    /// The warm-start data, noise included as given to the surrogate.
+    [[nodiscard]] std::span<const observation> warm_observations() const noexcept { return warm_; }
+
+    /// A new search: forgets observations, warm-start data and infeasible bounds; reseeds.
+    void reset(std::uint64_t seed) {
+        own_.clear();
+        warm_.clear();
+        avoid_.clear();
+        infeasible_u_ = std::numeric_limits<double>::infinity();
+        rng_.seed(detail::mix_seed(seed));
+        surrogate_.clear(detail::mix_seed(seed ^ 0x5EEDF00DULL));
+    }
+
+    /// Prior data from an earlier stage, given to the surrogate with their noise variance
+    /// plus `extra_noise_variance`; they never become best() and do not block re-proposing x.
+    void warm_start(std::span<const observation> earlier, double extra_noise_variance) {
+        if (!std::isfinite(extra_noise_variance) || extra_noise_variance < 0.0)
+            throw std::invalid_argument("autolrs::bayes_opt::warm_start: extra_noise_variance must be finite and >= 0");
+        for (const observation& o : earlier)
+            if (!std::isfinite(o.x) || !std::isfinite(o.y) || !std::isfinite(o.noise_variance) || o.noise_variance < 0.0)
+                throw std::invalid_argument("autolrs::bayes_opt::warm_start: observations must be finite, noise >= 0");
+        for (const observation& o : earlier) {
+            const observation inflated{o.x, o.y, o.noise_variance + extra_noise_variance};
+            surrogate_.add(to_unit(inflated.x), inflated.y, inflated.noise_variance);
+            warm_.push_back(inflated);
+        }
+    }
+
+    [[nodiscard]] const bayes_opt_settings& settings() const noexcept { return settings_; }
+    [[nodiscard]] const Surrogate& surrogate() const noexcept { return surrogate_; }
+    [[nodiscard]] const Acquisition& acquisition() const noexcept { return acquisition_; }
+    /// The upper end of the feasible interval (x units): x_max until a divergence is told.
+    [[nodiscard]] double feasible_upper() const noexcept {
+        return infeasible_u_ >= 1.0 ? settings_.x_max : std::max(settings_.x_min, to_x(infeasible_u_));
+    }
+
+private:
+    [[nodiscard]] double width() const noexcept { return settings_.x_max - settings_.x_min; }
+    [[nodiscard]] double to_unit(double x) const noexcept { return (x - settings_.x_min) / width(); }
+    [[nodiscard]] double to_x(double u) const noexcept {
+        return std::clamp(settings_.x_min + u * width(), settings_.x_min, settings_.x_max);
+    }
+
+    [[nodiscard]] acquisition_maximiser_settings maximiser_settings() const noexcept {
+        return {.grid_size = settings_.grid_size,
+                .refine_iterations = settings_.refine_iterations,
+                .min_separation = settings_.min_separation};
+    }
+
+    // [0, 1], or [0, just below the lowest infeasible point]; a single point at 0 when
+    // even the lower end diverged.
+    [[nodiscard]] std::pair<double, double> feasible_unit_interval() const noexcept {
+        double hi = std::min(1.0, infeasible_u_ - settings_.min_separation);
+        if (std::isinf(infeasible_u_)) hi = 1.0;
+        return {0.0, std::max(0.0, hi)};
+    }
+
+    // The value to beat: the lowest posterior mean at this search's observed points (the
+    // warm-start points when there are none yet); robust to noisy observations.
+    [[nodiscard]] double incumbent() const {
+        const std::span<const observation> points = own_.empty() ? std::span<const observation>(warm_) : own_;
+        double best = std::numeric_limits<double>::infinity();
+        for (const observation& o : points) best = std::min(best, surrogate_.predict(to_unit(o.x)).mean);
+        return std::isfinite(best) ? best : 0.0;
+    }
+
+    bayes_opt_settings settings_;
+    Surrogate surrogate_;
+    Acquisition acquisition_;
+    std::mt19937_64 rng_;
+    std::vector<observation> own_, warm_;
+    std::vector<double> avoid_;  // unit coordinates of observed and infeasible points
+    double infeasible_u_ = std::numeric_limits<double>::infinity();
+};
+
+}  // namespace autolrs
+// ---- end autolrs/bayes_opt.hpp
 // ---- begin autolrs/controller_settings.hpp
 // The AutoLRS controller's run-time settings: one validated aggregate, a reference preset,
 // and the field-by-field description that the saved state is checked against.
@@ -2127,8 +3628,11 @@ struct controller_settings {
                                     ///< false (reference): stop wherever the budget ends
 
     // ---- the search of one stage ---------------------------------------------------------
-    std::uint32_t candidates = 6;      ///< k: most candidate LRs tried per stage
+    std::uint32_t candidates = 6;      ///< k: most candidates per stage with a forecast (diverged
+                                       ///< ones do not count; at most 2k are tried)
     std::uint32_t min_candidates = 3;  ///< early stop never before this many
+    std::uint32_t initial_design = 3;  ///< a stage whose search starts empty (no warm start) first
+                                       ///< tries this many LRs evenly spread in log space
     double early_stop_gain = 0.05;     ///< stop a stage's search once the search's expected gain
                                        ///< is below this fraction of the stage's loss scale
                                        ///< (0 = always try `candidates`)
@@ -2149,9 +3653,12 @@ struct controller_settings {
     std::uint64_t validation_interval = 0;  ///< steps between validation losses; 0 = tau'/16
 
     // ---- beyond the reference ----------------------------------------------------------------
+    double prefer_larger_lr = 0.0;    ///< choose the largest LR whose forecast is within this
+                                      ///< fraction of the stage's loss scale of the lowest
+                                      ///< (0: the lowest forecast, as the reference)
     bool keep_winner_state = true;    ///< the stage goes on from the best candidate's state
                                       ///< instead of retraining its tau' steps
-    bool warm_start = true;           ///< a stage's search starts from the previous stage's
+    bool warm_start = false;          ///< a stage's search starts from the previous stage's
                                       ///< observations (as improvements, with extra noise)
     double warm_start_noise = 0.5;    ///< their extra stddev, as a fraction of that stage's loss scale
     double cooldown_fraction = 0.2;   ///< the last fraction of total_steps anneals the LR
@@ -2170,8 +3677,9 @@ struct controller_settings {
     std::uint32_t divergence_patience = 3;  ///< ... for this many measurements in a row
                                             ///< (a non-finite loss diverges at once)
     std::uint64_t divergence_memory = 1000;  ///< steps over which that top forgets a high loss
-    double divergence_backoff = 0.5;      ///< after a stage diverges at LR x, LRs above
-                                          ///< backoff * x are never used again
+    double divergence_backoff = 0.5;      ///< a candidate diverging at LR x rules out LRs above
+                                          ///< backoff * x for its stage; a stage diverging at x,
+                                          ///< for the rest of training
 
     std::uint64_t seed = 0;  ///< per-stage search seeds derive from it
 
@@ -2187,6 +3695,7 @@ struct controller_settings {
         s.budget_aware = false;
         s.candidates = 10;
         s.min_candidates = 10;
+        s.initial_design = 0;  // its LCB with kappa = 1e6 is a space-filling design already
         s.early_stop_gain = 0.0;
         s.tau0 = 1000;
         s.candidate_fraction = 0.1;
@@ -2211,6 +3720,7 @@ struct controller_settings {
         require_setting(candidates >= 1, "candidates", "must be at least 1");
         require_setting(min_candidates >= 1, "min_candidates", "must be at least 1");
         require_setting(min_candidates <= candidates, "min_candidates", "must not exceed candidates");
+        require_setting(initial_design <= candidates, "initial_design", "must not exceed candidates");
         require_setting(std::isfinite(early_stop_gain) && early_stop_gain >= 0.0, "early_stop_gain",
                         "must be finite and >= 0 (0 turns early stopping off)");
         require_setting(std::isfinite(candidate_fraction) && candidate_fraction > 0.0, "candidate_fraction",
@@ -2223,6 +3733,8 @@ struct controller_settings {
                         "warmup_lr", "must be 0 (automatic) or inside [lr_min, lr_max]");
         require_setting(total_steps == 0 || warmup_steps < total_steps, "warmup_steps",
                         "must be smaller than total_steps");
+        require_setting(std::isfinite(prefer_larger_lr) && prefer_larger_lr >= 0.0, "prefer_larger_lr",
+                        "must be finite and >= 0");
         require_setting(std::isfinite(warm_start_noise) && warm_start_noise >= 0.0, "warm_start_noise",
                         "must be finite and >= 0");
         require_setting(std::isfinite(cooldown_fraction) && cooldown_fraction >= 0.0 && cooldown_fraction < 1.0,
@@ -2259,6 +3771,7 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"budget_aware", u(s.budget_aware)},
         {"candidates", u(s.candidates)},
         {"min_candidates", u(s.min_candidates)},
+        {"initial_design", u(s.initial_design)},
         {"early_stop_gain", exact_text(s.early_stop_gain)},
         {"tau0", u(s.tau0)},
         {"candidate_fraction", exact_text(s.candidate_fraction)},
@@ -2269,6 +3782,7 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"warmup_shape", u(static_cast<unsigned>(s.warmup_shape))},
         {"signal", u(static_cast<unsigned>(s.signal))},
         {"validation_interval", u(s.validation_interval)},
+        {"prefer_larger_lr", exact_text(s.prefer_larger_lr)},
         {"keep_winner_state", u(s.keep_winner_state)},
         {"warm_start", u(s.warm_start)},
         {"warm_start_noise", exact_text(s.warm_start_noise)},
@@ -3074,10 +4588,10 @@ private:
     /// Capacity for everything a step may append to, so that tell_step never allocates.
     void reserve_buffers() {
         const std::size_t k = settings_.candidates;
-        candidates_.reserve(k);
-        warm_.reserve(k);
-        log_warm_.reserve(k);
-        log_.reserve(4 * k + 8);
+        candidates_.reserve(2 * k);
+        warm_.reserve(2 * k);
+        log_warm_.reserve(2 * k);
+        log_.reserve(8 * k + 8);
         events_.reserve(16);
         std::size_t per_step_segments = 0;  // warmup and cooldown record one segment per step
         if (wait_ == wait::finished || wait_ == wait::warmup_step) {
@@ -3207,6 +4721,9 @@ private:
         log_.push_back({search_op::tell_infeasible, x, 0.0, 0.0, 0});
         search_top_x_ = std::min(search_top_x_, x);
     }
+    /// A candidate diverged at x: LRs above divergence_backoff * exp(x) are infeasible for the
+    /// rest of the stage (the LR just below a divergence is rarely worth a candidate).
+    void mark_infeasible(double x) { search_infeasible(x + std::log(settings_.divergence_backoff)); }
     double search_gain() {
         const double gain = static_cast<double>(std::as_const(search_).expected_gain());
         log_.push_back({search_op::gain, gain, 0.0, 0.0, 0});
@@ -3356,7 +4873,11 @@ private:
     void begin_candidate() {
         const auto index = static_cast<std::uint32_t>(candidates_.size());
         if (index == 0) prepare_search();
-        double x = search_ask();
+        // A stage whose search starts empty first tries a space-filling design: a random
+        // first ask and a GP fitted to one or two points explore a wide interval badly.
+        const bool from_design = index < settings_.initial_design && log_warm_.empty() &&
+                                 design_x(index) < search_top_x_;
+        double x = from_design ? design_x(index) : search_ask();
         double lr = std::exp(x);
         if (!(lr >= settings_.lr_min && lr <= upper())) {
             lr = std::clamp(std::isfinite(lr) ? lr : settings_.lr_min, settings_.lr_min, upper());
@@ -3369,13 +4890,32 @@ private:
         over_train_ = 0;
         over_val_ = 0;
         emit({.kind = event_kind::candidate_start, .candidate = index, .learning_rate = lr, .length = tau_prime_,
-              .message = "candidate LR from the search"});
+              .message = from_design ? "candidate LR from the initial space-filling design" : "candidate LR from the search"});
         if (index == 0) {
             train_at(lr, wait::candidate_step);
         } else {
             pending_ = {directive_kind::restore, 0.0, start_slot};
             wait_ = wait::candidate_restore;
         }
+    }
+
+    /// The index-th point of the initial design: n points evenly inside the log interval
+    /// (lr_min to the ceiling), from the middle outwards, the higher first.
+    [[nodiscard]] double design_x(std::uint32_t index) const noexcept {
+        const std::uint32_t n = settings_.initial_design;
+        std::uint32_t j = n / 2;  // the middle (the upper middle for even n)
+        for (std::uint32_t step = 1, taken = 0; taken < index; ++step) {
+            if (n / 2 + step < n && taken < index) {
+                j = n / 2 + step;
+                ++taken;
+            }
+            if (step <= n / 2 && taken < index) {
+                j = n / 2 - step;
+                ++taken;
+            }
+        }
+        const double top = std::log(upper());
+        return log_lr_min_ + (top - log_lr_min_) * static_cast<double>(j + 1) / static_cast<double>(n + 1);
     }
 
     void candidate_step(double loss) {
@@ -3406,12 +4946,12 @@ private:
     void candidate_diverged(double loss) {
         candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, forecast_status::invalid_input, false});
         last_candidate_ = static_cast<std::uint32_t>(candidates_.size() - 1);
-        search_infeasible(candidate_x_);
+        mark_infeasible(candidate_x_);
         emit({.kind = event_kind::candidate_diverged, .candidate = last_candidate_, .learning_rate = candidate_lr_,
               .loss = loss, .length = phase_step_,
-              .message = std::isfinite(loss) ? "the loss rose above divergence_factor times the stage's starting level: infeasible, "
-                                               "the search stays below this LR"
-                                             : "non-finite loss: infeasible, the search stays below this LR"});
+              .message = std::isfinite(loss) ? "the loss rose above divergence_factor times the stage's starting level: "
+                                               "infeasible, the search stays below divergence_backoff times this LR"
+                                             : "non-finite loss: infeasible, the search stays below divergence_backoff times this LR"});
         after_candidate();
     }
 
@@ -3422,7 +4962,7 @@ private:
         if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev)) {
             candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, f.status, false});
             last_candidate_ = index;
-            search_infeasible(candidate_x_);
+            mark_infeasible(candidate_x_);
             emit({.kind = event_kind::candidate_diverged, .candidate = index, .learning_rate = candidate_lr_,
                   .loss = last_loss_, .length = phase_step_, .message = "no usable loss to forecast: infeasible"});
             after_candidate();
@@ -3443,9 +4983,14 @@ private:
         after_candidate();
     }
 
+    /// Diverged candidates cost a few steps each and do not count towards `candidates`
+    /// (an interval whose top diverges would otherwise use up the search); at most twice
+    /// `candidates` are tried.
     void after_candidate() {
         const std::size_t tried = candidates_.size();
-        if (tried >= settings_.candidates) {
+        const auto feasible = static_cast<std::size_t>(
+            std::count_if(candidates_.begin(), candidates_.end(), [](const auto& c) { return c.feasible; }));
+        if (feasible >= settings_.candidates || tried >= 2 * static_cast<std::size_t>(settings_.candidates)) {
             decide();
             return;
         }
@@ -3453,8 +4998,7 @@ private:
             decide();
             return;
         }
-        const bool any_feasible = std::any_of(candidates_.begin(), candidates_.end(), [](const auto& c) { return c.feasible; });
-        if (tried >= settings_.min_candidates && settings_.early_stop_gain > 0.0 && any_feasible) {
+        if (feasible >= settings_.min_candidates && settings_.early_stop_gain > 0.0) {
             const double scale = loss_scale();
             if (scale > 0.0) {
                 const double gain = search_gain();
@@ -3481,18 +5025,36 @@ private:
         return best;
     }
 
+    /// The largest LR whose forecast is within prefer_larger_lr * the stage's loss scale of
+    /// the lowest (the lowest itself when that tolerance is 0).
+    [[nodiscard]] std::uint32_t chosen_candidate(std::uint32_t best) const noexcept {
+        if (best == detail::no_candidate || settings_.prefer_larger_lr <= 0.0) return best;
+        const double limit = candidates_[best].forecast + settings_.prefer_larger_lr * loss_scale();
+        std::uint32_t chosen = best;
+        for (std::uint32_t i = 0; i < candidates_.size(); ++i) {
+            const candidate_record& c = candidates_[i];
+            if (c.feasible && c.learning_rate <= upper() && c.forecast <= limit &&
+                c.learning_rate > candidates_[chosen].learning_rate) {
+                chosen = i;
+            }
+        }
+        return chosen;
+    }
+
     void decide() {
-        const std::uint32_t best = best_candidate(upper());
-        if (best == detail::no_candidate) {
+        const std::uint32_t lowest = best_candidate(upper());
+        if (lowest == detail::no_candidate) {
             emit({.kind = event_kind::fallback, .learning_rate = settings_.lr_min,
                   .message = "every candidate diverged: the stage trains at lr_min"});
             start_training(settings_.lr_min, false, true);
             return;
         }
+        const std::uint32_t best = chosen_candidate(lowest);
         const candidate_record& c = candidates_[best];
         emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
               .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
-              .message = "the lowest forecast of the stage's candidates"});
+              .message = best == lowest ? "the lowest forecast of the stage's candidates"
+                                        : "the largest LR whose forecast is within prefer_larger_lr of the lowest"});
         warn_if_at_bound(c.learning_rate);
         start_training(c.learning_rate, settings_.keep_winner_state && best == winner_, true);
     }
@@ -3921,6 +5483,61 @@ private:
     std::vector<event> events_;
 };
 
+
+/// The AutoLRS controller with Bayesian optimisation as the search: `controller<>` is our
+/// default configuration (GP with a Matern 5/2 kernel, expected improvement, the bounded
+/// exponential forecaster). Swap one policy without restating the others, e.g.
+/// `controller<gaussian_process<matern32>>` or `controller<gaussian_process<>, lower_confidence_bound>`.
+template <class Surrogate = gaussian_process<matern52>, class Acquisition = expected_improvement,
+          class Forecaster = exponential_forecaster>
+class controller : public basic_controller<bayes_opt<Surrogate, Acquisition>, Forecaster> {
+    using base = basic_controller<bayes_opt<Surrogate, Acquisition>, Forecaster>;
+
+public:
+    using surrogate_type = Surrogate;
+    using acquisition_type = Acquisition;
+
+    /// `search`'s x_min, x_max and seed are overwritten from `settings` (log(lr_min),
+    /// log(lr_max), settings.seed); its other fields (grid size, ...) are kept.
+    explicit controller(const controller_settings& settings, Forecaster forecaster = Forecaster{},
+                        Surrogate surrogate = Surrogate{}, Acquisition acquisition = Acquisition{},
+                        bayes_opt_settings search = {.x_min = 0.0, .x_max = 1.0})
+        : controller(settings, forecaster, forecaster, std::move(surrogate), std::move(acquisition), search) {}
+
+    /// As above, with a separate forecaster for validation-loss windows.
+    controller(const controller_settings& settings, Forecaster forecaster, Forecaster validation_forecaster,
+               Surrogate surrogate, Acquisition acquisition, bayes_opt_settings search)
+        : base(settings, make_search(settings, search, std::move(surrogate), std::move(acquisition)),
+               std::move(forecaster), std::move(validation_forecaster)) {}
+
+private:
+    static bayes_opt<Surrogate, Acquisition> make_search(const controller_settings& settings, bayes_opt_settings search,
+                                                         Surrogate surrogate, Acquisition acquisition) {
+        settings.validate();  // before log(lr_min): a bad interval must name lr_min, not x_min
+        search.x_min = std::log(settings.lr_min);
+        search.x_max = std::log(settings.lr_max);
+        search.seed = settings.seed;
+        return bayes_opt<Surrogate, Acquisition>(search, std::move(surrogate), std::move(acquisition));
+    }
+};
+
+/// The reference implementation's configuration: LCB with kappa = 1e6 (a space-filling
+/// design), the reference's forecaster (its training-loss trimming for training windows,
+/// its validation variant for validation windows) and controller_settings::reference.
+using reference_controller = controller<gaussian_process<matern52>, lower_confidence_bound, reference_exponential_forecaster>;
+
+/// A reference_controller over [lr_min, lr_max]; `total_steps` is only where it stops
+/// (the reference does not plan around a budget).
+[[nodiscard]] inline reference_controller make_reference_controller(double lr_min, double lr_max,
+                                                                    std::uint64_t total_steps = 0, std::uint64_t seed = 0) {
+    controller_settings s = controller_settings::reference(lr_min, lr_max);
+    s.total_steps = total_steps;
+    s.seed = seed;
+    return reference_controller(s, reference_exponential_forecaster({.training_losses = true}),
+                                reference_exponential_forecaster({.training_losses = false}), gaussian_process<matern52>{},
+                                lower_confidence_bound{.kappa = 1e6}, bayes_opt_settings{.x_min = 0.0, .x_max = 1.0});
+}
+
 }  // namespace autolrs
 // ---- end autolrs/controller.hpp
 // ---- begin autolrs/run.hpp
@@ -4102,6 +5719,22 @@ double run_schedule(T& trainer, const Schedule& schedule, std::uint64_t steps) {
         }
     }
     return loss;
+}
+
+
+/// AutoLRS with the default controller (controller<>) over `total_steps` optimizer steps,
+/// search included (settings.total_steps is set to it); `observer(const event&)` sees
+/// every decision (autolrs::csv_event_writer, json_lines_event_writer, or any callable).
+template <trainer T, class Observer>
+run_result run(T& trainer, controller_settings settings, std::uint64_t total_steps, Observer&& observer) {
+    settings.total_steps = total_steps;
+    controller<> ctl(settings);
+    return run(trainer, ctl, std::forward<Observer>(observer));
+}
+
+template <trainer T>
+run_result run(T& trainer, const controller_settings& settings, std::uint64_t total_steps) {
+    return run(trainer, settings, total_steps, detail::ignore_events{});
 }
 
 }  // namespace autolrs
