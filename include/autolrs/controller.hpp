@@ -21,12 +21,24 @@
 //
 // What happens: an optional warmup; then stages. A stage checkpoints its start (slot 0),
 // tries up to `candidates` LRs for tau' steps each (restoring slot 0 before each but the
-// first), forecasts each candidate's loss at the stage's horizon tau and tells the search
-// (forecast variance as the observation's noise), picks the lowest forecast, and trains
-// the stage at that LR (from the winner's state when kept). A diverging candidate is
-// infeasible; a diverging stage is restored and re-decided under a lowered LR ceiling.
-// When the budget is known, stages are planned to fit and the last cooldown_fraction of
-// it anneals the LR. Every decision is reported as an event (events() after each call).
+// first; the first few from a space-filling design, then from the search), forecasts each
+// candidate's loss at the stage's horizon tau and tells the search (forecast variance as
+// the observation's noise), picks the lowest forecast, and trains the stage at that LR
+// (from the winner's state when kept). The search stops early when its expected gain is
+// small. When the budget is known, stages are planned to fit, a search that cannot pay
+// back is skipped, and the last cooldown_fraction of the budget anneals the LR. Every
+// decision is reported as an event (events() after each call).
+//
+// Divergence: a non-finite loss, or one above divergence_factor times the stage's starting
+// level for divergence_patience measurements in a row (training loss against the top of
+// the recent training losses; validation loss against the stage's starting validation
+// loss). A diverging candidate stops at once and is told to the search as infeasible
+// (LRs above divergence_backoff times it are not tried again in that stage; it does not
+// count towards `candidates`). A diverging stage (or cooldown) is restored to slot 0, the
+// LR ceiling drops to divergence_backoff times its LR for the rest of training, and the
+// stage is re-decided among its candidates below the ceiling (else it trains at the
+// ceiling); a stage diverging at lr_min restores slot 0 and ends training (done). Every
+// candidate diverging: the stage trains at lr_min. Each case is an event.
 //
 // A host loop (autolrs::run in run.hpp is exactly this, for any autolrs::trainer):
 //

@@ -119,9 +119,9 @@ TEST_CASE("a candidate with a non-finite loss is infeasible: told as such, never
     CHECK(count(events, event_kind::candidate_diverged) >= 2);
     std::size_t infeasible = 0;
     for (const auto& c : calls) {
-        if (c.op == 'i') {
+        if (c.op == 'i') {  // at divergence_backoff times the diverged LR
             ++infeasible;
-            CHECK(std::exp(c.x) > 0.5);
+            CHECK(std::exp(c.x) / s.divergence_backoff > 0.5);
         }
         if (c.op == 't') {
             CHECK(std::exp(c.x) <= 0.5);
@@ -131,6 +131,18 @@ TEST_CASE("a candidate with a non-finite loss is infeasible: told as such, never
     }
     CHECK(infeasible == count(events, event_kind::candidate_diverged));
     CHECK(ctl.divergences() == 0);  // candidates diverging is not a stage divergence
+    // Diverged candidates do not count towards k: each stage still has k forecasts
+    // (at most 2k candidates in all).
+    for (std::uint32_t stage = 0; stage < 2; ++stage) {
+        std::size_t ends = 0, starts = 0;
+        for (const auto& e : events) {
+            if (e.stage != stage) continue;
+            ends += e.kind == event_kind::candidate_end ? 1 : 0;
+            starts += e.kind == event_kind::candidate_start ? 1 : 0;
+        }
+        CHECK(ends == s.candidates);
+        CHECK(starts <= 2 * s.candidates);
+    }
 }
 
 TEST_CASE("a candidate whose loss explodes (finite) is infeasible after `patience` measurements", "[controller][divergence]") {
@@ -160,6 +172,7 @@ TEST_CASE("a stage that diverges is restored and re-decided under a lowered ceil
     s.total_steps = 1500;
     s.budget_aware = true;
     s.lr_max = 1.5;
+    s.initial_design = 0;  // the search's order, whose first stage picks an LR above 0.5
     sharpening_trainer trainer(60);  // candidates (ages 0-10) see h = 1, the stage h = 4 from age 60
     auto ctl = make_test_controller(s);
     const auto trace = run_traced(ctl, trainer);

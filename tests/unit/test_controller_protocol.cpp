@@ -306,6 +306,7 @@ TEST_CASE("every step runs at the controller's LR, also the first after a restor
     s.keep_winner_state = false;
     s.candidates = 1;
     s.min_candidates = 1;
+    s.initial_design = 1;
     auto naive_ctl = make_test_controller(s);
     checked naive;
     naive.ctl = &naive_ctl;
@@ -469,4 +470,55 @@ TEST_CASE("the same settings and losses give the same directives and events", "[
     bool differs = z.size() != x.size();
     for (std::size_t i = 0; !differs && i < x.size(); ++i) differs = describe(x[i].directive, x[i].events) != describe(z[i].directive, z[i].events);
     CHECK(differs);
+}
+
+TEST_CASE("a stage whose search starts empty first tries a space-filling design", "[controller][protocol]") {
+    auto s = plain();
+    s.initial_design = 3;
+    auto ctl = make_test_controller(s);
+    recording_trainer trainer;
+    const auto trace = run_traced(ctl, trainer, 200);
+    std::vector<double> first;
+    for (const auto& e : trace) {
+        for (const auto& ev : e.events) {
+            if (ev.kind == event_kind::candidate_start && ev.stage == 0) first.push_back(ev.learning_rate);
+        }
+    }
+    REQUIRE(first.size() == 4);
+    const double lo = std::log(s.lr_min), hi = std::log(s.lr_max);
+    CHECK(std::log(first[0]) == Approx(lo + (hi - lo) * 2.0 / 4.0));  // the middle first,
+    CHECK(std::log(first[1]) == Approx(lo + (hi - lo) * 3.0 / 4.0));  // then higher,
+    CHECK(std::log(first[2]) == Approx(lo + (hi - lo) * 1.0 / 4.0));  // then lower,
+    // then the search, which was told all three.
+    const auto& calls = ctl.search().calls();
+    std::size_t tells = 0;
+    for (const auto& c : calls) tells += c.op == 't' ? 1 : 0;
+    CHECK(tells >= 3);
+}
+
+TEST_CASE("prefer_larger_lr picks the largest LR whose forecast is close to the lowest", "[controller][protocol]") {
+    const auto chosen_and_candidates = [](double prefer) {
+        auto s = plain();
+        s.prefer_larger_lr = prefer;
+        auto ctl = make_test_controller(s);
+        recording_trainer trainer;
+        const auto trace = run_traced(ctl, trainer, 120);
+        std::vector<autolrs::event> ends;
+        autolrs::event chosen{};
+        for (const auto& e : trace) {
+            for (const auto& ev : e.events) {
+                if (ev.stage != 0) continue;
+                if (ev.kind == event_kind::candidate_end) ends.push_back(ev);
+                if (ev.kind == event_kind::stage_lr_chosen) chosen = ev;
+            }
+        }
+        return std::make_pair(chosen, ends);
+    };
+    const auto [lowest, ends] = chosen_and_candidates(0.0);
+    REQUIRE(ends.size() == 4);
+    for (const auto& e : ends) CHECK(lowest.forecast <= e.forecast);
+    const auto [largest, ends2] = chosen_and_candidates(1e9);  // every candidate is close enough
+    double top = 0.0;
+    for (const auto& e : ends2) top = std::max(top, e.learning_rate);
+    CHECK(largest.learning_rate == top);
 }

@@ -139,6 +139,7 @@ TEST_CASE("resume at every call: a stage that diverges and is re-decided", "[con
                                    .total_steps = 700,
                                    .candidates = 6,
                                    .min_candidates = 6,
+                                   .initial_design = 0,
                                    .early_stop_gain = 0.0,
                                    .tau0 = 100,
                                    .candidate_fraction = 0.1,
