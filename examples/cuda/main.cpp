@@ -46,7 +46,7 @@ struct options {
     bool smoke = false;
     bool bench = false;
     std::vector<int> bench_hidden = {8192, 8192};
-    int bench_repetitions = 20;
+    int bench_repetitions = 50;
 };
 
 mlp_settings settings_from(const options& o) {
