@@ -997,4 +997,4758 @@ lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& set
 
 }  // namespace autolrs
 // ---- end autolrs/lr_range_test.hpp
+// ---- begin autolrs/forecast/concept.hpp
+// The loss-forecaster concept: fit a window of losses, predict the loss at a horizon,
+// with a predictive standard deviation and a status that says which path was taken.
+
+#include <concepts>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+namespace autolrs {
+
+/// Which path a forecaster took. Everything but `fitted` is a fallback or a diagnosis;
+/// the value is finite in every case.
+enum class forecast_status {
+    fitted,               ///< the model was fitted and its extrapolation used as is
+    fitted_bounded,       ///< fitted, but the extrapolation was clamped to the sane range
+    fallback_flat,        ///< no significant trend: robust level of the window's tail
+    fallback_rising,      ///< the window rises: robust level of the window's tail
+    fallback_too_short,   ///< too few finite points to fit: robust level of what there is
+    fallback_degenerate,  ///< the fit failed numerically: robust level of the window's tail
+    invalid_input,        ///< no finite loss at all (empty, all NaN/inf): value is 0 and
+                          ///< meaningless; treat the candidate as diverged
+};
+
+/// A short name for logs ("fitted", "fallback_flat", ...).
+[[nodiscard]] constexpr std::string_view to_string(forecast_status s) noexcept {
+    switch (s) {
+        case forecast_status::fitted: return "fitted";
+        case forecast_status::fitted_bounded: return "fitted_bounded";
+        case forecast_status::fallback_flat: return "fallback_flat";
+        case forecast_status::fallback_rising: return "fallback_rising";
+        case forecast_status::fallback_too_short: return "fallback_too_short";
+        case forecast_status::fallback_degenerate: return "fallback_degenerate";
+        case forecast_status::invalid_input: return "invalid_input";
+    }
+    return "unknown";
+}
+
+/// True when the forecast came from a fitted model (clamped or not).
+[[nodiscard]] constexpr bool is_fitted(forecast_status s) noexcept {
+    return s == forecast_status::fitted || s == forecast_status::fitted_bounded;
+}
+
+/// What a forecaster returns.
+struct forecast {
+    double value;              ///< predicted (expected) loss at the horizon; always finite
+    double stddev;             ///< predictive standard deviation of `value`, >= 0, finite
+    forecast_status status;    ///< which path was taken
+    std::size_t non_finite = 0;  ///< how many losses were NaN/inf and ignored
+};
+
+/// A loss forecaster. `losses[i]` is the loss observed at time t = i + 1 (uniform spacing:
+/// one step, or one validation interval); `predict(losses, horizon)` forecasts the loss at
+/// t = horizon (normally horizon >= losses.size()). Must be deterministic (any internal
+/// randomness seeded per call) and never return NaN/inf, even when `losses` holds NaN/inf.
+template <class F>
+concept loss_forecaster = requires(const F& f, std::span<const double> losses, double horizon) {
+    { f.predict(losses, horizon) } -> std::same_as<forecast>;
+};
+
+/// Call as `static_assert(autolrs::explain_loss_forecaster<F>())` where a forecaster is
+/// required: the compiler then says what is missing and how to write it.
+template <class F>
+consteval bool explain_loss_forecaster() {
+    static_assert(requires(const F& f, std::span<const double> losses, double horizon) {
+        f.predict(losses, horizon);
+    }, "autolrs loss_forecaster: add `autolrs::forecast predict(std::span<const double> losses, double horizon) const` "
+       "(const: a forecaster must not change when it predicts)");
+    static_assert(requires(const F& f, std::span<const double> losses, double horizon) {
+        { f.predict(losses, horizon) } -> std::same_as<forecast>;
+    }, "autolrs loss_forecaster: predict(losses, horizon) must return `autolrs::forecast` "
+       "{value, stddev, status}, not a bare number");
+    return loss_forecaster<F>;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/concept.hpp
+// ---- begin autolrs/forecast/exponential.hpp
+// The default loss forecaster: L(t) = a*exp(b*t) + c with b < 0, fitted robustly,
+// bounded, with a fallback and a predictive standard deviation.
+
+// ---- begin autolrs/detail/profile_forecast.hpp
+// The robust profile fit shared by the model forecasters: z = a*phi_theta(s) + c with
+// s = t / n, one nonlinear parameter theta searched by Brent (Boost.Math), (a, c) by
+// weighted least squares for each trial, Huber reweighting (IRLS) against outliers,
+// a significance test for flat and rising windows, bounds on the extrapolation, and a
+// Laplace (delta-method) predictive standard deviation.
+//
+// A Basis provides:
+//   double theta_lo, theta_hi;                      search interval
+//   void fill(double theta, std::size_t n, double* phi) const;   phi[i] at s = (i+1)/n
+//   double at(double theta, double s) const;        phi at any s
+//   double dtheta(double theta, double s, double phi) const;     d phi / d theta at s
+
+// ---- begin autolrs/detail/forecast_window.hpp
+// Shared machinery of the loss forecasters: scanning a window (finite points, exact
+// power-of-two rescaling so huge values cannot overflow), robust levels, a per-thread
+// scratch workspace (no allocation per call once it has grown), and the weighted
+// least-squares fit of y = a*phi(t) + c that every profile-likelihood fit uses.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace autolrs::detail {
+
+/// Per-thread scratch buffers. They only grow, so a thread's calls stop allocating once
+/// they have seen their largest window; nothing in them outlives a call.
+struct forecast_workspace {
+    std::vector<double> z;       // rescaled losses (0 where not finite)
+    std::vector<double> w;       // robust weights (0 where not finite)
+    std::vector<double> phi;     // basis values of the current trial
+    std::vector<double> extra;   // sort buffer
+    std::vector<double> aux;     // model-specific (log times of the power law)
+
+    void resize(std::size_t n) {
+        if (z.size() < n) {
+            z.resize(n);
+            w.resize(n);
+            phi.resize(n);
+            extra.resize(n);
+            aux.resize(n);
+        }
+    }
+};
+
+inline forecast_workspace& thread_workspace() {
+    thread_local forecast_workspace ws;
+    return ws;
+}
+
+/// What one pass over the raw window finds.
+struct window_scan {
+    std::size_t n = 0;           // window length (finite or not)
+    std::size_t finite = 0;      // finite points
+    double scale = 1.0;          // exact power of two with max |loss| / scale in [0.5, 1)
+};
+
+inline window_scan scan_window(std::span<const double> losses) noexcept {
+    window_scan s;
+    s.n = losses.size();
+    double max_abs = 0.0;
+    for (double y : losses) {
+        if (std::isfinite(y)) {
+            ++s.finite;
+            max_abs = std::max(max_abs, std::abs(y));
+        }
+    }
+    if (max_abs > 0.0) s.scale = std::ldexp(1.0, std::ilogb(max_abs) + 1);
+    return s;
+}
+
+/// Fills ws.z with losses / scale and ws.w with 1 (finite) or 0 (NaN/inf).
+inline void load_window(std::span<const double> losses, const window_scan& s, forecast_workspace& ws) {
+    ws.resize(s.n);
+    for (std::size_t i = 0; i < s.n; ++i) {
+        const bool ok = std::isfinite(losses[i]);
+        ws.z[i] = ok ? losses[i] / s.scale : 0.0;
+        ws.w[i] = ok ? 1.0 : 0.0;
+    }
+}
+
+/// Huber M-estimate of location of z[first, last) (weights w as a mask), with a given
+/// scale; starts from the plain mean. Returns {level, effective count}.
+struct level_estimate {
+    double level = 0.0;
+    double count = 0.0;
+};
+
+inline level_estimate huber_level(const double* z, const double* w, std::size_t first, std::size_t last,
+                                  double sigma, double k = 1.5) noexcept {
+    double sum = 0.0, cnt = 0.0;
+    for (std::size_t i = first; i < last; ++i) {
+        sum += w[i] * z[i];
+        cnt += w[i];
+    }
+    if (cnt <= 0.0) return {};
+    double mu = sum / cnt;
+    if (!(sigma > 0.0)) return {mu, cnt};
+    const double cut = k * sigma;
+    for (int it = 0; it < 8; ++it) {
+        double s = 0.0, c = 0.0;
+        for (std::size_t i = first; i < last; ++i) {
+            if (w[i] <= 0.0) continue;
+            const double r = std::abs(z[i] - mu);
+            const double h = r <= cut ? 1.0 : cut / r;
+            s += h * z[i];
+            c += h;
+        }
+        const double next = s / c;
+        if (std::abs(next - mu) <= 1e-10 * sigma) {
+            mu = next;
+            break;
+        }
+        mu = next;
+    }
+    return {mu, cnt};
+}
+
+/// Robust noise scale of the window: the median absolute difference of consecutive
+/// finite points, / (0.6745 * sqrt 2). Uses up to 2048 differences (a fixed stride over
+/// longer windows); `buffer` needs that many doubles or n.
+inline double difference_noise_scale(const double* z, const double* w, std::size_t n, double* buffer,
+                                     std::size_t buffer_size) noexcept {
+    std::size_t m = 0;
+    const std::size_t stride = n > buffer_size ? (n + buffer_size - 1) / buffer_size : 1;
+    for (std::size_t i = 0; i + 1 < n && m < buffer_size; i += stride) {
+        if (w[i] > 0.0 && w[i + 1] > 0.0) buffer[m++] = std::abs(z[i + 1] - z[i]);
+    }
+    if (m == 0) return 0.0;
+    std::nth_element(buffer, buffer + m / 2, buffer + m);
+    return buffer[m / 2] / (0.6744897501960817 * 1.4142135623730951);
+}
+
+/// Weighted least squares of z ~ a*phi + c (two centred passes: no cancellation).
+struct affine_fit {
+    double a = 0.0;
+    double c = 0.0;
+    double sse = std::numeric_limits<double>::infinity();  // weighted residual sum of squares
+    double sw = 0.0;                                      // sum of weights
+    double phi_var = 0.0;                                 // weighted sum of (phi - mean)^2
+    bool ok = false;
+};
+
+inline affine_fit fit_affine(const double* phi, const double* z, const double* w, std::size_t n) noexcept {
+    double sw = 0.0, sp = 0.0, sz = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        sw += w[i];
+        sp += w[i] * phi[i];
+        sz += w[i] * z[i];
+    }
+    affine_fit f;
+    f.sw = sw;
+    if (!(sw > 0.0)) return f;
+    const double pm = sp / sw, zm = sz / sw;
+    double spp = 0.0, spz = 0.0, szz = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double dp = phi[i] - pm, dz = z[i] - zm;
+        spp += w[i] * dp * dp;
+        spz += w[i] * dp * dz;
+        szz += w[i] * dz * dz;
+    }
+    f.phi_var = spp;
+    // A basis that barely varies over the window cannot be told apart from the constant.
+    if (!(spp > 1e-13 * (std::abs(pm) * std::abs(pm) + 1e-300) * sw) || !std::isfinite(spp)) {
+        f.c = zm;
+        f.sse = szz;
+        return f;
+    }
+    f.a = spz / spp;
+    f.c = zm - f.a * pm;
+    f.sse = std::max(0.0, szz - spz * f.a);
+    f.ok = std::isfinite(f.a) && std::isfinite(f.c) && std::isfinite(f.sse);
+    return f;
+}
+
+/// phi[i] = exp(-k * (i + 1) / n): four interleaved product chains (one exp each) keep
+/// the loop short on long windows.
+inline void fill_exponential_basis(double k, std::size_t n, double* phi) noexcept {
+    const double r = std::exp(-k / static_cast<double>(n));
+    const double r4 = (r * r) * (r * r);
+    double p0 = r, p1 = r * r, p2 = p1 * r, p3 = p2 * r;
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        phi[i] = p0;
+        phi[i + 1] = p1;
+        phi[i + 2] = p2;
+        phi[i + 3] = p3;
+        p0 *= r4;
+        p1 *= r4;
+        p2 *= r4;
+        p3 *= r4;
+    }
+    const double tail[3] = {p0, p1, p2};
+    for (std::size_t j = 0; i < n; ++i, ++j) phi[i] = tail[j];
+}
+
+/// Clamps to the finite doubles (a last guard: never NaN/inf out of a forecaster).
+[[nodiscard]] inline double finite_or(double x, double otherwise) noexcept {
+    if (std::isnan(x)) return otherwise;
+    return std::clamp(x, -std::numeric_limits<double>::max(), std::numeric_limits<double>::max());
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/forecast_window.hpp
+
+#include <boost/math/tools/minima.hpp>
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+
+namespace autolrs::detail {
+
+/// The knobs every profile forecaster shares (the public settings copy them in).
+struct profile_options {
+    std::size_t min_points;
+    double tail_fraction;
+    double max_drop_ratio;
+    double huber_k;
+    int robust_passes;
+    double flat_f;
+    double model_sd_fraction;
+    int brent_bits;
+    bool shrink;
+};
+
+/// The fitted model in the rescaled units (z = loss / scale, s = t / n).
+struct profile_fit_result {
+    double theta = 0.0, a = 0.0, c = 0.0;
+    double sigma = 0.0;        // robust residual scale
+    double f_statistic = 0.0;  // model against the constant
+    bool ok = false;
+};
+
+/// Brent search of theta for the current weights ws.w.
+template <class Basis>
+profile_fit_result fit_profile(const Basis& basis, forecast_workspace& ws, std::size_t n, double lo, double hi,
+                               int bits) {
+    auto objective = [&](double theta) {
+        basis.fill(theta, n, ws.phi.data());
+        const affine_fit f = fit_affine(ws.phi.data(), ws.z.data(), ws.w.data(), n);
+        return f.ok ? f.sse : std::numeric_limits<double>::max();
+    };
+    std::uintmax_t max_iter = 60;
+    const auto best = boost::math::tools::brent_find_minima(objective, lo, hi, bits, max_iter);
+    profile_fit_result r;
+    r.theta = best.first;
+    basis.fill(r.theta, n, ws.phi.data());
+    const affine_fit f = fit_affine(ws.phi.data(), ws.z.data(), ws.w.data(), n);
+    r.a = f.a;
+    r.c = f.c;
+    r.ok = f.ok;
+    return r;
+}
+
+/// Robust scale of the residuals (MAD / 0.6745) of the current fit (ws.phi filled for it).
+inline double residual_scale(const profile_fit_result& p, forecast_workspace& ws, std::size_t n, const double* mask) {
+    std::size_t m = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (mask[i] > 0.0) ws.extra[m++] = std::abs(ws.z[i] - (p.a * ws.phi[i] + p.c));
+    if (m == 0) return 0.0;
+    std::nth_element(ws.extra.begin(), ws.extra.begin() + static_cast<std::ptrdiff_t>(m / 2),
+                     ws.extra.begin() + static_cast<std::ptrdiff_t>(m));
+    return ws.extra[m / 2] / 0.6744897501960817;
+}
+
+/// Everything a forecaster reports, in loss units, plus the fitted parameters.
+struct profile_outcome {
+    forecast result{0.0, 0.0, forecast_status::invalid_input};
+    profile_fit_result fit;     // rescaled units; meaningful when is_fitted(result.status)
+    double scale = 1.0;         // loss = scale * z
+    std::size_t n = 0;          // window length
+};
+
+/// The robust level of the tail, used by every fallback (and by the naive baseline).
+inline forecast fallback_level(forecast_status status, const double* z, const double* w, std::size_t n,
+                               std::size_t finite, double sigma, double tail_fraction, double extra_sd,
+                               double scale) {
+    // Tail = the last tail_fraction of the window, at least 3 finite points when there are.
+    std::size_t first = n;
+    std::size_t want = std::max<std::size_t>(3, static_cast<std::size_t>(std::ceil(tail_fraction * n)));
+    want = std::min(want, finite);
+    std::size_t got = 0;
+    while (first > 0 && got < want) {
+        --first;
+        if (w[first] > 0.0) ++got;
+    }
+    const level_estimate lvl = huber_level(z, w, first, n, sigma);
+    double sd = lvl.count > 0.0 ? sigma / std::sqrt(lvl.count) : 0.0;
+    sd = std::sqrt(sd * sd + extra_sd * extra_sd);
+    return {finite_or(scale * lvl.level, 0.0), finite_or(scale * sd, 0.0), status};
+}
+
+template <class Basis>
+profile_outcome profile_forecast(const Basis& basis, const profile_options& opt, std::span<const double> losses,
+                                 double horizon) {
+    profile_outcome out;
+    const window_scan scan = scan_window(losses);
+    const std::size_t n = scan.n;
+    out.n = n;
+    out.scale = scan.scale;
+    out.result.non_finite = n - scan.finite;
+    if (scan.finite == 0) return out;  // invalid_input, value 0
+
+    forecast_workspace& ws = thread_workspace();
+    load_window(losses, scan, ws);
+    const double noise = difference_noise_scale(ws.z.data(), ws.w.data(), n, ws.extra.data(), n);
+
+    if (scan.finite < std::max<std::size_t>(opt.min_points, 4)) {
+        // Too short to fit: the robust level of what there is; its stddev is the spread
+        // of the points (at least 10% of the level: one point tells little).
+        const level_estimate lvl = huber_level(ws.z.data(), ws.w.data(), 0, n, noise);
+        double spread = 0.0;
+        for (std::size_t i = 0; i < n; ++i)
+            if (ws.w[i] > 0.0) spread = std::max(spread, std::abs(ws.z[i] - lvl.level));
+        const double sd = std::max(spread, 0.1 * std::abs(lvl.level));
+        out.result.value = finite_or(scan.scale * lvl.level, 0.0);
+        out.result.stddev = finite_or(scan.scale * sd, 0.0);
+        out.result.status = forecast_status::fallback_too_short;
+        return out;
+    }
+    const double horizon_s = std::isfinite(horizon) ? std::max(horizon, static_cast<double>(n)) / n : 1.0;
+    const auto fallback = [&](forecast_status status, double extra_sd) {
+        forecast f = fallback_level(status, ws.z.data(), ws.w.data(), n, scan.finite, noise, opt.tail_fraction,
+                                    extra_sd, scan.scale);
+        f.non_finite = out.result.non_finite;
+        out.result = f;
+        return out;
+    };
+    if (!(noise > 0.0)) {
+        // No noise at all: either exactly flat or a smooth curve; a flat one needs no fit.
+        double lo = std::numeric_limits<double>::max(), hi = -lo;
+        for (std::size_t i = 0; i < n; ++i)
+            if (ws.w[i] > 0.0) {
+                lo = std::min(lo, ws.z[i]);
+                hi = std::max(hi, ws.z[i]);
+            }
+        if (hi - lo <= 1e-14 * std::max(std::abs(lo), std::abs(hi))) return fallback(forecast_status::fallback_flat, 0.0);
+    }
+
+    // Plain fit, then Huber reweighting against outliers (spikes from hard batches).
+    profile_fit_result fit = fit_profile(basis, ws, n, basis.theta_lo, basis.theta_hi, opt.brent_bits);
+    if (!fit.ok) return fallback(forecast_status::fallback_degenerate, 0.0);
+    double sigma = residual_scale(fit, ws, n, ws.w.data());
+    for (int pass = 0; pass < opt.robust_passes && sigma > 0.0; ++pass) {
+        const double cut = opt.huber_k * sigma;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!std::isfinite(losses[i])) continue;
+            const double r = std::abs(ws.z[i] - (fit.a * ws.phi[i] + fit.c));
+            ws.w[i] = r <= cut ? 1.0 : cut / r;
+        }
+        const profile_fit_result next = fit_profile(basis, ws, n, basis.theta_lo, basis.theta_hi, opt.brent_bits);
+        if (!next.ok) break;
+        fit = next;
+    }
+    basis.fill(fit.theta, n, ws.phi.data());
+
+    // Goodness against the constant model (weighted): F with 2 and m-3 degrees of freedom.
+    const affine_fit full = fit_affine(ws.phi.data(), ws.z.data(), ws.w.data(), n);
+    if (!full.ok) return fallback(forecast_status::fallback_degenerate, 0.0);
+    double sz = 0.0;
+    for (std::size_t i = 0; i < n; ++i) sz += ws.w[i] * ws.z[i];
+    const double zm = sz / full.sw;
+    double sse0 = 0.0;
+    for (std::size_t i = 0; i < n; ++i) sse0 += ws.w[i] * (ws.z[i] - zm) * (ws.z[i] - zm);
+    const double dof = std::max(1.0, full.sw - 3.0);
+    const double resid_var = full.sse / dof;
+    fit.f_statistic = resid_var > 0.0 ? ((sse0 - full.sse) / 2.0) / resid_var : std::numeric_limits<double>::max();
+    fit.sigma = std::sqrt(resid_var);
+    out.fit = fit;
+
+    const double z_end = fit.a * basis.at(fit.theta, 1.0) + fit.c;
+    const double z_start = fit.a * basis.at(fit.theta, 1.0 / n) + fit.c;
+    if (!(fit.f_statistic >= opt.flat_f)) return fallback(forecast_status::fallback_flat, 0.0);
+    if (z_end > z_start) return fallback(forecast_status::fallback_rising, std::abs(z_end - z_start));
+
+    const double phi_h = basis.at(fit.theta, horizon_s);
+    double value = fit.a * phi_h + fit.c;
+
+    // Sane range: never above the window's end level, and never further below it than
+    // max_drop_ratio times the drop seen inside the window.
+    const std::size_t head_n = std::max<std::size_t>(3, static_cast<std::size_t>(std::ceil(opt.tail_fraction * n)));
+    const level_estimate head = huber_level(ws.z.data(), ws.w.data(), 0, std::min(n, head_n), noise);
+    const level_estimate tail =
+        huber_level(ws.z.data(), ws.w.data(), n - std::min(n, head_n), n, noise);
+    const double upper = std::max(tail.level, z_end);
+    const double drop = std::max(0.0, std::max(head.level, z_start) - std::min(tail.level, z_end));
+    const double lower = std::min(tail.level, z_end) - opt.max_drop_ratio * drop;
+    forecast_status status = forecast_status::fitted;
+    const double unclamped = value;
+    if (!std::isfinite(value) || value < lower || value > upper) {
+        value = std::isfinite(value) ? std::clamp(value, lower, upper) : tail.level;
+        status = forecast_status::fitted_bounded;
+    }
+
+    // Laplace: covariance of (a, theta, c) from the weighted Gauss-Newton matrix.
+    Eigen::Matrix3d h = Eigen::Matrix3d::Zero();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (ws.w[i] <= 0.0) continue;
+        const double s = static_cast<double>(i + 1) / n;
+        const Eigen::Vector3d j(ws.phi[i], fit.a * basis.dtheta(fit.theta, s, ws.phi[i]), 1.0);
+        h.noalias() += ws.w[i] * j * j.transpose();
+    }
+    const double phi_end = basis.at(fit.theta, 1.0);
+    const Eigen::Vector3d g(phi_h, fit.a * basis.dtheta(fit.theta, horizon_s, phi_h), 1.0);
+    const Eigen::Vector3d g_end(phi_end, fit.a * basis.dtheta(fit.theta, 1.0, phi_end), 1.0);
+    const Eigen::LDLT<Eigen::Matrix3d> ldlt(h);
+    double param_var = 0.0, drop_var = 0.0;
+    if (ldlt.info() == Eigen::Success) {
+        param_var = std::max(0.0, g.dot(ldlt.solve(g))) * resid_var;
+        const Eigen::Vector3d gd = g - g_end;
+        drop_var = std::max(0.0, gd.dot(ldlt.solve(gd))) * resid_var;
+        if (!std::isfinite(param_var)) param_var = 0.0;
+        if (!std::isfinite(drop_var)) drop_var = 0.0;
+    }
+    if (opt.shrink) {
+        // Shrink the extrapolated drop toward none by its signal-to-noise ratio: a drop the
+        // window cannot resolve is mostly noise, and noise in forecasts scrambles the ranking.
+        const double d = value - z_end;
+        const double lambda = d * d > 0.0 ? d * d / (d * d + drop_var) : 0.0;
+        value = z_end + lambda * d;
+        param_var = param_var - drop_var + lambda * lambda * drop_var;
+        param_var = std::max(param_var, 0.0);
+    }
+    // Model doubt: the real curve keeps its own shape past the window; scale it by the
+    // larger of the drop seen in the window and the extrapolated drop.
+    const double model_sd = opt.model_sd_fraction * std::max(drop, std::abs(z_end - value)) +
+                            (std::isfinite(unclamped) ? 0.5 * std::abs(unclamped - value) : 0.0);
+    double sd = std::sqrt(param_var + model_sd * model_sd);
+    sd = std::min(sd, std::abs(upper - lower) + fit.sigma);  // a bounded value has bounded doubt
+    if (!std::isfinite(value)) return fallback(forecast_status::fallback_degenerate, 0.0);
+    out.result.value = finite_or(scan.scale * value, 0.0);
+    out.result.stddev = finite_or(scan.scale * (std::isfinite(sd) ? sd : 0.0), 0.0);
+    out.result.status = status;
+    return out;
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/profile_forecast.hpp
+
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+namespace autolrs {
+
+/// Settings of exponential_forecaster. Rates are in e-folds per window length, so the
+/// settings do not depend on the window's size or time unit.
+struct exponential_forecaster_settings {
+    std::size_t min_points = 8;     ///< fewer finite losses: fallback_too_short
+    double tail_fraction = 0.2;     ///< fallbacks use the robust mean of this last part
+    double min_rate = 0.5;          ///< slowest decay searched: caps the extrapolated drop
+    double max_rate = 50.0;         ///< fastest decay searched
+    double max_drop_ratio = 1.0;    ///< forecast >= end level - this * drop seen in the window
+    double huber_k = 1.5;           ///< Huber cut, in robust residual scales
+    int robust_passes = 2;          ///< Huber reweighting passes after the plain fit
+    double flat_f = 0.0;            ///< F statistic (model against constant) below which: flat
+                                    ///< (0: near-flat windows are handled by the shrinkage)
+    double model_sd_fraction = 0.25;  ///< extra stddev: this * max(drop in window, extrapolated drop)
+    int brent_bits = 20;            ///< Brent precision in bits on log(rate)
+    bool shrink = true;             ///< shrink the extrapolated drop by its signal-to-noise ratio
+
+    void validate() const {
+        using detail::require_setting;
+        require_setting(min_points >= 4, "min_points", "must be >= 4 (three parameters and a residual)");
+        require_setting(tail_fraction > 0.0 && tail_fraction <= 1.0, "tail_fraction", "must be in (0, 1]");
+        require_setting(min_rate > 0.0 && std::isfinite(min_rate), "min_rate", "must be > 0 and finite");
+        require_setting(max_rate > min_rate && std::isfinite(max_rate), "max_rate", "must be > min_rate and finite");
+        require_setting(max_drop_ratio >= 0.0 && std::isfinite(max_drop_ratio), "max_drop_ratio", "must be >= 0 and finite");
+        require_setting(huber_k > 0.0, "huber_k", "must be > 0");
+        require_setting(robust_passes >= 0 && robust_passes <= 20, "robust_passes", "must be in [0, 20]");
+        require_setting(flat_f >= 0.0, "flat_f", "must be >= 0");
+        require_setting(model_sd_fraction >= 0.0, "model_sd_fraction", "must be >= 0");
+        require_setting(brent_bits >= 4 && brent_bits <= 40, "brent_bits", "must be in [4, 40]");
+    }
+};
+
+/// The fitted curve L(t) = a*exp(b*t) + c (t in the window's unit, t = i + 1 for losses[i]).
+struct exponential_fit {
+    double a = 0.0, b = 0.0, c = 0.0;
+    forecast prediction{0.0, 0.0, forecast_status::invalid_input};
+};
+
+namespace detail {
+/// phi(s) = exp(-k s), theta = log k.
+struct exponential_basis {
+    double theta_lo, theta_hi;
+    void fill(double theta, std::size_t n, double* phi) const { fill_exponential_basis(std::exp(theta), n, phi); }
+    [[nodiscard]] double at(double theta, double s) const { return std::exp(-std::exp(theta) * s); }
+    [[nodiscard]] double dtheta(double theta, double s, double phi) const { return -std::exp(theta) * s * phi; }
+};
+}  // namespace detail
+
+/// The default forecaster. predict() fits L(t) = a*exp(b*t) + c (b < 0) to the finite
+/// losses: a Brent search over log(-b) with (a, c) by weighted least squares, then Huber
+/// reweighting passes (outliers lose weight instead of being trimmed). The extrapolated drop
+/// (forecast - fitted end level) is shrunk by its signal-to-noise ratio d^2 / (d^2 + var d),
+/// var d from the delta method: a drop the window cannot resolve is noise, and noise
+/// scrambles the ranking of LRs (measured on real curves: bench/README.md). The forecast is
+/// clamped to [end level - max_drop_ratio * drop in window, end level]. It falls back to the
+/// robust (Huber) mean of the window's tail when the window is too short, exactly flat (or
+/// F < flat_f), rising, or numerically degenerate. The stddev is the delta-method (Laplace)
+/// error of the forecast plus model_sd_fraction * max(drop in window, extrapolated drop).
+/// Deterministic; allocation-free once a thread has seen its largest window.
+class exponential_forecaster {
+public:
+    using settings_type = exponential_forecaster_settings;
+
+    exponential_forecaster() = default;
+    explicit exponential_forecaster(const settings_type& settings) : settings_(settings) { settings_.validate(); }
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double horizon) const {
+        return fit(losses, horizon).prediction;
+    }
+
+    /// The forecast and the fitted parameters (zeros unless the status is fitted*).
+    [[nodiscard]] exponential_fit fit(std::span<const double> losses, double horizon) const {
+        const detail::exponential_basis basis{std::log(settings_.min_rate), std::log(settings_.max_rate)};
+        const detail::profile_outcome o = detail::profile_forecast(basis, options(), losses, horizon);
+        exponential_fit r;
+        r.prediction = o.result;
+        if (is_fitted(o.result.status)) {
+            r.a = o.fit.a * o.scale;
+            r.b = -std::exp(o.fit.theta) / static_cast<double>(o.n);
+            r.c = o.fit.c * o.scale;
+        }
+        return r;
+    }
+
+    [[nodiscard]] const settings_type& settings() const noexcept { return settings_; }
+
+private:
+    [[nodiscard]] detail::profile_options options() const {
+        return {settings_.min_points, settings_.tail_fraction, settings_.max_drop_ratio, settings_.huber_k,
+                settings_.robust_passes, settings_.flat_f, settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink};
+    }
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<exponential_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/exponential.hpp
+// ---- begin autolrs/forecast/power_law.hpp
+// An alternative loss forecaster: L(t) = a*(t + t0)^(-p) + c, a drop-in for
+// exponential_forecaster with the same robust fit, fallbacks, bounds and stddev.
+
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+namespace autolrs {
+
+/// Settings of power_law_forecaster; t0 is chosen per window from a few offsets given
+/// in window lengths (a window that starts mid-training has its origin far behind it).
+struct power_law_forecaster_settings {
+    std::size_t min_points = 8;
+    double tail_fraction = 0.2;
+    double min_exponent = 0.05;     ///< slowest power searched
+    double max_exponent = 4.0;      ///< fastest power searched
+    std::array<double, 4> offsets{0.02, 0.1, 0.5, 2.0};  ///< t0 / window length tried
+    double max_drop_ratio = 1.0;
+    double huber_k = 1.5;
+    int robust_passes = 2;
+    double flat_f = 0.0;
+    double model_sd_fraction = 0.25;
+    int brent_bits = 20;
+    bool shrink = true;             ///< shrink the extrapolated drop by its signal-to-noise ratio
+
+    void validate() const {
+        using detail::require_setting;
+        require_setting(min_points >= 4, "min_points", "must be >= 4 (three parameters and a residual)");
+        require_setting(tail_fraction > 0.0 && tail_fraction <= 1.0, "tail_fraction", "must be in (0, 1]");
+        require_setting(min_exponent > 0.0 && std::isfinite(min_exponent), "min_exponent", "must be > 0 and finite");
+        require_setting(max_exponent > min_exponent && std::isfinite(max_exponent), "max_exponent",
+                        "must be > min_exponent and finite");
+        for (double o : offsets) require_setting(o > 0.0 && std::isfinite(o), "offsets", "each must be > 0 and finite");
+        require_setting(max_drop_ratio >= 0.0 && std::isfinite(max_drop_ratio), "max_drop_ratio", "must be >= 0 and finite");
+        require_setting(huber_k > 0.0, "huber_k", "must be > 0");
+        require_setting(robust_passes >= 0 && robust_passes <= 20, "robust_passes", "must be in [0, 20]");
+        require_setting(flat_f >= 0.0, "flat_f", "must be >= 0");
+        require_setting(model_sd_fraction >= 0.0, "model_sd_fraction", "must be >= 0");
+        require_setting(brent_bits >= 4 && brent_bits <= 40, "brent_bits", "must be in [4, 40]");
+    }
+};
+
+namespace detail {
+/// phi(s) = (s + s0)^(-p), theta = log p; log(s_i + s0) precomputed in `logs`.
+struct power_basis {
+    double theta_lo, theta_hi, s0;
+    const double* logs;
+    void fill(double theta, std::size_t n, double* phi) const {
+        const double p = std::exp(theta);
+        for (std::size_t i = 0; i < n; ++i) phi[i] = std::exp(-p * logs[i]);
+    }
+    [[nodiscard]] double at(double theta, double s) const { return std::exp(-std::exp(theta) * std::log(s + s0)); }
+    [[nodiscard]] double dtheta(double theta, double s, double phi) const {
+        return -std::exp(theta) * std::log(s + s0) * phi;
+    }
+};
+}  // namespace detail
+
+/// Robust power-law forecaster (see exponential_forecaster for the procedure); of the
+/// offsets tried, the fitted one whose fit leaves the smallest residual scale wins; when
+/// no offset gives a fit, the first offset's fallback is returned.
+class power_law_forecaster {
+public:
+    using settings_type = power_law_forecaster_settings;
+
+    power_law_forecaster() = default;
+    explicit power_law_forecaster(const settings_type& settings) : settings_(settings) { settings_.validate(); }
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double horizon) const {
+        const detail::profile_options opt{settings_.min_points, settings_.tail_fraction, settings_.max_drop_ratio,
+                                          settings_.huber_k,    settings_.robust_passes, settings_.flat_f,
+                                          settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink};
+        detail::forecast_workspace& ws = detail::thread_workspace();
+        const std::size_t n = losses.size();
+        detail::profile_outcome best;
+        forecast first_fallback{0.0, 0.0, forecast_status::invalid_input};
+        bool have = false, have_fallback = false;
+        for (double s0 : settings_.offsets) {
+            ws.resize(n);
+            for (std::size_t i = 0; i < n; ++i) ws.aux[i] = std::log(static_cast<double>(i + 1) / n + s0);
+            const detail::power_basis basis{std::log(settings_.min_exponent), std::log(settings_.max_exponent), s0,
+                                            ws.aux.data()};
+            detail::profile_outcome o = detail::profile_forecast(basis, opt, losses, horizon);
+            if (!is_fitted(o.result.status)) {
+                if (!have_fallback) first_fallback = o.result;
+                have_fallback = true;
+                continue;
+            }
+            if (!have || o.fit.sigma < best.fit.sigma) {
+                best = o;
+                have = true;
+            }
+        }
+        return have ? best.result : first_fallback;
+    }
+
+    [[nodiscard]] const settings_type& settings() const noexcept { return settings_; }
+
+private:
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<power_law_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/power_law.hpp
+// ---- begin autolrs/forecast/reference.hpp
+// The reference implementation's forecaster, reproduced as a baseline and for the
+// reference preset. Its defects (no bounds, wild extrapolation of near-linear windows,
+// 1-step-off horizon) are kept on purpose; only crashes and NaN become statuses.
+
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstddef>
+#include <numeric>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace autolrs {
+
+/// Settings of reference_exponential_forecaster.
+struct reference_exponential_forecaster_settings {
+    /// true: per-step training losses (10 trimming passes of the 3% largest residuals);
+    /// false: validation losses (1 pass dropping the single largest residual).
+    bool training_losses = true;
+};
+
+namespace detail {
+
+/// Least-squares quadratic through (x, y), evaluated at `at`. Stands in for the reference's
+/// scipy UnivariateSpline(k=2, s=len): with the default smoothing s = len and losses whose
+/// residuals are below 1 in size, that spline has no interior knots, i.e. it IS this quadratic.
+inline bool quadratic_smooth(const std::vector<double>& x, const std::vector<double>& y, std::span<const double> at,
+                             std::vector<double>& out) {
+    if (x.size() < 3) return false;
+    const double lo = x.front(), hi = x.back();
+    const double mid = 0.5 * (lo + hi), half = std::max(0.5 * (hi - lo), 1e-300);
+    Eigen::Matrix3d m = Eigen::Matrix3d::Zero();
+    Eigen::Vector3d r = Eigen::Vector3d::Zero();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double u = (x[i] - mid) / half;
+        const Eigen::Vector3d v(1.0, u, u * u);
+        m.noalias() += v * v.transpose();
+        r += v * y[i];
+    }
+    const Eigen::ColPivHouseholderQR<Eigen::Matrix3d> qr(m);
+    if (qr.rank() < 3) return false;
+    const Eigen::Vector3d coef = qr.solve(r);
+    out.resize(at.size());
+    for (std::size_t i = 0; i < at.size(); ++i) {
+        const double u = (at[i] - mid) / half;
+        out[i] = coef[0] + coef[1] * u + coef[2] * u * u;
+    }
+    return coef.allFinite();
+}
+
+/// numpy.linalg.lstsq of y on [exp(b x), 1]: {a, c, residual sum of squares}; false when
+/// numpy would call the matrix rank-deficient (the reference then crashes).
+struct reference_lstsq {
+    double a = 0.0, c = 0.0, sse = 0.0;
+    bool ok = false;
+};
+
+inline reference_lstsq reference_exp_lstsq(double b, std::span<const double> x, std::span<const double> y) {
+    const std::size_t n = x.size();
+    double sp = 0.0, sy = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        sp += std::exp(b * x[i]);
+        sy += y[i];
+    }
+    const double pm = sp / n, ym = sy / n;
+    double spp = 0.0, spy = 0.0, syy = 0.0, sq = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double p = std::exp(b * x[i]);
+        spp += (p - pm) * (p - pm);
+        spy += (p - pm) * (y[i] - ym);
+        syy += (y[i] - ym) * (y[i] - ym);
+        sq += p * p;
+    }
+    reference_lstsq r;
+    // Singular values of [phi, 1]: eigenvalues of [[sq, sp], [sp, n]], det = n * spp.
+    const double trace = sq + static_cast<double>(n);
+    const double disc = std::sqrt(std::max(0.0, trace * trace - 4.0 * n * spp));
+    const double l_max = 0.5 * (trace + disc);
+    const double l_min = l_max > 0.0 ? n * spp / l_max : 0.0;
+    if (!(std::sqrt(std::max(0.0, l_min) / l_max) > DBL_EPSILON * static_cast<double>(n))) return r;
+    r.a = spy / spp;
+    r.c = ym - r.a * pm;
+    r.sse = std::max(0.0, syy - spy * r.a);
+    r.ok = std::isfinite(r.a) && std::isfinite(r.c);
+    return r;
+}
+
+/// scipy.optimize.fmin (Nelder-Mead) in one dimension, as scipy runs it: start x0, initial
+/// step 0.00025 (x0 == 0) or 5%, xatol = fatol = tol, at most 200 iterations and calls.
+/// Returns {x, ok}; ok is false when f failed (the reference crashes there).
+template <class F>
+std::pair<double, bool> nelder_mead_1d(F f, double x0, double tol) {
+    double sim[2] = {x0, x0 != 0.0 ? 1.05 * x0 : 0.00025};
+    double fs[2];
+    int calls = 0;
+    bool ok = true;
+    auto eval = [&](double x) {
+        ++calls;
+        const auto [v, good] = f(x);
+        ok = ok && good;
+        return v;
+    };
+    fs[0] = eval(sim[0]);
+    fs[1] = eval(sim[1]);
+    if (!ok) return {sim[0], false};
+    if (fs[1] < fs[0]) {
+        std::swap(sim[0], sim[1]);
+        std::swap(fs[0], fs[1]);
+    }
+    for (int it = 1; calls < 200 && it < 200; ++it) {
+        if (std::abs(sim[1] - sim[0]) <= tol && std::abs(fs[0] - fs[1]) <= tol) break;
+        const double xbar = sim[0];
+        const double xr = 2.0 * xbar - sim[1];
+        const double fxr = eval(xr);
+        if (fxr < fs[0]) {
+            const double xe = 3.0 * xbar - 2.0 * sim[1];
+            const double fxe = eval(xe);
+            if (fxe < fxr) {
+                sim[1] = xe;
+                fs[1] = fxe;
+            } else {
+                sim[1] = xr;
+                fs[1] = fxr;
+            }
+        } else {
+            bool shrink = false;
+            if (fxr < fs[1]) {
+                const double xc = 1.5 * xbar - 0.5 * sim[1];
+                const double fxc = eval(xc);
+                if (fxc <= fxr) {
+                    sim[1] = xc;
+                    fs[1] = fxc;
+                } else {
+                    shrink = true;
+                }
+            } else {
+                const double xcc = 0.5 * xbar + 0.5 * sim[1];
+                const double fxcc = eval(xcc);
+                if (fxcc < fs[1]) {
+                    sim[1] = xcc;
+                    fs[1] = fxcc;
+                } else {
+                    shrink = true;
+                }
+            }
+            if (shrink) {
+                sim[1] = sim[0] + 0.5 * (sim[1] - sim[0]);
+                fs[1] = eval(sim[1]);
+            }
+        }
+        if (!ok) return {sim[0], false};
+        if (fs[1] < fs[0]) {
+            std::swap(sim[0], sim[1]);
+            std::swap(fs[0], fs[1]);
+        }
+    }
+    return {sim[0], ok};
+}
+
+}  // namespace detail
+
+/// The reference's procedure: x = 0..n-1; up to 10 passes drop the 3% largest residuals of a
+/// quadratic smoothing fit, only among the first half of the window; the exponential
+/// a*exp(b*x) + c (b = -exp(beta)) is fitted to the smoothed curve by Nelder-Mead over beta
+/// from 0 with (a, c) by least squares; the forecast a*exp(b*horizon) + c is NOT bounded.
+/// Like the reference, it evaluates at x = horizon, one step past t = horizon.
+/// Where the reference would crash or return NaN (rank-deficient fit, too few points,
+/// non-finite result), this returns the mean of the last 10 finite losses with status
+/// fallback_degenerate (or fallback_too_short). Non-finite losses are dropped (the reference
+/// sends 1e6 to its BO instead). stddev is 0: the reference has no uncertainty.
+class reference_exponential_forecaster {
+public:
+    using settings_type = reference_exponential_forecaster_settings;
+
+    reference_exponential_forecaster() = default;
+    explicit reference_exponential_forecaster(const settings_type& settings) : settings_(settings) {}
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double horizon) const {
+        std::vector<double> xs, ys;
+        for (std::size_t i = 0; i < losses.size(); ++i) {
+            if (std::isfinite(losses[i])) {
+                xs.push_back(static_cast<double>(i));
+                ys.push_back(losses[i]);
+            }
+        }
+        forecast out{0.0, 0.0, forecast_status::invalid_input, losses.size() - xs.size()};
+        if (xs.empty()) return out;
+        const auto fallback = [&](forecast_status status) {
+            const std::size_t k = std::min<std::size_t>(10, ys.size());
+            double s = 0.0;
+            for (std::size_t i = ys.size() - k; i < ys.size(); ++i) s += ys[i];
+            out.value = detail::finite_or(s / static_cast<double>(k), 0.0);
+            out.status = status;
+            return out;
+        };
+        if (xs.size() < 4) return fallback(forecast_status::fallback_too_short);
+
+        // spline_iter: trim the largest residuals of the smoothing fit, first half only.
+        const std::vector<double> all_x = xs;
+        const double bound = xs[static_cast<std::size_t>((xs.size() - 1) * 0.5)];
+        const int passes = settings_.training_losses ? 10 : 1;
+        std::vector<double> smooth, dys;
+        std::vector<std::size_t> order;
+        for (int pass = 0; pass < passes; ++pass) {
+            if (!detail::quadratic_smooth(xs, ys, xs, smooth)) return fallback(forecast_status::fallback_degenerate);
+            const std::size_t n = xs.size();
+            dys.resize(n);
+            for (std::size_t i = 0; i < n; ++i) dys[i] = std::abs(ys[i] - smooth[i]);
+            order.resize(n);
+            std::iota(order.begin(), order.end(), std::size_t{0});
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t l, std::size_t r) { return dys[l] < dys[r]; });
+            // Python: sorted(...)[int(round(-n * 0.03)):]; a 0 there keeps EVERY index (n < 17).
+            std::size_t count = 1;
+            if (settings_.training_losses) {
+                count = static_cast<std::size_t>(-std::nearbyint(-static_cast<double>(n) * 0.03));
+                if (count == 0) count = n;
+            }
+            std::vector<bool> drop(n, false);
+            for (std::size_t j = n - std::min(count, n); j < n; ++j)
+                if (static_cast<double>(order[j]) < bound) drop[order[j]] = true;  // index against an x: as the reference
+            std::vector<double> x2, y2;
+            for (std::size_t i = 0; i < n; ++i)
+                if (!drop[i]) {
+                    x2.push_back(xs[i]);
+                    y2.push_back(ys[i]);
+                }
+            xs.swap(x2);
+            ys.swap(y2);
+        }
+        if (!detail::quadratic_smooth(xs, ys, all_x, smooth)) return fallback(forecast_status::fallback_degenerate);
+
+        const auto objective = [&](double beta) {
+            const detail::reference_lstsq r = detail::reference_exp_lstsq(-std::exp(beta), all_x, smooth);
+            return std::pair<double, bool>{r.sse, r.ok};
+        };
+        const auto [beta, ok] = detail::nelder_mead_1d(objective, 0.0, 1e-5);
+        if (!ok) return fallback(forecast_status::fallback_degenerate);
+        const double b = -std::exp(beta);
+        const detail::reference_lstsq fit = detail::reference_exp_lstsq(b, all_x, smooth);
+        const double value = fit.a * std::exp(b * horizon) + fit.c;
+        if (!fit.ok || !std::isfinite(value)) return fallback(forecast_status::fallback_degenerate);
+        out.value = value;
+        out.status = forecast_status::fitted;
+        return out;
+    }
+
+private:
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<reference_exponential_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/reference.hpp
+// ---- begin autolrs/forecast/tail_mean.hpp
+// The naive forecaster: the plain mean of the last part of the window, no extrapolation.
+// A baseline every model must beat, and a safe drop-in policy.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+namespace autolrs {
+
+struct tail_mean_forecaster_settings {
+    double tail_fraction = 0.2;  ///< the mean is over this last part of the window
+
+    void validate() const {
+        detail::require_setting(tail_fraction > 0.0 && tail_fraction <= 1.0, "tail_fraction", "must be in (0, 1]");
+    }
+};
+
+/// Forecast = mean of the finite losses in the last tail_fraction of the window (at least
+/// one); stddev = the standard error of that mean. Status fitted when it had >= 2 points,
+/// fallback_too_short with one, invalid_input with none.
+class tail_mean_forecaster {
+public:
+    using settings_type = tail_mean_forecaster_settings;
+
+    tail_mean_forecaster() = default;
+    explicit tail_mean_forecaster(const settings_type& settings) : settings_(settings) { settings_.validate(); }
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double /*horizon*/) const {
+        std::size_t finite = 0;
+        for (double y : losses) finite += std::isfinite(y) ? 1 : 0;
+        forecast out{0.0, 0.0, forecast_status::invalid_input, losses.size() - finite};
+        if (finite == 0) return out;
+        const auto want = std::max<std::size_t>(
+            1, static_cast<std::size_t>(std::ceil(settings_.tail_fraction * static_cast<double>(finite))));
+        // Welford over the last `want` finite values, scaled so huge losses cannot overflow.
+        double max_abs = 0.0;
+        for (double y : losses)
+            if (std::isfinite(y)) max_abs = std::max(max_abs, std::abs(y));
+        const double scale = max_abs > 0.0 ? max_abs : 1.0;
+        double mean = 0.0, m2 = 0.0;
+        std::size_t k = 0;
+        for (std::size_t i = losses.size(); i-- > 0 && k < want;) {
+            if (!std::isfinite(losses[i])) continue;
+            const double y = losses[i] / scale;
+            ++k;
+            const double d = y - mean;
+            mean += d / static_cast<double>(k);
+            m2 += d * (y - mean);
+        }
+        out.value = mean * scale;
+        out.stddev = k > 1 ? std::sqrt(m2 / static_cast<double>(k - 1) / static_cast<double>(k)) * scale : 0.0;
+        out.status = k > 1 ? forecast_status::fitted : forecast_status::fallback_too_short;
+        return out;
+    }
+
+private:
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<tail_mean_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/tail_mean.hpp
+// ---- begin autolrs/types.hpp
+// Small value types shared by the search (BO) and the controller.
+
+namespace autolrs {
+
+/// A surrogate's posterior at one point: mean and variance (variance >= 0), in y units.
+struct prediction {
+    double mean;
+    double variance;
+};
+
+/// One evaluated point of a search. `x` is log(LR); `y` the (forecast) loss observed there;
+/// `noise_variance` the extra observation noise of this point in y units squared
+/// (e.g. the forecast's variance), added to the surrogate's own noise.
+struct observation {
+    double x;
+    double y;
+    double noise_variance = 0.0;
+};
+
+}  // namespace autolrs
+// ---- end autolrs/types.hpp
+// ---- begin autolrs/kernel/concept.hpp
+// The kernel concept: a 1-D covariance function k(a, b) with hyperparameters in log space
+// and its gradient with respect to them (for fitting by maximum likelihood).
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+
+namespace autolrs {
+
+/// A covariance function on 1-D inputs (x = log LR, or its image in [0, 1]).
+///
+/// - `K::hyperparameter_count`: how many hyperparameters, all in log space.
+/// - `k(a, b)`: the covariance of the latent function at a and b (symmetric, k(a, a) > 0).
+/// - `k.gradient(a, b)`: d k(a, b) / d theta_p for every log-hyperparameter theta_p.
+/// - `k.log_hyperparameters()` / `k.set_log_hyperparameters(theta)`: read and write theta.
+/// - `k.lower_bounds()` / `k.upper_bounds()`: the box in which theta is fitted.
+/// Every array is `std::array<double, K::hyperparameter_count>`.
+template <class K>
+concept kernel = std::copyable<K> &&
+    requires(K& k, const K& ck, double a, double b, const std::array<double, K::hyperparameter_count>& theta) {
+        { ck(a, b) } -> std::same_as<double>;
+        { ck.gradient(a, b) } -> std::same_as<std::array<double, K::hyperparameter_count>>;
+        { ck.log_hyperparameters() } -> std::same_as<std::array<double, K::hyperparameter_count>>;
+        k.set_log_hyperparameters(theta);
+        { ck.lower_bounds() } -> std::same_as<std::array<double, K::hyperparameter_count>>;
+        { ck.upper_bounds() } -> std::same_as<std::array<double, K::hyperparameter_count>>;
+    };
+
+/// Call as `static_assert(autolrs::explain_kernel<K>())` where a kernel is required: the
+/// compiler then names the member that is missing and how to write it.
+template <class K>
+consteval bool explain_kernel() {
+    static_assert(std::copyable<K>, "autolrs kernel: the kernel type must be copyable (a small value type)");
+    static_assert(requires { { K::hyperparameter_count } -> std::convertible_to<std::size_t>; },
+                  "autolrs kernel: add `static constexpr std::size_t hyperparameter_count = N;` "
+                  "(the number of log-space hyperparameters)");
+    using array = std::array<double, K::hyperparameter_count>;
+    static_assert(requires(const K& k, double a, double b) { { k(a, b) } -> std::same_as<double>; },
+                  "autolrs kernel: add `double operator()(double a, double b) const`: the covariance k(a, b)");
+    static_assert(requires(const K& k, double a, double b) { { k.gradient(a, b) } -> std::same_as<array>; },
+                  "autolrs kernel: add `std::array<double, hyperparameter_count> gradient(double a, double b) const`: "
+                  "d k(a, b) / d log-hyperparameter");
+    static_assert(requires(const K& k) { { k.log_hyperparameters() } -> std::same_as<array>; },
+                  "autolrs kernel: add `std::array<double, hyperparameter_count> log_hyperparameters() const`");
+    static_assert(requires(K& k, const array& theta) { k.set_log_hyperparameters(theta); },
+                  "autolrs kernel: add `void set_log_hyperparameters(const std::array<double, hyperparameter_count>&)`");
+    static_assert(requires(const K& k) {
+                      { k.lower_bounds() } -> std::same_as<array>;
+                      { k.upper_bounds() } -> std::same_as<array>;
+                  },
+                  "autolrs kernel: add `lower_bounds()` and `upper_bounds()` returning "
+                  "`std::array<double, hyperparameter_count>`: the box of log-hyperparameters searched when fitting");
+    return kernel<K>;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/concept.hpp
+// ---- begin autolrs/kernel/stationary.hpp
+// Stationary 1-D kernels k(a, b) = s2 * profile(|a - b| / l) with two log-space
+// hyperparameters: the signal variance s2 and the length scale l.
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+
+
+namespace autolrs {
+
+/// What a profile returns at scaled distance r = |a - b| / l >= 0.
+struct kernel_profile_value {
+    double value;                     // profile(r), with profile(0) = 1
+    double d_log_length_scale;        // d profile(r / l) / d log l = -r * profile'(r)
+};
+
+/// k(a, b) = exp(theta_0) * Profile::evaluate(|a - b| / exp(theta_1)).
+/// theta = {log signal variance, log length scale}. The default bounds assume inputs scaled
+/// to about [0, 1] and outputs normalised to unit variance (what gaussian_process and
+/// bayes_opt do); change them with designated initialisers for other scales.
+template <class Profile>
+struct stationary_kernel {
+    static constexpr std::size_t hyperparameter_count = 2;
+    using hyperparameter_vector = std::array<double, 2>;
+
+    double log_signal_variance = 0.0;                      // s2 = 1
+    double log_length_scale = -1.2039728043259361;         // l = 0.3
+    double log_signal_variance_min = -4.605170185988091;   // 0.01
+    double log_signal_variance_max = 4.605170185988091;    // 100
+    double log_length_scale_min = -3.506557897319982;      // 0.03
+    double log_length_scale_max = 2.302585092994046;       // 10
+
+    /// The kernel with exp(theta) computed once, for loops over many pairs. Gives exactly
+    /// the values of the kernel itself.
+    struct evaluator {
+        double signal_variance;
+        double inverse_length_scale;
+
+        [[nodiscard]] double operator()(double a, double b) const {
+            return signal_variance * Profile::evaluate(std::abs(a - b) * inverse_length_scale).value;
+        }
+        /// k(a, b) and its gradient at once (one exp), for the likelihood fit.
+        [[nodiscard]] double value_and_gradient(double a, double b, hyperparameter_vector& gradient) const {
+            const kernel_profile_value p = Profile::evaluate(std::abs(a - b) * inverse_length_scale);
+            gradient = {signal_variance * p.value, signal_variance * p.d_log_length_scale};
+            return signal_variance * p.value;
+        }
+    };
+
+    [[nodiscard]] evaluator prepare() const { return {std::exp(log_signal_variance), std::exp(-log_length_scale)}; }
+
+    [[nodiscard]] double operator()(double a, double b) const { return prepare()(a, b); }
+
+    [[nodiscard]] hyperparameter_vector gradient(double a, double b) const {
+        hyperparameter_vector g;
+        (void)prepare().value_and_gradient(a, b, g);
+        return g;
+    }
+
+    [[nodiscard]] hyperparameter_vector log_hyperparameters() const { return {log_signal_variance, log_length_scale}; }
+    void set_log_hyperparameters(const hyperparameter_vector& theta) {
+        log_signal_variance = theta[0];
+        log_length_scale = theta[1];
+    }
+    [[nodiscard]] hyperparameter_vector lower_bounds() const { return {log_signal_variance_min, log_length_scale_min}; }
+    [[nodiscard]] hyperparameter_vector upper_bounds() const { return {log_signal_variance_max, log_length_scale_max}; }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/stationary.hpp
+// ---- begin autolrs/kernel/matern52.hpp
+// Matern 5/2 kernel (the paper's, and the default): twice-differentiable sample paths.
+
+#include <cmath>
+
+
+namespace autolrs {
+
+struct matern52_profile {
+    static kernel_profile_value evaluate(double r) {
+        constexpr double sqrt5 = 2.23606797749979;
+        const double e = std::exp(-sqrt5 * r);
+        return {(1.0 + sqrt5 * r + (5.0 / 3.0) * r * r) * e, (5.0 / 3.0) * r * r * (1.0 + sqrt5 * r) * e};
+    }
+};
+
+/// s2 * (1 + sqrt5 r + 5 r^2 / 3) exp(-sqrt5 r), r = |a - b| / l.
+using matern52 = stationary_kernel<matern52_profile>;
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/matern52.hpp
+// ---- begin autolrs/kernel/matern32.hpp
+// Matern 3/2 kernel: rougher than Matern 5/2 (once-differentiable sample paths).
+
+#include <cmath>
+
+
+namespace autolrs {
+
+struct matern32_profile {
+    static kernel_profile_value evaluate(double r) {
+        constexpr double sqrt3 = 1.7320508075688772;
+        const double e = std::exp(-sqrt3 * r);
+        return {(1.0 + sqrt3 * r) * e, 3.0 * r * r * e};
+    }
+};
+
+/// s2 * (1 + sqrt3 r) exp(-sqrt3 r), r = |a - b| / l.
+using matern32 = stationary_kernel<matern32_profile>;
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/matern32.hpp
+// ---- begin autolrs/kernel/squared_exponential.hpp
+// Squared-exponential (RBF) kernel: infinitely smooth sample paths.
+
+#include <cmath>
+
+
+namespace autolrs {
+
+struct squared_exponential_profile {
+    static kernel_profile_value evaluate(double r) {
+        const double e = std::exp(-0.5 * r * r);
+        return {e, r * r * e};
+    }
+};
+
+/// s2 * exp(-r^2 / 2), r = |a - b| / l.
+using squared_exponential = stationary_kernel<squared_exponential_profile>;
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/squared_exponential.hpp
+// ---- begin autolrs/surrogate/concept.hpp
+// The surrogate concept: a probabilistic model of y(x) that bayes_opt queries.
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <span>
+
+
+namespace autolrs {
+
+/// A model of an unknown 1-D function from noisy observations.
+///
+/// - `s.clear(seed)`: forget every observation, return to the initial hyperparameters and
+///   reseed any internal randomness (bayes_opt calls it on construction and reset).
+/// - `s.add(x, y, noise_variance)`: one more observation; `noise_variance` (y units squared)
+///   is this point's extra noise, on top of the model's own.
+/// - `s.predict(x)`: the posterior of the latent function at x (mean, variance >= 0, finite).
+/// - `s.predict(xs, out)`: the same at many points (out.size() == xs.size()).
+/// - `s.size()`: the number of observations.
+template <class S>
+concept surrogate = std::copyable<S> &&
+    requires(S& s, const S& cs, double x, double y, double noise_variance, std::uint64_t seed,
+             std::span<const double> xs, std::span<prediction> out) {
+        s.clear(seed);
+        s.add(x, y, noise_variance);
+        { cs.predict(x) } -> std::same_as<prediction>;
+        cs.predict(xs, out);
+        { cs.size() } -> std::convertible_to<std::size_t>;
+    };
+
+/// A surrogate that can draw one joint posterior sample of the latent function over many
+/// points (what Thompson sampling needs).
+template <class S>
+concept posterior_sampler = surrogate<S> &&
+    requires(const S& cs, std::span<const double> xs, std::span<double> out, std::mt19937_64& rng) {
+        cs.sample_posterior(xs, out, rng);
+    };
+
+/// Call as `static_assert(autolrs::explain_surrogate<S>())` where a surrogate is required: the
+/// compiler then names the member that is missing and how to write it.
+template <class S>
+consteval bool explain_surrogate() {
+    static_assert(std::copyable<S>, "autolrs surrogate: the surrogate type must be copyable");
+    static_assert(requires(S& s, std::uint64_t seed) { s.clear(seed); },
+                  "autolrs surrogate: add `void clear(std::uint64_t seed)`: forget all observations and reseed");
+    static_assert(requires(S& s, double x, double y, double v) { s.add(x, y, v); },
+                  "autolrs surrogate: add `void add(double x, double y, double noise_variance)`: one observation");
+    static_assert(requires(const S& s, double x) { { s.predict(x) } -> std::same_as<prediction>; },
+                  "autolrs surrogate: add `autolrs::prediction predict(double x) const`: posterior mean and variance");
+    static_assert(requires(const S& s, std::span<const double> xs, std::span<prediction> out) { s.predict(xs, out); },
+                  "autolrs surrogate: add `void predict(std::span<const double> xs, std::span<autolrs::prediction> out) const`");
+    static_assert(requires(const S& s) { { s.size() } -> std::convertible_to<std::size_t>; },
+                  "autolrs surrogate: add `std::size_t size() const`: the number of observations");
+    return surrogate<S>;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/surrogate/concept.hpp
+// ---- begin autolrs/surrogate/gaussian_process.hpp
+// A Gaussian-process surrogate on 1-D inputs, parameterised by its kernel.
+//
+// Model: y_i = mean + scale * (f(x_i) + e_i), f ~ GP(0, k), e_i ~ N(0, noise + v_i / scale^2),
+// where `noise` is the global (fitted) noise variance in normalised units and v_i the
+// point's own noise variance in y units (e.g. the variance of a loss forecast).
+// `mean` and `scale` (the outputs' mean and standard deviation) are refreshed at every
+// refit, and held between refits so that the Cholesky factor can grow by one row.
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+// ---- begin autolrs/detail/bo_random.hpp
+// Seeded random numbers for the search, written out by hand because the std::*_distribution
+// algorithms differ between standard libraries: these give the same numbers everywhere.
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+
+namespace autolrs::detail {
+
+/// A well-mixed 64-bit value from `x` (splitmix64's finaliser): derives independent seeds.
+constexpr std::uint64_t mix_seed(std::uint64_t x) noexcept {
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+/// Uniform on [0, 1), 53 random bits.
+inline double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+/// Standard normal (Box-Muller; one value per two uniforms, no hidden cache).
+inline double standard_normal(std::mt19937_64& rng) {
+    constexpr double two_pi = 6.283185307179586;
+    const double u1 = 1.0 - uniform01(rng);  // in (0, 1]
+    const double u2 = uniform01(rng);
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(two_pi * u2);
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/bo_random.hpp
+// ---- begin autolrs/detail/box_lbfgs.hpp
+// A small projected L-BFGS for smooth objectives of a few variables in a box (the GP
+// hyperparameters: 2 to 4 of them). Hand-written: the Boost.Math version available here
+// (1.74) has no gradient-based minimiser, and this needs no allocation.
+//
+// Direction: the two-loop recursion on the free variables (those not held at a bound by
+// the gradient); step: projection onto the box with Armijo backtracking. It falls back to
+// the projected steepest descent when the quasi-Newton direction is not a descent direction.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+namespace autolrs::detail {
+
+struct box_lbfgs_settings {
+    std::size_t max_iterations = 40;
+    double gradient_tolerance = 1e-5;       // on the projected gradient's largest entry
+    double relative_tolerance = 1e-9;       // on the decrease of f
+    std::size_t max_backtracks = 20;
+};
+
+struct box_lbfgs_result {
+    double value;                           // f at the returned point (+inf if never finite)
+    std::size_t iterations;
+    std::size_t evaluations;
+};
+
+/// Minimises f over the box [lower, upper] from x (projected into the box first), in place.
+/// `f(x, gradient)` returns f(x) and writes its gradient; a non-finite value means "outside
+/// the domain" and makes the line search step back.
+template <std::size_t N, class F>
+box_lbfgs_result box_lbfgs_minimise(F&& f, std::array<double, N>& x, const std::array<double, N>& lower,
+                                    const std::array<double, N>& upper, const box_lbfgs_settings& settings = {}) {
+    using vec = std::array<double, N>;
+    constexpr std::size_t memory = 5;
+    constexpr double armijo = 1e-4;
+    const auto dot = [](const vec& a, const vec& b) {
+        double s = 0.0;
+        for (std::size_t i = 0; i < N; ++i) s += a[i] * b[i];
+        return s;
+    };
+    const auto project = [&](vec& v) {
+        for (std::size_t i = 0; i < N; ++i) v[i] = std::clamp(v[i], lower[i], upper[i]);
+    };
+    // A variable at a bound whose gradient pushes it outward stays there.
+    const auto held = [&](const vec& at, const vec& g, std::size_t i) {
+        return upper[i] <= lower[i] || (at[i] <= lower[i] && g[i] > 0.0) || (at[i] >= upper[i] && g[i] < 0.0);
+    };
+
+    project(x);
+    vec g{};
+    double fx = f(x, g);
+    box_lbfgs_result result{fx, 0, 1};
+    if (!std::isfinite(fx)) {
+        result.value = std::numeric_limits<double>::infinity();
+        return result;
+    }
+
+    std::array<vec, memory> s_hist{}, y_hist{};
+    std::array<double, memory> rho{};
+    std::size_t stored = 0, newest = 0;
+    vec d{}, x_new{}, g_new{};
+
+    for (std::size_t it = 0; it < settings.max_iterations; ++it) {
+        result.iterations = it + 1;
+        double pg_max = 0.0;
+        for (std::size_t i = 0; i < N; ++i)
+            if (!held(x, g, i)) pg_max = std::max(pg_max, std::abs(g[i]));
+        if (pg_max < settings.gradient_tolerance) break;
+
+        // Two-loop recursion on the free variables.
+        for (std::size_t i = 0; i < N; ++i) d[i] = held(x, g, i) ? 0.0 : -g[i];
+        std::array<double, memory> a{};
+        for (std::size_t k = 0; k < stored; ++k) {
+            const std::size_t j = (newest + memory - k) % memory;
+            a[j] = rho[j] * dot(s_hist[j], d);
+            for (std::size_t i = 0; i < N; ++i) d[i] -= a[j] * y_hist[j][i];
+        }
+        if (stored > 0) {
+            const double gamma = dot(s_hist[newest], y_hist[newest]) / dot(y_hist[newest], y_hist[newest]);
+            for (auto& di : d) di *= gamma;
+        }
+        for (std::size_t k = stored; k-- > 0;) {
+            const std::size_t j = (newest + memory - k) % memory;
+            const double b = rho[j] * dot(y_hist[j], d);
+            for (std::size_t i = 0; i < N; ++i) d[i] += s_hist[j][i] * (a[j] - b);
+        }
+        for (std::size_t i = 0; i < N; ++i)
+            if (held(x, g, i)) d[i] = 0.0;
+        if (!(dot(d, g) < 0.0)) {  // not a descent direction: steepest descent, forget the history
+            for (std::size_t i = 0; i < N; ++i) d[i] = held(x, g, i) ? 0.0 : -g[i];
+            stored = 0;
+        }
+        double step = 1.0;
+        if (stored == 0) {  // first step of a fresh history: at most one unit in log space
+            double d_max = 0.0;
+            for (double di : d) d_max = std::max(d_max, std::abs(di));
+            if (d_max > 1.0) step = 1.0 / d_max;
+        }
+
+        bool accepted = false;
+        double f_new = fx;
+        for (std::size_t bt = 0; bt <= settings.max_backtracks; ++bt, step *= 0.5) {
+            for (std::size_t i = 0; i < N; ++i) x_new[i] = x[i] + step * d[i];
+            project(x_new);
+            vec dx{};
+            for (std::size_t i = 0; i < N; ++i) dx[i] = x_new[i] - x[i];
+            const double decrease = dot(g, dx);
+            if (!(decrease < 0.0)) break;  // the projected step no longer descends
+            f_new = f(x_new, g_new);
+            ++result.evaluations;
+            if (std::isfinite(f_new) && f_new <= fx + armijo * decrease) {
+                accepted = true;
+                break;
+            }
+        }
+        if (!accepted) break;
+
+        vec s{}, y{};
+        for (std::size_t i = 0; i < N; ++i) {
+            s[i] = x_new[i] - x[i];
+            y[i] = g_new[i] - g[i];
+        }
+        const double sy = dot(s, y);
+        if (sy > 1e-12 * std::sqrt(dot(s, s) * dot(y, y))) {
+            newest = (stored == 0) ? 0 : (newest + 1) % memory;
+            s_hist[newest] = s;
+            y_hist[newest] = y;
+            rho[newest] = 1.0 / sy;
+            stored = std::min(stored + 1, memory);
+        }
+        const double change = fx - f_new;
+        x = x_new;
+        g = g_new;
+        fx = f_new;
+        if (change <= settings.relative_tolerance * std::max(1.0, std::abs(fx))) break;
+    }
+    result.value = fx;
+    return result;
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/box_lbfgs.hpp
+
+namespace autolrs {
+
+/// What the latest update of a gaussian_process ran into, least serious first.
+enum class gaussian_process_status {
+    empty,         // no observations: predictions are the prior
+    ok,
+    jitter_added,  // a Cholesky pivot failed; the factor was rebuilt with diagonal jitter
+    fit_failed,    // no finite likelihood during the hyperparameter fit: previous ones kept
+    degenerate     // no factor even with the largest jitter: predictions are the prior
+};
+
+struct gaussian_process_settings {
+    std::size_t refit_every = 1;       // refit (normalisation + hyperparameters + full factor) every N
+                                       // observations; between refits the factor grows by one row
+    bool fit_hyperparameters = true;   // maximise the log marginal likelihood at each refit
+    std::size_t fit_from = 3;          // ... once there are at least this many observations
+    std::size_t restarts = 4;          // seeded random starts, screened by their likelihood
+                                       // (L-BFGS runs from the previous optimum and, if it
+                                       // is better, from the best of them)
+    std::size_t max_iterations = 20;   // L-BFGS iterations per start
+    double noise_variance = 1e-3;      // initial global noise variance (normalised outputs)
+    double noise_variance_min = 1e-6;  // the box it is fitted in; min == max fixes it
+    double noise_variance_max = 1.0;
+    std::uint64_t seed = 0;            // random restarts (clear(seed) replaces it)
+
+    void validate() const {
+        detail::require_setting(refit_every >= 1, "refit_every", "must be at least 1");
+        detail::require_setting(fit_from >= 1, "fit_from", "must be at least 1");
+        detail::require_setting(max_iterations >= 1, "max_iterations", "must be at least 1");
+        detail::require_setting(std::isfinite(noise_variance_min) && noise_variance_min >= 0.0, "noise_variance_min",
+                                "must be finite and >= 0");
+        detail::require_setting(std::isfinite(noise_variance_max) && noise_variance_max >= noise_variance_min,
+                                "noise_variance_max", "must be finite and >= noise_variance_min");
+        detail::require_setting(noise_variance >= noise_variance_min && noise_variance <= noise_variance_max,
+                                "noise_variance", "must lie in [noise_variance_min, noise_variance_max]");
+        detail::require_setting(noise_variance_min == noise_variance_max || noise_variance_min > 0.0,
+                                "noise_variance_min", "must be > 0 when the noise is fitted (min < max)");
+    }
+};
+
+namespace detail {
+
+using row_major_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Computes row i of the lower Cholesky factor L from the covariance's row i (`c[0..i-1]`
+/// below the diagonal, `diagonal` on it), rows 0..i-1 of L being final. Used for both the
+/// incremental update and the full factorisation, so that the two agree to the bit.
+/// Returns false when the pivot is not clearly positive.
+inline bool cholesky_append_row(row_major_matrix& l, Eigen::Index i, const double* c, double diagonal) {
+    double* li = l.data() + i * l.cols();
+    double pivot = diagonal;
+    for (Eigen::Index j = 0; j < i; ++j) {
+        const double* lj = l.data() + j * l.cols();
+        double s = c[j];
+        for (Eigen::Index k = 0; k < j; ++k) s -= li[k] * lj[k];
+        li[j] = s / lj[j];
+        pivot -= li[j] * li[j];
+    }
+    if (!(pivot > 1e-10 * diagonal) || !std::isfinite(pivot)) return false;
+    li[i] = std::sqrt(pivot);
+    return true;
+}
+
+template <class K>
+struct kernel_reference {
+    const K* kernel;
+    double operator()(double a, double b) const { return (*kernel)(a, b); }
+};
+
+/// The kernel with its constants precomputed when it offers `prepare()` (stationary_kernel
+/// does), else the kernel itself: hot loops then pay one exp per pair instead of three.
+template <class K>
+auto prepare_kernel(const K& k) {
+    if constexpr (requires { k.prepare(); }) {
+        return k.prepare();
+    } else {
+        return kernel_reference<K>{&k};
+    }
+}
+
+}  // namespace detail
+
+/// A Gaussian-process regression surrogate (see the file comment for the model).
+/// Hyperparameters: the kernel's (log space) and the log global noise variance, fitted by
+/// maximising the log marginal likelihood with a projected L-BFGS from the previous optimum
+/// and `restarts` seeded random starts.
+template <class Kernel = matern52>
+class gaussian_process {
+    static_assert(explain_kernel<Kernel>());
+
+public:
+    using kernel_type = Kernel;
+    static constexpr std::size_t kernel_hyperparameter_count = Kernel::hyperparameter_count;
+    static constexpr std::size_t hyperparameter_count = Kernel::hyperparameter_count + 1;
+    /// {kernel's log-hyperparameters..., log global noise variance}
+    using hyperparameter_vector = std::array<double, hyperparameter_count>;
+
+    gaussian_process() : gaussian_process(gaussian_process_settings{}) {}
+    explicit gaussian_process(const gaussian_process_settings& settings, Kernel kernel = {})
+        : settings_(settings), initial_kernel_(kernel), kernel_(kernel) {
+        settings_.validate();
+        clear(settings_.seed);
+    }
+
+    /// Forgets every observation, returns to the initial hyperparameters and reseeds.
+    void clear(std::uint64_t seed) {
+        x_.clear();
+        y_.clear();
+        point_noise_.clear();
+        kernel_ = initial_kernel_;
+        noise_ = settings_.noise_variance;
+        offset_ = 0.0;
+        scale_ = 1.0;
+        jitter_ = 0.0;
+        factored_ = true;
+        status_ = gaussian_process_status::empty;
+        last_refit_size_ = 0;
+        rng_.seed(detail::mix_seed(seed));
+    }
+
+    /// One observation at x of value y with its own noise variance (y units squared).
+    /// Throws std::invalid_argument unless x, y are finite and noise_variance is finite and >= 0.
+    void add(double x, double y, double noise_variance = 0.0) {
+        if (!std::isfinite(x) || !std::isfinite(y))
+            throw std::invalid_argument("autolrs::gaussian_process::add: x and y must be finite");
+        if (!std::isfinite(noise_variance) || noise_variance < 0.0)
+            throw std::invalid_argument("autolrs::gaussian_process::add: noise_variance must be finite and >= 0");
+        x_.push_back(x);
+        y_.push_back(y);
+        point_noise_.push_back(noise_variance);
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        if (n == 1 || x_.size() - last_refit_size_ >= settings_.refit_every) {
+            refit();
+            return;
+        }
+        reserve(n);
+        yn_(n - 1) = (y - offset_) / scale_;
+        dn_(n - 1) = noise_variance / (scale_ * scale_);
+        if (factored_ && append_row(n - 1, jitter_)) {
+            solve_alpha();
+        } else {
+            factorise(jitter_);
+        }
+    }
+
+    /// Refreshes the output normalisation, fits the hyperparameters (when enabled and there
+    /// are enough observations) and rebuilds the factor. add() calls it every refit_every.
+    void refit() {
+        last_refit_size_ = x_.size();
+        status_ = gaussian_process_status::ok;
+        if (x_.empty()) {
+            status_ = gaussian_process_status::empty;
+            return;
+        }
+        normalise();
+        if (settings_.fit_hyperparameters && x_.size() >= settings_.fit_from) fit_hyperparameters();
+        factorise(0.0);
+    }
+
+    /// Rebuilds the Cholesky factor from scratch (same normalisation and hyperparameters).
+    void refactorise() {
+        if (x_.empty()) return;
+        factorise(0.0);
+    }
+
+    /// Posterior of the latent function at x, in y units. Never NaN: with no usable factor
+    /// it is the prior.
+    [[nodiscard]] prediction predict(double x) const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto k = detail::prepare_kernel(kernel_);
+        const double prior_variance = k(x, x);
+        if (n == 0 || !factored_) return {offset_, scale_ * scale_ * prior_variance};
+        constexpr Eigen::Index stack_size = 64;
+        std::array<double, stack_size> stack_buffer;
+        std::vector<double> heap_buffer;
+        double* v = stack_buffer.data();
+        if (n > stack_size) {
+            heap_buffer.resize(static_cast<std::size_t>(n));
+            v = heap_buffer.data();
+        }
+        double mean = 0.0;
+        double explained = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            const double ki = k(x, x_[static_cast<std::size_t>(i)]);
+            mean += ki * alpha_(i);
+            const double* li = l_.data() + i * l_.cols();
+            double s = ki;
+            for (Eigen::Index j = 0; j < i; ++j) s -= li[j] * v[j];
+            v[i] = s / li[i];
+            explained += v[i] * v[i];
+        }
+        return finite_or_prior(mean, prior_variance - explained, prior_variance);
+    }
+
+    /// The posterior at many points at once (one triangular solve for all of them).
+    void predict(std::span<const double> xs, std::span<prediction> out) const {
+        if (out.size() != xs.size())
+            throw std::invalid_argument("autolrs::gaussian_process::predict: out.size() must equal xs.size()");
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto m = static_cast<Eigen::Index>(xs.size());
+        if (n == 0 || !factored_) {
+            for (Eigen::Index j = 0; j < m; ++j) out[j] = predict(xs[j]);
+            return;
+        }
+        Eigen::MatrixXd v = cross_covariance(xs);
+        const Eigen::VectorXd mean = v.transpose() * alpha_.head(n);
+        l_.topLeftCorner(n, n).template triangularView<Eigen::Lower>().solveInPlace(v);
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index j = 0; j < m; ++j) {
+            const double prior_variance = k(xs[j], xs[j]);
+            out[j] = finite_or_prior(mean(j), prior_variance - v.col(j).squaredNorm(), prior_variance);
+        }
+    }
+
+    /// One joint sample of the latent function's posterior at xs (y units), drawn with rng.
+    void sample_posterior(std::span<const double> xs, std::span<double> out, std::mt19937_64& rng) const {
+        if (out.size() != xs.size())
+            throw std::invalid_argument("autolrs::gaussian_process::sample_posterior: out.size() must equal xs.size()");
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto m = static_cast<Eigen::Index>(xs.size());
+        Eigen::MatrixXd cov(m, m);
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index i = 0; i < m; ++i)
+            for (Eigen::Index j = 0; j <= i; ++j) cov(i, j) = cov(j, i) = k(xs[i], xs[j]);
+        Eigen::VectorXd mean = Eigen::VectorXd::Zero(m);
+        if (n > 0 && factored_) {
+            Eigen::MatrixXd v = cross_covariance(xs);
+            mean = v.transpose() * alpha_.head(n);
+            l_.topLeftCorner(n, n).template triangularView<Eigen::Lower>().solveInPlace(v);
+            cov.noalias() -= v.transpose() * v;
+        }
+        Eigen::VectorXd z(m);
+        for (Eigen::Index i = 0; i < m; ++i) z(i) = detail::standard_normal(rng);
+        // The grid's posterior covariance is nearly singular: add growing jitter until it factors.
+        const double largest = std::max(cov.diagonal().maxCoeff(), std::numeric_limits<double>::min());
+        Eigen::VectorXd f;
+        for (double jitter = 1e-10 * largest; jitter <= largest; jitter *= 10.0) {
+            Eigen::MatrixXd a = cov;
+            a.diagonal().array() += jitter;
+            Eigen::LLT<Eigen::MatrixXd> llt(a);
+            if (llt.info() == Eigen::Success) {
+                f = mean + llt.matrixL() * z;
+                break;
+            }
+        }
+        if (f.size() != m) f = mean + (cov.diagonal().array().max(0.0).sqrt() * z.array()).matrix();  // independent
+        for (Eigen::Index i = 0; i < m; ++i) {
+            const double value = offset_ + scale_ * f(i);
+            out[static_cast<std::size_t>(i)] = std::isfinite(value) ? value : offset_;
+        }
+    }
+
+    /// The log marginal likelihood (normalised outputs) at the current hyperparameters.
+    [[nodiscard]] double log_marginal_likelihood() const {
+        workspace ws;
+        return evaluate(log_hyperparameters(), nullptr, ws);
+    }
+
+    /// The log marginal likelihood at `theta` and, if `gradient` is given, its gradient with
+    /// respect to theta (the noise component is 0 when the noise is fixed). -inf when the
+    /// covariance does not factor.
+    [[nodiscard]] double log_marginal_likelihood(const hyperparameter_vector& theta,
+                                                 hyperparameter_vector* gradient = nullptr) const {
+        workspace ws;
+        return evaluate(theta, gradient, ws);
+    }
+
+    [[nodiscard]] hyperparameter_vector log_hyperparameters() const {
+        hyperparameter_vector theta{};
+        const auto k = kernel_.log_hyperparameters();
+        std::copy(k.begin(), k.end(), theta.begin());
+        theta.back() = std::log(noise_);
+        return theta;
+    }
+
+    /// Sets the hyperparameters (the noise component is ignored when the noise is fixed) and
+    /// rebuilds the factor.
+    void set_log_hyperparameters(const hyperparameter_vector& theta) {
+        apply(theta);
+        if (!x_.empty()) factorise(0.0);
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return x_.size(); }
+    [[nodiscard]] gaussian_process_status status() const noexcept { return status_; }
+    [[nodiscard]] const Kernel& kernel() const noexcept { return kernel_; }
+    [[nodiscard]] double noise_variance() const noexcept { return noise_; }   // normalised units
+    [[nodiscard]] double jitter() const noexcept { return jitter_; }          // normalised units
+    [[nodiscard]] double output_offset() const noexcept { return offset_; }
+    [[nodiscard]] double output_scale() const noexcept { return scale_; }
+    [[nodiscard]] const gaussian_process_settings& settings() const noexcept { return settings_; }
+    /// The lower Cholesky factor of the normalised covariance (for tests and diagnostics).
+    [[nodiscard]] Eigen::MatrixXd cholesky_factor() const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        Eigen::MatrixXd l = l_.topLeftCorner(n, n);
+        return l.template triangularView<Eigen::Lower>();
+    }
+
+private:
+    // Scratch for the likelihood: n x n buffers, row-major.
+    struct workspace {
+        detail::row_major_matrix l;
+        std::vector<double> k, inverse_l;
+        std::array<std::vector<double>, kernel_hyperparameter_count> dk;
+        std::vector<double> alpha, row;
+        void resize(Eigen::Index n) {
+            if (l.rows() == n) return;
+            const auto nn = static_cast<std::size_t>(n * n);
+            l.resize(n, n);
+            k.resize(nn);
+            inverse_l.resize(nn);
+            for (auto& d : dk) d.resize(nn);
+            alpha.resize(static_cast<std::size_t>(n));
+            row.resize(static_cast<std::size_t>(n));
+        }
+    };
+
+    [[nodiscard]] bool noise_fixed() const noexcept {
+        return settings_.noise_variance_min == settings_.noise_variance_max;
+    }
+
+    void apply(const hyperparameter_vector& theta) {
+        typename std::remove_cvref_t<decltype(kernel_.log_hyperparameters())> k{};
+        std::copy(theta.begin(), theta.begin() + kernel_hyperparameter_count, k.begin());
+        kernel_.set_log_hyperparameters(k);
+        if (!noise_fixed()) noise_ = std::exp(theta.back());
+    }
+
+    [[nodiscard]] prediction finite_or_prior(double mean, double variance, double prior_variance) const {
+        const prediction p{offset_ + scale_ * mean, scale_ * scale_ * std::max(variance, 0.0)};
+        if (std::isfinite(p.mean) && std::isfinite(p.variance)) return p;
+        return {offset_, scale_ * scale_ * prior_variance};
+    }
+
+    [[nodiscard]] Eigen::MatrixXd cross_covariance(std::span<const double> xs) const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        Eigen::MatrixXd cross(n, static_cast<Eigen::Index>(xs.size()));
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index j = 0; j < cross.cols(); ++j)
+            for (Eigen::Index i = 0; i < n; ++i) cross(i, j) = k(x_[static_cast<std::size_t>(i)], xs[j]);
+        return cross;
+    }
+
+    void reserve(Eigen::Index n) {
+        if (l_.rows() >= n) return;
+        const Eigen::Index capacity = std::max<Eigen::Index>(16, 2 * n);
+        l_.conservativeResize(capacity, capacity);
+        alpha_.conservativeResize(capacity);
+        yn_.conservativeResize(capacity);
+        dn_.conservativeResize(capacity);
+        row_.resize(static_cast<std::size_t>(capacity));
+    }
+
+    void normalise() {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        reserve(n);
+        double mean = 0.0;
+        for (double y : y_) mean += y;
+        mean /= static_cast<double>(n);
+        double variance = 0.0;
+        for (double y : y_) variance += (y - mean) * (y - mean);
+        const double sd = std::sqrt(variance / static_cast<double>(n));
+        offset_ = mean;
+        scale_ = (sd > 1e-12 * std::max(1.0, std::abs(mean))) ? sd : 1.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            yn_(i) = (y_[static_cast<std::size_t>(i)] - offset_) / scale_;
+            dn_(i) = point_noise_[static_cast<std::size_t>(i)] / (scale_ * scale_);
+        }
+    }
+
+    // Row i of the factor of K + (noise + jitter) I + diag(dn), from rows 0..i-1.
+    bool append_row(Eigen::Index i, double jitter) {
+        const double xi = x_[static_cast<std::size_t>(i)];
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index j = 0; j < i; ++j) row_[static_cast<std::size_t>(j)] = k(xi, x_[static_cast<std::size_t>(j)]);
+        const double diagonal = k(xi, xi) + noise_ + dn_(i) + jitter;
+        return detail::cholesky_append_row(l_, i, row_.data(), diagonal);
+    }
+
+    // Full factorisation, row by row; on a failed pivot, restart with 10x more jitter.
+    void factorise(double start_jitter) {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        reserve(n);
+        double largest = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) largest = std::max(largest, kernel_(x_[static_cast<std::size_t>(i)], x_[static_cast<std::size_t>(i)]) + noise_ + dn_(i));
+        const double first_jitter = 1e-10 * largest, last_jitter = 1e-1 * largest;
+        for (double jitter = start_jitter; jitter <= last_jitter; jitter = (jitter > 0.0 ? 10.0 * jitter : first_jitter)) {
+            bool ok = true;
+            for (Eigen::Index i = 0; i < n && ok; ++i) ok = append_row(i, jitter);
+            if (ok) {
+                jitter_ = jitter;
+                factored_ = true;
+                if (jitter > 0.0) worsen(gaussian_process_status::jitter_added);
+                solve_alpha();
+                return;
+            }
+        }
+        factored_ = false;
+        worsen(gaussian_process_status::degenerate);
+    }
+
+    void solve_alpha() {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        auto alpha = alpha_.head(n);
+        alpha = yn_.head(n);
+        l_.topLeftCorner(n, n).template triangularView<Eigen::Lower>().solveInPlace(alpha);
+        l_.topLeftCorner(n, n).transpose().template triangularView<Eigen::Upper>().solveInPlace(alpha);
+        if (!alpha.allFinite()) {
+            factored_ = false;
+            worsen(gaussian_process_status::degenerate);
+        }
+    }
+
+    void worsen(gaussian_process_status s) {
+        if (static_cast<int>(s) > static_cast<int>(status_)) status_ = s;
+    }
+
+    // Log marginal likelihood of the normalised outputs and its gradient, using the same
+    // row-append factorisation (no jitter: a failed pivot means -inf). Plain loops: at the
+    // sizes that matter (n <= 40) Eigen's expression set-up costs more than the arithmetic.
+    double evaluate(const hyperparameter_vector& theta, hyperparameter_vector* gradient, workspace& ws) const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto un = static_cast<std::size_t>(n);
+        if (gradient) gradient->fill(0.0);
+        if (n == 0) return 0.0;
+        Kernel kernel = kernel_;
+        typename std::remove_cvref_t<decltype(kernel_.log_hyperparameters())> kt{};
+        std::copy(theta.begin(), theta.begin() + kernel_hyperparameter_count, kt.begin());
+        kernel.set_log_hyperparameters(kt);
+        const auto k = detail::prepare_kernel(kernel);
+        const double noise = noise_fixed() ? settings_.noise_variance : std::exp(theta.back());
+        ws.resize(n);
+        for (std::size_t i = 0; i < un; ++i) {
+            const double xi = x_[i];
+            for (std::size_t j = 0; j <= i; ++j) {
+                const double xj = x_[j];
+                double v;
+                if (gradient) {
+                    std::array<double, kernel_hyperparameter_count> g;
+                    if constexpr (requires { k.value_and_gradient(xi, xj, g); }) {
+                        v = k.value_and_gradient(xi, xj, g);
+                    } else {
+                        v = k(xi, xj);
+                        g = kernel.gradient(xi, xj);
+                    }
+                    for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) ws.dk[p][i * un + j] = g[p];
+                } else {
+                    v = k(xi, xj);
+                }
+                ws.k[i * un + j] = v;
+            }
+            ws.k[i * un + i] += noise + dn_(static_cast<Eigen::Index>(i));
+        }
+        double log_det_half = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            if (!detail::cholesky_append_row(ws.l, i, ws.k.data() + i * n, ws.k[static_cast<std::size_t>(i * n + i)]))
+                return -std::numeric_limits<double>::infinity();
+            log_det_half += std::log(ws.l(i, i));
+        }
+        const double* l = ws.l.data();
+        double* alpha = ws.alpha.data();
+        for (std::size_t i = 0; i < un; ++i) {  // L z = y
+            double s = yn_(static_cast<Eigen::Index>(i));
+            for (std::size_t j = 0; j < i; ++j) s -= l[i * un + j] * alpha[j];
+            alpha[i] = s / l[i * un + i];
+        }
+        double fit = 0.0;
+        for (std::size_t i = 0; i < un; ++i) fit += alpha[i] * alpha[i];
+        for (std::size_t i = un; i-- > 0;) {  // L' alpha = z
+            double s = alpha[i];
+            for (std::size_t j = i + 1; j < un; ++j) s -= l[j * un + i] * alpha[j];
+            alpha[i] = s / l[i * un + i];
+        }
+        constexpr double log_two_pi = 1.8378770664093453;
+        const double value = -0.5 * fit - log_det_half - 0.5 * static_cast<double>(n) * log_two_pi;
+        if (!std::isfinite(value)) return -std::numeric_limits<double>::infinity();
+        if (gradient) {
+            // d lml / d theta_p = (alpha' dK alpha - tr(K^-1 dK)) / 2, with K^-1 = L^-T L^-1,
+            // summed over the lower triangle.
+            double* inv = ws.inverse_l.data();  // L^-1, lower triangle, row-major
+            for (std::size_t j = 0; j < un; ++j) {
+                inv[j * un + j] = 1.0 / l[j * un + j];
+                for (std::size_t i = j + 1; i < un; ++i) {
+                    double s = 0.0;
+                    for (std::size_t m = j; m < i; ++m) s -= l[i * un + m] * inv[m * un + j];
+                    inv[i * un + j] = s / l[i * un + i];
+                }
+            }
+            hyperparameter_vector& g = *gradient;
+            double trace_inverse = 0.0;
+            for (std::size_t i = 0; i < un; ++i) {
+                for (std::size_t j = 0; j <= i; ++j) {
+                    double kinv = 0.0;  // (K^-1)_ij = sum_{m >= i} Linv_mi Linv_mj
+                    for (std::size_t m = i; m < un; ++m) kinv += inv[m * un + i] * inv[m * un + j];
+                    const double weight = (i == j ? 0.5 : 1.0) * (alpha[i] * alpha[j] - kinv);
+                    for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) g[p] += weight * ws.dk[p][i * un + j];
+                    if (i == j) trace_inverse += kinv;
+                }
+            }
+            if (!noise_fixed()) {
+                double alpha_norm = 0.0;
+                for (std::size_t i = 0; i < un; ++i) alpha_norm += alpha[i] * alpha[i];
+                g.back() = 0.5 * noise * (alpha_norm - trace_inverse);
+            }
+        }
+        return value;
+    }
+
+    void fit_hyperparameters() {
+        hyperparameter_vector lower{}, upper{}, start = log_hyperparameters();
+        const auto kl = kernel_.lower_bounds(), ku = kernel_.upper_bounds();
+        std::copy(kl.begin(), kl.end(), lower.begin());
+        std::copy(ku.begin(), ku.end(), upper.begin());
+        if (noise_fixed()) {
+            lower.back() = upper.back() = start.back() = 0.0;
+        } else {
+            lower.back() = std::log(settings_.noise_variance_min);
+            upper.back() = std::log(settings_.noise_variance_max);
+        }
+        const auto objective = [&](const hyperparameter_vector& theta, hyperparameter_vector& g) {
+            const double value = evaluate(theta, &g, ws_);
+            for (double& gi : g) gi = -gi;
+            return -value;
+        };
+        const detail::box_lbfgs_settings optimiser{.max_iterations = settings_.max_iterations,
+                                                   .gradient_tolerance = 1e-3,
+                                                   .relative_tolerance = 1e-6};
+        // Restarts are screened: the seeded random starts are scored by the likelihood alone
+        // (no gradient), and L-BFGS runs from the previous optimum and from the best random
+        // start only if that one already beats the previous optimum's result.
+        hyperparameter_vector candidate = start;
+        double candidate_value = std::numeric_limits<double>::infinity();
+        for (std::size_t r = 0; r < settings_.restarts; ++r) {
+            hyperparameter_vector theta{};
+            for (std::size_t p = 0; p < hyperparameter_count; ++p)
+                theta[p] = lower[p] + (upper[p] - lower[p]) * detail::uniform01(rng_);
+            const double value = -evaluate(theta, nullptr, ws_);
+            if (value < candidate_value) {
+                candidate_value = value;
+                candidate = theta;
+            }
+        }
+        hyperparameter_vector best = start;
+        const double best_value = detail::box_lbfgs_minimise(objective, best, lower, upper, optimiser).value;
+        double chosen_value = best_value;
+        if (candidate_value < best_value) {
+            const double value = detail::box_lbfgs_minimise(objective, candidate, lower, upper, optimiser).value;
+            if (value < best_value) {
+                best = candidate;
+                chosen_value = value;
+            }
+        }
+        if (std::isfinite(chosen_value)) {
+            apply(best);
+        } else {
+            worsen(gaussian_process_status::fit_failed);
+        }
+    }
+
+    gaussian_process_settings settings_;
+    Kernel initial_kernel_;
+    Kernel kernel_;
+    double noise_ = 0.0;
+    std::vector<double> x_, y_, point_noise_;
+    double offset_ = 0.0, scale_ = 1.0, jitter_ = 0.0;
+    bool factored_ = true;
+    gaussian_process_status status_ = gaussian_process_status::empty;
+    std::size_t last_refit_size_ = 0;
+    std::mt19937_64 rng_;
+    detail::row_major_matrix l_;
+    Eigen::VectorXd alpha_, yn_, dn_;
+    std::vector<double> row_;  // scratch row of the covariance
+    workspace ws_;             // scratch for the likelihood fit
+};
+
+static_assert(posterior_sampler<gaussian_process<>>);
+
+}  // namespace autolrs
+// ---- end autolrs/surrogate/gaussian_process.hpp
+// ---- begin autolrs/acquisition/concept.hpp
+// The acquisition concept: how much a candidate point is worth evaluating next (larger is
+// better), for MINIMISING the unknown function.
+
+#include <concepts>
+#include <random>
+#include <span>
+
+
+namespace autolrs {
+
+/// An acquisition that scores each point from the posterior there alone:
+/// `a(p, incumbent)` -> score (larger is better), where p is the posterior at the point and
+/// `incumbent` the value to beat (y units). Maximised on a grid, then refined by Brent.
+template <class A>
+concept pointwise_acquisition = std::copyable<A> && requires(const A& a, const prediction& p, double incumbent) {
+    { a(p, incumbent) } -> std::convertible_to<double>;
+};
+
+/// An acquisition that scores a whole grid at once from a random joint draw of the
+/// posterior (Thompson sampling): `a.sample_scores(s, xs, scores, rng)`.
+template <class A, class S>
+concept sampling_acquisition = std::copyable<A> &&
+    requires(const A& a, const S& s, std::span<const double> xs, std::span<double> scores, std::mt19937_64& rng) {
+        a.sample_scores(s, xs, scores, rng);
+    };
+
+/// An acquisition usable with surrogate S.
+template <class A, class S>
+concept acquisition_for = pointwise_acquisition<A> || sampling_acquisition<A, S>;
+
+/// Call as `static_assert(autolrs::explain_acquisition<A, S>())` where an acquisition for
+/// surrogate S is required: the compiler then says what to add.
+template <class A, class S>
+consteval bool explain_acquisition() {
+    static_assert(std::copyable<A>, "autolrs acquisition: the acquisition type must be copyable");
+    static_assert(acquisition_for<A, S>,
+                  "autolrs acquisition: add `double operator()(const autolrs::prediction& p, double incumbent) const` "
+                  "(the score of one point, larger is better, for minimisation), or, for a sampling acquisition, "
+                  "`void sample_scores(const Surrogate&, std::span<const double> xs, std::span<double> scores, "
+                  "std::mt19937_64& rng) const`");
+    return acquisition_for<A, S>;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/concept.hpp
+// ---- begin autolrs/acquisition/lower_confidence_bound.hpp
+// Lower confidence bound (for minimisation): prefer points where mean - kappa * sd is low.
+
+#include <algorithm>
+#include <cmath>
+
+
+namespace autolrs {
+
+/// score = kappa * sd - mean (the negated bound, so that larger is better). kappa trades
+/// exploration for exploitation; kappa = 1e6 reproduces the AutoLRS reference, which then
+/// ignores the mean (a space-filling design: endpoints first, then the largest gaps).
+struct lower_confidence_bound {
+    double kappa = 1.96;
+
+    [[nodiscard]] double operator()(const prediction& p, double /*incumbent*/) const {
+        return kappa * std::sqrt(std::max(p.variance, 0.0)) - p.mean;
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/lower_confidence_bound.hpp
+// ---- begin autolrs/acquisition/expected_improvement.hpp
+// Expected improvement (for minimisation) below the incumbent.
+
+#include <algorithm>
+#include <cmath>
+
+#include <boost/math/distributions/normal.hpp>
+
+// ---- begin autolrs/detail/fast_normal.hpp
+// Boost.Math's standard normal distribution, computed in plain double precision.
+
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/policies/policy.hpp>
+
+namespace autolrs::detail {
+
+/// The default policy promotes double to long double, which made the cdf about 8x slower
+/// (the acquisition is evaluated hundreds of times per ask) for no accuracy that matters here.
+using fast_normal = boost::math::normal_distribution<
+    double, boost::math::policies::policy<boost::math::policies::promote_double<false>>>;
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/fast_normal.hpp
+
+namespace autolrs {
+
+/// score = E[max(incumbent - xi - f, 0)] = (incumbent - xi - mean) Phi(z) + sd phi(z),
+/// z = (incumbent - xi - mean) / sd; in y units, >= 0. `xi` >= 0 (y units) asks for a
+/// minimum improvement and so favours exploration.
+struct expected_improvement {
+    double xi = 0.0;
+
+    [[nodiscard]] double operator()(const prediction& p, double incumbent) const {
+        const double improvement = incumbent - xi - p.mean;
+        const double sd = std::sqrt(std::max(p.variance, 0.0));
+        if (!(sd > 0.0)) return std::max(improvement, 0.0);
+        const double z = improvement / sd;
+        const detail::fast_normal normal;
+        const double value = improvement * boost::math::cdf(normal, z) + sd * boost::math::pdf(normal, z);
+        return std::max(value, 0.0);  // rounding can dip below 0 far in the lower tail
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/expected_improvement.hpp
+// ---- begin autolrs/acquisition/probability_of_improvement.hpp
+// Probability of improvement (for minimisation) below the incumbent.
+
+#include <algorithm>
+#include <cmath>
+
+#include <boost/math/distributions/normal.hpp>
+
+
+namespace autolrs {
+
+/// score = P(f < incumbent - xi) = Phi((incumbent - xi - mean) / sd), in [0, 1]. With
+/// xi = 0 it is greedy; a positive xi (y units) asks for a real improvement.
+struct probability_of_improvement {
+    double xi = 0.0;
+
+    [[nodiscard]] double operator()(const prediction& p, double incumbent) const {
+        const double improvement = incumbent - xi - p.mean;
+        const double sd = std::sqrt(std::max(p.variance, 0.0));
+        if (!(sd > 0.0)) return improvement > 0.0 ? 1.0 : 0.0;
+        return boost::math::cdf(detail::fast_normal{}, improvement / sd);
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/probability_of_improvement.hpp
+// ---- begin autolrs/acquisition/thompson_sampling.hpp
+// Thompson sampling: evaluate next where one random draw of the posterior is lowest.
+
+#include <cstddef>
+#include <random>
+#include <span>
+
+
+namespace autolrs {
+
+/// Draws one joint posterior sample f over the grid (seeded by the caller's generator) and
+/// scores each point by -f, so the maximiser picks the sample's minimum. Needs a surrogate
+/// that can sample jointly (autolrs::posterior_sampler); no Brent refinement (the sample
+/// exists only on the grid).
+struct thompson_sampling {
+    template <posterior_sampler S>
+    void sample_scores(const S& s, std::span<const double> xs, std::span<double> scores, std::mt19937_64& rng) const {
+        s.sample_posterior(xs, scores, rng);
+        for (double& v : scores) v = -v;
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/thompson_sampling.hpp
+// ---- begin autolrs/acquisition/maximiser.hpp
+// Maximises an acquisition over an interval: a dense grid, then Brent's method around the
+// best grid point (boost::math::tools::brent_find_minima); points closer than
+// min_separation to an already observed point are never proposed.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <span>
+#include <vector>
+
+#include <boost/math/tools/minima.hpp>
+
+
+namespace autolrs {
+
+struct acquisition_maximiser_settings {
+    std::size_t grid_size = 64;          // evenly spaced points, both ends included
+    std::size_t refine_iterations = 20;  // Brent iterations around the best grid point (0: none)
+    double min_separation = 0.0;         // in x units: never propose closer than this to `avoid`
+
+    void validate() const {
+        detail::require_setting(grid_size >= 3, "grid_size", "must be at least 3");
+        detail::require_setting(std::isfinite(min_separation) && min_separation >= 0.0, "min_separation",
+                                "must be finite and >= 0");
+    }
+};
+
+struct acquisition_choice {
+    double x;      // the proposed point, inside [lower, upper]
+    double score;  // the acquisition there
+};
+
+namespace detail {
+
+inline bool far_from_all(double x, std::span<const double> avoid, double separation) {
+    for (double a : avoid)
+        if (std::abs(x - a) < separation) return false;
+    return true;
+}
+
+inline double distance_to_nearest(double x, std::span<const double> avoid) {
+    double d = std::numeric_limits<double>::infinity();
+    for (double a : avoid) d = std::min(d, std::abs(x - a));
+    return d;
+}
+
+}  // namespace detail
+
+/// The maximiser of `acquisition` over [lower, upper] under surrogate `s`, at least
+/// `settings.min_separation` away from every point of `avoid` whenever the grid allows it
+/// (otherwise the grid point farthest from them). `incumbent` is the value to beat (y units);
+/// `rng` feeds sampling acquisitions. Ties on the grid go to the larger posterior variance,
+/// then to the lower x, so the result is deterministic.
+template <surrogate S, class A>
+    requires acquisition_for<A, S>
+acquisition_choice maximise_acquisition(const S& s, const A& acquisition, double incumbent, double lower, double upper,
+                                        std::span<const double> avoid, const acquisition_maximiser_settings& settings,
+                                        std::mt19937_64& rng) {
+    const std::size_t g = upper > lower ? settings.grid_size : 1;
+    std::vector<double> grid(g);
+    for (std::size_t i = 0; i < g; ++i)
+        grid[i] = g == 1 ? lower
+                         : (i + 1 == g ? upper : lower + (upper - lower) * static_cast<double>(i) / static_cast<double>(g - 1));
+    std::vector<double> scores(g);
+    std::vector<prediction> posterior(g);
+    s.predict(std::span<const double>(grid), std::span<prediction>(posterior));
+    if constexpr (pointwise_acquisition<A>) {
+        for (std::size_t i = 0; i < g; ++i) scores[i] = static_cast<double>(acquisition(posterior[i], incumbent));
+    } else {
+        acquisition.sample_scores(s, std::span<const double>(grid), std::span<double>(scores), rng);
+    }
+
+    const double separation = settings.min_separation;
+    std::size_t best = g;
+    for (std::size_t i = 0; i < g; ++i) {
+        if (!std::isfinite(scores[i]) || !detail::far_from_all(grid[i], avoid, separation)) continue;
+        if (best == g || scores[i] > scores[best] ||
+            (scores[i] == scores[best] && posterior[i].variance > posterior[best].variance))
+            best = i;
+    }
+    if (best == g) {  // every grid point is taken: the one farthest from the observed points
+        best = 0;
+        for (std::size_t i = 1; i < g; ++i)
+            if (detail::distance_to_nearest(grid[i], avoid) > detail::distance_to_nearest(grid[best], avoid)) best = i;
+        return {grid[best], std::isfinite(scores[best]) ? scores[best] : 0.0};
+    }
+    acquisition_choice choice{grid[best], scores[best]};
+
+    if constexpr (pointwise_acquisition<A>) {
+        if (settings.refine_iterations > 0 && g > 1) {
+            const double a = grid[best == 0 ? 0 : best - 1];
+            const double b = grid[best + 1 == g ? g - 1 : best + 1];
+            // A finite penalty (not inf) keeps Brent's parabolic steps finite; 16 bits locate
+            // the maximum to about 1e-5 of the interval, far below any useful LR difference.
+            const double penalty = -choice.score + 1.0 + std::abs(choice.score);
+            const auto negated = [&](double x) {
+                if (!detail::far_from_all(x, avoid, separation)) return penalty;
+                const double v = static_cast<double>(acquisition(s.predict(x), incumbent));
+                return std::isfinite(v) ? -v : penalty;
+            };
+            std::uintmax_t iterations = settings.refine_iterations;
+            const auto [x, value] = boost::math::tools::brent_find_minima(negated, a, b, 16, iterations);
+            if (-value > choice.score && x >= lower && x <= upper && detail::far_from_all(x, avoid, separation))
+                choice = {x, -value};
+        }
+    }
+    return choice;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/maximiser.hpp
+// ---- begin autolrs/bayes_opt.hpp
+// bayes_opt: an ask/tell Bayesian optimiser of a 1-D function over [x_min, x_max]
+// (x = log LR in AutoLRS), built from a surrogate and an acquisition policy.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+
+namespace autolrs {
+
+struct bayes_opt_settings {
+    double x_min;                        // log(lr_min)
+    double x_max;                        // log(lr_max)
+    std::uint64_t seed = 0;
+    std::size_t initial_random = 1;      // asks drawn uniformly at random before the model is used
+    std::size_t grid_size = 64;          // acquisition maximiser: dense grid ...
+    std::size_t refine_iterations = 20;  // ... then Brent iterations around its best point
+    double min_separation = 1e-2;        // never propose closer than this fraction of
+                                         // (x_max - x_min) to an observed or infeasible point
+
+    void validate() const {
+        detail::require_setting(std::isfinite(x_min), "x_min", "must be finite");
+        detail::require_setting(std::isfinite(x_max) && x_max > x_min, "x_max", "must be finite and > x_min");
+        detail::require_setting(initial_random >= 1, "initial_random", "must be at least 1 (the first ask is random)");
+        detail::require_setting(grid_size >= 3, "grid_size", "must be at least 3");
+        detail::require_setting(min_separation >= 0.0 && min_separation < 0.1, "min_separation", "must lie in [0, 0.1)");
+    }
+};
+
+/// Ask/tell Bayesian optimisation (minimisation) over [x_min, x_max].
+///
+/// The surrogate sees inputs mapped to u = (x - x_min) / (x_max - x_min) in [0, 1], so kernel
+/// length-scale bounds do not depend on the LR range. Outputs are a pure function of the
+/// settings, the surrogate and acquisition given at construction, and the exact sequence of
+/// calls (reset / warm_start / ask / tell / tell_infeasible): replaying it gives the same asks
+/// to the bit.
+template <class Surrogate = gaussian_process<matern52>, class Acquisition = expected_improvement>
+class bayes_opt {
+    static_assert(explain_surrogate<Surrogate>());
+    static_assert(explain_acquisition<Acquisition, Surrogate>());
+
+public:
+    using surrogate_type = Surrogate;
+    using acquisition_type = Acquisition;
+
+    explicit bayes_opt(const bayes_opt_settings& settings, Surrogate surrogate = {}, Acquisition acquisition = {})
+        : settings_(settings), surrogate_(std::move(surrogate)), acquisition_(std::move(acquisition)) {
+        settings_.validate();
+        reset(settings_.seed);
+    }
+
+    /// The next x to evaluate: inside [x_min, x_max] (below every infeasible x told), never
+    /// closer than min_separation to an observed one. Random while fewer than
+    /// `initial_random` observations are known (warm-start data count as knowledge).
+    [[nodiscard]] double ask() {
+        const auto [lo, hi] = feasible_unit_interval();
+        const double separation = settings_.min_separation;
+        if (own_.size() < settings_.initial_random && warm_.empty()) {
+            for (int attempt = 0; attempt < 64; ++attempt) {
+                const double u = lo + (hi - lo) * detail::uniform01(rng_);
+                if (detail::far_from_all(u, avoid_, separation)) return to_x(u);
+            }
+        }
+        const acquisition_choice choice =
+            maximise_acquisition(surrogate_, acquisition_, incumbent(), lo, hi, avoid_, maximiser_settings(), rng_);
+        return to_x(choice.x);
+    }
+
+    /// The value y observed at x, with its own noise variance (y units squared).
+    /// Throws std::invalid_argument unless x and y are finite and noise_variance finite, >= 0.
+    void tell(double x, double y, double noise_variance = 0.0) {
+        if (!std::isfinite(x) || !std::isfinite(y))
+            throw std::invalid_argument("autolrs::bayes_opt::tell: x and y must be finite (use tell_infeasible for a divergence)");
+        if (!std::isfinite(noise_variance) || noise_variance < 0.0)
+            throw std::invalid_argument("autolrs::bayes_opt::tell: noise_variance must be finite and >= 0");
+        surrogate_.add(to_unit(x), y, noise_variance);
+        own_.push_back({x, y, noise_variance});
+        avoid_.push_back(to_unit(x));
+    }
+
+    /// x diverged: it gives no y, and later asks stay below x (divergence is monotone in the LR).
+    void tell_infeasible(double x) {
+        if (!std::isfinite(x)) throw std::invalid_argument("autolrs::bayes_opt::tell_infeasible: x must be finite");
+        infeasible_u_ = std::min(infeasible_u_, to_unit(x));
+        avoid_.push_back(to_unit(x));
+    }
+
+    /// The lowest observed y of this search (not a warm-start one), nullopt if none.
+    [[nodiscard]] std::optional<observation> best() const {
+        if (own_.empty()) return std::nullopt;
+        return *std::min_element(own_.begin(), own_.end(),
+                                 [](const observation& a, const observation& b) { return a.y < b.y; });
+    }
+
+    /// The largest expected improvement (y units) over the feasible interval under the
+    /// current posterior: >= 0 and finite; the largest double before any observation.
+    [[nodiscard]] double expected_gain() const {
+        if (surrogate_.size() == 0) return std::numeric_limits<double>::max();
+        const auto [lo, hi] = feasible_unit_interval();
+        std::mt19937_64 unused(0);  // expected improvement draws nothing
+        const acquisition_choice choice = maximise_acquisition(surrogate_, expected_improvement{}, incumbent(), lo, hi,
+                                                               avoid_, maximiser_settings(), unused);
+        return std::isfinite(choice.score) ? std::max(choice.score, 0.0) : 0.0;
+    }
+
+    /// This search's own observations, in the order told (warm-start data excluded).
+    [[nodiscard]] std::span<const observation> observations() const noexcept { return own_; }
+    /// The warm-start data, noise included as given to the surrogate.
+    [[nodiscard]] std::span<const observation> warm_observations() const noexcept { return warm_; }
+
+    /// A new search: forgets observations, warm-start data and infeasible bounds; reseeds.
+    void reset(std::uint64_t seed) {
+        own_.clear();
+        warm_.clear();
+        avoid_.clear();
+        infeasible_u_ = std::numeric_limits<double>::infinity();
+        rng_.seed(detail::mix_seed(seed));
+        surrogate_.clear(detail::mix_seed(seed ^ 0x5EEDF00DULL));
+    }
+
+    /// Prior data from an earlier stage, given to the surrogate with their noise variance
+    /// plus `extra_noise_variance`; they never become best() and do not block re-proposing x.
+    void warm_start(std::span<const observation> earlier, double extra_noise_variance) {
+        if (!std::isfinite(extra_noise_variance) || extra_noise_variance < 0.0)
+            throw std::invalid_argument("autolrs::bayes_opt::warm_start: extra_noise_variance must be finite and >= 0");
+        for (const observation& o : earlier)
+            if (!std::isfinite(o.x) || !std::isfinite(o.y) || !std::isfinite(o.noise_variance) || o.noise_variance < 0.0)
+                throw std::invalid_argument("autolrs::bayes_opt::warm_start: observations must be finite, noise >= 0");
+        for (const observation& o : earlier) {
+            const observation inflated{o.x, o.y, o.noise_variance + extra_noise_variance};
+            surrogate_.add(to_unit(inflated.x), inflated.y, inflated.noise_variance);
+            warm_.push_back(inflated);
+        }
+    }
+
+    [[nodiscard]] const bayes_opt_settings& settings() const noexcept { return settings_; }
+    [[nodiscard]] const Surrogate& surrogate() const noexcept { return surrogate_; }
+    [[nodiscard]] const Acquisition& acquisition() const noexcept { return acquisition_; }
+    /// The upper end of the feasible interval (x units): x_max until a divergence is told.
+    [[nodiscard]] double feasible_upper() const noexcept {
+        return infeasible_u_ >= 1.0 ? settings_.x_max : std::max(settings_.x_min, to_x(infeasible_u_));
+    }
+
+private:
+    [[nodiscard]] double width() const noexcept { return settings_.x_max - settings_.x_min; }
+    [[nodiscard]] double to_unit(double x) const noexcept { return (x - settings_.x_min) / width(); }
+    [[nodiscard]] double to_x(double u) const noexcept {
+        return std::clamp(settings_.x_min + u * width(), settings_.x_min, settings_.x_max);
+    }
+
+    [[nodiscard]] acquisition_maximiser_settings maximiser_settings() const noexcept {
+        return {.grid_size = settings_.grid_size,
+                .refine_iterations = settings_.refine_iterations,
+                .min_separation = settings_.min_separation};
+    }
+
+    // [0, 1], or [0, just below the lowest infeasible point]; a single point at 0 when
+    // even the lower end diverged.
+    [[nodiscard]] std::pair<double, double> feasible_unit_interval() const noexcept {
+        double hi = std::min(1.0, infeasible_u_ - settings_.min_separation);
+        if (std::isinf(infeasible_u_)) hi = 1.0;
+        return {0.0, std::max(0.0, hi)};
+    }
+
+    // The value to beat: the lowest posterior mean at this search's observed points (the
+    // warm-start points when there are none yet); robust to noisy observations.
+    [[nodiscard]] double incumbent() const {
+        const std::span<const observation> points = own_.empty() ? std::span<const observation>(warm_) : own_;
+        double best = std::numeric_limits<double>::infinity();
+        for (const observation& o : points) best = std::min(best, surrogate_.predict(to_unit(o.x)).mean);
+        return std::isfinite(best) ? best : 0.0;
+    }
+
+    bayes_opt_settings settings_;
+    Surrogate surrogate_;
+    Acquisition acquisition_;
+    std::mt19937_64 rng_;
+    std::vector<observation> own_, warm_;
+    std::vector<double> avoid_;  // unit coordinates of observed and infeasible points
+    double infeasible_u_ = std::numeric_limits<double>::infinity();
+};
+
+}  // namespace autolrs
+// ---- end autolrs/bayes_opt.hpp
+// ---- begin autolrs/controller_settings.hpp
+// The AutoLRS controller's run-time settings: one validated aggregate, a reference preset,
+// and the field-by-field description that the saved state is checked against.
+
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace autolrs {
+
+/// Which loss the candidates are judged on (and forecast from).
+enum class loss_signal : std::uint8_t {
+    training,          ///< the training loss of every step (free: no extra evaluations)
+    validation,        ///< the validation loss every `validation_interval` steps
+    reference_switch,  ///< the reference: training loss while tau grows, validation once it stops
+};
+
+/// Shape of a warmup (rising) or cooldown (falling) ramp.
+enum class ramp_shape : std::uint8_t { linear, cosine };
+
+/// Settings of an AutoLRS controller. Use designated initialisers:
+/// `autolrs::controller_settings{.lr_min = 1e-4, .lr_max = 1.0, .total_steps = 20000}`.
+/// Every field is checked once, when a controller is built; a bad one throws
+/// autolrs::invalid_setting naming it. Zero means "automatic" where a field says so.
+///
+/// Budget: `total_steps` counts EVERY optimizer step the trainer takes, the search's
+/// included (that is what a user pays). When it is known the controller plans around it:
+/// stages shrink to fit, a search that cannot pay back before the end is skipped, and the
+/// last `cooldown_fraction` of the budget anneals the LR.
+struct controller_settings {
+    // ---- search interval and budget --------------------------------------------------
+    double lr_min = 0.0;            ///< smallest LR searched (> 0)
+    double lr_max = 0.0;            ///< largest LR searched (> lr_min)
+    std::uint64_t total_steps = 0;  ///< every optimizer step, search included; 0 = unknown
+                                    ///< (stages go on until the host stops; no cooldown)
+    bool budget_aware = true;       ///< plan stages and the cooldown around total_steps;
+                                    ///< false (reference): stop wherever the budget ends
+
+    // ---- the search of one stage ---------------------------------------------------------
+    std::uint32_t candidates = 6;      ///< k: most candidates per stage with a forecast (diverged
+                                       ///< ones do not count; at most 2k are tried)
+    std::uint32_t min_candidates = 3;  ///< early stop never before this many
+    std::uint32_t initial_design = 3;  ///< a stage whose search starts empty (no warm start) first
+                                       ///< tries this many LRs evenly spread in log space
+    double early_stop_gain = 0.05;     ///< stop a stage's search once the search's expected gain
+                                       ///< is below this fraction of the stage's loss scale
+                                       ///< (0 = always try `candidates`)
+
+    // ---- stage lengths (in optimizer steps) ------------------------------------------------
+    std::uint64_t tau0 = 0;           ///< first stage's length; 0 = total_steps/16 (1000 if unknown)
+    double candidate_fraction = 0.1;  ///< tau' = candidate_fraction * tau (at least 1 step)
+    double growth = 2.0;              ///< tau *= growth after each stage, up to tau_max
+    std::uint64_t tau_max = 0;        ///< longest stage; 0 = total_steps/4 (8000 if unknown)
+
+    // ---- warmup: before the first stage, no search ----------------------------------------
+    std::uint64_t warmup_steps = 0;
+    double warmup_lr = 0.0;           ///< LR reached at the warmup's end; 0 = sqrt(lr_min*lr_max)
+    ramp_shape warmup_shape = ramp_shape::linear;  ///< from lr_min up to warmup_lr
+
+    // ---- the loss signal -----------------------------------------------------------------
+    loss_signal signal = loss_signal::training;
+    std::uint64_t validation_interval = 0;  ///< steps between validation losses; 0 = tau'/16
+
+    // ---- beyond the reference ----------------------------------------------------------------
+    double prefer_larger_lr = 0.0;    ///< choose the largest LR whose forecast is within this
+                                      ///< fraction of the stage's loss scale of the lowest
+                                      ///< (0: the lowest forecast, as the reference)
+    bool keep_winner_state = true;    ///< the stage goes on from the best candidate's state
+                                      ///< instead of retraining its tau' steps
+    bool warm_start = false;          ///< a stage's search starts from the previous stage's
+                                      ///< observations (as improvements, with extra noise)
+    double warm_start_noise = 0.5;    ///< their extra stddev, as a fraction of that stage's loss scale
+    double cooldown_fraction = 0.2;   ///< the last fraction of total_steps anneals the LR
+    ramp_shape cooldown_shape = ramp_shape::linear;
+    double cooldown_final_ratio = 0.0;  ///< the cooldown ends at this fraction of its start LR
+                                        ///< (the cooldown may go below lr_min)
+    double bound_tolerance = 0.02;    ///< warn when a chosen LR is this close to lr_min or lr_max
+                                      ///< (fraction of the log-interval)
+
+    // ---- divergence --------------------------------------------------------------------------
+    double divergence_factor = 10.0;      ///< a loss above factor * the stage's starting level
+                                          ///< (same signal: the top of the trajectory's training
+                                          ///< losses, or the stage's starting validation loss)
+                                          ///< counts as exploding; a divergence grows past any
+                                          ///< factor, noise near a noise floor reaches ~5x
+    std::uint32_t divergence_patience = 3;  ///< ... for this many measurements in a row
+                                            ///< (a non-finite loss diverges at once)
+    std::uint64_t divergence_memory = 1000;  ///< steps over which that top forgets a high loss
+    double divergence_backoff = 0.5;      ///< a candidate diverging at LR x rules out LRs above
+                                          ///< backoff * x for its stage; a stage diverging at x,
+                                          ///< for the rest of training
+
+    std::uint64_t seed = 0;  ///< per-stage search seeds derive from it
+
+    /// The reference implementation's configuration (k = 10 candidates, tau0 = 1000,
+    /// tau' = tau/10 doubling up to tau_max = 8000, the training/validation switch, the
+    /// winner's steps discarded, no early stop, no warm start, no cooldown, not budget
+    /// aware). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
+    /// reference forecaster) to compare against the original method on the same trainer.
+    [[nodiscard]] static controller_settings reference(double lr_min, double lr_max) {
+        controller_settings s;
+        s.lr_min = lr_min;
+        s.lr_max = lr_max;
+        s.budget_aware = false;
+        s.candidates = 10;
+        s.min_candidates = 10;
+        s.initial_design = 0;  // its LCB with kappa = 1e6 is a space-filling design already
+        s.early_stop_gain = 0.0;
+        s.tau0 = 1000;
+        s.candidate_fraction = 0.1;
+        s.growth = 2.0;
+        s.tau_max = 8000;
+        s.signal = loss_signal::reference_switch;
+        s.validation_interval = 0;
+        s.keep_winner_state = false;
+        s.warm_start = false;
+        s.cooldown_fraction = 0.0;
+        s.bound_tolerance = 0.0;
+        return s;
+    }
+
+    /// Throws autolrs::invalid_setting naming the first field that breaks its rule.
+    void validate() const {
+        using detail::require_setting;
+        const auto finite_positive = [](double v) { return std::isfinite(v) && v > 0.0; };
+        require_setting(finite_positive(lr_min), "lr_min", "must be positive and finite");
+        require_setting(finite_positive(lr_max), "lr_max", "must be positive and finite");
+        require_setting(lr_min < lr_max, "lr_max", "must be greater than lr_min");
+        require_setting(candidates >= 1, "candidates", "must be at least 1");
+        require_setting(min_candidates >= 1, "min_candidates", "must be at least 1");
+        require_setting(min_candidates <= candidates, "min_candidates", "must not exceed candidates");
+        require_setting(initial_design <= candidates, "initial_design", "must not exceed candidates");
+        require_setting(std::isfinite(early_stop_gain) && early_stop_gain >= 0.0, "early_stop_gain",
+                        "must be finite and >= 0 (0 turns early stopping off)");
+        require_setting(std::isfinite(candidate_fraction) && candidate_fraction > 0.0, "candidate_fraction",
+                        "must be positive and finite");
+        require_setting(candidate_fraction <= 1.0, "candidate_fraction",
+                        "must be at most 1: a candidate (tau') cannot be longer than its stage (tau)");
+        require_setting(std::isfinite(growth) && growth >= 1.0, "growth", "must be finite and >= 1");
+        require_setting(tau_max == 0 || tau0 == 0 || tau_max >= tau0, "tau_max", "must be >= tau0");
+        require_setting(warmup_lr == 0.0 || (std::isfinite(warmup_lr) && warmup_lr >= lr_min && warmup_lr <= lr_max),
+                        "warmup_lr", "must be 0 (automatic) or inside [lr_min, lr_max]");
+        require_setting(total_steps == 0 || warmup_steps < total_steps, "warmup_steps",
+                        "must be smaller than total_steps");
+        require_setting(std::isfinite(prefer_larger_lr) && prefer_larger_lr >= 0.0, "prefer_larger_lr",
+                        "must be finite and >= 0");
+        require_setting(std::isfinite(warm_start_noise) && warm_start_noise >= 0.0, "warm_start_noise",
+                        "must be finite and >= 0");
+        require_setting(std::isfinite(cooldown_fraction) && cooldown_fraction >= 0.0 && cooldown_fraction < 1.0,
+                        "cooldown_fraction", "must be in [0, 1)");
+        require_setting(std::isfinite(cooldown_final_ratio) && cooldown_final_ratio >= 0.0 &&
+                            cooldown_final_ratio <= 1.0,
+                        "cooldown_final_ratio", "must be in [0, 1]");
+        require_setting(std::isfinite(bound_tolerance) && bound_tolerance >= 0.0 && bound_tolerance < 0.5,
+                        "bound_tolerance", "must be in [0, 0.5)");
+        require_setting(!std::isnan(divergence_factor) && divergence_factor > 1.0, "divergence_factor",
+                        "must be greater than 1 (infinity: only non-finite losses diverge)");
+        require_setting(divergence_patience >= 1, "divergence_patience", "must be at least 1");
+        require_setting(divergence_memory >= 1, "divergence_memory", "must be at least 1");
+        require_setting(std::isfinite(divergence_backoff) && divergence_backoff > 0.0 && divergence_backoff < 1.0,
+                        "divergence_backoff", "must be in (0, 1)");
+    }
+};
+
+namespace detail {
+
+inline std::string exact_text(double v) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%a", v);
+    return buffer;
+}
+
+/// Every setting as (name, exact text): what a saved state records and is checked against.
+inline std::vector<std::pair<std::string_view, std::string>> describe(const controller_settings& s) {
+    const auto u = [](std::uint64_t v) { return std::to_string(v); };
+    return {
+        {"lr_min", exact_text(s.lr_min)},
+        {"lr_max", exact_text(s.lr_max)},
+        {"total_steps", u(s.total_steps)},
+        {"budget_aware", u(s.budget_aware)},
+        {"candidates", u(s.candidates)},
+        {"min_candidates", u(s.min_candidates)},
+        {"initial_design", u(s.initial_design)},
+        {"early_stop_gain", exact_text(s.early_stop_gain)},
+        {"tau0", u(s.tau0)},
+        {"candidate_fraction", exact_text(s.candidate_fraction)},
+        {"growth", exact_text(s.growth)},
+        {"tau_max", u(s.tau_max)},
+        {"warmup_steps", u(s.warmup_steps)},
+        {"warmup_lr", exact_text(s.warmup_lr)},
+        {"warmup_shape", u(static_cast<unsigned>(s.warmup_shape))},
+        {"signal", u(static_cast<unsigned>(s.signal))},
+        {"validation_interval", u(s.validation_interval)},
+        {"prefer_larger_lr", exact_text(s.prefer_larger_lr)},
+        {"keep_winner_state", u(s.keep_winner_state)},
+        {"warm_start", u(s.warm_start)},
+        {"warm_start_noise", exact_text(s.warm_start_noise)},
+        {"cooldown_fraction", exact_text(s.cooldown_fraction)},
+        {"cooldown_shape", u(static_cast<unsigned>(s.cooldown_shape))},
+        {"cooldown_final_ratio", exact_text(s.cooldown_final_ratio)},
+        {"bound_tolerance", exact_text(s.bound_tolerance)},
+        {"divergence_factor", exact_text(s.divergence_factor)},
+        {"divergence_patience", u(s.divergence_patience)},
+        {"divergence_memory", u(s.divergence_memory)},
+        {"divergence_backoff", exact_text(s.divergence_backoff)},
+        {"seed", u(s.seed)},
+    };
+}
+
+}  // namespace detail
+}  // namespace autolrs
+// ---- end autolrs/controller_settings.hpp
+// ---- begin autolrs/event.hpp
+// What the controller reports about its decisions: one event per decision, with its reason.
+
+
+#include <cstdint>
+#include <limits>
+#include <string_view>
+
+namespace autolrs {
+
+/// The kinds of decision a controller reports.
+enum class event_kind : std::uint8_t {
+    warmup_start,          ///< warmup begins (length = warmup steps, learning_rate = its target)
+    stage_start,           ///< a stage begins (length = its horizon tau, candidate = most candidates,
+                           ///< loss = its starting training loss when known)
+    candidate_start,       ///< a candidate LR is tried (learning_rate, length = tau')
+    candidate_end,         ///< a candidate's forecast (forecast, stddev, status; loss = last loss)
+    candidate_diverged,    ///< a candidate's loss was non-finite or exploded: it is infeasible
+    search_stopped_early,  ///< the search's expected gain was small (loss = gain, forecast = scale)
+    stage_lr_chosen,       ///< the stage's LR (forecast, stddev, status of the chosen candidate)
+    warning_lr_at_bound,   ///< the chosen LR sits on lr_min or lr_max: widen the interval
+    stage_diverged,        ///< the stage's real training diverged: restore, lower the LR ceiling
+    fallback,              ///< no usable candidate (or no room left): an LR chosen without search
+    search_skipped,        ///< no search: it could not pay back before the cooldown
+    cooldown_start,        ///< the final anneal begins (learning_rate = its start, length)
+    done,                  ///< the budget is spent (or training cannot go on)
+};
+
+[[nodiscard]] constexpr std::string_view to_string(event_kind k) noexcept {
+    switch (k) {
+        case event_kind::warmup_start: return "warmup_start";
+        case event_kind::stage_start: return "stage_start";
+        case event_kind::candidate_start: return "candidate_start";
+        case event_kind::candidate_end: return "candidate_end";
+        case event_kind::candidate_diverged: return "candidate_diverged";
+        case event_kind::search_stopped_early: return "search_stopped_early";
+        case event_kind::stage_lr_chosen: return "stage_lr_chosen";
+        case event_kind::warning_lr_at_bound: return "warning_lr_at_bound";
+        case event_kind::stage_diverged: return "stage_diverged";
+        case event_kind::fallback: return "fallback";
+        case event_kind::search_skipped: return "search_skipped";
+        case event_kind::cooldown_start: return "cooldown_start";
+        case event_kind::done: return "done";
+    }
+    return "unknown";
+}
+
+/// One decision. Fields that do not apply to a kind are NaN (doubles) or 0 (integers);
+/// `status` means something only where `forecast` is finite.
+struct event {
+    static constexpr double none = std::numeric_limits<double>::quiet_NaN();
+
+    event_kind kind = event_kind::done;
+    std::uint64_t step = 0;         ///< optimizer steps taken so far (search included)
+    std::uint32_t stage = 0;        ///< stage index (0-based; warmup and cooldown carry the next/last)
+    std::uint32_t candidate = 0;    ///< candidate index inside the stage (0-based)
+    double learning_rate = none;    ///< the LR concerned
+    double loss = none;             ///< the loss concerned (see each kind)
+    double forecast = none;         ///< forecast loss at the stage's horizon
+    double stddev = none;           ///< the forecast's standard deviation
+    forecast_status status = forecast_status::fitted;
+    std::uint64_t length = 0;       ///< steps concerned (stage horizon, tau', cooldown length, ...)
+    std::string_view message;       ///< the reason, in words (static text)
+};
+
+}  // namespace autolrs
+// ---- end autolrs/event.hpp
+// ---- begin autolrs/event_writers.hpp
+// Writers for controller events: CSV (one header line, one row per event) and JSON Lines
+// (one object per line). Usable directly as run() observers:
+//   std::ofstream log("events.jsonl");
+//   autolrs::run(trainer, settings, steps, autolrs::json_lines_event_writer(log));
+
+
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+#include <string_view>
+
+namespace autolrs {
+
+namespace detail {
+
+inline void write_number(std::ostream& os, double v, std::string_view missing) {
+    if (!std::isfinite(v)) {
+        os << missing;
+        return;
+    }
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%.17g", v);  // round-trips a double
+    os << buffer;
+}
+
+inline void write_json_string(std::ostream& os, std::string_view text) {
+    os << '"';
+    for (const char c : text) {
+        switch (c) {
+            case '"': os << "\\\""; break;
+            case '\\': os << "\\\\"; break;
+            case '\n': os << "\\n"; break;
+            case '\r': os << "\\r"; break;
+            case '\t': os << "\\t"; break;
+            case '\b': os << "\\b"; break;
+            case '\f': os << "\\f"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char buffer[8];
+                    std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+                    os << buffer;
+                } else {
+                    os << c;
+                }
+        }
+    }
+    os << '"';
+}
+
+/// RFC 4180: quote a field holding a comma, quote or line break; double its quotes.
+inline void write_csv_string(std::ostream& os, std::string_view text) {
+    if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+        os << text;
+        return;
+    }
+    os << '"';
+    for (const char c : text) {
+        if (c == '"') os << '"';
+        os << c;
+    }
+    os << '"';
+}
+
+}  // namespace detail
+
+/// The CSV header matching write_csv_row.
+inline void write_csv_header(std::ostream& os) {
+    os << "kind,step,stage,candidate,learning_rate,loss,forecast,stddev,status,length,message\n";
+}
+
+/// One CSV row; fields that do not apply are empty.
+inline void write_csv_row(std::ostream& os, const event& e) {
+    os << to_string(e.kind) << ',' << e.step << ',' << e.stage << ',' << e.candidate << ',';
+    detail::write_number(os, e.learning_rate, "");
+    os << ',';
+    detail::write_number(os, e.loss, "");
+    os << ',';
+    detail::write_number(os, e.forecast, "");
+    os << ',';
+    detail::write_number(os, e.stddev, "");
+    os << ',';
+    if (std::isfinite(e.forecast)) os << to_string(e.status);
+    os << ',' << e.length << ',';
+    detail::write_csv_string(os, e.message);
+    os << '\n';
+}
+
+/// One JSON object on one line; fields that do not apply are null.
+inline void write_json_line(std::ostream& os, const event& e) {
+    os << "{\"kind\":\"" << to_string(e.kind) << "\",\"step\":" << e.step << ",\"stage\":" << e.stage
+       << ",\"candidate\":" << e.candidate << ",\"learning_rate\":";
+    detail::write_number(os, e.learning_rate, "null");
+    os << ",\"loss\":";
+    detail::write_number(os, e.loss, "null");
+    os << ",\"forecast\":";
+    detail::write_number(os, e.forecast, "null");
+    os << ",\"stddev\":";
+    detail::write_number(os, e.stddev, "null");
+    os << ",\"status\":";
+    if (std::isfinite(e.forecast)) {
+        detail::write_json_string(os, to_string(e.status));
+    } else {
+        os << "null";
+    }
+    os << ",\"length\":" << e.length << ",\"message\":";
+    detail::write_json_string(os, e.message);
+    os << "}\n";
+}
+
+/// An observer that writes every event as a CSV row (the header first).
+class csv_event_writer {
+public:
+    explicit csv_event_writer(std::ostream& os, bool header = true) : os_(&os) {
+        if (header) write_csv_header(os);
+    }
+    void operator()(const event& e) const { write_csv_row(*os_, e); }
+
+private:
+    std::ostream* os_;
+};
+
+/// An observer that writes every event as one JSON Lines record.
+class json_lines_event_writer {
+public:
+    explicit json_lines_event_writer(std::ostream& os) : os_(&os) {}
+    void operator()(const event& e) const { write_json_line(*os_, e); }
+
+private:
+    std::ostream* os_;
+};
+
+}  // namespace autolrs
+// ---- end autolrs/event_writers.hpp
+// ---- begin autolrs/controller.hpp
+// The AutoLRS controller: an ask/tell state machine that the host's training loop drives.
+//
+// The protocol. The host owns the model, the optimizer and the loop. The controller hands
+// out one directive at a time; the host carries it out and acknowledges it with the
+// matching tell_*() call, which returns the next directive:
+//
+//   directive              host does                                  then calls
+//   train (learning_rate)  set the LR, run ONE optimizer step          tell_step(loss, applied)
+//   checkpoint (slot)      save model+optimizer state into slot        tell_checkpointed()
+//   restore (slot)         put slot's state back exactly               tell_restored()
+//   evaluate               compute the validation loss                 tell_validation(loss)
+//   done                   stop: the budget is spent                   -
+//
+// Two slots: 0 holds the current stage's start state, 1 the best candidate's end state
+// (only with keep_winner_state). A step reported with applied = false (a skipped
+// mixed-precision step, a gradient-accumulation micro-step) does not count: the same
+// directive comes back. After a restore, set the LR again before the next step (some
+// backends restore the LR with the optimizer state). Calling a tell_*() that does not
+// match the pending directive throws autolrs::protocol_error.
+//
+// What happens: an optional warmup; then stages. A stage checkpoints its start (slot 0),
+// tries up to `candidates` LRs for tau' steps each (restoring slot 0 before each but the
+// first; the first few from a space-filling design, then from the search), forecasts each
+// candidate's loss at the stage's horizon tau and tells the search (forecast variance as
+// the observation's noise), picks the lowest forecast, and trains the stage at that LR
+// (from the winner's state when kept). The search stops early when its expected gain is
+// small. When the budget is known, stages are planned to fit, a search that cannot pay
+// back is skipped, and the last cooldown_fraction of the budget anneals the LR. Every
+// decision is reported as an event (events() after each call).
+//
+// Divergence: a non-finite loss, or one above divergence_factor times the stage's starting
+// level for divergence_patience measurements in a row (training loss against the top of
+// the recent training losses; validation loss against the stage's starting validation
+// loss). A diverging candidate stops at once and is told to the search as infeasible
+// (LRs above divergence_backoff times it are not tried again in that stage; it does not
+// count towards `candidates`). A diverging stage (or cooldown) is restored to slot 0, the
+// LR ceiling drops to divergence_backoff times its LR for the rest of training, and the
+// stage is re-decided among its candidates below the ceiling (else it trains at the
+// ceiling); a stage diverging at lr_min restores slot 0 and ends training (done). Every
+// candidate diverging: the stage trains at lr_min. Each case is an event.
+//
+// A host loop (autolrs::run in run.hpp is exactly this, for any autolrs::trainer):
+//
+//   autolrs::controller<> ctl({.lr_min = 1e-4, .lr_max = 1.0, .total_steps = 20000});
+//   std::optional<Model::checkpoint_type> slot[2];
+//   for (autolrs::directive d = ctl.pending(); d.kind != autolrs::directive_kind::done;) {
+//       for (const autolrs::event& e : ctl.events()) log(e);
+//       switch (d.kind) {
+//           case autolrs::directive_kind::train:
+//               model.set_learning_rate(d.learning_rate);
+//               d = ctl.tell_step(model.train_step());
+//               break;
+//           case autolrs::directive_kind::checkpoint: slot[d.slot] = model.checkpoint(); d = ctl.tell_checkpointed(); break;
+//           case autolrs::directive_kind::restore: model.restore(*slot[d.slot]); d = ctl.tell_restored(); break;
+//           case autolrs::directive_kind::evaluate: d = ctl.tell_validation(model.validation_loss()); break;
+//           case autolrs::directive_kind::done: break;
+//       }
+//   }
+//
+// Determinism and resume: the same settings and the same loss stream give bit-identical
+// directives and events. save() writes the whole state as versioned text (doubles as hex
+// floats); load() on a controller built with the same settings continues exactly where
+// the saved one was, even mid-stage (the current stage's search is rebuilt by replaying
+// its calls). A state saved under other settings throws autolrs::invalid_state naming
+// the setting that differs.
+
+// ---- begin autolrs/detail/state_text.hpp
+// A small line-based text format for saved controller states: every line is
+// `key value...`; doubles are written as C99 hex floats ("%a") so they round-trip exactly.
+
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <istream>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace autolrs::detail {
+
+class state_text_writer {
+public:
+    explicit state_text_writer(std::ostream& os) : os_(os) {}
+
+    void begin(std::string_view key) { os_ << key; }
+    void end() { os_ << '\n'; }
+    void put(std::uint64_t v) { os_ << ' ' << v; }
+    void put(double v) {
+        char buffer[64];
+        std::snprintf(buffer, sizeof buffer, " %a", v);
+        os_ << buffer;
+    }
+    void put(std::string_view word) { os_ << ' ' << word; }
+
+    template <class... Values>
+    void line(std::string_view key, Values... values) {
+        begin(key);
+        (put(values), ...);
+        end();
+    }
+
+private:
+    std::ostream& os_;
+};
+
+class state_text_reader {
+public:
+    explicit state_text_reader(std::istream& is) : is_(is) {}
+
+    /// Reads the next line and checks that it starts with `key`.
+    void expect(std::string_view key) {
+        std::string text;
+        if (!std::getline(is_, text)) throw invalid_state("the state ends before '" + std::string(key) + "'");
+        line_.clear();
+        line_.str(text);
+        std::string word;
+        line_ >> word;
+        if (word != key) throw invalid_state("expected '" + std::string(key) + "', found '" + word + "'");
+        key_ = key;
+    }
+    /// Reads the next line and returns its key and the rest of its words.
+    std::vector<std::string> words() {
+        std::string text;
+        if (!std::getline(is_, text)) throw invalid_state("the state ends early");
+        std::istringstream in(text);
+        std::vector<std::string> out;
+        std::string word;
+        while (in >> word) out.push_back(word);
+        return out;
+    }
+    std::uint64_t get_u64() {
+        const std::string word = next_word();
+        char* end = nullptr;
+        errno = 0;
+        const unsigned long long v = std::strtoull(word.c_str(), &end, 10);
+        if (errno != 0 || end == word.c_str() || *end != '\0' || word[0] == '-') bad(word);
+        return static_cast<std::uint64_t>(v);
+    }
+    std::uint32_t get_u32() {
+        const std::uint64_t v = get_u64();
+        if (v > 0xffffffffULL) bad(std::to_string(v));
+        return static_cast<std::uint32_t>(v);
+    }
+    bool get_bool() {
+        const std::uint64_t v = get_u64();
+        if (v > 1) bad(std::to_string(v));
+        return v == 1;
+    }
+    double get_double() {
+        const std::string word = next_word();
+        char* end = nullptr;
+        const double v = std::strtod(word.c_str(), &end);
+        if (end == word.c_str() || *end != '\0') bad(word);
+        return v;
+    }
+    std::string get_word() { return next_word(); }
+    /// Checks that the current line has nothing left.
+    void finish_line() {
+        std::string word;
+        if (line_ >> word) throw invalid_state("unexpected '" + word + "' after '" + key_ + "'");
+    }
+
+private:
+    std::string next_word() {
+        std::string word;
+        if (!(line_ >> word)) throw invalid_state("'" + key_ + "' has too few values");
+        return word;
+    }
+    [[noreturn]] void bad(const std::string& word) const {
+        throw invalid_state("'" + key_ + "' has a bad value '" + word + "'");
+    }
+
+    std::istream& is_;
+    std::istringstream line_;
+    std::string key_;
+};
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/state_text.hpp
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <istream>
+#include <limits>
+#include <numbers>
+#include <optional>
+#include <ostream>
+#include <span>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace autolrs {
+
+/// What the host must do next.
+enum class directive_kind : std::uint8_t { train, checkpoint, restore, evaluate, done };
+
+[[nodiscard]] constexpr std::string_view to_string(directive_kind k) noexcept {
+    switch (k) {
+        case directive_kind::train: return "train";
+        case directive_kind::checkpoint: return "checkpoint";
+        case directive_kind::restore: return "restore";
+        case directive_kind::evaluate: return "evaluate";
+        case directive_kind::done: return "done";
+    }
+    return "unknown";
+}
+
+/// One directive: `learning_rate` applies to `train`, `slot` to `checkpoint` and `restore`.
+struct directive {
+    directive_kind kind = directive_kind::done;
+    double learning_rate = 0.0;
+    std::uint32_t slot = 0;
+
+    friend bool operator==(const directive&, const directive&) = default;
+};
+
+/// The host called a tell_*() that does not answer the pending directive.
+class protocol_error : public std::logic_error {
+public:
+    using std::logic_error::logic_error;
+};
+
+/// What the controller needs from a 1-D search over x = log(LR) (autolrs::bayes_opt fits).
+/// Determinism contract: its answers are a pure function of its construction and the
+/// sequence of calls made on it.
+template <class S>
+concept lr_search = std::copyable<S> &&
+    requires(S& s, const S& cs, double x, std::uint64_t seed, std::span<const observation> earlier) {
+        { s.ask() } -> std::convertible_to<double>;
+        s.tell(x, x, x);
+        s.tell_infeasible(x);
+        { cs.expected_gain() } -> std::convertible_to<double>;
+        s.reset(seed);
+        s.warm_start(earlier, x);
+    };
+
+/// Call as `static_assert(autolrs::explain_lr_search<S>())`: names what a search type lacks.
+template <class S>
+consteval bool explain_lr_search() {
+    static_assert(std::copyable<S>, "autolrs lr_search: the search must be copyable (the controller keeps a "
+                                    "pristine copy to start every stage from)");
+    static_assert(requires(S& s) { { s.ask() } -> std::convertible_to<double>; },
+                  "autolrs lr_search: add `double ask()`: the next x = log(LR) to try");
+    static_assert(requires(S& s, double x) { s.tell(x, x, x); },
+                  "autolrs lr_search: add `void tell(double x, double y, double noise_variance)`");
+    static_assert(requires(S& s, double x) { s.tell_infeasible(x); },
+                  "autolrs lr_search: add `void tell_infeasible(double x)`: x diverged, ask below it");
+    static_assert(requires(const S& s) { { s.expected_gain() } -> std::convertible_to<double>; },
+                  "autolrs lr_search: add `double expected_gain() const`: what another ask may still gain");
+    static_assert(requires(S& s, std::uint64_t seed) { s.reset(seed); },
+                  "autolrs lr_search: add `void reset(std::uint64_t seed)`: forget everything, new search");
+    static_assert(requires(S& s, std::span<const observation> earlier, double v) { s.warm_start(earlier, v); },
+                  "autolrs lr_search: add `void warm_start(std::span<const autolrs::observation>, double "
+                  "extra_noise_variance)`");
+    return lr_search<S>;
+}
+
+namespace detail {
+
+[[nodiscard]] constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+[[nodiscard]] inline double ramp(ramp_shape shape, double fraction) noexcept {
+    return shape == ramp_shape::linear ? fraction : 0.5 * (1.0 - std::cos(std::numbers::pi * fraction));
+}
+
+inline constexpr std::uint32_t no_candidate = 0xffffffffU;
+
+}  // namespace detail
+
+/// The controller, for any search and forecaster (see the protocol at the top of this
+/// header). `autolrs::controller<Surrogate, Acquisition, Forecaster>` is this with
+/// autolrs::bayes_opt as the search.
+template <class Search, class Forecaster>
+class basic_controller {
+    static_assert(explain_lr_search<Search>());
+    static_assert(explain_loss_forecaster<Forecaster>());
+
+public:
+    using search_type = Search;
+    using forecaster_type = Forecaster;
+    static constexpr std::uint32_t start_slot = 0;   ///< the stage's start state
+    static constexpr std::uint32_t winner_slot = 1;  ///< the best candidate's end state
+    static constexpr std::uint32_t slot_count = 2;
+    static constexpr std::string_view state_format = "autolrs-controller-state";
+    static constexpr std::uint64_t state_version = 1;
+
+    /// `search` must already be set up for x = log(LR) in [log(lr_min), log(lr_max)].
+    /// `forecaster` forecasts training-loss windows, `validation_forecaster` validation-loss
+    /// windows (by default the same).
+    basic_controller(const controller_settings& settings, Search search, Forecaster forecaster = Forecaster{})
+        : basic_controller(settings, std::move(search), forecaster, forecaster) {}
+    basic_controller(const controller_settings& settings, Search search, Forecaster forecaster,
+                     Forecaster validation_forecaster)
+        : settings_(validated(settings)),
+          prototype_(std::move(search)),
+          search_(prototype_),
+          forecaster_(std::move(forecaster)),
+          validation_forecaster_(std::move(validation_forecaster)) {
+        resolve();
+        begin();
+    }
+
+    // ---- the protocol ------------------------------------------------------------------------
+
+    /// The directive the host must carry out now.
+    [[nodiscard]] const directive& pending() const noexcept { return pending_; }
+
+    /// After a `train` directive: the step's loss, and whether the step was really applied.
+    /// Does not allocate.
+    directive tell_step(double loss, bool applied = true) {
+        expect(directive_kind::train, "tell_step");
+        events_.clear();
+        if (!applied) {
+            ++steps_skipped_;
+            return pending_;
+        }
+        ++steps_total_;
+        ++phase_step_;
+        last_loss_ = loss;
+        switch (wait_) {
+            case wait::warmup_step:
+            case wait::cooldown_step:
+                trajectory_step(pending_.learning_rate);
+                remember(loss);
+                break;
+            case wait::stage_step:
+                ++steps_trained_;
+                remember(loss);
+                break;
+            default:
+                ++steps_searched_;
+                break;
+        }
+        if (budget_spent()) {
+            finish("the step budget is spent");
+            return pending_;
+        }
+        switch (wait_) {
+            case wait::warmup_step: warmup_step(); break;
+            case wait::candidate_step: candidate_step(loss); break;
+            case wait::stage_step: stage_step(loss); break;
+            case wait::cooldown_step: cooldown_step(loss); break;
+            default: break;
+        }
+        return pending_;
+    }
+    directive tell_step(step_result result) { return tell_step(result.loss, result.applied); }
+
+    /// After a `checkpoint` directive.
+    directive tell_checkpointed() {
+        expect(directive_kind::checkpoint, "tell_checkpointed");
+        events_.clear();
+        switch (wait_) {
+            case wait::start_checkpoint:
+                if (searched_) {
+                    begin_candidate();
+                } else {
+                    start_training(stage_lr_, false, false);
+                }
+                break;
+            case wait::winner_checkpoint: after_candidate(); break;
+            case wait::cooldown_checkpoint: run_cooldown(); break;
+            default: break;
+        }
+        return pending_;
+    }
+
+    /// After a `restore` directive.
+    directive tell_restored() {
+        expect(directive_kind::restore, "tell_restored");
+        events_.clear();
+        switch (wait_) {
+            case wait::candidate_restore: train_at(candidate_lr_, wait::candidate_step); break;
+            case wait::stage_restore:
+                if (phase_length_ == 0) {
+                    end_stage();
+                } else {
+                    train_at(stage_lr_, wait::stage_step);
+                }
+                break;
+            case wait::recovery_restore: redecide(); break;
+            case wait::cooldown_recovery_restore: run_cooldown(); break;
+            case wait::final_restore: finish("the loss diverges even at lr_min: training stops"); break;
+            default: break;
+        }
+        return pending_;
+    }
+
+    /// After an `evaluate` directive: the validation loss.
+    directive tell_validation(double loss) {
+        expect(directive_kind::evaluate, "tell_validation");
+        events_.clear();
+        ++evaluations_;
+        if (wait_ == wait::start_evaluation) {
+            start_val_loss_ = std::isfinite(loss) ? loss : event::none;
+            pending_ = {directive_kind::checkpoint, 0.0, start_slot};
+            wait_ = wait::start_checkpoint;
+        } else if (wait_ == wait::candidate_evaluation) {
+            if (exploding(loss, start_val_loss_, over_val_)) {
+                candidate_diverged(loss);
+            } else {
+                window_[window_size_++] = loss;
+                if (phase_step_ >= tau_prime_) {
+                    end_candidate();
+                } else {
+                    train_at(candidate_lr_, wait::candidate_step);
+                }
+            }
+        }
+        return pending_;
+    }
+
+    /// The events of the last call (or of construction, before the first call).
+    [[nodiscard]] std::span<const event> events() const noexcept { return events_; }
+
+    // ---- progress ----------------------------------------------------------------------------
+
+    [[nodiscard]] const controller_settings& settings() const noexcept { return settings_; }
+    /// The current stage's search (rebuilt from a pristine copy at every stage).
+    [[nodiscard]] const Search& search() const noexcept { return search_; }
+    [[nodiscard]] const Forecaster& forecaster() const noexcept { return forecaster_; }
+    [[nodiscard]] bool finished() const noexcept { return pending_.kind == directive_kind::done; }
+    /// Every applied optimizer step so far, search included.
+    [[nodiscard]] std::uint64_t steps_total() const noexcept { return steps_total_; }
+    /// Steps on the final model's trajectory (warmup, stages, kept winners, cooldown).
+    [[nodiscard]] std::uint64_t steps_trained() const noexcept { return steps_trained_; }
+    /// Steps whose results were thrown away (candidates not kept, stages that diverged).
+    [[nodiscard]] std::uint64_t steps_searched() const noexcept { return steps_searched_; }
+    /// Steps reported with applied = false.
+    [[nodiscard]] std::uint64_t steps_skipped() const noexcept { return steps_skipped_; }
+    [[nodiscard]] std::uint64_t evaluations() const noexcept { return evaluations_; }
+    /// Stages started so far (searched or not).
+    [[nodiscard]] std::uint32_t stages() const noexcept { return stages_started_; }
+    [[nodiscard]] std::uint32_t divergences() const noexcept { return divergences_; }
+    /// The LR ceiling left by divergences (lr_max when none).
+    [[nodiscard]] double learning_rate_ceiling() const noexcept { return ceiling_; }
+    /// The found schedule so far as rows (start_step, lr), in trajectory steps: the steps
+    /// that shaped the model (warmup, stages, kept winners, cooldown), not the search's.
+    [[nodiscard]] std::span<const schedule::piecewise_constant_row> schedule_rows() const noexcept { return schedule_; }
+    /// The found schedule so far, to replay with no search (autolrs::run_schedule).
+    /// Throws autolrs::invalid_setting while no step has been trained.
+    [[nodiscard]] schedule::piecewise_constant found_schedule() const {
+        return schedule::piecewise_constant({schedule_});
+    }
+    /// The resolved stage lengths: first stage, longest stage, cooldown steps.
+    [[nodiscard]] std::uint64_t first_stage_length() const noexcept { return tau0_; }
+    [[nodiscard]] std::uint64_t longest_stage_length() const noexcept { return tau_max_; }
+    [[nodiscard]] std::uint64_t cooldown_steps() const noexcept { return cooldown_steps_; }
+
+    // ---- save and load -------------------------------------------------------------------
+
+    /// Writes the whole state (versioned text; doubles as hex floats, so exact).
+    void save(std::ostream& os) const {
+        detail::state_text_writer w(os);
+        w.line(state_format, state_version);
+        for (const auto& [name, value] : detail::describe(settings_)) w.line("setting", name, std::string_view(value));
+        state_saver saver{w};
+        visit_state(*this, saver);
+        w.line("end");
+    }
+    [[nodiscard]] std::string save() const {
+        std::ostringstream os;
+        save(os);
+        return os.str();
+    }
+
+    /// Replaces this controller's state by a saved one. The controller must have been built
+    /// with the same settings (else autolrs::invalid_state names the setting that differs)
+    /// and an equal search and forecaster.
+    void load(std::istream& is) {
+        detail::state_text_reader r(is);
+        r.expect(state_format);
+        const std::uint64_t version = r.get_u64();
+        if (version != state_version) {
+            throw invalid_state("unsupported " + std::string(state_format) + " version " + std::to_string(version));
+        }
+        for (const auto& [name, value] : detail::describe(settings_)) {
+            r.expect("setting");
+            const std::string saved_name = r.get_word();
+            const std::string saved_value = r.get_word();
+            if (saved_name != name) {
+                throw invalid_state("expected setting '" + std::string(name) + "', found '" + saved_name + "'");
+            }
+            if (saved_value != value) {
+                throw invalid_state("setting '" + std::string(name) + "' differs: saved " + saved_value +
+                                    ", this controller has " + value);
+            }
+        }
+        basic_controller copy(*this);
+        state_loader loader{r};
+        visit_state(copy, loader);
+        r.expect("end");
+        copy.replay_search();
+        copy.reserve_buffers();
+        copy.events_.clear();
+        *this = std::move(copy);
+    }
+    void load(std::string_view text) {
+        std::istringstream is{std::string(text)};
+        load(is);
+    }
+
+private:
+    enum class wait : std::uint8_t {
+        warmup_step,
+        start_evaluation,
+        start_checkpoint,
+        candidate_restore,
+        candidate_step,
+        candidate_evaluation,
+        winner_checkpoint,
+        stage_restore,
+        stage_step,
+        recovery_restore,
+        cooldown_checkpoint,
+        cooldown_step,
+        cooldown_recovery_restore,
+        final_restore,
+        finished,
+    };
+
+    struct candidate_record {
+        double x = 0.0;
+        double learning_rate = 0.0;
+        double forecast = 0.0;
+        double stddev = 0.0;
+        forecast_status status = forecast_status::fitted;
+        bool feasible = false;
+    };
+
+    enum class search_op : std::uint8_t { reset, warm_start, ask, tell, tell_infeasible, gain };
+    struct search_call {
+        search_op op = search_op::reset;
+        double a = 0.0;
+        double b = 0.0;
+        double c = 0.0;
+        std::uint64_t seed = 0;
+    };
+
+    static constexpr std::size_t recent_capacity = 16;
+
+    static controller_settings validated(const controller_settings& s) {
+        s.validate();
+        return s;
+    }
+
+    // ---- setup ---------------------------------------------------------------------------
+
+    static std::uint64_t candidate_steps_for(std::uint64_t tau, double fraction) noexcept {
+        const auto tp = static_cast<std::uint64_t>(std::llround(static_cast<double>(tau) * fraction));
+        return std::clamp<std::uint64_t>(tp, 1, std::max<std::uint64_t>(tau, 1));
+    }
+
+    void resolve() {
+        const controller_settings& s = settings_;
+        const std::uint64_t budget = s.total_steps;
+        log_lr_min_ = std::log(s.lr_min);
+        log_lr_max_ = std::log(s.lr_max);
+        tau_max_ = s.tau_max != 0 ? s.tau_max : (budget != 0 ? std::max<std::uint64_t>(budget / 4, 1) : 8000);
+        tau0_ = s.tau0 != 0 ? s.tau0 : std::min(tau_max_, budget != 0 ? std::max<std::uint64_t>(budget / 16, 1) : 1000);
+        tau_max_ = std::max(tau_max_, tau0_);
+        aware_ = s.budget_aware && budget != 0;
+        cooldown_steps_ = 0;
+        if (aware_) {
+            cooldown_steps_ = static_cast<std::uint64_t>(std::llround(s.cooldown_fraction * static_cast<double>(budget)));
+            cooldown_steps_ = std::min(cooldown_steps_, budget - s.warmup_steps);
+        }
+        cooldown_start_ = budget - cooldown_steps_;
+        warmup_lr_ = s.warmup_lr != 0.0 ? s.warmup_lr : std::sqrt(s.lr_min * s.lr_max);
+        ceiling_ = s.lr_max;
+        tau_ = tau0_;
+        envelope_decay_ = std::exp(-1.0 / static_cast<double>(s.divergence_memory));
+
+        window_.assign(candidate_steps_for(tau_max_, s.candidate_fraction) + 1, 0.0);
+        reserve_buffers();
+    }
+
+    /// Capacity for everything a step may append to, so that tell_step never allocates.
+    void reserve_buffers() {
+        const std::size_t k = settings_.candidates;
+        candidates_.reserve(2 * k);
+        warm_.reserve(2 * k);
+        log_warm_.reserve(2 * k);
+        log_.reserve(8 * k + 8);
+        events_.reserve(16);
+        std::size_t per_step_segments = 0;  // warmup and cooldown record one segment per step
+        if (wait_ == wait::finished || wait_ == wait::warmup_step) {
+            per_step_segments = static_cast<std::size_t>(settings_.warmup_steps);
+        } else if (wait_ == wait::cooldown_step || wait_ == wait::cooldown_checkpoint ||
+                   wait_ == wait::cooldown_recovery_restore) {
+            per_step_segments = static_cast<std::size_t>(settings_.total_steps - steps_total_);
+        }
+        schedule_.reserve(schedule_.size() + per_step_segments + 64);
+    }
+
+    void begin() {
+        events_.clear();
+        if (settings_.warmup_steps > 0) {
+            emit({.kind = event_kind::warmup_start, .learning_rate = warmup_lr_, .length = settings_.warmup_steps,
+                  .message = "warmup from lr_min to its target LR, no search"});
+            phase_step_ = 0;
+            phase_length_ = settings_.warmup_steps;
+            train_at(warmup_lr_at(0), wait::warmup_step);
+        } else {
+            start_stage();
+        }
+    }
+
+    // ---- small helpers -------------------------------------------------------------------
+
+    void expect(directive_kind kind, const char* call) const {
+        if (pending_.kind != kind) {
+            throw protocol_error(std::string("autolrs controller: ") + call + "() called, but the pending directive is '" +
+                                 std::string(to_string(pending_.kind)) + "'");
+        }
+    }
+
+    void emit(event e) {
+        e.step = steps_total_;
+        e.stage = stage_index_;
+        events_.push_back(e);
+    }
+
+    void train_at(double lr, wait next) {
+        pending_ = {directive_kind::train, lr, 0};
+        wait_ = next;
+    }
+
+    [[nodiscard]] bool budget_spent() const noexcept {
+        return settings_.total_steps != 0 && steps_total_ >= settings_.total_steps;
+    }
+
+    [[nodiscard]] double upper() const noexcept { return std::min(settings_.lr_max, ceiling_); }
+
+    [[nodiscard]] double warmup_lr_at(std::uint64_t step) const noexcept {
+        const double fraction = static_cast<double>(step + 1) / static_cast<double>(settings_.warmup_steps);
+        return settings_.lr_min + (warmup_lr_ - settings_.lr_min) * detail::ramp(settings_.warmup_shape, fraction);
+    }
+
+    [[nodiscard]] double cooldown_lr_at(std::uint64_t step) const noexcept {
+        const double fraction = static_cast<double>(step) / static_cast<double>(std::max<std::uint64_t>(phase_length_, 1));
+        const double r = settings_.cooldown_final_ratio;
+        return cooldown_lr_ * (r + (1.0 - r) * (1.0 - detail::ramp(settings_.cooldown_shape, fraction)));
+    }
+
+    /// A step on the final trajectory at `lr` (warmup and cooldown; stages record at decision).
+    void trajectory_step(double lr) {
+        if (schedule_.empty() || schedule_.back().lr != lr) schedule_.push_back({steps_trained_, lr});
+        ++steps_trained_;
+    }
+
+    void remember(double loss) {
+        if (!std::isfinite(loss)) return;
+        // The guard level: the top of the losses' envelope, forgetting a high loss over
+        // divergence_memory steps. Not their mean: per-step losses (minibatch noise, slow
+        // fluctuations near a noise floor) often sit several times above a recent mean,
+        // while a divergence outgrows any bound.
+        envelope_ = std::isfinite(envelope_) ? std::max(loss, envelope_ * envelope_decay_) : loss;
+        recent_[recent_next_] = loss;
+        recent_next_ = (recent_next_ + 1) % recent_capacity;
+        recent_count_ = std::min<std::uint64_t>(recent_count_ + 1, recent_capacity);
+    }
+
+    [[nodiscard]] double recent_mean() const noexcept {
+        if (recent_count_ == 0) return event::none;
+        double sum = 0.0;
+        for (std::uint64_t i = 0; i < recent_count_; ++i) sum += recent_[i];
+        return sum / static_cast<double>(recent_count_);
+    }
+
+    /// A non-finite loss diverges at once; one above factor * reference must persist.
+    [[nodiscard]] bool exploding(double loss, double reference, std::uint32_t& over) const noexcept {
+        if (!std::isfinite(loss)) return true;
+        if (!std::isfinite(reference) || reference == 0.0) return false;
+        const double threshold = reference + (settings_.divergence_factor - 1.0) * std::abs(reference);
+        over = loss > threshold ? over + 1 : 0;
+        return over >= settings_.divergence_patience;
+    }
+
+    [[nodiscard]] double signal_start_loss() const noexcept { return val_signal_ ? start_val_loss_ : start_train_loss_; }
+
+    /// The stage's loss scale: the improvement its best forecast promises over the stage's
+    /// start, or (when none) the spread of its forecasts.
+    [[nodiscard]] double loss_scale() const noexcept {
+        double lo = std::numeric_limits<double>::infinity();
+        double hi = -lo;
+        for (const candidate_record& c : candidates_) {
+            if (!c.feasible) continue;
+            lo = std::min(lo, c.forecast);
+            hi = std::max(hi, c.forecast);
+        }
+        if (!std::isfinite(lo)) return 0.0;
+        const double start = signal_start_loss();
+        const double improvement = std::isfinite(start) ? start - lo : 0.0;
+        return improvement > 0.0 ? improvement : hi - lo;
+    }
+
+    // ---- the search, with every call logged for replay at load ---------------------------
+
+    double search_ask() {
+        const double x = static_cast<double>(search_.ask());
+        log_.push_back({search_op::ask, x, 0.0, 0.0, 0});
+        return x;
+    }
+    void search_tell(double x, double y, double noise_variance) {
+        search_.tell(x, y, noise_variance);
+        log_.push_back({search_op::tell, x, y, noise_variance, 0});
+    }
+    void search_infeasible(double x) {
+        search_.tell_infeasible(x);
+        log_.push_back({search_op::tell_infeasible, x, 0.0, 0.0, 0});
+        search_top_x_ = std::min(search_top_x_, x);
+    }
+    /// A candidate diverged at x: LRs above divergence_backoff * exp(x) are infeasible for the
+    /// rest of the stage (the LR just below a divergence is rarely worth a candidate).
+    void mark_infeasible(double x) { search_infeasible(x + std::log(settings_.divergence_backoff)); }
+    double search_gain() {
+        const double gain = static_cast<double>(std::as_const(search_).expected_gain());
+        log_.push_back({search_op::gain, gain, 0.0, 0.0, 0});
+        return gain;
+    }
+
+    void prepare_search() {
+        search_ = prototype_;
+        log_.clear();
+        log_warm_.clear();
+        const std::uint64_t seed = detail::splitmix64(settings_.seed + 0x9e3779b97f4a7c15ULL * (stage_index_ + 1ULL));
+        search_.reset(seed);
+        log_.push_back({search_op::reset, 0.0, 0.0, 0.0, seed});
+        search_top_x_ = std::log(upper());
+        const double start = signal_start_loss();
+        if (settings_.warm_start && !warm_.empty() && std::isfinite(start)) {
+            for (const observation& o : warm_) {
+                if (o.x <= search_top_x_) log_warm_.push_back({o.x, o.y + start, o.noise_variance});
+            }
+            if (!log_warm_.empty()) {
+                const double extra = std::pow(settings_.warm_start_noise * warm_scale_, 2);
+                search_.warm_start(std::span<const observation>(log_warm_), extra);
+                log_.push_back({search_op::warm_start, extra, 0.0, 0.0, 0});
+            }
+        }
+        if (ceiling_ < settings_.lr_max) {
+            search_.tell_infeasible(search_top_x_);
+            log_.push_back({search_op::tell_infeasible, search_top_x_, 0.0, 0.0, 0});
+        }
+    }
+
+    void replay_search() {
+        search_ = prototype_;
+        for (const search_call& call : log_) {
+            switch (call.op) {
+                case search_op::reset: search_.reset(call.seed); break;
+                case search_op::warm_start: search_.warm_start(std::span<const observation>(log_warm_), call.a); break;
+                case search_op::ask: {
+                    const double x = static_cast<double>(search_.ask());
+                    if (!(x == call.a)) throw invalid_state("replaying the stage's search gave a different LR: the search "
+                                                            "is not deterministic, or differs from the saved one");
+                    break;
+                }
+                case search_op::tell: search_.tell(call.a, call.b, call.c); break;
+                case search_op::tell_infeasible: search_.tell_infeasible(call.a); break;
+                case search_op::gain: {
+                    const double gain = static_cast<double>(std::as_const(search_).expected_gain());
+                    if (!(gain == call.a)) throw invalid_state("replaying the stage's search gave a different expected "
+                                                               "gain: the search differs from the saved one");
+                    break;
+                }
+            }
+        }
+    }
+
+    // ---- stages ----------------------------------------------------------------------------
+
+    [[nodiscard]] std::uint64_t room() const noexcept {
+        if (!aware_) return std::numeric_limits<std::uint64_t>::max();
+        return cooldown_start_ > steps_total_ ? cooldown_start_ - steps_total_ : 0;
+    }
+
+    /// Worst-case steps of a searched stage of horizon tau (all candidates).
+    [[nodiscard]] std::uint64_t stage_cost(std::uint64_t tau) const noexcept {
+        const std::uint64_t tp = candidate_steps_for(tau, settings_.candidate_fraction);
+        return settings_.candidates * tp + tau - (settings_.keep_winner_state ? tp : 0);
+    }
+
+    [[nodiscard]] std::uint64_t shortest_searched_stage() const noexcept { return std::max<std::uint64_t>(tau0_ / 2, 1); }
+
+    void start_stage() {
+        if (aware_ && room() == 0) {
+            start_cooldown();
+            return;
+        }
+        const std::uint64_t available = room();
+        std::uint64_t horizon = tau_;
+        searched_ = upper() > settings_.lr_min;
+        std::string_view skip_reason = "the LR ceiling left by divergences is lr_min: nothing to search";
+        if (aware_ && searched_) {
+            if (stage_cost(horizon) > available) {
+                // The largest horizon whose worst-case search still fits.
+                const double per_step = 1.0 + settings_.candidate_fraction *
+                                                  (settings_.candidates - (settings_.keep_winner_state ? 1.0 : 0.0));
+                horizon = static_cast<std::uint64_t>(static_cast<double>(available) / per_step) + 1;
+                while (horizon > 0 && stage_cost(horizon) > available) --horizon;
+                if (horizon == 0 || (horizon < shortest_searched_stage() && has_stage_lr_)) {
+                    searched_ = false;
+                    skip_reason = "a search would not pay back before the cooldown: the last LR goes on";
+                }
+            }
+            if (searched_) {
+                const std::uint64_t leftover = available - stage_cost(horizon);
+                tau_prime_ = candidate_steps_for(horizon, settings_.candidate_fraction);
+                planned_tau_ = horizon;
+                // Too little would be left for another searched stage: this one takes it.
+                if (leftover < stage_cost(shortest_searched_stage())) horizon += leftover;
+            }
+        } else if (searched_) {
+            tau_prime_ = candidate_steps_for(horizon, settings_.candidate_fraction);
+            planned_tau_ = horizon;
+        }
+
+        stage_begin_trained_ = steps_trained_;
+        stage_schedule_size_ = schedule_.size();
+        saved_recent_ = recent_;
+        saved_recent_next_ = recent_next_;
+        saved_recent_count_ = recent_count_;
+        saved_envelope_ = envelope_;
+        candidates_.clear();
+        winner_ = detail::no_candidate;
+        last_candidate_ = detail::no_candidate;
+        start_train_loss_ = recent_mean();
+        guard_train_loss_ = envelope_;
+        train_reference_from_history_ = recent_count_ > 0;
+        start_val_loss_ = event::none;
+        ++stages_started_;
+
+        if (!searched_) {
+            horizon_ = aware_ ? available : tau_;
+            stage_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : std::sqrt(settings_.lr_min * upper());
+            val_signal_ = false;
+            emit({.kind = event_kind::search_skipped, .learning_rate = stage_lr_, .length = horizon_, .message = skip_reason});
+            pending_ = {directive_kind::checkpoint, 0.0, start_slot};
+            wait_ = wait::start_checkpoint;
+            return;
+        }
+
+        horizon_ = horizon;
+        val_signal_ = settings_.signal == loss_signal::validation ||
+                      (settings_.signal == loss_signal::reference_switch && planned_tau_ >= tau_max_);
+        val_interval_ = settings_.validation_interval != 0 ? std::min(settings_.validation_interval, tau_prime_)
+                                                           : std::max<std::uint64_t>(tau_prime_ / 16, 1);
+        emit({.kind = event_kind::stage_start, .candidate = settings_.candidates, .loss = start_train_loss_,
+              .length = horizon_,
+              .message = val_signal_ ? "a stage: search up to `candidate` LRs on the validation loss, horizon `length`"
+                                     : "a stage: search up to `candidate` LRs on the training loss, horizon `length`"});
+        if (val_signal_) {
+            pending_ = {directive_kind::evaluate, 0.0, 0};
+            wait_ = wait::start_evaluation;
+        } else {
+            pending_ = {directive_kind::checkpoint, 0.0, start_slot};
+            wait_ = wait::start_checkpoint;
+        }
+    }
+
+    void begin_candidate() {
+        const auto index = static_cast<std::uint32_t>(candidates_.size());
+        if (index == 0) prepare_search();
+        // A stage whose search starts empty first tries a space-filling design: a random
+        // first ask and a GP fitted to one or two points explore a wide interval badly.
+        const bool from_design = index < settings_.initial_design && log_warm_.empty() &&
+                                 design_x(index) < search_top_x_;
+        double x = from_design ? design_x(index) : search_ask();
+        double lr = std::exp(x);
+        if (!(lr >= settings_.lr_min && lr <= upper())) {
+            lr = std::clamp(std::isfinite(lr) ? lr : settings_.lr_min, settings_.lr_min, upper());
+            x = std::log(lr);
+        }
+        candidate_x_ = x;
+        candidate_lr_ = lr;
+        phase_step_ = 0;
+        window_size_ = 0;
+        over_train_ = 0;
+        over_val_ = 0;
+        emit({.kind = event_kind::candidate_start, .candidate = index, .learning_rate = lr, .length = tau_prime_,
+              .message = from_design ? "candidate LR from the initial space-filling design" : "candidate LR from the search"});
+        if (index == 0) {
+            train_at(lr, wait::candidate_step);
+        } else {
+            pending_ = {directive_kind::restore, 0.0, start_slot};
+            wait_ = wait::candidate_restore;
+        }
+    }
+
+    /// The index-th point of the initial design: n points evenly inside the log interval
+    /// (lr_min to the ceiling), from the middle outwards, the higher first.
+    [[nodiscard]] double design_x(std::uint32_t index) const noexcept {
+        const std::uint32_t n = settings_.initial_design;
+        std::uint32_t j = n / 2;  // the middle (the upper middle for even n)
+        for (std::uint32_t step = 1, taken = 0; taken < index; ++step) {
+            if (n / 2 + step < n && taken < index) {
+                j = n / 2 + step;
+                ++taken;
+            }
+            if (step <= n / 2 && taken < index) {
+                j = n / 2 - step;
+                ++taken;
+            }
+        }
+        const double top = std::log(upper());
+        return log_lr_min_ + (top - log_lr_min_) * static_cast<double>(j + 1) / static_cast<double>(n + 1);
+    }
+
+    void candidate_step(double loss) {
+        if (phase_step_ == 1 && !train_reference_from_history_ && std::isfinite(loss)) {
+            // No history: the first loss of each candidate measures the stage's start state.
+            start_train_loss_ = std::isfinite(start_train_loss_) ? std::min(start_train_loss_, loss) : loss;
+            guard_train_loss_ = start_train_loss_;
+        }
+        if (exploding(loss, guard_train_loss_, over_train_)) {
+            candidate_diverged(loss);
+            return;
+        }
+        if (!val_signal_) {
+            window_[window_size_++] = loss;
+        } else if (phase_step_ % val_interval_ == 0) {
+            pending_ = {directive_kind::evaluate, 0.0, 0};
+            wait_ = wait::candidate_evaluation;
+            return;
+        }
+        if (phase_step_ >= tau_prime_) end_candidate();
+    }
+
+    [[nodiscard]] double horizon_units() const noexcept {
+        const double h = static_cast<double>(horizon_);
+        return val_signal_ ? h / static_cast<double>(val_interval_) : h;
+    }
+
+    void candidate_diverged(double loss) {
+        candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, forecast_status::invalid_input, false});
+        last_candidate_ = static_cast<std::uint32_t>(candidates_.size() - 1);
+        mark_infeasible(candidate_x_);
+        emit({.kind = event_kind::candidate_diverged, .candidate = last_candidate_, .learning_rate = candidate_lr_,
+              .loss = loss, .length = phase_step_,
+              .message = std::isfinite(loss) ? "the loss rose above divergence_factor times the stage's starting level: "
+                                               "infeasible, the search stays below divergence_backoff times this LR"
+                                             : "non-finite loss: infeasible, the search stays below divergence_backoff times this LR"});
+        after_candidate();
+    }
+
+    void end_candidate() {
+        const Forecaster& forecaster = val_signal_ ? validation_forecaster_ : forecaster_;
+        const forecast f = forecaster.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
+        const auto index = static_cast<std::uint32_t>(candidates_.size());
+        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev)) {
+            candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, f.status, false});
+            last_candidate_ = index;
+            mark_infeasible(candidate_x_);
+            emit({.kind = event_kind::candidate_diverged, .candidate = index, .learning_rate = candidate_lr_,
+                  .loss = last_loss_, .length = phase_step_, .message = "no usable loss to forecast: infeasible"});
+            after_candidate();
+            return;
+        }
+        search_tell(candidate_x_, f.value, f.stddev * f.stddev);
+        candidates_.push_back({candidate_x_, candidate_lr_, f.value, f.stddev, f.status, true});
+        last_candidate_ = index;
+        emit({.kind = event_kind::candidate_end, .candidate = index, .learning_rate = candidate_lr_, .loss = last_loss_,
+              .forecast = f.value, .stddev = f.stddev, .status = f.status, .length = phase_step_,
+              .message = "forecast at the stage's horizon, told to the search"});
+        if (settings_.keep_winner_state && (winner_ == detail::no_candidate || f.value < candidates_[winner_].forecast)) {
+            winner_ = index;
+            pending_ = {directive_kind::checkpoint, 0.0, winner_slot};
+            wait_ = wait::winner_checkpoint;
+            return;
+        }
+        after_candidate();
+    }
+
+    /// Diverged candidates cost a few steps each and do not count towards `candidates`
+    /// (an interval whose top diverges would otherwise use up the search); at most twice
+    /// `candidates` are tried.
+    void after_candidate() {
+        const std::size_t tried = candidates_.size();
+        const auto feasible = static_cast<std::size_t>(
+            std::count_if(candidates_.begin(), candidates_.end(), [](const auto& c) { return c.feasible; }));
+        if (feasible >= settings_.candidates || tried >= 2 * static_cast<std::size_t>(settings_.candidates)) {
+            decide();
+            return;
+        }
+        if (search_top_x_ <= log_lr_min_) {
+            decide();
+            return;
+        }
+        if (feasible >= settings_.min_candidates && settings_.early_stop_gain > 0.0) {
+            const double scale = loss_scale();
+            if (scale > 0.0) {
+                const double gain = search_gain();
+                if (gain < settings_.early_stop_gain * scale) {
+                    emit({.kind = event_kind::search_stopped_early, .candidate = static_cast<std::uint32_t>(tried),
+                          .loss = gain, .forecast = scale,
+                          .message = "the search's expected gain (loss) is small against the stage's loss scale (forecast)"});
+                    decide();
+                    return;
+                }
+            }
+        }
+        begin_candidate();
+    }
+
+    /// The best feasible candidate at or below `limit`, or no_candidate.
+    [[nodiscard]] std::uint32_t best_candidate(double limit) const noexcept {
+        std::uint32_t best = detail::no_candidate;
+        for (std::uint32_t i = 0; i < candidates_.size(); ++i) {
+            const candidate_record& c = candidates_[i];
+            if (!c.feasible || c.learning_rate > limit) continue;
+            if (best == detail::no_candidate || c.forecast < candidates_[best].forecast) best = i;
+        }
+        return best;
+    }
+
+    /// The largest LR whose forecast is within prefer_larger_lr * the stage's loss scale of
+    /// the lowest (the lowest itself when that tolerance is 0).
+    [[nodiscard]] std::uint32_t chosen_candidate(std::uint32_t best) const noexcept {
+        if (best == detail::no_candidate || settings_.prefer_larger_lr <= 0.0) return best;
+        const double limit = candidates_[best].forecast + settings_.prefer_larger_lr * loss_scale();
+        std::uint32_t chosen = best;
+        for (std::uint32_t i = 0; i < candidates_.size(); ++i) {
+            const candidate_record& c = candidates_[i];
+            if (c.feasible && c.learning_rate <= upper() && c.forecast <= limit &&
+                c.learning_rate > candidates_[chosen].learning_rate) {
+                chosen = i;
+            }
+        }
+        return chosen;
+    }
+
+    void decide() {
+        const std::uint32_t lowest = best_candidate(upper());
+        if (lowest == detail::no_candidate) {
+            emit({.kind = event_kind::fallback, .learning_rate = settings_.lr_min,
+                  .message = "every candidate diverged: the stage trains at lr_min"});
+            start_training(settings_.lr_min, false, true);
+            return;
+        }
+        const std::uint32_t best = chosen_candidate(lowest);
+        const candidate_record& c = candidates_[best];
+        emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
+              .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
+              .message = best == lowest ? "the lowest forecast of the stage's candidates"
+                                        : "the largest LR whose forecast is within prefer_larger_lr of the lowest"});
+        warn_if_at_bound(c.learning_rate);
+        start_training(c.learning_rate, settings_.keep_winner_state && best == winner_, true);
+    }
+
+    void warn_if_at_bound(double lr) {
+        const double tolerance = settings_.bound_tolerance * (log_lr_max_ - log_lr_min_);
+        if (settings_.bound_tolerance <= 0.0) return;
+        const double x = std::log(lr);
+        if (x - log_lr_min_ <= tolerance) {
+            emit({.kind = event_kind::warning_lr_at_bound, .learning_rate = lr,
+                  .message = "the chosen LR sits on lr_min: the best LR may be lower, lower lr_min"});
+        } else if (log_lr_max_ - x <= tolerance) {
+            emit({.kind = event_kind::warning_lr_at_bound, .learning_rate = lr,
+                  .message = "the chosen LR sits on lr_max: the best LR may be higher, raise lr_max"});
+        }
+    }
+
+    /// Trains the stage at `lr`: from the kept winner's state, or from slot 0.
+    void start_training(double lr, bool from_winner, bool needs_restore) {
+        stage_lr_ = lr;
+        last_lr_ = lr;
+        has_stage_lr_ = true;
+        phase_step_ = 0;
+        over_train_ = 0;
+        if (schedule_.empty() || schedule_.back().lr != lr) schedule_.push_back({steps_trained_, lr});
+        if (from_winner) {
+            steps_searched_ -= tau_prime_;
+            steps_trained_ += tau_prime_;
+            phase_length_ = std::min(horizon_ - tau_prime_, room());
+            if (last_candidate_ == winner_) {
+                if (phase_length_ == 0) {
+                    end_stage();
+                } else {
+                    train_at(lr, wait::stage_step);
+                }
+                return;
+            }
+            pending_ = {directive_kind::restore, 0.0, winner_slot};
+            wait_ = wait::stage_restore;
+            return;
+        }
+        phase_length_ = std::min(horizon_, room());
+        if (needs_restore) {
+            pending_ = {directive_kind::restore, 0.0, start_slot};
+            wait_ = wait::stage_restore;
+        } else if (phase_length_ == 0) {
+            end_stage();
+        } else {
+            train_at(lr, wait::stage_step);
+        }
+    }
+
+    void stage_step(double loss) {
+        if (phase_step_ == 1 && !std::isfinite(guard_train_loss_) && std::isfinite(loss)) guard_train_loss_ = loss;
+        if (exploding(loss, guard_train_loss_, over_train_)) {
+            stage_diverged(loss);
+            return;
+        }
+        if (phase_step_ >= phase_length_) end_stage();
+    }
+
+    /// Undo the stage's trajectory: its steps become wasted (searched) steps.
+    void discard_stage_trajectory() {
+        steps_searched_ += steps_trained_ - stage_begin_trained_;
+        steps_trained_ = stage_begin_trained_;
+        schedule_.resize(stage_schedule_size_);
+        recent_ = saved_recent_;
+        recent_next_ = saved_recent_next_;
+        recent_count_ = saved_recent_count_;
+        envelope_ = saved_envelope_;
+    }
+
+    void stage_diverged(double loss) {
+        ++divergences_;
+        discard_stage_trajectory();
+        const double lr = stage_lr_;
+        if (lr <= settings_.lr_min * (1.0 + 1e-12)) {
+            emit({.kind = event_kind::stage_diverged, .learning_rate = lr, .loss = loss,
+                  .message = "the stage diverged at lr_min: restore its start and stop"});
+            pending_ = {directive_kind::restore, 0.0, start_slot};
+            wait_ = wait::final_restore;
+            return;
+        }
+        ceiling_ = std::max(settings_.lr_min, std::min(ceiling_, lr * settings_.divergence_backoff));
+        emit({.kind = event_kind::stage_diverged, .learning_rate = lr, .loss = loss, .forecast = event::none,
+              .message = "the stage diverged: restore its start, lower the LR ceiling, decide again"});
+        pending_ = {directive_kind::restore, 0.0, start_slot};
+        wait_ = wait::recovery_restore;
+    }
+
+    void redecide() {
+        const std::uint32_t best = best_candidate(upper());
+        if (best == detail::no_candidate) {
+            emit({.kind = event_kind::fallback, .learning_rate = upper(),
+                  .message = "no candidate below the lowered ceiling: the stage trains at the ceiling"});
+            start_training(upper(), false, false);
+            return;
+        }
+        const candidate_record& c = candidates_[best];
+        emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
+              .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
+              .message = "the lowest forecast below the lowered ceiling, after a divergence"});
+        start_training(c.learning_rate, false, false);
+    }
+
+    void end_stage() {
+        if (searched_) {
+            warm_.clear();
+            const double start = signal_start_loss();
+            if (std::isfinite(start)) {
+                for (const candidate_record& c : candidates_) {
+                    if (c.feasible) warm_.push_back({c.x, c.forecast - start, c.stddev * c.stddev});
+                }
+            }
+            warm_scale_ = loss_scale();
+            const double grown = std::round(static_cast<double>(planned_tau_) * settings_.growth);
+            tau_ = std::min<std::uint64_t>(tau_max_, static_cast<std::uint64_t>(std::max(grown, 1.0)));
+        }
+        ++stage_index_;
+        start_stage();
+    }
+
+    // ---- cooldown and the end ------------------------------------------------------------
+
+    void start_cooldown() {
+        if (cooldown_steps_ == 0 || budget_spent()) {
+            finish("the step budget is spent");
+            return;
+        }
+        cooldown_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : std::sqrt(settings_.lr_min * upper());
+        stage_begin_trained_ = steps_trained_;
+        stage_schedule_size_ = schedule_.size();
+        saved_recent_ = recent_;
+        saved_recent_next_ = recent_next_;
+        saved_recent_count_ = recent_count_;
+        saved_envelope_ = envelope_;
+        start_train_loss_ = recent_mean();
+        guard_train_loss_ = envelope_;
+        schedule_.reserve(schedule_.size() + static_cast<std::size_t>(settings_.total_steps - steps_total_) + 1);
+        emit({.kind = event_kind::cooldown_start, .learning_rate = cooldown_lr_, .length = settings_.total_steps - steps_total_,
+              .message = "the final anneal of the budget's last steps"});
+        pending_ = {directive_kind::checkpoint, 0.0, start_slot};
+        wait_ = wait::cooldown_checkpoint;
+    }
+
+    void run_cooldown() {
+        phase_step_ = 0;
+        over_train_ = 0;
+        phase_length_ = settings_.total_steps - steps_total_;
+        train_at(cooldown_lr_at(0), wait::cooldown_step);
+    }
+
+    void cooldown_step(double loss) {
+        if (phase_step_ == 1 && !std::isfinite(guard_train_loss_) && std::isfinite(loss)) guard_train_loss_ = loss;
+        if (exploding(loss, guard_train_loss_, over_train_)) {
+            ++divergences_;
+            discard_stage_trajectory();
+            ceiling_ = std::max(settings_.lr_min, std::min(ceiling_, cooldown_lr_ * settings_.divergence_backoff));
+            cooldown_lr_ *= settings_.divergence_backoff;
+            emit({.kind = event_kind::stage_diverged, .learning_rate = pending_.learning_rate, .loss = loss,
+                  .message = "the cooldown diverged: restore its start, anneal from a lower LR"});
+            pending_ = {directive_kind::restore, 0.0, start_slot};
+            wait_ = wait::cooldown_recovery_restore;
+            return;
+        }
+        pending_.learning_rate = cooldown_lr_at(phase_step_);
+    }
+
+    void warmup_step() {
+        if (phase_step_ >= phase_length_) {
+            start_stage();
+        } else {
+            pending_.learning_rate = warmup_lr_at(phase_step_);
+        }
+    }
+
+    void finish(std::string_view reason) {
+        emit({.kind = event_kind::done, .learning_rate = last_lr_, .loss = last_loss_, .length = steps_total_,
+              .message = reason});
+        pending_ = {directive_kind::done, 0.0, 0};
+        wait_ = wait::finished;
+    }
+
+    // ---- the saved state -------------------------------------------------------------------
+
+    struct state_saver {
+        detail::state_text_writer& w;
+
+        template <class T>
+        void put(const T& v) {
+            if constexpr (std::is_same_v<T, double>) {
+                w.put(v);
+            } else {
+                w.put(static_cast<std::uint64_t>(v));
+            }
+        }
+        template <class T>
+        void value(std::string_view key, const T& v) {
+            w.begin(key);
+            put(v);
+            w.end();
+        }
+        template <class R, class F>
+        void list(std::string_view key, const std::vector<R>& items, std::size_t count, F each) {
+            w.begin(key);
+            w.put(static_cast<std::uint64_t>(count));
+            for (std::size_t i = 0; i < count; ++i) each([&](const auto& m) { put(m); }, items[i]);
+            w.end();
+        }
+        template <std::size_t N>
+        void array(std::string_view key, const std::array<double, N>& items) {
+            w.begin(key);
+            for (const double v : items) w.put(v);
+            w.end();
+        }
+    };
+
+    struct state_loader {
+        detail::state_text_reader& r;
+
+        template <class T>
+        void get(T& v) {
+            if constexpr (std::is_same_v<T, double>) {
+                v = r.get_double();
+            } else if constexpr (std::is_same_v<T, bool>) {
+                v = r.get_bool();
+            } else if constexpr (std::is_enum_v<T>) {
+                v = static_cast<T>(r.get_u64());
+            } else if constexpr (sizeof(T) == 4) {
+                v = r.get_u32();
+            } else {
+                v = r.get_u64();
+            }
+        }
+        template <class T>
+        void value(std::string_view key, T& v) {
+            r.expect(key);
+            get(v);
+            r.finish_line();
+        }
+        template <class R, class F>
+        void list(std::string_view key, std::vector<R>& items, std::size_t& count, F each) {
+            r.expect(key);
+            const std::uint64_t n = r.get_u64();
+            if (n > (1ULL << 32)) throw invalid_state("'" + std::string(key) + "' is too long");
+            if (items.size() < n) items.resize(static_cast<std::size_t>(n));
+            count = static_cast<std::size_t>(n);
+            for (std::size_t i = 0; i < count; ++i) each([&](auto& m) { get(m); }, items[i]);
+            r.finish_line();
+        }
+        template <std::size_t N>
+        void array(std::string_view key, std::array<double, N>& items) {
+            r.expect(key);
+            for (double& v : items) v = r.get_double();
+            r.finish_line();
+        }
+    };
+
+    /// The state's fields, in save order; `Self` is const for saving.
+    template <class Self, class V>
+    static void visit_state(Self& c, V& v) {
+        v.value("pending_kind", c.pending_.kind);
+        v.value("pending_learning_rate", c.pending_.learning_rate);
+        v.value("pending_slot", c.pending_.slot);
+        v.value("wait", c.wait_);
+        v.value("steps_total", c.steps_total_);
+        v.value("steps_trained", c.steps_trained_);
+        v.value("steps_searched", c.steps_searched_);
+        v.value("steps_skipped", c.steps_skipped_);
+        v.value("evaluations", c.evaluations_);
+        v.value("stage_index", c.stage_index_);
+        v.value("stages_started", c.stages_started_);
+        v.value("divergences", c.divergences_);
+        v.value("tau", c.tau_);
+        v.value("planned_tau", c.planned_tau_);
+        v.value("horizon", c.horizon_);
+        v.value("tau_prime", c.tau_prime_);
+        v.value("val_interval", c.val_interval_);
+        v.value("val_signal", c.val_signal_);
+        v.value("searched", c.searched_);
+        v.value("phase_step", c.phase_step_);
+        v.value("phase_length", c.phase_length_);
+        v.value("stage_begin_trained", c.stage_begin_trained_);
+        v.value("stage_schedule_size", c.stage_schedule_size_);
+        v.value("start_train_loss", c.start_train_loss_);
+        v.value("guard_train_loss", c.guard_train_loss_);
+        v.value("train_reference_from_history", c.train_reference_from_history_);
+        v.value("start_val_loss", c.start_val_loss_);
+        v.value("over_train", c.over_train_);
+        v.value("over_val", c.over_val_);
+        v.value("candidate_x", c.candidate_x_);
+        v.value("candidate_lr", c.candidate_lr_);
+        v.value("winner", c.winner_);
+        v.value("last_candidate", c.last_candidate_);
+        v.value("search_top_x", c.search_top_x_);
+        v.value("stage_lr", c.stage_lr_);
+        v.value("last_lr", c.last_lr_);
+        v.value("has_stage_lr", c.has_stage_lr_);
+        v.value("ceiling", c.ceiling_);
+        v.value("cooldown_lr", c.cooldown_lr_);
+        v.value("last_loss", c.last_loss_);
+        v.value("warm_scale", c.warm_scale_);
+        v.value("recent_next", c.recent_next_);
+        v.value("recent_count", c.recent_count_);
+        v.array("recent", c.recent_);
+        v.value("saved_recent_next", c.saved_recent_next_);
+        v.value("saved_recent_count", c.saved_recent_count_);
+        v.array("saved_recent", c.saved_recent_);
+        v.value("envelope", c.envelope_);
+        v.value("saved_envelope", c.saved_envelope_);
+        v.list("window", c.window_, c.window_size_, [](auto&& io, auto& x) { io(x); });
+        std::size_t n = c.candidates_.size();
+        v.list("candidates", c.candidates_, n, [](auto&& io, auto& r) {
+            io(r.x);
+            io(r.learning_rate);
+            io(r.forecast);
+            io(r.stddev);
+            io(r.status);
+            io(r.feasible);
+        });
+        if constexpr (!std::is_const_v<Self>) c.candidates_.resize(n);
+        const auto each_observation = [](auto&& io, auto& o) {
+            io(o.x);
+            io(o.y);
+            io(o.noise_variance);
+        };
+        n = c.warm_.size();
+        v.list("warm", c.warm_, n, each_observation);
+        if constexpr (!std::is_const_v<Self>) c.warm_.resize(n);
+        n = c.log_warm_.size();
+        v.list("search_warm", c.log_warm_, n, each_observation);
+        if constexpr (!std::is_const_v<Self>) c.log_warm_.resize(n);
+        n = c.log_.size();
+        v.list("search_calls", c.log_, n, [](auto&& io, auto& call) {
+            io(call.op);
+            io(call.a);
+            io(call.b);
+            io(call.c);
+            io(call.seed);
+        });
+        if constexpr (!std::is_const_v<Self>) c.log_.resize(n);
+        n = c.schedule_.size();
+        v.list("schedule", c.schedule_, n, [](auto&& io, auto& s) {
+            io(s.start_step);
+            io(s.lr);
+        });
+        if constexpr (!std::is_const_v<Self>) c.schedule_.resize(n);
+    }
+
+    // ---- fields ---------------------------------------------------------------------------
+
+    controller_settings settings_;
+    Search prototype_;
+    Search search_;
+    Forecaster forecaster_;
+    Forecaster validation_forecaster_;
+
+    // resolved at construction
+    double log_lr_min_ = 0.0;
+    double log_lr_max_ = 0.0;
+    std::uint64_t tau0_ = 0;
+    std::uint64_t tau_max_ = 0;
+    bool aware_ = false;
+    std::uint64_t cooldown_steps_ = 0;
+    std::uint64_t cooldown_start_ = 0;
+    double warmup_lr_ = 0.0;
+
+    // the state machine
+    directive pending_;
+    wait wait_ = wait::finished;
+    std::uint64_t steps_total_ = 0;
+    std::uint64_t steps_trained_ = 0;
+    std::uint64_t steps_searched_ = 0;
+    std::uint64_t steps_skipped_ = 0;
+    std::uint64_t evaluations_ = 0;
+    std::uint32_t stage_index_ = 0;
+    std::uint32_t stages_started_ = 0;
+    std::uint32_t divergences_ = 0;
+    std::uint64_t tau_ = 0;          // next horizon of the growth sequence
+    std::uint64_t planned_tau_ = 0;  // the current stage's horizon before any extension
+    std::uint64_t horizon_ = 0;      // the current stage's horizon tau (forecast target)
+    std::uint64_t tau_prime_ = 0;
+    std::uint64_t val_interval_ = 1;
+    bool val_signal_ = false;
+    bool searched_ = false;
+    std::uint64_t phase_step_ = 0;
+    std::uint64_t phase_length_ = 0;
+    std::uint64_t stage_begin_trained_ = 0;
+    std::uint64_t stage_schedule_size_ = 0;
+    double start_train_loss_ = event::none;  // mean level: scales, warm-start shifts
+    double guard_train_loss_ = event::none;  // top of the noise envelope: divergence checks
+    bool train_reference_from_history_ = false;
+    double start_val_loss_ = event::none;
+    std::uint32_t over_train_ = 0;
+    std::uint32_t over_val_ = 0;
+    double candidate_x_ = 0.0;
+    double candidate_lr_ = 0.0;
+    std::uint32_t winner_ = detail::no_candidate;
+    std::uint32_t last_candidate_ = detail::no_candidate;
+    double search_top_x_ = 0.0;
+    double stage_lr_ = 0.0;
+    double last_lr_ = 0.0;
+    bool has_stage_lr_ = false;
+    double ceiling_ = 0.0;
+    double cooldown_lr_ = 0.0;
+    double last_loss_ = event::none;
+    double warm_scale_ = 0.0;
+
+    std::array<double, recent_capacity> recent_{};
+    std::uint64_t recent_next_ = 0;
+    std::uint64_t recent_count_ = 0;
+    std::array<double, recent_capacity> saved_recent_{};
+    std::uint64_t saved_recent_next_ = 0;
+    std::uint64_t saved_recent_count_ = 0;
+    double envelope_ = event::none;
+    double saved_envelope_ = event::none;
+    double envelope_decay_ = 1.0;  // resolved: exp(-1 / divergence_memory)
+
+    std::vector<double> window_;
+    std::size_t window_size_ = 0;
+    std::vector<candidate_record> candidates_;
+    std::vector<observation> warm_;      // the last stage's observations, as improvements
+    std::vector<observation> log_warm_;  // what this stage's search was warm-started with
+    std::vector<search_call> log_;       // this stage's search calls, replayed at load
+    std::vector<schedule::piecewise_constant_row> schedule_;
+    std::vector<event> events_;
+};
+
+
+/// The AutoLRS controller with Bayesian optimisation as the search: `controller<>` is our
+/// default configuration (GP with a Matern 5/2 kernel, expected improvement, the bounded
+/// exponential forecaster). Swap one policy without restating the others, e.g.
+/// `controller<gaussian_process<matern32>>` or `controller<gaussian_process<>, lower_confidence_bound>`.
+template <class Surrogate = gaussian_process<matern52>, class Acquisition = expected_improvement,
+          class Forecaster = exponential_forecaster>
+class controller : public basic_controller<bayes_opt<Surrogate, Acquisition>, Forecaster> {
+    using base = basic_controller<bayes_opt<Surrogate, Acquisition>, Forecaster>;
+
+public:
+    using surrogate_type = Surrogate;
+    using acquisition_type = Acquisition;
+
+    /// `search`'s x_min, x_max and seed are overwritten from `settings` (log(lr_min),
+    /// log(lr_max), settings.seed); its other fields (grid size, ...) are kept.
+    explicit controller(const controller_settings& settings, Forecaster forecaster = Forecaster{},
+                        Surrogate surrogate = Surrogate{}, Acquisition acquisition = Acquisition{},
+                        bayes_opt_settings search = {.x_min = 0.0, .x_max = 1.0})
+        : controller(settings, forecaster, forecaster, std::move(surrogate), std::move(acquisition), search) {}
+
+    /// As above, with a separate forecaster for validation-loss windows.
+    controller(const controller_settings& settings, Forecaster forecaster, Forecaster validation_forecaster,
+               Surrogate surrogate, Acquisition acquisition, bayes_opt_settings search)
+        : base(settings, make_search(settings, search, std::move(surrogate), std::move(acquisition)),
+               std::move(forecaster), std::move(validation_forecaster)) {}
+
+private:
+    static bayes_opt<Surrogate, Acquisition> make_search(const controller_settings& settings, bayes_opt_settings search,
+                                                         Surrogate surrogate, Acquisition acquisition) {
+        settings.validate();  // before log(lr_min): a bad interval must name lr_min, not x_min
+        search.x_min = std::log(settings.lr_min);
+        search.x_max = std::log(settings.lr_max);
+        search.seed = settings.seed;
+        return bayes_opt<Surrogate, Acquisition>(search, std::move(surrogate), std::move(acquisition));
+    }
+};
+
+/// The reference implementation's configuration: LCB with kappa = 1e6 (a space-filling
+/// design), the reference's forecaster (its training-loss trimming for training windows,
+/// its validation variant for validation windows) and controller_settings::reference.
+using reference_controller = controller<gaussian_process<matern52>, lower_confidence_bound, reference_exponential_forecaster>;
+
+/// A reference_controller over [lr_min, lr_max]; `total_steps` is only where it stops
+/// (the reference does not plan around a budget).
+[[nodiscard]] inline reference_controller make_reference_controller(double lr_min, double lr_max,
+                                                                    std::uint64_t total_steps = 0, std::uint64_t seed = 0) {
+    controller_settings s = controller_settings::reference(lr_min, lr_max);
+    s.total_steps = total_steps;
+    s.seed = seed;
+    return reference_controller(s, reference_exponential_forecaster({.training_losses = true}),
+                                reference_exponential_forecaster({.training_losses = false}), gaussian_process<matern52>{},
+                                lower_confidence_bound{.kappa = 1e6}, bayes_opt_settings{.x_min = 0.0, .x_max = 1.0});
+}
+
+}  // namespace autolrs
+// ---- end autolrs/controller.hpp
+// ---- begin autolrs/run.hpp
+// autolrs::run: the training loop over an autolrs::trainer, built on the controller, for
+// hosts that can hand the loop over; and run_schedule, the same loop for a fixed schedule
+// (a replay of a found schedule, or a baseline).
+//
+//   autolrs::run_result r = autolrs::run(trainer, {.lr_min = 1e-4, .lr_max = 1.0}, 20000);
+//
+// `total_steps` counts EVERY optimizer step the trainer takes, the search's included: that
+// is what the user pays. run_result says how many of them trained the final model and how
+// many were spent searching.
+
+
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace autolrs {
+
+/// What a run did.
+struct run_result {
+    std::uint64_t steps_total = 0;     ///< applied optimizer steps, search included (= the budget)
+    std::uint64_t steps_trained = 0;   ///< steps on the final model's trajectory
+    std::uint64_t steps_searched = 0;  ///< steps thrown away (candidates, diverged stages)
+    std::uint64_t steps_skipped = 0;   ///< steps the trainer reported as not applied
+    std::uint64_t evaluations = 0;     ///< validation losses computed
+    std::uint32_t stages = 0;          ///< stages started
+    std::uint32_t divergences = 0;     ///< stages (or cooldowns) that diverged and were redone
+    std::uint64_t events = 0;          ///< events reported to the observer
+    bool completed = false;            ///< the budget was spent (false: stopped by divergence at lr_min)
+    double final_loss = std::numeric_limits<double>::quiet_NaN();  ///< the last step's training loss
+    std::vector<schedule::piecewise_constant_row> schedule_rows;  ///< the found schedule's table
+
+    /// The found schedule: replay it with run_schedule(trainer, r.found_schedule(), r.steps_trained).
+    /// Throws autolrs::invalid_setting when no step was trained.
+    [[nodiscard]] schedule::piecewise_constant found_schedule() const { return schedule::piecewise_constant({schedule_rows}); }
+
+    /// Search steps per training step (the reference spends 1.0).
+    [[nodiscard]] double search_overhead() const noexcept {
+        return steps_trained == 0 ? 0.0 : static_cast<double>(steps_searched) / static_cast<double>(steps_trained);
+    }
+};
+
+/// What run() drives: a controller of controller.hpp (basic_controller, controller<...>).
+template <class C>
+concept ask_tell_controller = requires(C& c, double loss) {
+    { c.pending() } -> std::convertible_to<directive>;
+    { c.tell_step(loss, true) } -> std::convertible_to<directive>;
+    { c.tell_checkpointed() } -> std::convertible_to<directive>;
+    { c.tell_restored() } -> std::convertible_to<directive>;
+    { c.tell_validation(loss) } -> std::convertible_to<directive>;
+    c.events();
+    C::slot_count;
+};
+
+namespace detail {
+
+template <class R>
+[[nodiscard]] step_result run_step_result(R&& r) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<R>, step_result>) {
+        return r;
+    } else {
+        return {static_cast<double>(r), true};
+    }
+}
+
+struct ignore_events {
+    void operator()(const event&) const noexcept {}
+};
+
+}  // namespace detail
+
+/// Drives `trainer` with a controller the caller built (any search, forecaster, settings)
+/// until the controller says done; `observer(const event&)` sees every event. The
+/// controller may also be one loaded from a saved state (the slots are then empty: it
+/// must not be waiting on a restore).
+template <trainer T, ask_tell_controller Controller, class Observer>
+run_result run(T& trainer, Controller& controller, Observer&& observer) {
+    static_assert(explain_trainer<T>());
+    using checkpoint_type = typename T::checkpoint_type;
+    std::optional<checkpoint_type> slots[Controller::slot_count];
+    run_result result;
+    const auto report = [&] {
+        for (const event& e : controller.events()) {
+            ++result.events;
+            observer(e);
+        }
+    };
+    report();
+    bool lr_set = false;
+    double lr = 0.0;
+    directive d = controller.pending();
+    while (d.kind != directive_kind::done) {
+        switch (d.kind) {
+            case directive_kind::train: {
+                // Set again after every restore: backends may restore the LR with the optimizer.
+                if (!lr_set || d.learning_rate != lr) {
+                    trainer.set_learning_rate(d.learning_rate);
+                    lr = d.learning_rate;
+                    lr_set = true;
+                }
+                const step_result r = detail::run_step_result(trainer.train_step());
+                if (r.applied) result.final_loss = r.loss;
+                d = controller.tell_step(r.loss, r.applied);
+                break;
+            }
+            case directive_kind::checkpoint:
+                if constexpr (reusing_trainer<T>) {
+                    if (slots[d.slot]) {
+                        trainer.checkpoint(*slots[d.slot]);
+                    } else {
+                        slots[d.slot].emplace(trainer.checkpoint());
+                    }
+                } else {
+                    slots[d.slot].emplace(trainer.checkpoint());
+                }
+                d = controller.tell_checkpointed();
+                break;
+            case directive_kind::restore:
+                if (!slots[d.slot]) throw protocol_error("autolrs::run: restore of a slot that holds no checkpoint");
+                trainer.restore(*slots[d.slot]);
+                lr_set = false;
+                d = controller.tell_restored();
+                break;
+            case directive_kind::evaluate:
+                d = controller.tell_validation(static_cast<double>(trainer.validation_loss()));
+                break;
+            case directive_kind::done: break;
+        }
+        report();
+    }
+    result.steps_total = controller.steps_total();
+    result.steps_trained = controller.steps_trained();
+    result.steps_searched = controller.steps_searched();
+    result.steps_skipped = controller.steps_skipped();
+    result.evaluations = controller.evaluations();
+    result.stages = controller.stages();
+    result.divergences = controller.divergences();
+    const auto rows = controller.schedule_rows();
+    result.schedule_rows.assign(rows.begin(), rows.end());
+    const std::uint64_t budget = controller.settings().total_steps;
+    result.completed = budget == 0 || controller.steps_total() >= budget;
+    return result;
+}
+
+template <trainer T, ask_tell_controller Controller>
+run_result run(T& trainer, Controller& controller) {
+    return run(trainer, controller, detail::ignore_events{});
+}
+
+/// Trains `steps` applied steps at the LR `schedule(step)` (step 0-based): a found schedule
+/// (run_result::found_schedule()), a fixed schedule of autolrs::schedule, or any callable.
+/// Returns the last step's training loss.
+template <trainer T, class Schedule>
+    requires std::invocable<const Schedule&, std::uint64_t>
+double run_schedule(T& trainer, const Schedule& schedule, std::uint64_t steps) {
+    static_assert(explain_trainer<T>());
+    double loss = std::numeric_limits<double>::quiet_NaN();
+    bool lr_set = false;
+    double lr = 0.0;
+    for (std::uint64_t step = 0; step < steps;) {
+        const double next = static_cast<double>(schedule(step));
+        if (!lr_set || next != lr) {
+            trainer.set_learning_rate(next);
+            lr = next;
+            lr_set = true;
+        }
+        const step_result r = detail::run_step_result(trainer.train_step());
+        if (r.applied) {
+            loss = r.loss;
+            ++step;
+        }
+    }
+    return loss;
+}
+
+
+/// AutoLRS with the default controller (controller<>) over `total_steps` optimizer steps,
+/// search included (settings.total_steps is set to it); `observer(const event&)` sees
+/// every decision (autolrs::csv_event_writer, json_lines_event_writer, or any callable).
+template <trainer T, class Observer>
+run_result run(T& trainer, controller_settings settings, std::uint64_t total_steps, Observer&& observer) {
+    settings.total_steps = total_steps;
+    controller<> ctl(settings);
+    return run(trainer, ctl, std::forward<Observer>(observer));
+}
+
+template <trainer T>
+run_result run(T& trainer, const controller_settings& settings, std::uint64_t total_steps) {
+    return run(trainer, settings, total_steps, detail::ignore_events{});
+}
+
+}  // namespace autolrs
+// ---- end autolrs/run.hpp
 // ---- end autolrs/autolrs.hpp
