@@ -43,10 +43,12 @@ struct options {
     std::uint64_t total_steps = 6000;
     std::uint64_t seed = 0;
     int device = 0;
+    bool verbose = false;
     bool smoke = false;
     bool bench = false;
     std::vector<int> bench_hidden = {8192, 8192};
     int bench_repetitions = 50;
+    std::uint64_t bench_controller_steps = 2000;  // the large model's run
 };
 
 mlp_settings settings_from(const options& o) {
@@ -60,9 +62,105 @@ mlp_settings settings_from(const options& o) {
     return s;
 }
 
+autolrs::controller_settings controller_settings_from(const options& o) {
+    return {.lr_min = o.lr_min, .lr_max = o.lr_max, .seed = o.seed};
+}
+
 double seconds_since(clock_type::time_point start) {
     return std::chrono::duration<double>(clock_type::now() - start).count();
 }
+
+/// Forwards every trainer call and adds up the wall time spent inside them: what is left of
+/// a run's wall time is the controller's (and the loop's) share.
+template <class Inner>
+class timed_trainer {
+public:
+    using checkpoint_type = typename Inner::checkpoint_type;
+
+    explicit timed_trainer(Inner& inner) : inner_(inner) {}
+
+    void set_learning_rate(double lr) {
+        const scope timing(inside_);
+        inner_.set_learning_rate(lr);
+    }
+    auto train_step() {
+        const scope timing(inside_);
+        return inner_.train_step();
+    }
+    double validation_loss() {
+        const scope timing(inside_);
+        return inner_.validation_loss();
+    }
+    checkpoint_type checkpoint() {
+        const scope timing(inside_);
+        return inner_.checkpoint();
+    }
+    void checkpoint(checkpoint_type& into) {
+        const scope timing(inside_);
+        inner_.checkpoint(into);
+    }
+    void restore(const checkpoint_type& saved) {
+        const scope timing(inside_);
+        inner_.restore(saved);
+    }
+
+    [[nodiscard]] double seconds_inside() const { return inside_.count(); }
+
+private:
+    struct scope {
+        explicit scope(std::chrono::duration<double>& total) : total_(total) {}
+        ~scope() { total_ += clock_type::now() - start_; }
+        scope(const scope&) = delete;
+        scope& operator=(const scope&) = delete;
+        std::chrono::duration<double>& total_;
+        clock_type::time_point start_ = clock_type::now();
+    };
+    Inner& inner_;
+    std::chrono::duration<double> inside_{};
+};
+
+static_assert(autolrs::reusing_trainer<timed_trainer<mlp_trainer>>);
+
+/// Prints the decisions a user wants to follow (every candidate too with --verbose).
+struct progress_printer {
+    bool verbose = false;
+
+    void operator()(const autolrs::event& e) const {
+        using autolrs::event_kind;
+        const auto step = static_cast<unsigned long long>(e.step);
+        switch (e.kind) {
+            case event_kind::stage_start:
+                std::printf("step %7llu  stage %u: %llu steps, up to %u candidates\n", step, e.stage,
+                            static_cast<unsigned long long>(e.length), e.candidate);
+                break;
+            case event_kind::candidate_end:
+                if (verbose)
+                    std::printf("step %7llu    candidate %u: lr %.3g, forecast %.4f +- %.4f\n", step, e.candidate,
+                                e.learning_rate, e.forecast, e.stddev);
+                break;
+            case event_kind::candidate_diverged:
+                if (verbose) std::printf("step %7llu    candidate %u: lr %.3g diverged\n", step, e.candidate, e.learning_rate);
+                break;
+            case event_kind::stage_lr_chosen:
+                std::printf("step %7llu  stage %u: lr %.4g (forecast loss %.4f)\n", step, e.stage, e.learning_rate,
+                            e.forecast);
+                break;
+            case event_kind::candidate_start:
+            case event_kind::search_stopped_early:
+                break;
+            default:
+                std::printf("step %7llu  %.*s: lr %.4g  %.*s\n", step, static_cast<int>(to_string(e.kind).size()),
+                            to_string(e.kind).data(), e.learning_rate, static_cast<int>(e.message.size()),
+                            e.message.data());
+                break;
+        }
+    }
+};
+
+struct event_counter {
+    std::uint64_t* count;
+    void operator()(const autolrs::event&) const noexcept { ++*count; }
+};
 
 // --- smoke test: what a GPU run must get exactly right ----------------------------------
 
@@ -211,6 +309,27 @@ int run_bench(const example_data& data, const options& o) {
     const double restore_share = report("restore", restore_seconds);
     std::printf("  %-22s %8.3f ms  (first checkpoint(), including cudaMalloc)\n", "checkpoint()", 1e3 * first_checkpoint);
     std::printf("  restore target (>= 50%% of copy bandwidth): %s\n", restore_share >= 0.5 ? "met" : "NOT met");
+
+    // The controller's share: everything in autolrs::run's wall time that is not inside a
+    // trainer call (decisions, BO fits, forecasts, the loop, event delivery).
+    std::printf("\ncontroller share of wall time under autolrs::run (target < 1%%):\n");
+    auto controller_share = [&](mlp_trainer& trainer, const std::string& model, std::uint64_t steps) {
+        timed_trainer timed(trainer);
+        std::uint64_t events = 0;
+        const auto start = clock_type::now();
+        const auto result = autolrs::run(timed, controller_settings_from(o), steps, event_counter{&events});
+        const double wall = seconds_since(start);
+        const double outside = wall - timed.seconds_inside();
+        std::printf("  %-26s %6llu steps (%llu searched), %llu events, %.2f s: %.1f steps/s, controller %.3f s = %.2f%%\n",
+                    model.c_str(), static_cast<unsigned long long>(result.steps_total),
+                    static_cast<unsigned long long>(result.steps_searched), static_cast<unsigned long long>(events),
+                    wall, static_cast<double>(result.steps_total) / wall, outside, 100.0 * outside / wall);
+    };
+    controller_share(wide, layer_string(o.bench_hidden), o.bench_controller_steps);
+    {
+        mlp_trainer small(data.train(), data.validation(), settings_from(o));
+        controller_share(small, layer_string(o.hidden), o.total_steps);
+    }
     return 0;
 }
 
@@ -218,15 +337,27 @@ int run_training(const example_data& data, const options& o) {
     mlp_trainer trainer(data.train(), data.validation(), settings_from(o));
     std::printf("training %s on %s (%s)\n", layer_string(o.hidden).c_str(), trainer.gpu().name.c_str(),
                 data.description.c_str());
-    // autolrs::run lands with the controller; until then, a constant LR.
-    trainer.set_learning_rate(std::sqrt(o.lr_min * o.lr_max));
-    for (std::uint64_t step = 1; step <= o.total_steps; ++step) {
-        const double loss = trainer.train_step();
-        if (step % 500 == 0) std::printf("step %6llu  loss %.4f\n", static_cast<unsigned long long>(step), loss);
-    }
+    std::printf("autolrs: lr in [%g, %g], %llu steps in all (search included)\n", o.lr_min, o.lr_max,
+                static_cast<unsigned long long>(o.total_steps));
+    const auto start = clock_type::now();
+    const autolrs::run_result result =
+        autolrs::run(trainer, controller_settings_from(o), o.total_steps, progress_printer{o.verbose});
+    const double seconds = seconds_since(start);
+
+    std::printf("\n%llu steps in %.1f s: %llu trained the model, %llu searched (%.2f search steps per training step); "
+                "%u stages, %u divergences%s\n",
+                static_cast<unsigned long long>(result.steps_total), seconds,
+                static_cast<unsigned long long>(result.steps_trained),
+                static_cast<unsigned long long>(result.steps_searched), result.search_overhead(), result.stages,
+                result.divergences, result.completed ? "" : " (stopped early)");
+    std::printf("found schedule (trajectory step: lr):");
+    for (const auto& row : result.schedule_rows)
+        std::printf(" %llu: %.4g", static_cast<unsigned long long>(row.start_step), row.lr);
+    const auto validation = trainer.evaluate_validation();
     const auto test = trainer.evaluate(data.test_samples());
-    std::printf("test loss %.4f, accuracy %.2f%%\n", test.loss, 100.0 * test.accuracy);
-    return 0;
+    std::printf("\nvalidation loss %.4f, accuracy %.2f%%\ntest loss %.4f, accuracy %.2f%%\n", validation.loss,
+                100.0 * validation.accuracy, test.loss, 100.0 * test.accuracy);
+    return result.completed ? 0 : 1;
 }
 
 }  // namespace
@@ -244,13 +375,16 @@ int main(int argc, char** argv) {
     app.add_option("--weight-decay", o.weight_decay, "L2 weight decay");
     app.add_option("--lr-min", o.lr_min, "lowest learning rate autolrs may choose")->check(CLI::PositiveNumber);
     app.add_option("--lr-max", o.lr_max, "highest learning rate autolrs may choose")->check(CLI::PositiveNumber);
-    app.add_option("--steps", o.total_steps, "optimizer steps of training (search steps not counted)");
+    app.add_option("--steps", o.total_steps, "optimizer steps in all, the search's included");
     app.add_option("--seed", o.seed, "seed for weights, batches and autolrs");
     app.add_option("--device", o.device, "CUDA device index")->check(CLI::NonNegativeNumber);
+    app.add_flag("--verbose", o.verbose, "print every candidate of every stage");
     app.add_flag("--smoke", o.smoke, "short training with exactness checks; exit 0 when they pass");
     app.add_flag("--bench", o.bench, "benchmark: steps/s, checkpoint/restore bandwidth, controller share");
     app.add_option("--bench-hidden", o.bench_hidden, "hidden widths of the benchmark's large model");
     app.add_option("--bench-repetitions", o.bench_repetitions, "copies timed per figure")->check(CLI::PositiveNumber);
+    app.add_option("--bench-controller-steps", o.bench_controller_steps,
+                   "steps of the large model's autolrs::run in the benchmark");
     CLI11_PARSE(app, argc, argv);
 
     try {
