@@ -225,6 +225,28 @@ int run_smoke(const example_data& data, const options& o) {
     std::printf("  test accuracy %.2f%%\n", 100.0 * test.accuracy);
     check(test.accuracy > 0.5, "test accuracy above 50%");
 
+    // The whole loop: autolrs::run over the GPU trainer, twice from the same seed.
+    constexpr std::uint64_t budget = 1000;
+    auto run_once = [&](double& before, double& after) {
+        mlp_trainer fresh(data.train(), data.validation(), s);
+        before = fresh.validation_loss();
+        const auto result = autolrs::run(fresh, controller_settings_from(o), budget);
+        after = fresh.validation_loss();
+        return result;
+    };
+    double before = 0.0;
+    double after = 0.0;
+    const auto first_run = run_once(before, after);
+    std::printf("  autolrs::run: %llu steps (%llu searched), %u stages, validation loss %.4f -> %.4f\n",
+                static_cast<unsigned long long>(first_run.steps_total),
+                static_cast<unsigned long long>(first_run.steps_searched), first_run.stages, before, after);
+    check(first_run.completed && first_run.steps_total == budget, "autolrs::run spends exactly the budget");
+    check(after < 0.8 * before, "autolrs::run trains the model");
+    double second_after = 0.0;
+    const auto second_run = run_once(before, second_after);
+    check(second_run.schedule_rows == first_run.schedule_rows && second_after == after,
+          "autolrs::run on the GPU is reproducible (same schedule, same final loss)");
+
     if (failures > 0) {
         std::printf("cuda smoke test FAILED (%d checks)\n", failures);
         return 1;
