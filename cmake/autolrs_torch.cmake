@@ -10,7 +10,12 @@ set(AUTOLRS_TORCH_FOUND OFF)
 if(AUTOLRS_USE_TORCH)
   find_package(Torch QUIET)
   find_package(ZLIB QUIET)
-  if(TORCH_FOUND AND ZLIB_FOUND)
+  if(TORCH_FOUND AND CMAKE_CXX_COMPILER_ID MATCHES "Clang" AND Torch_VERSION VERSION_LESS 2.1)
+    # LibTorch < 2.1 headers use std::vector<c10::IValue> while IValue is incomplete, which
+    # C++20's constexpr vector rejects under Clang (fixed upstream: pytorch/pytorch#93978).
+    message(STATUS "autolrs: LibTorch ${Torch_VERSION} headers do not compile as C++20 with Clang; "
+                   "the LibTorch demo and tests are built with GCC only")
+  elseif(TORCH_FOUND AND ZLIB_FOUND)
     set(AUTOLRS_TORCH_FOUND ON)
     add_library(autolrs_libtorch INTERFACE)
     target_link_libraries(autolrs_libtorch INTERFACE autolrs::autolrs torch)
