@@ -5,3 +5,5 @@
 #include "autolrs/version.hpp"
 #include "autolrs/errors.hpp"
 #include "autolrs/trainer.hpp"
+#include "autolrs/schedule.hpp"
+#include "autolrs/lr_range_test.hpp"

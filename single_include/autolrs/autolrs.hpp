@@ -135,4 +135,866 @@ consteval bool explain_trainer() {
 
 }  // namespace autolrs
 // ---- end autolrs/trainer.hpp
+// ---- begin autolrs/schedule.hpp
+// The fixed learning-rate schedules, lr(step) in closed form: baselines, warmups and
+// cooldowns, and the replay of a schedule found by a search. All live in autolrs::schedule;
+// each is a small value type built from a validated settings aggregate, and its
+// `double operator()(std::uint64_t step) const noexcept` never allocates and always
+// returns a finite LR > 0.
+
+// ---- begin autolrs/schedule/concept.hpp
+// The lr_schedule concept: anything that maps an optimizer step to a learning rate.
+// (It cannot be called `autolrs::schedule`: that is the namespace of the fixed schedules.)
+
+#include <concepts>
+#include <cstdint>
+#include <type_traits>
+
+namespace autolrs::schedule {
+
+/// A learning-rate schedule: a copyable value `s` with `double s(std::uint64_t step) const`,
+/// the LR of optimizer step `step` (0-based). The fixed schedules of this namespace all fit,
+/// and so does a lambda `[](std::uint64_t step) { return ...; }`.
+template <class S>
+concept lr_schedule = std::copy_constructible<S> && requires(const S& s, std::uint64_t step) {
+    { s(step) } -> std::convertible_to<double>;
+};
+
+/// Call as `static_assert(autolrs::schedule::explain_lr_schedule<S>())` where a schedule is
+/// required: the compiler then says which part is missing and how to write it.
+template <class S>
+consteval bool explain_lr_schedule() {
+    static_assert(std::invocable<const S&, std::uint64_t>,
+                  "autolrs lr_schedule: add `double operator()(std::uint64_t step) const`, "
+                  "the learning rate of optimizer step `step` (it must be callable on a const object)");
+    if constexpr (std::invocable<const S&, std::uint64_t>) {
+        static_assert(std::convertible_to<std::invoke_result_t<const S&, std::uint64_t>, double>,
+                      "autolrs lr_schedule: operator()(std::uint64_t) must return the learning rate as a double");
+    }
+    static_assert(std::copy_constructible<S>,
+                  "autolrs lr_schedule: the schedule must be copyable (a small value type); "
+                  "hold large tables by value in a std::vector, not by a unique_ptr");
+    return lr_schedule<S>;
+}
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/concept.hpp
+// ---- begin autolrs/schedule/shape.hpp
+// The path a schedule takes between two learning rates (warmups, anneals, decay
+// tails), and the checks and clamp that every fixed schedule shares.
+
+
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <string_view>
+
+namespace autolrs::schedule {
+
+/// How the LR moves from `start` to `end` as the progress u goes from 0 to 1.
+enum class shape {
+    linear,     ///< start + (end - start) * u
+    cosine,     ///< half a cosine: slow at both ends, fastest in the middle
+    sqrt,       ///< start + (end - start) * sqrt(u): fast at first; decaying to 0 this is
+                ///< the "1 - sqrt" cooldown of warmup-stable-decay (Hagele et al., 2024)
+    geometric,  ///< start * (end / start)^u: uniform in log(LR); both ends must be > 0
+};
+
+/// The LR at progress u in [0, 1] (clamped) on the way from `start` to `end`.
+[[nodiscard]] inline double interpolate(shape path, double start, double end, double u) noexcept {
+    u = u < 0.0 ? 0.0 : (u > 1.0 ? 1.0 : u);
+    switch (path) {
+        case shape::cosine: return start + (end - start) * 0.5 * (1.0 - std::cos(std::numbers::pi * u));
+        case shape::sqrt: return start + (end - start) * std::sqrt(u);
+        case shape::geometric: return start * std::pow(end / start, u);
+        case shape::linear: break;
+    }
+    return start + (end - start) * u;
+}
+
+}  // namespace autolrs::schedule
+
+namespace autolrs::detail {
+
+/// The smallest LR a schedule returns. Schedules that decay "to 0" stop here, so that
+/// every lr(step) is > 0 and log(lr) (the controller's search variable) stays finite.
+inline constexpr double smallest_learning_rate = std::numeric_limits<double>::min();
+
+[[nodiscard]] inline double positive_learning_rate(double lr) noexcept {
+    return lr >= smallest_learning_rate ? lr : smallest_learning_rate;  // also maps NaN, never reached
+}
+
+inline void require_positive_lr(double lr, std::string_view field) {
+    require_setting(std::isfinite(lr) && lr > 0.0, field, "must be a finite learning rate > 0");
+}
+
+inline void require_nonnegative_lr(double lr, std::string_view field) {
+    require_setting(std::isfinite(lr) && lr >= 0.0, field,
+                    "must be a finite learning rate >= 0 (0 means the smallest positive double)");
+}
+
+inline void require_shape(schedule::shape path, std::string_view field) {
+    require_setting(path == schedule::shape::linear || path == schedule::shape::cosine ||
+                        path == schedule::shape::sqrt || path == schedule::shape::geometric,
+                    field, "must be one of shape::linear, cosine, sqrt, geometric");
+}
+
+/// The geometric path needs both ends > 0 (0 has no logarithm).
+inline void require_shape_ends(schedule::shape path, double start, double end, std::string_view field) {
+    require_setting(path != schedule::shape::geometric || (start > 0.0 && end > 0.0), field,
+                    "shape::geometric needs both end learning rates > 0");
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/schedule/shape.hpp
+// ---- begin autolrs/schedule/constant.hpp
+// A constant learning rate.
+
+
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct constant_settings {
+    double lr;  ///< > 0, finite
+};
+
+/// lr(step) = lr for every step.
+class constant {
+public:
+    explicit constant(const constant_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr, "lr");
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t /*step*/) const noexcept { return settings_.lr; }
+    [[nodiscard]] const constant_settings& settings() const noexcept { return settings_; }
+
+private:
+    constant_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/constant.hpp
+// ---- begin autolrs/schedule/step_decay.hpp
+// Step decay: the LR is multiplied by gamma every `step_size` steps (PyTorch's StepLR).
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct step_decay_settings {
+    double lr;                   ///< LR of steps [0, step_size); > 0
+    std::uint64_t step_size;     ///< steps between two decays; >= 1
+    double gamma = 0.1;          ///< factor per decay, in (0, 1]
+    double lr_min = 0.0;         ///< floor; >= 0
+};
+
+/// lr(step) = max(lr * gamma^floor(step / step_size), lr_min). Non-increasing.
+class step_decay {
+public:
+    explicit step_decay(const step_decay_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr, "lr");
+        detail::require_setting(settings.step_size >= 1, "step_size", "must be >= 1");
+        detail::require_setting(std::isfinite(settings.gamma) && settings.gamma > 0.0 && settings.gamma <= 1.0, "gamma",
+                        "must be in (0, 1]");
+        detail::require_nonnegative_lr(settings.lr_min, "lr_min");
+        detail::require_setting(settings.lr_min <= settings.lr, "lr_min", "must be <= lr");
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const auto decays = static_cast<double>(step / settings_.step_size);
+        return detail::positive_learning_rate(std::max(settings_.lr * std::pow(settings_.gamma, decays), settings_.lr_min));
+    }
+    [[nodiscard]] const step_decay_settings& settings() const noexcept { return settings_; }
+
+private:
+    step_decay_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/step_decay.hpp
+// ---- begin autolrs/schedule/multi_step.hpp
+// Multi-step decay: the LR is multiplied by gamma at each milestone (PyTorch's MultiStepLR).
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace autolrs::schedule {
+
+struct multi_step_settings {
+    double lr;                                ///< LR before the first milestone; > 0
+    std::vector<std::uint64_t> milestones;    ///< steps where a decay takes effect; strictly increasing
+    double gamma = 0.1;                       ///< factor per milestone, in (0, 1]
+};
+
+/// lr(step) = lr * gamma^(number of milestones <= step). Non-increasing.
+/// The milestones are copied once; a call is a binary search, with no allocation.
+class multi_step {
+public:
+    explicit multi_step(multi_step_settings settings) : settings_(std::move(settings)) {
+        detail::require_positive_lr(settings_.lr, "lr");
+        detail::require_setting(std::isfinite(settings_.gamma) && settings_.gamma > 0.0 && settings_.gamma <= 1.0,
+                                "gamma", "must be in (0, 1]");
+        for (std::size_t i = 1; i < settings_.milestones.size(); ++i) {
+            detail::require_setting(settings_.milestones[i - 1] < settings_.milestones[i],
+                                    "milestones[" + std::to_string(i) + "]",
+                                    "milestones must be strictly increasing");
+        }
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const auto& m = settings_.milestones;
+        const auto passed = static_cast<double>(std::upper_bound(m.begin(), m.end(), step) - m.begin());
+        return detail::positive_learning_rate(settings_.lr * std::pow(settings_.gamma, passed));
+    }
+    [[nodiscard]] const multi_step_settings& settings() const noexcept { return settings_; }
+    [[nodiscard]] std::span<const std::uint64_t> milestones() const noexcept { return settings_.milestones; }
+
+private:
+    multi_step_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/multi_step.hpp
+// ---- begin autolrs/schedule/exponential.hpp
+// Exponential decay: the LR shrinks by gamma every `decay_steps` steps, continuously.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct exponential_settings {
+    double lr;                        ///< LR of step 0; > 0
+    double gamma;                     ///< factor per `decay_steps` steps, in (0, 1]
+    std::uint64_t decay_steps = 1;    ///< >= 1; 1 is PyTorch's ExponentialLR
+    double lr_min = 0.0;              ///< floor; >= 0, <= lr
+};
+
+/// lr(step) = max(lr * gamma^(step / decay_steps), lr_min), with a real exponent.
+/// Non-increasing.
+class exponential {
+public:
+    explicit exponential(const exponential_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr, "lr");
+        detail::require_setting(std::isfinite(settings.gamma) && settings.gamma > 0.0 && settings.gamma <= 1.0,
+                                "gamma", "must be in (0, 1]");
+        detail::require_setting(settings.decay_steps >= 1, "decay_steps", "must be >= 1");
+        detail::require_nonnegative_lr(settings.lr_min, "lr_min");
+        detail::require_setting(settings.lr_min <= settings.lr, "lr_min", "must be <= lr");
+        log_gamma_per_step_ = std::log(settings.gamma) / static_cast<double>(settings.decay_steps);
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const double lr = settings_.lr * std::exp(log_gamma_per_step_ * static_cast<double>(step));
+        return detail::positive_learning_rate(std::max(lr, settings_.lr_min));
+    }
+    [[nodiscard]] const exponential_settings& settings() const noexcept { return settings_; }
+
+private:
+    exponential_settings settings_;
+    double log_gamma_per_step_ = 0.0;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/exponential.hpp
+// ---- begin autolrs/schedule/cosine.hpp
+// Cosine annealing to a floor, optionally with warm restarts (SGDR, Loshchilov & Hutter 2017).
+
+
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+
+namespace autolrs::schedule {
+
+struct cosine_settings {
+    double lr_max;                      ///< LR at the start of each cycle; > 0
+    std::uint64_t period;               ///< steps of the (first) cycle; >= 1
+    double lr_min = 0.0;                ///< floor, reached at the end of a cycle; >= 0, <= lr_max
+    bool restarts = false;              ///< false: stay at lr_min after `period` steps
+    double period_multiplier = 1.0;     ///< with restarts: each cycle is this many times longer; >= 1
+};
+
+/// Within a cycle of length T that started at step s0:
+///   lr(step) = lr_min + (lr_max - lr_min) * (1 + cos(pi * (step - s0) / T)) / 2.
+/// Without restarts there is one cycle and lr = lr_min from step `period` on (non-increasing).
+/// With restarts, cycle i has length period * period_multiplier^i (a real number: cycle
+/// boundaries fall on the first whole step at or after the real start).
+/// An lr_min of 0 is returned as the smallest positive double.
+class cosine {
+public:
+    explicit cosine(const cosine_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr_max, "lr_max");
+        detail::require_setting(settings.period >= 1, "period", "must be >= 1");
+        detail::require_nonnegative_lr(settings.lr_min, "lr_min");
+        detail::require_setting(settings.lr_min <= settings.lr_max, "lr_min", "must be <= lr_max");
+        detail::require_setting(std::isfinite(settings.period_multiplier) && settings.period_multiplier >= 1.0,
+                                "period_multiplier", "must be finite and >= 1");
+        log_multiplier_ = std::log(settings.period_multiplier);
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const double first = static_cast<double>(settings_.period);
+        double into_cycle = 0.0;  // steps since the current cycle began
+        double cycle = first;     // length of the current cycle
+        if (!settings_.restarts) {
+            if (step >= settings_.period) return detail::positive_learning_rate(settings_.lr_min);
+            into_cycle = static_cast<double>(step);
+        } else if (log_multiplier_ == 0.0) {
+            into_cycle = static_cast<double>(step % settings_.period);
+        } else {
+            // Cycle i starts at first * (m^i - 1) / (m - 1); invert, then fix rounding by one.
+            const double m = settings_.period_multiplier;
+            const double s = static_cast<double>(step);
+            const auto start_of = [&](double i) { return first * std::expm1(i * log_multiplier_) / (m - 1.0); };
+            double i = std::floor(std::log1p(s * (m - 1.0) / first) / log_multiplier_);
+            if (start_of(i) > s) i -= 1.0;
+            else if (start_of(i + 1.0) <= s) i += 1.0;
+            into_cycle = s - start_of(i);
+            cycle = first * std::exp(i * log_multiplier_);
+        }
+        const double lr = settings_.lr_min + (settings_.lr_max - settings_.lr_min) * 0.5 *
+                                                 (1.0 + std::cos(std::numbers::pi * (into_cycle / cycle)));
+        return detail::positive_learning_rate(lr);
+    }
+    [[nodiscard]] const cosine_settings& settings() const noexcept { return settings_; }
+
+private:
+    cosine_settings settings_;
+    double log_multiplier_ = 0.0;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/cosine.hpp
+// ---- begin autolrs/schedule/linear.hpp
+// A straight line from one LR to another over a number of steps, then flat.
+
+
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct linear_settings {
+    double lr_start;        ///< LR of step 0; >= 0
+    double lr_end;          ///< LR from step `steps` on; >= 0
+    std::uint64_t steps;    ///< >= 1
+};
+
+/// lr(step) = lr_start + (lr_end - lr_start) * step / steps for step < steps, lr_end after
+/// (an LR of 0 is returned as the smallest positive double). Monotone: non-increasing when
+/// lr_end <= lr_start, non-decreasing otherwise.
+class linear {
+public:
+    explicit linear(const linear_settings& settings) : settings_(settings) {
+        detail::require_nonnegative_lr(settings.lr_start, "lr_start");
+        detail::require_nonnegative_lr(settings.lr_end, "lr_end");
+        detail::require_setting(settings.steps >= 1, "steps", "must be >= 1");
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        if (step >= settings_.steps) return detail::positive_learning_rate(settings_.lr_end);
+        const double u = static_cast<double>(step) / static_cast<double>(settings_.steps);
+        return detail::positive_learning_rate(interpolate(shape::linear, settings_.lr_start, settings_.lr_end, u));
+    }
+    [[nodiscard]] const linear_settings& settings() const noexcept { return settings_; }
+
+private:
+    linear_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/linear.hpp
+// ---- begin autolrs/schedule/one_cycle.hpp
+// The one-cycle policy (Smith & Topin 2019; PyTorch's OneCycleLR, two phases): warm up to a
+// peak, then anneal far below the starting LR.
+
+
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct one_cycle_settings {
+    double lr_max;                   ///< the peak; > 0
+    std::uint64_t total_steps;       ///< length of the cycle; >= 1
+    double warmup_fraction = 0.3;    ///< share of total_steps spent rising; in [0, 1)
+    double div_factor = 25.0;        ///< lr(0) = lr_max / div_factor; >= 1
+    double final_div_factor = 1e4;   ///< final LR = lr(0) / final_div_factor; >= 1
+    shape path = shape::cosine;      ///< shape of both phases (cosine or linear, as in PyTorch)
+};
+
+/// With w = round(warmup_fraction * total_steps), lr0 = lr_max / div_factor and
+/// lr_final = lr0 / final_div_factor:
+///   step <= w:               from lr0 (step 0) up to lr_max (step w)
+///   w < step < total_steps:  from lr_max down to lr_final (reached at step total_steps)
+///   step >= total_steps:     lr_final.
+/// Non-decreasing up to step w, non-increasing after.
+class one_cycle {
+public:
+    explicit one_cycle(const one_cycle_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr_max, "lr_max");
+        detail::require_setting(settings.total_steps >= 1, "total_steps", "must be >= 1");
+        detail::require_setting(std::isfinite(settings.warmup_fraction) && settings.warmup_fraction >= 0.0 &&
+                                    settings.warmup_fraction < 1.0,
+                                "warmup_fraction", "must be in [0, 1)");
+        detail::require_setting(std::isfinite(settings.div_factor) && settings.div_factor >= 1.0, "div_factor",
+                                "must be finite and >= 1");
+        detail::require_setting(std::isfinite(settings.final_div_factor) && settings.final_div_factor >= 1.0,
+                                "final_div_factor", "must be finite and >= 1");
+        detail::require_shape(settings.path, "path");
+        lr_start_ = settings.lr_max / settings.div_factor;
+        lr_final_ = detail::positive_learning_rate(lr_start_ / settings.final_div_factor);
+        warmup_steps_ = static_cast<std::uint64_t>(
+            std::llround(settings.warmup_fraction * static_cast<double>(settings.total_steps)));
+        if (warmup_steps_ >= settings.total_steps) warmup_steps_ = settings.total_steps - 1;
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        if (step >= settings_.total_steps) return lr_final_;
+        if (step < warmup_steps_) {
+            const double u = static_cast<double>(step) / static_cast<double>(warmup_steps_);
+            return detail::positive_learning_rate(interpolate(settings_.path, lr_start_, settings_.lr_max, u));
+        }
+        const double u = static_cast<double>(step - warmup_steps_) /
+                         static_cast<double>(settings_.total_steps - warmup_steps_);
+        return detail::positive_learning_rate(interpolate(settings_.path, settings_.lr_max, lr_final_, u));
+    }
+    [[nodiscard]] const one_cycle_settings& settings() const noexcept { return settings_; }
+    /// The step at which the peak is reached.
+    [[nodiscard]] std::uint64_t warmup_steps() const noexcept { return warmup_steps_; }
+
+private:
+    one_cycle_settings settings_;
+    double lr_start_ = 0.0;
+    double lr_final_ = 0.0;
+    std::uint64_t warmup_steps_ = 0;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/one_cycle.hpp
+// ---- begin autolrs/schedule/warmup.hpp
+// Ramps from start_factor * lr to lr over a number of steps, then flat at lr: warmups,
+// and (with start_factor > 1) cooldowns from the current LR down to a target.
+
+
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct warmup_settings {
+    double lr;                   ///< target LR, reached at step `steps` and kept after; > 0
+    std::uint64_t steps;         ///< length of the ramp; >= 1
+    double start_factor = 0.01;  ///< lr(0) = start_factor * lr; >= 0, finite. The default is not 0
+                                 ///< so that the first step is not wasted; > 1 makes a cooldown.
+};
+
+}  // namespace autolrs::schedule
+
+namespace autolrs::detail {
+inline void validate_warmup(const schedule::warmup_settings& settings) {
+    require_positive_lr(settings.lr, "lr");
+    require_setting(settings.steps >= 1, "steps", "must be >= 1");
+    require_setting(std::isfinite(settings.start_factor) && settings.start_factor >= 0.0 &&
+                                std::isfinite(settings.start_factor * settings.lr),
+                            "start_factor", "must be finite and >= 0 (and start_factor * lr finite)");
+}
+
+inline double warmup_ramp(const schedule::warmup_settings& settings, schedule::shape path, std::uint64_t step) noexcept {
+    if (step >= settings.steps) return settings.lr;
+    const double u = static_cast<double>(step) / static_cast<double>(settings.steps);
+    return positive_learning_rate(schedule::interpolate(path, settings.start_factor * settings.lr, settings.lr, u));
+}
+}  // namespace autolrs::detail
+
+namespace autolrs::schedule {
+
+/// lr(step) = lr * (start_factor + (1 - start_factor) * step / steps) for step < steps, lr after.
+/// Monotone towards lr.
+class linear_warmup {
+public:
+    explicit linear_warmup(const warmup_settings& settings) : settings_(settings) { detail::validate_warmup(settings); }
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        return detail::warmup_ramp(settings_, shape::linear, step);
+    }
+    [[nodiscard]] const warmup_settings& settings() const noexcept { return settings_; }
+
+private:
+    warmup_settings settings_;
+};
+
+/// lr(step) = lr * (start_factor + (1 - start_factor) * (1 - cos(pi * step / steps)) / 2) for
+/// step < steps, lr after: starts and ends gently. Monotone towards lr.
+class cosine_warmup {
+public:
+    explicit cosine_warmup(const warmup_settings& settings) : settings_(settings) { detail::validate_warmup(settings); }
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        return detail::warmup_ramp(settings_, shape::cosine, step);
+    }
+    [[nodiscard]] const warmup_settings& settings() const noexcept { return settings_; }
+
+private:
+    warmup_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/warmup.hpp
+// ---- begin autolrs/schedule/warmup_stable_decay.hpp
+// Warmup-stable-decay ("trapezoidal"): warm up, hold the peak, then decay in a final tail.
+
+
+#include <cmath>
+#include <cstdint>
+
+namespace autolrs::schedule {
+
+struct warmup_stable_decay_settings {
+    double lr;                           ///< the plateau LR; > 0
+    std::uint64_t total_steps;           ///< warmup + stable + decay; >= 1
+    std::uint64_t decay_steps;           ///< length of the final tail; <= total_steps - warmup_steps
+    std::uint64_t warmup_steps = 0;      ///< length of the warmup
+    double warmup_start_factor = 0.01;   ///< lr(0) = warmup_start_factor * lr when warmup_steps > 0; in [0, 1]
+    double lr_end = 0.0;                 ///< reached at step total_steps; >= 0, <= lr
+    shape warmup_shape = shape::linear;
+    shape decay_shape = shape::linear;   ///< shape::sqrt to lr_end = 0 is the "1 - sqrt" cooldown
+};
+
+/// With W = warmup_steps, D = decay_steps, N = total_steps:
+///   step < W:          from warmup_start_factor * lr up to lr (warmup_shape)
+///   W <= step < N - D: lr
+///   N - D <= step < N: from lr down to lr_end, reached at step N (decay_shape)
+///   step >= N:         lr_end (0 is returned as the smallest positive double).
+/// Non-decreasing up to step W, non-increasing after.
+class warmup_stable_decay {
+public:
+    explicit warmup_stable_decay(const warmup_stable_decay_settings& settings) : settings_(settings) {
+        detail::require_positive_lr(settings.lr, "lr");
+        detail::require_setting(settings.total_steps >= 1, "total_steps", "must be >= 1");
+        detail::require_setting(settings.warmup_steps <= settings.total_steps, "warmup_steps",
+                                "must be <= total_steps");
+        detail::require_setting(settings.decay_steps <= settings.total_steps - settings.warmup_steps, "decay_steps",
+                                "must be <= total_steps - warmup_steps");
+        detail::require_setting(std::isfinite(settings.warmup_start_factor) && settings.warmup_start_factor >= 0.0 &&
+                                    settings.warmup_start_factor <= 1.0,
+                                "warmup_start_factor", "must be in [0, 1]");
+        detail::require_nonnegative_lr(settings.lr_end, "lr_end");
+        detail::require_setting(settings.lr_end <= settings.lr, "lr_end", "must be <= lr");
+        detail::require_shape(settings.warmup_shape, "warmup_shape");
+        detail::require_shape(settings.decay_shape, "decay_shape");
+        detail::require_shape_ends(settings.warmup_shape, settings.warmup_start_factor, 1.0, "warmup_shape");
+        detail::require_shape_ends(settings.decay_shape, settings.lr, settings.lr_end, "decay_shape");
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const auto& s = settings_;
+        if (step < s.warmup_steps) {
+            const double u = static_cast<double>(step) / static_cast<double>(s.warmup_steps);
+            return detail::positive_learning_rate(interpolate(s.warmup_shape, s.warmup_start_factor * s.lr, s.lr, u));
+        }
+        if (step >= s.total_steps) return detail::positive_learning_rate(s.lr_end);
+        const std::uint64_t decay_start = s.total_steps - s.decay_steps;
+        if (step < decay_start) return s.lr;
+        const double u = static_cast<double>(step - decay_start) / static_cast<double>(s.decay_steps);
+        return detail::positive_learning_rate(interpolate(s.decay_shape, s.lr, s.lr_end, u));
+    }
+    [[nodiscard]] const warmup_stable_decay_settings& settings() const noexcept { return settings_; }
+
+private:
+    warmup_stable_decay_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/warmup_stable_decay.hpp
+// ---- begin autolrs/schedule/piecewise_constant.hpp
+// A table of (start_step, lr) rows: replays a schedule found by a search, with no search.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace autolrs::schedule {
+
+/// From `start_step` on (until the next row's start_step) the LR is `lr`.
+struct piecewise_constant_row {
+    std::uint64_t start_step;
+    double lr;
+    friend bool operator==(const piecewise_constant_row&, const piecewise_constant_row&) = default;
+};
+
+struct piecewise_constant_settings {
+    /// Non-empty; the first row starts at step 0; start steps strictly increasing;
+    /// every lr finite and > 0.
+    std::vector<piecewise_constant_row> rows;
+};
+
+/// lr(step) = the lr of the last row whose start_step <= step (the last row holds forever).
+/// The table is copied once; a call is a binary search, with no allocation.
+class piecewise_constant {
+public:
+    explicit piecewise_constant(piecewise_constant_settings settings) : settings_(std::move(settings)) {
+        const auto& rows = settings_.rows;
+        detail::require_setting(!rows.empty(), "rows", "must hold at least one row");
+        detail::require_setting(rows.front().start_step == 0, "rows[0].start_step",
+                                "must be 0 (the table must say what the LR is from the first step)");
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const std::string row = "rows[" + std::to_string(i) + "]";
+            detail::require_positive_lr(rows[i].lr, row + ".lr");
+            if (i > 0) {
+                detail::require_setting(rows[i - 1].start_step < rows[i].start_step, row + ".start_step",
+                                        "start steps must be strictly increasing");
+            }
+        }
+    }
+
+    [[nodiscard]] double operator()(std::uint64_t step) const noexcept {
+        const auto& rows = settings_.rows;
+        const auto after = std::upper_bound(rows.begin(), rows.end(), step,
+                                            [](std::uint64_t s, const piecewise_constant_row& r) { return s < r.start_step; });
+        return std::prev(after)->lr;  // rows[0].start_step == 0, so after != begin
+    }
+    [[nodiscard]] const piecewise_constant_settings& settings() const noexcept { return settings_; }
+    [[nodiscard]] std::span<const piecewise_constant_row> rows() const noexcept { return settings_.rows; }
+
+private:
+    piecewise_constant_settings settings_;
+};
+
+}  // namespace autolrs::schedule
+// ---- end autolrs/schedule/piecewise_constant.hpp
+// ---- end autolrs/schedule.hpp
+// ---- begin autolrs/lr_range_test.hpp
+// The LR range test (Smith, "Cyclical Learning Rates for Training Neural Networks", 2017):
+// train a few steps while the LR grows exponentially, watch where the loss stops falling and
+// where it blows up, and propose [lr_min, lr_max] for AutoLRS so that a user needs no LR
+// settings at all.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace autolrs {
+
+struct lr_range_test_settings {
+    double lr_start = 1e-7;           ///< LR of the first step; finite, > 0
+    double lr_end = 10.0;             ///< LR of the last planned step; finite, > lr_start
+    std::uint64_t steps = 100;        ///< applied steps of the full sweep; >= 2
+    double smoothing = 0.05;          ///< weight of the newest loss in the moving averages; in (0, 1]
+    double divergence_factor = 4.0;   ///< stop once the smoothed loss exceeds this times its best; > 1
+    double margin_decades = 0.5;      ///< lr_max = LR at the smoothed minimum / 10^margin_decades; >= 0
+    double span_decades = 2.0;        ///< lr_min = lr_max / 10^span_decades (see the rule); > 0
+    double min_improvement = 0.02;    ///< the smoothed loss must fall this fraction below its first
+                                      ///< value, else status no_improvement; in [0, 1)
+    bool restore_after = true;        ///< checkpoint first and restore at the end (also on an exception)
+};
+
+enum class lr_range_test_status {
+    diverged,          ///< stopped on divergence: the normal outcome, the suggestion is well founded
+    completed,         ///< reached lr_end without diverging: lr_max may be too low; raise lr_end
+    no_improvement,    ///< (overrides diverged/completed) the loss never fell by min_improvement: the
+                       ///< suggestion is a guess; the sweep
+                       ///< probably started too high (lower lr_start) or is too short (more steps)
+    too_many_skipped,  ///< the trainer skipped `steps` steps (e.g. a loss scaler overflowing throughout)
+};
+
+/// One applied step of the sweep.
+struct lr_range_test_point {
+    double lr;             ///< the LR the step ran at
+    double loss;           ///< its training loss as the trainer reported it (non-finite on a diverged last step)
+    double smoothed_loss;  ///< the zero-lag smoothed loss the suggestion is read from; +inf on a non-finite step
+};
+
+struct lr_range_test_result {
+    double lr_min;                          ///< suggested lower bound for AutoLRS; finite, > 0, < lr_max
+    double lr_max;                          ///< suggested upper bound for AutoLRS; finite, > 0
+    lr_range_test_status status;
+    double lr_at_minimum;                   ///< LR where the smoothed loss was lowest
+    std::optional<double> diverged_at_lr;   ///< LR of the step that triggered the divergence stop
+    std::uint64_t steps_skipped = 0;        ///< steps the trainer reported as not applied
+    std::vector<lr_range_test_point> curve; ///< every applied step, in order (steps_run = curve.size())
+};
+
+namespace detail {
+
+inline void validate(const lr_range_test_settings& s) {
+    require_setting(std::isfinite(s.lr_start) && s.lr_start > 0.0, "lr_start", "must be finite and > 0");
+    require_setting(std::isfinite(s.lr_end) && s.lr_end > s.lr_start, "lr_end", "must be finite and > lr_start");
+    require_setting(s.steps >= 2, "steps", "must be >= 2");
+    require_setting(std::isfinite(s.smoothing) && s.smoothing > 0.0 && s.smoothing <= 1.0, "smoothing",
+                    "must be in (0, 1]");
+    require_setting(std::isfinite(s.divergence_factor) && s.divergence_factor > 1.0, "divergence_factor",
+                    "must be finite and > 1");
+    require_setting(std::isfinite(s.margin_decades) && s.margin_decades >= 0.0, "margin_decades",
+                    "must be finite and >= 0");
+    require_setting(std::isfinite(s.span_decades) && s.span_decades > 0.0, "span_decades", "must be finite and > 0");
+    require_setting(std::isfinite(s.min_improvement) && s.min_improvement >= 0.0 && s.min_improvement < 1.0,
+                    "min_improvement", "must be in [0, 1)");
+}
+
+/// A bias-corrected exponential moving average: the first value is taken as is, instead of
+/// being pulled towards 0.
+class debiased_average {
+public:
+    explicit debiased_average(double weight) noexcept : keep_(1.0 - weight) {}
+    double add(double value) noexcept {
+        sum_ = keep_ * sum_ + (1.0 - keep_) * value;
+        kept_ *= keep_;
+        return sum_ / (1.0 - kept_);
+    }
+
+private:
+    double keep_;
+    double sum_ = 0.0;
+    double kept_ = 1.0;  // keep_^count
+};
+
+template <class R>
+step_result as_step_result(R&& r) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<R>, step_result>) return r;
+    else return step_result{static_cast<double>(r), true};
+}
+
+/// Fills curve[i].smoothed_loss for the finite prefix of the curve with a forward-then-backward
+/// moving average: zero lag, so the minimum sits at the LR where it really is (a one-way
+/// average of weight 0.05 lags ~20 steps, which in a 100-step sweep over 8 decades is 1.6 decades).
+/// Losses above `ceiling` (the divergence threshold) are clipped to it first: once a loss has
+/// blown up its size says nothing more, and unclipped it would drag the smoothed curve up for
+/// dozens of steps before the blow-up and hide the minimum.
+inline void smooth_without_lag(std::vector<lr_range_test_point>& curve, std::size_t finite, double weight,
+                               double ceiling) {
+    debiased_average forward(weight);
+    for (std::size_t i = 0; i < finite; ++i) curve[i].smoothed_loss = forward.add(std::min(curve[i].loss, ceiling));
+    debiased_average backward(weight);
+    for (std::size_t i = finite; i-- > 0;) curve[i].smoothed_loss = backward.add(curve[i].smoothed_loss);
+}
+
+}  // namespace detail
+
+/// Runs an LR range test on `trainer` and suggests [lr_min, lr_max] for AutoLRS.
+///
+/// The sweep: applied step i (0-based) runs at lr_start * (lr_end / lr_start)^(i / (steps - 1)).
+/// A step the trainer reports as not applied is retried at the same LR. The sweep stops early on
+/// divergence: a non-finite loss, or a one-way smoothed loss above divergence_factor times its
+/// lowest value so far (losses are assumed >= 0, as for cross-entropy or squared error; with a
+/// negative loss only the non-finite test applies).
+///
+/// The suggestion, read from the zero-lag smoothed curve (see smooth_without_lag):
+///   lr_max = (LR of the smoothed minimum) / 10^margin_decades, clamped to [lr_start, lr_end];
+///   lr_min = max(lr_max / 10^span_decades, lr_start), or lr_max / 10^span_decades if that clamp
+///            would leave no interval (lr_max == lr_start).
+/// Why: the minimum of the loss along an exponential sweep sits where the LR stops helping, which
+/// is at or just past the edge of stability (the loss takes a few steps to blow up); so lr_max is
+/// kept half a decade below it, where steps are still stable and fast. AutoLRS searches log(LR)
+/// uniformly below lr_max, and the good LRs of later stages are lower than the best early one, so
+/// two decades below lr_max cover the decay that a schedule needs. Clamping keeps the interval
+/// inside what the test observed.
+///
+/// With restore_after (the default) the trainer is checkpointed first and restored at the end,
+/// and also when a step throws: the model and optimizer state are as before the test. The trainer's
+/// LR is left at the last LR swept (unless its checkpoint holds the LR): set it before training.
+/// One allocation: the curve, reserved for `steps` points (up to 2^20, after which it grows).
+template <trainer T>
+lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& settings = {}) {
+    detail::validate(settings);
+    using checkpoint_type = typename T::checkpoint_type;
+    std::optional<checkpoint_type> saved;
+    if (settings.restore_after) saved.emplace(trainer.checkpoint());
+
+    lr_range_test_result result{.lr_min = 0.0,
+                                .lr_max = 0.0,
+                                .status = lr_range_test_status::completed,
+                                .lr_at_minimum = settings.lr_start,
+                                .diverged_at_lr = std::nullopt,
+                                .steps_skipped = 0,
+                                .curve = {}};
+    result.curve.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(settings.steps, std::uint64_t{1} << 20)));
+    const double log_ratio_per_step =
+        std::log(settings.lr_end / settings.lr_start) / static_cast<double>(settings.steps - 1);
+
+    double best = std::numeric_limits<double>::infinity();  // lowest one-way smoothed loss
+    try {
+        detail::debiased_average online(settings.smoothing);
+        for (std::uint64_t i = 0; i < settings.steps;) {
+            const double lr = settings.lr_start * std::exp(log_ratio_per_step * static_cast<double>(i));
+            trainer.set_learning_rate(lr);
+            const step_result step = detail::as_step_result(trainer.train_step());
+            if (!step.applied) {
+                if (++result.steps_skipped >= settings.steps) {
+                    result.status = lr_range_test_status::too_many_skipped;
+                    break;
+                }
+                continue;
+            }
+            ++i;
+            result.curve.push_back({lr, step.loss, std::numeric_limits<double>::infinity()});
+            if (!std::isfinite(step.loss)) {
+                result.status = lr_range_test_status::diverged;
+                result.diverged_at_lr = lr;
+                break;
+            }
+            const double smoothed = online.add(step.loss);
+            best = std::min(best, smoothed);
+            if (best > 0.0 && smoothed > settings.divergence_factor * best) {
+                result.status = lr_range_test_status::diverged;
+                result.diverged_at_lr = lr;
+                break;
+            }
+        }
+    } catch (...) {
+        if (saved) trainer.restore(*saved);
+        throw;
+    }
+    if (saved) trainer.restore(*saved);
+
+    auto& curve = result.curve;
+    std::size_t finite = curve.size();
+    if (finite > 0 && !std::isfinite(curve.back().loss)) --finite;
+    detail::smooth_without_lag(curve, finite, settings.smoothing,
+                               best > 0.0 ? settings.divergence_factor * best : std::numeric_limits<double>::infinity());
+
+    bool improved = false;
+    if (finite > 0) {
+        const auto lowest = std::min_element(curve.begin(), curve.begin() + static_cast<std::ptrdiff_t>(finite),
+                                             [](const auto& a, const auto& b) { return a.smoothed_loss < b.smoothed_loss; });
+        result.lr_at_minimum = lowest->lr;
+        const double first = curve.front().smoothed_loss;
+        improved = lowest->smoothed_loss < first - settings.min_improvement * std::abs(first);
+    }
+    if (!improved && result.status != lr_range_test_status::too_many_skipped) {
+        result.status = lr_range_test_status::no_improvement;
+    }
+
+    result.lr_max = std::clamp(result.lr_at_minimum * std::pow(10.0, -settings.margin_decades), settings.lr_start,
+                               settings.lr_end);
+    const double below = result.lr_max * std::pow(10.0, -settings.span_decades);
+    result.lr_min = result.lr_max > settings.lr_start ? std::max(below, settings.lr_start)
+                                                   : std::max(below, std::numeric_limits<double>::min());
+    return result;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/lr_range_test.hpp
 // ---- end autolrs/autolrs.hpp

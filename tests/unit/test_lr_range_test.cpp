@@ -1,0 +1,251 @@
+// The LR range test on deterministic toy trainers: a noisy quadratic with a known stability
+// limit (gradient descent on curvature h diverges for lr > 2 / h), and scripted losses for the
+// stop rules, skipped steps and exceptions.
+#include <autolrs/autolrs.hpp>
+
+#include "catch.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+// Minibatch-like SGD on sum_i h_i x_i^2 / 2: noisy gradients, a noisy reported loss.
+struct noisy_quadratic {
+    struct state {
+        std::vector<double> x;
+        std::mt19937_64 rng;
+        std::uint64_t steps = 0;
+        friend bool operator==(const state&, const state&) = default;
+    };
+    using checkpoint_type = state;
+
+    noisy_quadratic(std::vector<double> curvatures, double gradient_noise, std::uint64_t seed)
+        : h(std::move(curvatures)), noise(gradient_noise) {
+        now.x.assign(h.size(), 1.0);
+        now.rng.seed(seed);
+    }
+    double loss() const {
+        double sum = 0.0;
+        for (std::size_t i = 0; i < h.size(); ++i) sum += 0.5 * h[i] * now.x[i] * now.x[i];
+        return sum;
+    }
+    void set_learning_rate(double value) { lr = value; }
+    double train_step() {
+        std::normal_distribution<double> normal(0.0, 1.0);
+        const double reported = loss() * (1.0 + 0.1 * normal(now.rng));
+        for (std::size_t i = 0; i < h.size(); ++i) {
+            now.x[i] -= lr * (h[i] * now.x[i] + noise * std::sqrt(h[i]) * normal(now.rng));
+        }
+        ++now.steps;
+        return reported;
+    }
+    double validation_loss() { return loss(); }
+    state checkpoint() const { return now; }
+    void restore(const state& saved) { now = saved; }
+
+    std::vector<double> h;
+    double noise;
+    state now;
+    double lr = 0.0;
+};
+
+// The loss is a function of the LR only, so each rule can be aimed at exactly.
+template <class LossOfLr>
+struct scripted {
+    using checkpoint_type = int;
+    explicit scripted(LossOfLr f) : loss_of_lr(std::move(f)) {}
+    void set_learning_rate(double value) { lr = value; }
+    autolrs::step_result train_step() {
+        ++calls;
+        if (throw_at_call != 0 && calls == throw_at_call) throw std::runtime_error("backend failed");
+        if (skip_every != 0 && calls % skip_every == 0) return {loss_of_lr(lr), false};
+        ++state;
+        return {loss_of_lr(lr), true};
+    }
+    double validation_loss() { return 0.0; }
+    int checkpoint() const { return state; }
+    void restore(int saved) { state = saved; }
+
+    LossOfLr loss_of_lr;
+    double lr = 0.0;
+    int state = 0;
+    std::uint64_t calls = 0;
+    std::uint64_t skip_every = 0;
+    std::uint64_t throw_at_call = 0;
+};
+
+template <class Make>
+std::string field_of(Make make) {
+    try {
+        make();
+    } catch (const autolrs::invalid_setting& e) {
+        return e.field();
+    }
+    return "";
+}
+
+void require_swept_exponentially(const autolrs::lr_range_test_result& r, const autolrs::lr_range_test_settings& s) {
+    for (std::size_t i = 0; i < r.curve.size(); ++i) {
+        const double expected = s.lr_start * std::pow(s.lr_end / s.lr_start, static_cast<double>(i) /
+                                                                                  static_cast<double>(s.steps - 1));
+        REQUIRE(r.curve[i].lr == Approx(expected).epsilon(1e-12));
+    }
+}
+
+void require_valid_interval(const autolrs::lr_range_test_result& r) {
+    REQUIRE(std::isfinite(r.lr_min));
+    REQUIRE(std::isfinite(r.lr_max));
+    REQUIRE(r.lr_min > 0.0);
+    REQUIRE(r.lr_min < r.lr_max);
+}
+
+}  // namespace
+
+TEST_CASE("range test on a noisy quadratic suggests an interval below the stability limit", "[lr_range_test]") {
+    const double h_max = 100.0;
+    const double stability_limit = 2.0 / h_max;
+    const autolrs::lr_range_test_settings settings{};
+    for (double noise : {0.1, 1.0}) {
+        for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+            noisy_quadratic toy({h_max, h_max / 10, h_max / 100}, noise, seed);
+            const auto before = toy.checkpoint();
+            const auto r = autolrs::lr_range_test(toy, settings);
+            INFO("noise " << noise << " seed " << seed << " lr_max " << r.lr_max << " lr_min " << r.lr_min);
+            CHECK(r.status == autolrs::lr_range_test_status::diverged);
+            REQUIRE(r.diverged_at_lr.has_value());
+            CHECK(*r.diverged_at_lr > stability_limit);
+            CHECK(r.curve.size() < settings.steps);
+            CHECK(r.curve.back().lr == *r.diverged_at_lr);
+            require_swept_exponentially(r, settings);
+            require_valid_interval(r);
+            CHECK(r.lr_max < stability_limit);
+            CHECK(r.lr_max > stability_limit / 100.0);  // not uselessly cautious
+            CHECK(r.lr_max == Approx(r.lr_at_minimum * std::pow(10.0, -settings.margin_decades)));
+            CHECK(r.lr_min == Approx(r.lr_max * std::pow(10.0, -settings.span_decades)));
+            CHECK(r.lr_min >= settings.lr_start);
+            CHECK(toy.checkpoint() == before);  // the user's training state is untouched
+        }
+    }
+}
+
+TEST_CASE("range test is deterministic and leaves the state only when asked to", "[lr_range_test]") {
+    noisy_quadratic a({50.0, 5.0}, 0.5, 7);
+    noisy_quadratic b({50.0, 5.0}, 0.5, 7);
+    const auto ra = autolrs::lr_range_test(a);
+    const auto rb = autolrs::lr_range_test(b);
+    CHECK(ra.lr_min == rb.lr_min);
+    CHECK(ra.lr_max == rb.lr_max);
+    REQUIRE(ra.curve.size() == rb.curve.size());
+    for (std::size_t i = 0; i < ra.curve.size(); ++i) CHECK(ra.curve[i].smoothed_loss == rb.curve[i].smoothed_loss);
+
+    noisy_quadratic kept({50.0, 5.0}, 0.5, 7);
+    const auto r = autolrs::lr_range_test(kept, {.restore_after = false});
+    CHECK(kept.now.steps == r.curve.size());
+}
+
+TEST_CASE("range test stops at the first non-finite loss", "[lr_range_test]") {
+    scripted t([](double lr) { return lr > 1e-2 ? std::numeric_limits<double>::quiet_NaN() : 1.0 - 50.0 * lr; });
+    const autolrs::lr_range_test_settings settings{.lr_start = 1e-6, .lr_end = 1.0, .steps = 61};
+    const auto r = autolrs::lr_range_test(t, settings);
+    CHECK(r.status == autolrs::lr_range_test_status::diverged);
+    REQUIRE(r.diverged_at_lr.has_value());
+    CHECK(*r.diverged_at_lr > 1e-2);
+    CHECK(*r.diverged_at_lr < 1e-2 * std::pow(10.0, 0.1) * 1.0001);  // the first step past 1e-2 (10 per decade)
+    CHECK(std::isnan(r.curve.back().loss));
+    CHECK(std::isinf(r.curve.back().smoothed_loss));
+    for (std::size_t i = 0; i + 1 < r.curve.size(); ++i) CHECK(std::isfinite(r.curve[i].smoothed_loss));
+    require_valid_interval(r);
+    CHECK(r.lr_max <= 1e-2);
+    CHECK(t.state == 0);
+}
+
+TEST_CASE("range test stops when the smoothed loss exceeds the divergence factor", "[lr_range_test]") {
+    // Falls to 0.1 at lr = 1e-3, then grows a hundredfold per decade.
+    scripted t([](double lr) { return lr < 1e-3 ? 1.0 - 0.9 * (lr / 1e-3) : 0.1 * std::pow(lr / 1e-3, 2.0); });
+    const autolrs::lr_range_test_settings settings{.lr_start = 1e-6, .lr_end = 1e2, .steps = 81, .smoothing = 0.3};
+    const auto r = autolrs::lr_range_test(t, settings);
+    CHECK(r.status == autolrs::lr_range_test_status::diverged);
+    REQUIRE(r.diverged_at_lr.has_value());
+    CHECK(*r.diverged_at_lr > 1e-3);
+    CHECK(*r.diverged_at_lr < 1e-1);
+    CHECK(r.lr_at_minimum == Approx(1e-3).epsilon(0.3));
+    require_valid_interval(r);
+}
+
+TEST_CASE("range test that never diverges says so and stays inside the swept range", "[lr_range_test]") {
+    scripted t([](double lr) { return 1.0 / (1.0 + lr); });
+    const autolrs::lr_range_test_settings settings{.lr_start = 1e-4, .lr_end = 10.0, .steps = 50};
+    const auto r = autolrs::lr_range_test(t, settings);
+    CHECK(r.status == autolrs::lr_range_test_status::completed);
+    CHECK_FALSE(r.diverged_at_lr.has_value());
+    CHECK(r.curve.size() == settings.steps);
+    require_swept_exponentially(r, settings);
+    CHECK(r.lr_at_minimum == Approx(10.0));
+    CHECK(r.lr_max == Approx(10.0 * std::pow(10.0, -0.5)));
+    CHECK(r.lr_min == Approx(r.lr_max / 100.0));
+    require_valid_interval(r);
+}
+
+TEST_CASE("range test with a loss that never falls reports no_improvement", "[lr_range_test]") {
+    scripted flat([](double) { return 2.0; });
+    const auto r = autolrs::lr_range_test(flat, {.lr_start = 1e-3, .lr_end = 1.0, .steps = 20});
+    CHECK(r.status == autolrs::lr_range_test_status::no_improvement);
+    require_valid_interval(r);
+
+    scripted bad_from_start([](double) { return std::numeric_limits<double>::infinity(); });
+    const auto s = autolrs::lr_range_test(bad_from_start, {.lr_start = 1e-3, .lr_end = 1.0, .steps = 20});
+    CHECK(s.status == autolrs::lr_range_test_status::no_improvement);
+    CHECK(s.curve.size() == 1);
+    CHECK(s.lr_max == Approx(1e-3));  // nothing seen works: stay at the bottom of the range
+    require_valid_interval(s);
+}
+
+TEST_CASE("range test retries skipped steps at the same LR", "[lr_range_test]") {
+    scripted t([](double lr) { return 1.0 / (1.0 + lr); });
+    t.skip_every = 3;
+    const autolrs::lr_range_test_settings settings{.lr_start = 1e-3, .lr_end = 1.0, .steps = 30};
+    const auto r = autolrs::lr_range_test(t, settings);
+    CHECK(r.curve.size() == settings.steps);
+    CHECK(r.steps_skipped == t.calls / 3);
+    require_swept_exponentially(r, settings);
+
+    scripted never([](double) { return 1.0; });
+    never.skip_every = 1;
+    const auto n = autolrs::lr_range_test(never, settings);
+    CHECK(n.status == autolrs::lr_range_test_status::too_many_skipped);
+    CHECK(n.curve.empty());
+    CHECK(n.steps_skipped == settings.steps);
+    require_valid_interval(n);
+}
+
+TEST_CASE("range test restores the trainer when a step throws", "[lr_range_test]") {
+    scripted t([](double lr) { return 1.0 / (1.0 + lr); });
+    t.state = 42;
+    t.throw_at_call = 10;
+    CHECK_THROWS_AS(autolrs::lr_range_test(t), std::runtime_error);
+    CHECK(t.state == 42);
+}
+
+TEST_CASE("range test settings are validated, naming the field", "[lr_range_test]") {
+    scripted t([](double) { return 1.0; });
+    using S = autolrs::lr_range_test_settings;
+    const auto field = [&](S s) { return field_of([&] { autolrs::lr_range_test(t, s); }); };
+    CHECK(field({.lr_start = 0.0}) == "lr_start");
+    CHECK(field({.lr_start = 1.0, .lr_end = 1.0}) == "lr_end");
+    CHECK(field({.lr_end = std::numeric_limits<double>::infinity()}) == "lr_end");
+    CHECK(field({.steps = 1}) == "steps");
+    CHECK(field({.smoothing = 0.0}) == "smoothing");
+    CHECK(field({.smoothing = 1.5}) == "smoothing");
+    CHECK(field({.divergence_factor = 1.0}) == "divergence_factor");
+    CHECK(field({.margin_decades = -1.0}) == "margin_decades");
+    CHECK(field({.span_decades = 0.0}) == "span_decades");
+    CHECK(field({.min_improvement = 1.0}) == "min_improvement");
+    CHECK(t.calls == 0);
+}
