@@ -26,6 +26,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -109,7 +110,7 @@ public:
     double train_step() {
         const double loss = inner_->train_step();
         rows_.push_back({rows_.size() + 1, phase_->phase, phase_->stage, learning_rate_, loss});
-        if (clock_type::now() - last_print_ > std::chrono::seconds(10)) print_progress("training", "");
+        if (clock_type::now() - last_print_ > std::chrono::seconds(10)) print_heartbeat();
         return loss;
     }
     double validation_loss() { return inner_->validation_loss(); }
@@ -117,16 +118,19 @@ public:
     void checkpoint(checkpoint_type& into) { inner_->checkpoint(into); }
     void restore(const checkpoint_type& saved) { inner_->restore(saved); }
 
-    void print_progress(std::string_view what, const std::string& detail) {
-        last_print_ = clock_type::now();
-        const double elapsed = std::chrono::duration<double>(last_print_ - start_).count();
-        const auto done = static_cast<double>(rows_.size());
-        const double remaining = done > 0 ? elapsed / done * (static_cast<double>(budget_) - done) : 0.0;
-        const double loss = rows_.empty() ? std::nan("") : rows_.back().loss;
-        std::printf("[%7s | left %7s] step %5zu/%llu  stage %u  %-8s lr %.3e  loss %.4f  %.*s%s\n",
-                    format_duration(elapsed).c_str(), format_duration(remaining).c_str(), rows_.size(),
-                    static_cast<unsigned long long>(budget_), phase_->stage, phase_->phase, learning_rate_, loss,
-                    static_cast<int>(what.size()), what.data(), detail.c_str());
+    // One line per decision: the time, the step, then what was decided.
+    void print_event(const autolrs::event& e, const std::string& detail) {
+        print_prefix(e.step);
+        std::printf("stage %u  %-20.*s%s\n", e.stage, static_cast<int>(autolrs::to_string(e.kind).size()),
+                    autolrs::to_string(e.kind).data(), detail.c_str());
+        std::fflush(stdout);
+    }
+
+    // During long stages: where training is.
+    void print_heartbeat() {
+        print_prefix(rows_.size());
+        std::printf("stage %u  %-20s lr %.3e  loss %.4f\n", phase_->stage, phase_->phase, learning_rate_,
+                    rows_.back().loss);
         std::fflush(stdout);
     }
 
@@ -136,6 +140,16 @@ public:
     }
 
 private:
+    void print_prefix(std::uint64_t step) {
+        last_print_ = clock_type::now();
+        const double elapsed = elapsed_seconds();
+        const auto done = static_cast<double>(rows_.size());
+        const double remaining = done > 0 ? elapsed / done * (static_cast<double>(budget_) - done) : 0.0;
+        std::printf("[%6s, %6s left] step %5llu/%llu  ", format_duration(elapsed).c_str(),
+                    format_duration(remaining).c_str(), static_cast<unsigned long long>(step),
+                    static_cast<unsigned long long>(budget_));
+    }
+
     fashion_mnist::trainer* inner_;
     const phase_tracker* phase_;
     std::uint64_t budget_;
@@ -148,46 +162,55 @@ static_assert(autolrs::explain_trainer<recording_trainer>());
 
 std::string event_detail(const autolrs::event& e) {
     using autolrs::event_kind;
-    char text[200];
+    char text[240];
     switch (e.kind) {
         case event_kind::stage_start:
-            std::snprintf(text, sizeof text, " (%llu steps, candidates of %u)", static_cast<unsigned long long>(e.length),
-                          e.candidate);
-            break;
-        case event_kind::candidate_start:
-            std::snprintf(text, sizeof text, " #%u at lr %.3e", e.candidate + 1, e.learning_rate);
+            std::snprintf(text, sizeof text, " %llu steps, candidates of %u steps",
+                          static_cast<unsigned long long>(e.length), e.candidate);
             break;
         case event_kind::candidate_end:
-        case event_kind::stage_lr_chosen:
-            std::snprintf(text, sizeof text, " #%u lr %.3e -> forecast %.4f +- %.4f (%s)", e.candidate + 1,
-                          e.learning_rate, e.forecast, e.stddev, std::string(autolrs::to_string(e.status)).c_str());
+            std::snprintf(text, sizeof text, " #%u  lr %.3e  loss %.4f  forecast %.4f +- %.4f (%.*s)", e.candidate + 1,
+                          e.learning_rate, e.loss, e.forecast, e.stddev,
+                          static_cast<int>(autolrs::to_string(e.status).size()), autolrs::to_string(e.status).data());
             break;
-        default:
-            std::snprintf(text, sizeof text, "%s%.*s", e.message.empty() ? "" : ": ", static_cast<int>(e.message.size()),
-                          e.message.data());
+        case event_kind::stage_lr_chosen:
+            std::snprintf(text, sizeof text, " #%u  lr %.3e  forecast %.4f +- %.4f", e.candidate + 1, e.learning_rate,
+                          e.forecast, e.stddev);
+            break;
+        default: {
+            int n = 0;
+            if (std::isfinite(e.learning_rate)) n = std::snprintf(text, sizeof text, " lr %.3e", e.learning_rate);
+            if (std::isfinite(e.loss)) n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), "  loss %.4f", e.loss);
+            std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n), "%s%.*s", e.message.empty() ? "" : "  ",
+                          static_cast<int>(e.message.size()), e.message.data());
+        }
     }
     return text;
 }
 
+// loss_mean50: the mean of the last 50 losses on the training trajectory (search steps left
+// out, so that a diverging candidate does not smear it); every row carries the current value.
 void write_loss_curve(const fs::path& file, const std::vector<step_row>& rows) {
     std::ofstream out(file);
     out << "step,phase,stage,learning_rate,loss,loss_mean50\n";
-    double window_sum = 0.0;
-    std::size_t window_count = 0;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        // running mean of the last 50 finite losses: the raw per-batch loss is noisy
-        if (std::isfinite(rows[i].loss)) {
-            window_sum += rows[i].loss;
-            ++window_count;
-        }
-        if (i >= 50 && std::isfinite(rows[i - 50].loss)) {
-            window_sum -= rows[i - 50].loss;
-            --window_count;
+    std::vector<double> window;
+    std::size_t next = 0;  // ring position once the window is full
+    double mean = std::nan("");
+    for (const step_row& row : rows) {
+        if (std::string_view(row.phase) != "search" && std::isfinite(row.loss)) {
+            if (window.size() < 50) {
+                window.push_back(row.loss);
+            } else {
+                window[next] = row.loss;
+                next = (next + 1) % window.size();
+            }
+            double sum = 0.0;
+            for (const double v : window) sum += v;
+            mean = sum / static_cast<double>(window.size());
         }
         char line[160];
-        std::snprintf(line, sizeof line, "%llu,%s,%u,%.9g,%.9g,%.9g\n", static_cast<unsigned long long>(rows[i].step),
-                      rows[i].phase, rows[i].stage, rows[i].learning_rate, rows[i].loss,
-                      window_count ? window_sum / static_cast<double>(window_count) : std::nan(""));
+        std::snprintf(line, sizeof line, "%llu,%s,%u,%.9g,%.9g,%.9g\n", static_cast<unsigned long long>(row.step),
+                      row.phase, row.stage, row.learning_rate, row.loss, mean);
         out << line;
     }
 }
@@ -215,6 +238,8 @@ bool plot(const fs::path& out_dir, const std::string& title) {
            << gnuplot_quoted(picture) << "\nset multiplot layout 2,1 title '" << title
            << "'\n"
               "set key outside right\n"
+              "set lmargin 12\n"
+              "set rmargin 26\n"
               "set grid\n"
               "set logscale y\n"
               "set ylabel 'learning rate'\n"
@@ -230,8 +255,11 @@ bool plot(const fs::path& out_dir, const std::string& title) {
               "set xlabel 'optimizer step (search included)'\n"
               "plot "
            << curve
-           << " skip 1 using 1:5 with dots lc rgb '#cccccc' title 'per batch', \\\n"
-              "     '' skip 1 using 1:6 with lines lw 2 lc rgb '#d62728' title 'mean of 50'\n"
+           << " skip 1 using 1:(strcol(2) eq 'search' ? $5 : 1/0) with points pt 7 ps 0.15 lc rgb '#bbbbbb' "
+              "title 'search', \\\n"
+              "     '' skip 1 using 1:(strcol(2) ne 'search' ? $5 : 1/0) with points pt 7 ps 0.15 lc rgb '#9ecae1' "
+              "title 'training', \\\n"
+              "     '' skip 1 using 1:6 with lines lw 2 lc rgb '#d62728' title 'training, mean of 50'\n"
               "unset multiplot\n";
     }
     fs::remove(picture);
@@ -243,6 +271,25 @@ bool plot(const fs::path& out_dir, const std::string& title) {
     int status = 0;
     waitpid(child, &status, 0);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 && fs::exists(picture);
+}
+
+// Constant pieces one per line; runs of one-step pieces (a ramp: warmup, cooldown) as one line.
+void print_schedule(const std::vector<autolrs::schedule::piecewise_constant_row>& rows, std::uint64_t steps) {
+    std::printf("\nfound schedule (training steps: LR; replay it with autolrs::run_schedule and schedule.csv):\n");
+    const auto end_of = [&](std::size_t i) { return i + 1 < rows.size() ? rows[i + 1].start_step : steps; };
+    for (std::size_t i = 0; i < rows.size();) {
+        std::size_t last = i;
+        while (last + 1 < rows.size() && end_of(last) - rows[last].start_step == 1 &&
+               end_of(last + 1) - rows[last + 1].start_step == 1)
+            ++last;
+        if (last > i)
+            std::printf("  %6llu .. %6llu  lr %.3e -> %.3e (ramp)\n", static_cast<unsigned long long>(rows[i].start_step),
+                        static_cast<unsigned long long>(end_of(last)), rows[i].lr, rows[last].lr);
+        else
+            std::printf("  %6llu .. %6llu  lr %.3e\n", static_cast<unsigned long long>(rows[i].start_step),
+                        static_cast<unsigned long long>(end_of(i)), rows[i].lr);
+        i = last + 1;
+    }
 }
 
 int run_demo(const demo_options& options) {
@@ -280,7 +327,7 @@ int run_demo(const demo_options& options) {
         write_jsonl(e);
         write_csv(e);
         if (e.kind != autolrs::event_kind::candidate_start)  // its LR shows in candidate_end
-            recorder.print_progress(autolrs::to_string(e.kind), event_detail(e));
+            recorder.print_event(e, event_detail(e));
     };
 
     const autolrs::controller_settings settings{
@@ -297,14 +344,7 @@ int run_demo(const demo_options& options) {
         for (const auto& row : result.schedule_rows) schedule << row.start_step << ',' << row.lr << '\n';
     }
 
-    std::printf("\nfound schedule (training steps -> LR):\n");
-    for (std::size_t i = 0; i < result.schedule_rows.size(); ++i) {
-        const auto& row = result.schedule_rows[i];
-        const std::uint64_t end =
-            i + 1 < result.schedule_rows.size() ? result.schedule_rows[i + 1].start_step : result.steps_trained;
-        std::printf("  %6llu .. %6llu  lr %.4e\n", static_cast<unsigned long long>(row.start_step),
-                    static_cast<unsigned long long>(end), row.lr);
-    }
+    print_schedule(result.schedule_rows, result.steps_trained);
     std::printf("\ntest accuracy %.2f%%, test loss %.4f\n", 100.0 * test.accuracy, test.loss);
     std::printf("steps: %llu in all = %llu training + %llu searching (search overhead %.0f%%), %u stages, "
                 "%u divergences, %llu validation losses\n",
