@@ -997,4 +997,2591 @@ lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& set
 
 }  // namespace autolrs
 // ---- end autolrs/lr_range_test.hpp
+// ---- begin autolrs/forecast/concept.hpp
+// The loss-forecaster concept: fit a window of losses, predict the loss at a horizon,
+// with a predictive standard deviation and a status that says which path was taken.
+
+#include <concepts>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+namespace autolrs {
+
+/// Which path a forecaster took. Everything but `fitted` is a fallback or a diagnosis;
+/// the value is finite in every case.
+enum class forecast_status {
+    fitted,               ///< the model was fitted and its extrapolation used as is
+    fitted_bounded,       ///< fitted, but the extrapolation was clamped to the sane range
+    fallback_flat,        ///< no significant trend: robust level of the window's tail
+    fallback_rising,      ///< the window rises: robust level of the window's tail
+    fallback_too_short,   ///< too few finite points to fit: robust level of what there is
+    fallback_degenerate,  ///< the fit failed numerically: robust level of the window's tail
+    invalid_input,        ///< no finite loss at all (empty, all NaN/inf): value is 0 and
+                          ///< meaningless; treat the candidate as diverged
+};
+
+/// A short name for logs ("fitted", "fallback_flat", ...).
+[[nodiscard]] constexpr std::string_view to_string(forecast_status s) noexcept {
+    switch (s) {
+        case forecast_status::fitted: return "fitted";
+        case forecast_status::fitted_bounded: return "fitted_bounded";
+        case forecast_status::fallback_flat: return "fallback_flat";
+        case forecast_status::fallback_rising: return "fallback_rising";
+        case forecast_status::fallback_too_short: return "fallback_too_short";
+        case forecast_status::fallback_degenerate: return "fallback_degenerate";
+        case forecast_status::invalid_input: return "invalid_input";
+    }
+    return "unknown";
+}
+
+/// True when the forecast came from a fitted model (clamped or not).
+[[nodiscard]] constexpr bool is_fitted(forecast_status s) noexcept {
+    return s == forecast_status::fitted || s == forecast_status::fitted_bounded;
+}
+
+/// What a forecaster returns.
+struct forecast {
+    double value;              ///< predicted (expected) loss at the horizon; always finite
+    double stddev;             ///< predictive standard deviation of `value`, >= 0, finite
+    forecast_status status;    ///< which path was taken
+    std::size_t non_finite = 0;  ///< how many losses were NaN/inf and ignored
+};
+
+/// A loss forecaster. `losses[i]` is the loss observed at time t = i + 1 (uniform spacing:
+/// one step, or one validation interval); `predict(losses, horizon)` forecasts the loss at
+/// t = horizon (normally horizon >= losses.size()). Must be deterministic (any internal
+/// randomness seeded per call) and never return NaN/inf, even when `losses` holds NaN/inf.
+template <class F>
+concept loss_forecaster = requires(const F& f, std::span<const double> losses, double horizon) {
+    { f.predict(losses, horizon) } -> std::same_as<forecast>;
+};
+
+/// Call as `static_assert(autolrs::explain_loss_forecaster<F>())` where a forecaster is
+/// required: the compiler then says what is missing and how to write it.
+template <class F>
+consteval bool explain_loss_forecaster() {
+    static_assert(requires(const F& f, std::span<const double> losses, double horizon) {
+        f.predict(losses, horizon);
+    }, "autolrs loss_forecaster: add `autolrs::forecast predict(std::span<const double> losses, double horizon) const` "
+       "(const: a forecaster must not change when it predicts)");
+    static_assert(requires(const F& f, std::span<const double> losses, double horizon) {
+        { f.predict(losses, horizon) } -> std::same_as<forecast>;
+    }, "autolrs loss_forecaster: predict(losses, horizon) must return `autolrs::forecast` "
+       "{value, stddev, status}, not a bare number");
+    return loss_forecaster<F>;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/concept.hpp
+// ---- begin autolrs/forecast/exponential.hpp
+// The default loss forecaster: L(t) = a*exp(b*t) + c with b < 0, fitted robustly,
+// bounded, with a fallback and a predictive standard deviation.
+
+// ---- begin autolrs/detail/profile_forecast.hpp
+// The robust profile fit shared by the model forecasters: z = a*phi_theta(s) + c with
+// s = t / n, one nonlinear parameter theta searched by Brent (Boost.Math), (a, c) by
+// weighted least squares for each trial, Huber reweighting (IRLS) against outliers,
+// a significance test for flat and rising windows, bounds on the extrapolation, and a
+// Laplace (delta-method) predictive standard deviation.
+//
+// A Basis provides:
+//   double theta_lo, theta_hi;                      search interval
+//   void fill(double theta, std::size_t n, double* phi) const;   phi[i] at s = (i+1)/n
+//   double at(double theta, double s) const;        phi at any s
+//   double dtheta(double theta, double s, double phi) const;     d phi / d theta at s
+
+// ---- begin autolrs/detail/forecast_window.hpp
+// Shared machinery of the loss forecasters: scanning a window (finite points, exact
+// power-of-two rescaling so huge values cannot overflow), robust levels, a per-thread
+// scratch workspace (no allocation per call once it has grown), and the weighted
+// least-squares fit of y = a*phi(t) + c that every profile-likelihood fit uses.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace autolrs::detail {
+
+/// Per-thread scratch buffers. They only grow, so a thread's calls stop allocating once
+/// they have seen their largest window; nothing in them outlives a call.
+struct forecast_workspace {
+    std::vector<double> z;       // rescaled losses (0 where not finite)
+    std::vector<double> w;       // robust weights (0 where not finite)
+    std::vector<double> phi;     // basis values of the current trial
+    std::vector<double> extra;   // sort buffer
+    std::vector<double> aux;     // model-specific (log times of the power law)
+
+    void resize(std::size_t n) {
+        if (z.size() < n) {
+            z.resize(n);
+            w.resize(n);
+            phi.resize(n);
+            extra.resize(n);
+            aux.resize(n);
+        }
+    }
+};
+
+inline forecast_workspace& thread_workspace() {
+    thread_local forecast_workspace ws;
+    return ws;
+}
+
+/// What one pass over the raw window finds.
+struct window_scan {
+    std::size_t n = 0;           // window length (finite or not)
+    std::size_t finite = 0;      // finite points
+    double scale = 1.0;          // exact power of two with max |loss| / scale in [0.5, 1)
+};
+
+inline window_scan scan_window(std::span<const double> losses) noexcept {
+    window_scan s;
+    s.n = losses.size();
+    double max_abs = 0.0;
+    for (double y : losses) {
+        if (std::isfinite(y)) {
+            ++s.finite;
+            max_abs = std::max(max_abs, std::abs(y));
+        }
+    }
+    if (max_abs > 0.0) s.scale = std::ldexp(1.0, std::ilogb(max_abs) + 1);
+    return s;
+}
+
+/// Fills ws.z with losses / scale and ws.w with 1 (finite) or 0 (NaN/inf).
+inline void load_window(std::span<const double> losses, const window_scan& s, forecast_workspace& ws) {
+    ws.resize(s.n);
+    for (std::size_t i = 0; i < s.n; ++i) {
+        const bool ok = std::isfinite(losses[i]);
+        ws.z[i] = ok ? losses[i] / s.scale : 0.0;
+        ws.w[i] = ok ? 1.0 : 0.0;
+    }
+}
+
+/// Huber M-estimate of location of z[first, last) (weights w as a mask), with a given
+/// scale; starts from the plain mean. Returns {level, effective count}.
+struct level_estimate {
+    double level = 0.0;
+    double count = 0.0;
+};
+
+inline level_estimate huber_level(const double* z, const double* w, std::size_t first, std::size_t last,
+                                  double sigma, double k = 1.5) noexcept {
+    double sum = 0.0, cnt = 0.0;
+    for (std::size_t i = first; i < last; ++i) {
+        sum += w[i] * z[i];
+        cnt += w[i];
+    }
+    if (cnt <= 0.0) return {};
+    double mu = sum / cnt;
+    if (!(sigma > 0.0)) return {mu, cnt};
+    const double cut = k * sigma;
+    for (int it = 0; it < 8; ++it) {
+        double s = 0.0, c = 0.0;
+        for (std::size_t i = first; i < last; ++i) {
+            if (w[i] <= 0.0) continue;
+            const double r = std::abs(z[i] - mu);
+            const double h = r <= cut ? 1.0 : cut / r;
+            s += h * z[i];
+            c += h;
+        }
+        const double next = s / c;
+        if (std::abs(next - mu) <= 1e-10 * sigma) {
+            mu = next;
+            break;
+        }
+        mu = next;
+    }
+    return {mu, cnt};
+}
+
+/// Robust noise scale of the window: the median absolute difference of consecutive
+/// finite points, / (0.6745 * sqrt 2). Uses up to 2048 differences (a fixed stride over
+/// longer windows); `buffer` needs that many doubles or n.
+inline double difference_noise_scale(const double* z, const double* w, std::size_t n, double* buffer,
+                                     std::size_t buffer_size) noexcept {
+    std::size_t m = 0;
+    const std::size_t stride = n > buffer_size ? (n + buffer_size - 1) / buffer_size : 1;
+    for (std::size_t i = 0; i + 1 < n && m < buffer_size; i += stride) {
+        if (w[i] > 0.0 && w[i + 1] > 0.0) buffer[m++] = std::abs(z[i + 1] - z[i]);
+    }
+    if (m == 0) return 0.0;
+    std::nth_element(buffer, buffer + m / 2, buffer + m);
+    return buffer[m / 2] / (0.6744897501960817 * 1.4142135623730951);
+}
+
+/// Weighted least squares of z ~ a*phi + c (two centred passes: no cancellation).
+struct affine_fit {
+    double a = 0.0;
+    double c = 0.0;
+    double sse = std::numeric_limits<double>::infinity();  // weighted residual sum of squares
+    double sw = 0.0;                                      // sum of weights
+    double phi_var = 0.0;                                 // weighted sum of (phi - mean)^2
+    bool ok = false;
+};
+
+inline affine_fit fit_affine(const double* phi, const double* z, const double* w, std::size_t n) noexcept {
+    double sw = 0.0, sp = 0.0, sz = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        sw += w[i];
+        sp += w[i] * phi[i];
+        sz += w[i] * z[i];
+    }
+    affine_fit f;
+    f.sw = sw;
+    if (!(sw > 0.0)) return f;
+    const double pm = sp / sw, zm = sz / sw;
+    double spp = 0.0, spz = 0.0, szz = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double dp = phi[i] - pm, dz = z[i] - zm;
+        spp += w[i] * dp * dp;
+        spz += w[i] * dp * dz;
+        szz += w[i] * dz * dz;
+    }
+    f.phi_var = spp;
+    // A basis that barely varies over the window cannot be told apart from the constant.
+    if (!(spp > 1e-13 * (std::abs(pm) * std::abs(pm) + 1e-300) * sw) || !std::isfinite(spp)) {
+        f.c = zm;
+        f.sse = szz;
+        return f;
+    }
+    f.a = spz / spp;
+    f.c = zm - f.a * pm;
+    f.sse = std::max(0.0, szz - spz * f.a);
+    f.ok = std::isfinite(f.a) && std::isfinite(f.c) && std::isfinite(f.sse);
+    return f;
+}
+
+/// phi[i] = exp(-k * (i + 1) / n): four interleaved product chains (one exp each) keep
+/// the loop short on long windows.
+inline void fill_exponential_basis(double k, std::size_t n, double* phi) noexcept {
+    const double r = std::exp(-k / static_cast<double>(n));
+    const double r4 = (r * r) * (r * r);
+    double p0 = r, p1 = r * r, p2 = p1 * r, p3 = p2 * r;
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        phi[i] = p0;
+        phi[i + 1] = p1;
+        phi[i + 2] = p2;
+        phi[i + 3] = p3;
+        p0 *= r4;
+        p1 *= r4;
+        p2 *= r4;
+        p3 *= r4;
+    }
+    const double tail[3] = {p0, p1, p2};
+    for (std::size_t j = 0; i < n; ++i, ++j) phi[i] = tail[j];
+}
+
+/// Clamps to the finite doubles (a last guard: never NaN/inf out of a forecaster).
+[[nodiscard]] inline double finite_or(double x, double otherwise) noexcept {
+    if (std::isnan(x)) return otherwise;
+    return std::clamp(x, -std::numeric_limits<double>::max(), std::numeric_limits<double>::max());
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/forecast_window.hpp
+
+#include <boost/math/tools/minima.hpp>
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+
+namespace autolrs::detail {
+
+/// The knobs every profile forecaster shares (the public settings copy them in).
+struct profile_options {
+    std::size_t min_points;
+    double tail_fraction;
+    double max_drop_ratio;
+    double huber_k;
+    int robust_passes;
+    double flat_f;
+    double model_sd_fraction;
+    int brent_bits;
+    bool shrink;
+};
+
+/// The fitted model in the rescaled units (z = loss / scale, s = t / n).
+struct profile_fit_result {
+    double theta = 0.0, a = 0.0, c = 0.0;
+    double sigma = 0.0;        // robust residual scale
+    double f_statistic = 0.0;  // model against the constant
+    bool ok = false;
+};
+
+/// Brent search of theta for the current weights ws.w.
+template <class Basis>
+profile_fit_result fit_profile(const Basis& basis, forecast_workspace& ws, std::size_t n, double lo, double hi,
+                               int bits) {
+    auto objective = [&](double theta) {
+        basis.fill(theta, n, ws.phi.data());
+        const affine_fit f = fit_affine(ws.phi.data(), ws.z.data(), ws.w.data(), n);
+        return f.ok ? f.sse : std::numeric_limits<double>::max();
+    };
+    std::uintmax_t max_iter = 60;
+    const auto best = boost::math::tools::brent_find_minima(objective, lo, hi, bits, max_iter);
+    profile_fit_result r;
+    r.theta = best.first;
+    basis.fill(r.theta, n, ws.phi.data());
+    const affine_fit f = fit_affine(ws.phi.data(), ws.z.data(), ws.w.data(), n);
+    r.a = f.a;
+    r.c = f.c;
+    r.ok = f.ok;
+    return r;
+}
+
+/// Robust scale of the residuals (MAD / 0.6745) of the current fit (ws.phi filled for it).
+inline double residual_scale(const profile_fit_result& p, forecast_workspace& ws, std::size_t n, const double* mask) {
+    std::size_t m = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (mask[i] > 0.0) ws.extra[m++] = std::abs(ws.z[i] - (p.a * ws.phi[i] + p.c));
+    if (m == 0) return 0.0;
+    std::nth_element(ws.extra.begin(), ws.extra.begin() + static_cast<std::ptrdiff_t>(m / 2),
+                     ws.extra.begin() + static_cast<std::ptrdiff_t>(m));
+    return ws.extra[m / 2] / 0.6744897501960817;
+}
+
+/// Everything a forecaster reports, in loss units, plus the fitted parameters.
+struct profile_outcome {
+    forecast result{0.0, 0.0, forecast_status::invalid_input};
+    profile_fit_result fit;     // rescaled units; meaningful when is_fitted(result.status)
+    double scale = 1.0;         // loss = scale * z
+    std::size_t n = 0;          // window length
+};
+
+/// The robust level of the tail, used by every fallback (and by the naive baseline).
+inline forecast fallback_level(forecast_status status, const double* z, const double* w, std::size_t n,
+                               std::size_t finite, double sigma, double tail_fraction, double extra_sd,
+                               double scale) {
+    // Tail = the last tail_fraction of the window, at least 3 finite points when there are.
+    std::size_t first = n;
+    std::size_t want = std::max<std::size_t>(3, static_cast<std::size_t>(std::ceil(tail_fraction * n)));
+    want = std::min(want, finite);
+    std::size_t got = 0;
+    while (first > 0 && got < want) {
+        --first;
+        if (w[first] > 0.0) ++got;
+    }
+    const level_estimate lvl = huber_level(z, w, first, n, sigma);
+    double sd = lvl.count > 0.0 ? sigma / std::sqrt(lvl.count) : 0.0;
+    sd = std::sqrt(sd * sd + extra_sd * extra_sd);
+    return {finite_or(scale * lvl.level, 0.0), finite_or(scale * sd, 0.0), status};
+}
+
+template <class Basis>
+profile_outcome profile_forecast(const Basis& basis, const profile_options& opt, std::span<const double> losses,
+                                 double horizon) {
+    profile_outcome out;
+    const window_scan scan = scan_window(losses);
+    const std::size_t n = scan.n;
+    out.n = n;
+    out.scale = scan.scale;
+    out.result.non_finite = n - scan.finite;
+    if (scan.finite == 0) return out;  // invalid_input, value 0
+
+    forecast_workspace& ws = thread_workspace();
+    load_window(losses, scan, ws);
+    const double noise = difference_noise_scale(ws.z.data(), ws.w.data(), n, ws.extra.data(), n);
+
+    if (scan.finite < std::max<std::size_t>(opt.min_points, 4)) {
+        // Too short to fit: the robust level of what there is; its stddev is the spread
+        // of the points (at least 10% of the level: one point tells little).
+        const level_estimate lvl = huber_level(ws.z.data(), ws.w.data(), 0, n, noise);
+        double spread = 0.0;
+        for (std::size_t i = 0; i < n; ++i)
+            if (ws.w[i] > 0.0) spread = std::max(spread, std::abs(ws.z[i] - lvl.level));
+        const double sd = std::max(spread, 0.1 * std::abs(lvl.level));
+        out.result.value = finite_or(scan.scale * lvl.level, 0.0);
+        out.result.stddev = finite_or(scan.scale * sd, 0.0);
+        out.result.status = forecast_status::fallback_too_short;
+        return out;
+    }
+    const double horizon_s = std::isfinite(horizon) ? std::max(horizon, static_cast<double>(n)) / n : 1.0;
+    const auto fallback = [&](forecast_status status, double extra_sd) {
+        forecast f = fallback_level(status, ws.z.data(), ws.w.data(), n, scan.finite, noise, opt.tail_fraction,
+                                    extra_sd, scan.scale);
+        f.non_finite = out.result.non_finite;
+        out.result = f;
+        return out;
+    };
+    if (!(noise > 0.0)) {
+        // No noise at all: either exactly flat or a smooth curve; a flat one needs no fit.
+        double lo = std::numeric_limits<double>::max(), hi = -lo;
+        for (std::size_t i = 0; i < n; ++i)
+            if (ws.w[i] > 0.0) {
+                lo = std::min(lo, ws.z[i]);
+                hi = std::max(hi, ws.z[i]);
+            }
+        if (hi - lo <= 1e-14 * std::max(std::abs(lo), std::abs(hi))) return fallback(forecast_status::fallback_flat, 0.0);
+    }
+
+    // Plain fit, then Huber reweighting against outliers (spikes from hard batches).
+    profile_fit_result fit = fit_profile(basis, ws, n, basis.theta_lo, basis.theta_hi, opt.brent_bits);
+    if (!fit.ok) return fallback(forecast_status::fallback_degenerate, 0.0);
+    double sigma = residual_scale(fit, ws, n, ws.w.data());
+    for (int pass = 0; pass < opt.robust_passes && sigma > 0.0; ++pass) {
+        const double cut = opt.huber_k * sigma;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!std::isfinite(losses[i])) continue;
+            const double r = std::abs(ws.z[i] - (fit.a * ws.phi[i] + fit.c));
+            ws.w[i] = r <= cut ? 1.0 : cut / r;
+        }
+        const profile_fit_result next = fit_profile(basis, ws, n, basis.theta_lo, basis.theta_hi, opt.brent_bits);
+        if (!next.ok) break;
+        fit = next;
+    }
+    basis.fill(fit.theta, n, ws.phi.data());
+
+    // Goodness against the constant model (weighted): F with 2 and m-3 degrees of freedom.
+    const affine_fit full = fit_affine(ws.phi.data(), ws.z.data(), ws.w.data(), n);
+    if (!full.ok) return fallback(forecast_status::fallback_degenerate, 0.0);
+    double sz = 0.0;
+    for (std::size_t i = 0; i < n; ++i) sz += ws.w[i] * ws.z[i];
+    const double zm = sz / full.sw;
+    double sse0 = 0.0;
+    for (std::size_t i = 0; i < n; ++i) sse0 += ws.w[i] * (ws.z[i] - zm) * (ws.z[i] - zm);
+    const double dof = std::max(1.0, full.sw - 3.0);
+    const double resid_var = full.sse / dof;
+    fit.f_statistic = resid_var > 0.0 ? ((sse0 - full.sse) / 2.0) / resid_var : std::numeric_limits<double>::max();
+    fit.sigma = std::sqrt(resid_var);
+    out.fit = fit;
+
+    const double z_end = fit.a * basis.at(fit.theta, 1.0) + fit.c;
+    const double z_start = fit.a * basis.at(fit.theta, 1.0 / n) + fit.c;
+    if (!(fit.f_statistic >= opt.flat_f)) return fallback(forecast_status::fallback_flat, 0.0);
+    if (z_end > z_start) return fallback(forecast_status::fallback_rising, std::abs(z_end - z_start));
+
+    const double phi_h = basis.at(fit.theta, horizon_s);
+    double value = fit.a * phi_h + fit.c;
+
+    // Sane range: never above the window's end level, and never further below it than
+    // max_drop_ratio times the drop seen inside the window.
+    const std::size_t head_n = std::max<std::size_t>(3, static_cast<std::size_t>(std::ceil(opt.tail_fraction * n)));
+    const level_estimate head = huber_level(ws.z.data(), ws.w.data(), 0, std::min(n, head_n), noise);
+    const level_estimate tail =
+        huber_level(ws.z.data(), ws.w.data(), n - std::min(n, head_n), n, noise);
+    const double upper = std::max(tail.level, z_end);
+    const double drop = std::max(0.0, std::max(head.level, z_start) - std::min(tail.level, z_end));
+    const double lower = std::min(tail.level, z_end) - opt.max_drop_ratio * drop;
+    forecast_status status = forecast_status::fitted;
+    const double unclamped = value;
+    if (!std::isfinite(value) || value < lower || value > upper) {
+        value = std::isfinite(value) ? std::clamp(value, lower, upper) : tail.level;
+        status = forecast_status::fitted_bounded;
+    }
+
+    // Laplace: covariance of (a, theta, c) from the weighted Gauss-Newton matrix.
+    Eigen::Matrix3d h = Eigen::Matrix3d::Zero();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (ws.w[i] <= 0.0) continue;
+        const double s = static_cast<double>(i + 1) / n;
+        const Eigen::Vector3d j(ws.phi[i], fit.a * basis.dtheta(fit.theta, s, ws.phi[i]), 1.0);
+        h.noalias() += ws.w[i] * j * j.transpose();
+    }
+    const double phi_end = basis.at(fit.theta, 1.0);
+    const Eigen::Vector3d g(phi_h, fit.a * basis.dtheta(fit.theta, horizon_s, phi_h), 1.0);
+    const Eigen::Vector3d g_end(phi_end, fit.a * basis.dtheta(fit.theta, 1.0, phi_end), 1.0);
+    const Eigen::LDLT<Eigen::Matrix3d> ldlt(h);
+    double param_var = 0.0, drop_var = 0.0;
+    if (ldlt.info() == Eigen::Success) {
+        param_var = std::max(0.0, g.dot(ldlt.solve(g))) * resid_var;
+        const Eigen::Vector3d gd = g - g_end;
+        drop_var = std::max(0.0, gd.dot(ldlt.solve(gd))) * resid_var;
+        if (!std::isfinite(param_var)) param_var = 0.0;
+        if (!std::isfinite(drop_var)) drop_var = 0.0;
+    }
+    if (opt.shrink) {
+        // Shrink the extrapolated drop toward none by its signal-to-noise ratio: a drop the
+        // window cannot resolve is mostly noise, and noise in forecasts scrambles the ranking.
+        const double d = value - z_end;
+        const double lambda = d * d > 0.0 ? d * d / (d * d + drop_var) : 0.0;
+        value = z_end + lambda * d;
+        param_var = param_var - drop_var + lambda * lambda * drop_var;
+        param_var = std::max(param_var, 0.0);
+    }
+    // Model doubt: the real curve keeps its own shape past the window; scale it by the
+    // larger of the drop seen in the window and the extrapolated drop.
+    const double model_sd = opt.model_sd_fraction * std::max(drop, std::abs(z_end - value)) +
+                            (std::isfinite(unclamped) ? 0.5 * std::abs(unclamped - value) : 0.0);
+    double sd = std::sqrt(param_var + model_sd * model_sd);
+    sd = std::min(sd, std::abs(upper - lower) + fit.sigma);  // a bounded value has bounded doubt
+    if (!std::isfinite(value)) return fallback(forecast_status::fallback_degenerate, 0.0);
+    out.result.value = finite_or(scan.scale * value, 0.0);
+    out.result.stddev = finite_or(scan.scale * (std::isfinite(sd) ? sd : 0.0), 0.0);
+    out.result.status = status;
+    return out;
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/profile_forecast.hpp
+
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+namespace autolrs {
+
+/// Settings of exponential_forecaster. Rates are in e-folds per window length, so the
+/// settings do not depend on the window's size or time unit.
+struct exponential_forecaster_settings {
+    std::size_t min_points = 8;     ///< fewer finite losses: fallback_too_short
+    double tail_fraction = 0.2;     ///< fallbacks use the robust mean of this last part
+    double min_rate = 0.5;          ///< slowest decay searched: caps the extrapolated drop
+    double max_rate = 50.0;         ///< fastest decay searched
+    double max_drop_ratio = 1.0;    ///< forecast >= end level - this * drop seen in the window
+    double huber_k = 1.5;           ///< Huber cut, in robust residual scales
+    int robust_passes = 2;          ///< Huber reweighting passes after the plain fit
+    double flat_f = 0.0;            ///< F statistic (model against constant) below which: flat
+                                    ///< (0: near-flat windows are handled by the shrinkage)
+    double model_sd_fraction = 0.25;  ///< extra stddev: this * max(drop in window, extrapolated drop)
+    int brent_bits = 20;            ///< Brent precision in bits on log(rate)
+    bool shrink = true;             ///< shrink the extrapolated drop by its signal-to-noise ratio
+
+    void validate() const {
+        using detail::require_setting;
+        require_setting(min_points >= 4, "min_points", "must be >= 4 (three parameters and a residual)");
+        require_setting(tail_fraction > 0.0 && tail_fraction <= 1.0, "tail_fraction", "must be in (0, 1]");
+        require_setting(min_rate > 0.0 && std::isfinite(min_rate), "min_rate", "must be > 0 and finite");
+        require_setting(max_rate > min_rate && std::isfinite(max_rate), "max_rate", "must be > min_rate and finite");
+        require_setting(max_drop_ratio >= 0.0 && std::isfinite(max_drop_ratio), "max_drop_ratio", "must be >= 0 and finite");
+        require_setting(huber_k > 0.0, "huber_k", "must be > 0");
+        require_setting(robust_passes >= 0 && robust_passes <= 20, "robust_passes", "must be in [0, 20]");
+        require_setting(flat_f >= 0.0, "flat_f", "must be >= 0");
+        require_setting(model_sd_fraction >= 0.0, "model_sd_fraction", "must be >= 0");
+        require_setting(brent_bits >= 4 && brent_bits <= 40, "brent_bits", "must be in [4, 40]");
+    }
+};
+
+/// The fitted curve L(t) = a*exp(b*t) + c (t in the window's unit, t = i + 1 for losses[i]).
+struct exponential_fit {
+    double a = 0.0, b = 0.0, c = 0.0;
+    forecast prediction{0.0, 0.0, forecast_status::invalid_input};
+};
+
+namespace detail {
+/// phi(s) = exp(-k s), theta = log k.
+struct exponential_basis {
+    double theta_lo, theta_hi;
+    void fill(double theta, std::size_t n, double* phi) const { fill_exponential_basis(std::exp(theta), n, phi); }
+    [[nodiscard]] double at(double theta, double s) const { return std::exp(-std::exp(theta) * s); }
+    [[nodiscard]] double dtheta(double theta, double s, double phi) const { return -std::exp(theta) * s * phi; }
+};
+}  // namespace detail
+
+/// The default forecaster. predict() fits L(t) = a*exp(b*t) + c (b < 0) to the finite
+/// losses: a Brent search over log(-b) with (a, c) by weighted least squares, then Huber
+/// reweighting passes (outliers lose weight instead of being trimmed). The extrapolated drop
+/// (forecast - fitted end level) is shrunk by its signal-to-noise ratio d^2 / (d^2 + var d),
+/// var d from the delta method: a drop the window cannot resolve is noise, and noise
+/// scrambles the ranking of LRs (measured on real curves: bench/README.md). The forecast is
+/// clamped to [end level - max_drop_ratio * drop in window, end level]. It falls back to the
+/// robust (Huber) mean of the window's tail when the window is too short, exactly flat (or
+/// F < flat_f), rising, or numerically degenerate. The stddev is the delta-method (Laplace)
+/// error of the forecast plus model_sd_fraction * max(drop in window, extrapolated drop).
+/// Deterministic; allocation-free once a thread has seen its largest window.
+class exponential_forecaster {
+public:
+    using settings_type = exponential_forecaster_settings;
+
+    exponential_forecaster() = default;
+    explicit exponential_forecaster(const settings_type& settings) : settings_(settings) { settings_.validate(); }
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double horizon) const {
+        return fit(losses, horizon).prediction;
+    }
+
+    /// The forecast and the fitted parameters (zeros unless the status is fitted*).
+    [[nodiscard]] exponential_fit fit(std::span<const double> losses, double horizon) const {
+        const detail::exponential_basis basis{std::log(settings_.min_rate), std::log(settings_.max_rate)};
+        const detail::profile_outcome o = detail::profile_forecast(basis, options(), losses, horizon);
+        exponential_fit r;
+        r.prediction = o.result;
+        if (is_fitted(o.result.status)) {
+            r.a = o.fit.a * o.scale;
+            r.b = -std::exp(o.fit.theta) / static_cast<double>(o.n);
+            r.c = o.fit.c * o.scale;
+        }
+        return r;
+    }
+
+    [[nodiscard]] const settings_type& settings() const noexcept { return settings_; }
+
+private:
+    [[nodiscard]] detail::profile_options options() const {
+        return {settings_.min_points, settings_.tail_fraction, settings_.max_drop_ratio, settings_.huber_k,
+                settings_.robust_passes, settings_.flat_f, settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink};
+    }
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<exponential_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/exponential.hpp
+// ---- begin autolrs/forecast/power_law.hpp
+// An alternative loss forecaster: L(t) = a*(t + t0)^(-p) + c, a drop-in for
+// exponential_forecaster with the same robust fit, fallbacks, bounds and stddev.
+
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+namespace autolrs {
+
+/// Settings of power_law_forecaster; t0 is chosen per window from a few offsets given
+/// in window lengths (a window that starts mid-training has its origin far behind it).
+struct power_law_forecaster_settings {
+    std::size_t min_points = 8;
+    double tail_fraction = 0.2;
+    double min_exponent = 0.05;     ///< slowest power searched
+    double max_exponent = 4.0;      ///< fastest power searched
+    std::array<double, 4> offsets{0.02, 0.1, 0.5, 2.0};  ///< t0 / window length tried
+    double max_drop_ratio = 1.0;
+    double huber_k = 1.5;
+    int robust_passes = 2;
+    double flat_f = 0.0;
+    double model_sd_fraction = 0.25;
+    int brent_bits = 20;
+    bool shrink = true;             ///< shrink the extrapolated drop by its signal-to-noise ratio
+
+    void validate() const {
+        using detail::require_setting;
+        require_setting(min_points >= 4, "min_points", "must be >= 4 (three parameters and a residual)");
+        require_setting(tail_fraction > 0.0 && tail_fraction <= 1.0, "tail_fraction", "must be in (0, 1]");
+        require_setting(min_exponent > 0.0 && std::isfinite(min_exponent), "min_exponent", "must be > 0 and finite");
+        require_setting(max_exponent > min_exponent && std::isfinite(max_exponent), "max_exponent",
+                        "must be > min_exponent and finite");
+        for (double o : offsets) require_setting(o > 0.0 && std::isfinite(o), "offsets", "each must be > 0 and finite");
+        require_setting(max_drop_ratio >= 0.0 && std::isfinite(max_drop_ratio), "max_drop_ratio", "must be >= 0 and finite");
+        require_setting(huber_k > 0.0, "huber_k", "must be > 0");
+        require_setting(robust_passes >= 0 && robust_passes <= 20, "robust_passes", "must be in [0, 20]");
+        require_setting(flat_f >= 0.0, "flat_f", "must be >= 0");
+        require_setting(model_sd_fraction >= 0.0, "model_sd_fraction", "must be >= 0");
+        require_setting(brent_bits >= 4 && brent_bits <= 40, "brent_bits", "must be in [4, 40]");
+    }
+};
+
+namespace detail {
+/// phi(s) = (s + s0)^(-p), theta = log p; log(s_i + s0) precomputed in `logs`.
+struct power_basis {
+    double theta_lo, theta_hi, s0;
+    const double* logs;
+    void fill(double theta, std::size_t n, double* phi) const {
+        const double p = std::exp(theta);
+        for (std::size_t i = 0; i < n; ++i) phi[i] = std::exp(-p * logs[i]);
+    }
+    [[nodiscard]] double at(double theta, double s) const { return std::exp(-std::exp(theta) * std::log(s + s0)); }
+    [[nodiscard]] double dtheta(double theta, double s, double phi) const {
+        return -std::exp(theta) * std::log(s + s0) * phi;
+    }
+};
+}  // namespace detail
+
+/// Robust power-law forecaster (see exponential_forecaster for the procedure); of the
+/// offsets tried, the fitted one whose fit leaves the smallest residual scale wins; when
+/// no offset gives a fit, the first offset's fallback is returned.
+class power_law_forecaster {
+public:
+    using settings_type = power_law_forecaster_settings;
+
+    power_law_forecaster() = default;
+    explicit power_law_forecaster(const settings_type& settings) : settings_(settings) { settings_.validate(); }
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double horizon) const {
+        const detail::profile_options opt{settings_.min_points, settings_.tail_fraction, settings_.max_drop_ratio,
+                                          settings_.huber_k,    settings_.robust_passes, settings_.flat_f,
+                                          settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink};
+        detail::forecast_workspace& ws = detail::thread_workspace();
+        const std::size_t n = losses.size();
+        detail::profile_outcome best;
+        forecast first_fallback{0.0, 0.0, forecast_status::invalid_input};
+        bool have = false, have_fallback = false;
+        for (double s0 : settings_.offsets) {
+            ws.resize(n);
+            for (std::size_t i = 0; i < n; ++i) ws.aux[i] = std::log(static_cast<double>(i + 1) / n + s0);
+            const detail::power_basis basis{std::log(settings_.min_exponent), std::log(settings_.max_exponent), s0,
+                                            ws.aux.data()};
+            detail::profile_outcome o = detail::profile_forecast(basis, opt, losses, horizon);
+            if (!is_fitted(o.result.status)) {
+                if (!have_fallback) first_fallback = o.result;
+                have_fallback = true;
+                continue;
+            }
+            if (!have || o.fit.sigma < best.fit.sigma) {
+                best = o;
+                have = true;
+            }
+        }
+        return have ? best.result : first_fallback;
+    }
+
+    [[nodiscard]] const settings_type& settings() const noexcept { return settings_; }
+
+private:
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<power_law_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/power_law.hpp
+// ---- begin autolrs/forecast/reference.hpp
+// The reference implementation's forecaster, reproduced as a baseline and for the
+// reference preset. Its defects (no bounds, wild extrapolation of near-linear windows,
+// 1-step-off horizon) are kept on purpose; only crashes and NaN become statuses.
+
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstddef>
+#include <numeric>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace autolrs {
+
+/// Settings of reference_exponential_forecaster.
+struct reference_exponential_forecaster_settings {
+    /// true: per-step training losses (10 trimming passes of the 3% largest residuals);
+    /// false: validation losses (1 pass dropping the single largest residual).
+    bool training_losses = true;
+};
+
+namespace detail {
+
+/// Least-squares quadratic through (x, y), evaluated at `at`. Stands in for the reference's
+/// scipy UnivariateSpline(k=2, s=len): with the default smoothing s = len and losses whose
+/// residuals are below 1 in size, that spline has no interior knots, i.e. it IS this quadratic.
+inline bool quadratic_smooth(const std::vector<double>& x, const std::vector<double>& y, std::span<const double> at,
+                             std::vector<double>& out) {
+    if (x.size() < 3) return false;
+    const double lo = x.front(), hi = x.back();
+    const double mid = 0.5 * (lo + hi), half = std::max(0.5 * (hi - lo), 1e-300);
+    Eigen::Matrix3d m = Eigen::Matrix3d::Zero();
+    Eigen::Vector3d r = Eigen::Vector3d::Zero();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double u = (x[i] - mid) / half;
+        const Eigen::Vector3d v(1.0, u, u * u);
+        m.noalias() += v * v.transpose();
+        r += v * y[i];
+    }
+    const Eigen::ColPivHouseholderQR<Eigen::Matrix3d> qr(m);
+    if (qr.rank() < 3) return false;
+    const Eigen::Vector3d coef = qr.solve(r);
+    out.resize(at.size());
+    for (std::size_t i = 0; i < at.size(); ++i) {
+        const double u = (at[i] - mid) / half;
+        out[i] = coef[0] + coef[1] * u + coef[2] * u * u;
+    }
+    return coef.allFinite();
+}
+
+/// numpy.linalg.lstsq of y on [exp(b x), 1]: {a, c, residual sum of squares}; false when
+/// numpy would call the matrix rank-deficient (the reference then crashes).
+struct reference_lstsq {
+    double a = 0.0, c = 0.0, sse = 0.0;
+    bool ok = false;
+};
+
+inline reference_lstsq reference_exp_lstsq(double b, std::span<const double> x, std::span<const double> y) {
+    const std::size_t n = x.size();
+    double sp = 0.0, sy = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        sp += std::exp(b * x[i]);
+        sy += y[i];
+    }
+    const double pm = sp / n, ym = sy / n;
+    double spp = 0.0, spy = 0.0, syy = 0.0, sq = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double p = std::exp(b * x[i]);
+        spp += (p - pm) * (p - pm);
+        spy += (p - pm) * (y[i] - ym);
+        syy += (y[i] - ym) * (y[i] - ym);
+        sq += p * p;
+    }
+    reference_lstsq r;
+    // Singular values of [phi, 1]: eigenvalues of [[sq, sp], [sp, n]], det = n * spp.
+    const double trace = sq + static_cast<double>(n);
+    const double disc = std::sqrt(std::max(0.0, trace * trace - 4.0 * n * spp));
+    const double l_max = 0.5 * (trace + disc);
+    const double l_min = l_max > 0.0 ? n * spp / l_max : 0.0;
+    if (!(std::sqrt(std::max(0.0, l_min) / l_max) > DBL_EPSILON * static_cast<double>(n))) return r;
+    r.a = spy / spp;
+    r.c = ym - r.a * pm;
+    r.sse = std::max(0.0, syy - spy * r.a);
+    r.ok = std::isfinite(r.a) && std::isfinite(r.c);
+    return r;
+}
+
+/// scipy.optimize.fmin (Nelder-Mead) in one dimension, as scipy runs it: start x0, initial
+/// step 0.00025 (x0 == 0) or 5%, xatol = fatol = tol, at most 200 iterations and calls.
+/// Returns {x, ok}; ok is false when f failed (the reference crashes there).
+template <class F>
+std::pair<double, bool> nelder_mead_1d(F f, double x0, double tol) {
+    double sim[2] = {x0, x0 != 0.0 ? 1.05 * x0 : 0.00025};
+    double fs[2];
+    int calls = 0;
+    bool ok = true;
+    auto eval = [&](double x) {
+        ++calls;
+        const auto [v, good] = f(x);
+        ok = ok && good;
+        return v;
+    };
+    fs[0] = eval(sim[0]);
+    fs[1] = eval(sim[1]);
+    if (!ok) return {sim[0], false};
+    if (fs[1] < fs[0]) {
+        std::swap(sim[0], sim[1]);
+        std::swap(fs[0], fs[1]);
+    }
+    for (int it = 1; calls < 200 && it < 200; ++it) {
+        if (std::abs(sim[1] - sim[0]) <= tol && std::abs(fs[0] - fs[1]) <= tol) break;
+        const double xbar = sim[0];
+        const double xr = 2.0 * xbar - sim[1];
+        const double fxr = eval(xr);
+        if (fxr < fs[0]) {
+            const double xe = 3.0 * xbar - 2.0 * sim[1];
+            const double fxe = eval(xe);
+            if (fxe < fxr) {
+                sim[1] = xe;
+                fs[1] = fxe;
+            } else {
+                sim[1] = xr;
+                fs[1] = fxr;
+            }
+        } else {
+            bool shrink = false;
+            if (fxr < fs[1]) {
+                const double xc = 1.5 * xbar - 0.5 * sim[1];
+                const double fxc = eval(xc);
+                if (fxc <= fxr) {
+                    sim[1] = xc;
+                    fs[1] = fxc;
+                } else {
+                    shrink = true;
+                }
+            } else {
+                const double xcc = 0.5 * xbar + 0.5 * sim[1];
+                const double fxcc = eval(xcc);
+                if (fxcc < fs[1]) {
+                    sim[1] = xcc;
+                    fs[1] = fxcc;
+                } else {
+                    shrink = true;
+                }
+            }
+            if (shrink) {
+                sim[1] = sim[0] + 0.5 * (sim[1] - sim[0]);
+                fs[1] = eval(sim[1]);
+            }
+        }
+        if (!ok) return {sim[0], false};
+        if (fs[1] < fs[0]) {
+            std::swap(sim[0], sim[1]);
+            std::swap(fs[0], fs[1]);
+        }
+    }
+    return {sim[0], ok};
+}
+
+}  // namespace detail
+
+/// The reference's procedure: x = 0..n-1; up to 10 passes drop the 3% largest residuals of a
+/// quadratic smoothing fit, only among the first half of the window; the exponential
+/// a*exp(b*x) + c (b = -exp(beta)) is fitted to the smoothed curve by Nelder-Mead over beta
+/// from 0 with (a, c) by least squares; the forecast a*exp(b*horizon) + c is NOT bounded.
+/// Like the reference, it evaluates at x = horizon, one step past t = horizon.
+/// Where the reference would crash or return NaN (rank-deficient fit, too few points,
+/// non-finite result), this returns the mean of the last 10 finite losses with status
+/// fallback_degenerate (or fallback_too_short). Non-finite losses are dropped (the reference
+/// sends 1e6 to its BO instead). stddev is 0: the reference has no uncertainty.
+class reference_exponential_forecaster {
+public:
+    using settings_type = reference_exponential_forecaster_settings;
+
+    reference_exponential_forecaster() = default;
+    explicit reference_exponential_forecaster(const settings_type& settings) : settings_(settings) {}
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double horizon) const {
+        std::vector<double> xs, ys;
+        for (std::size_t i = 0; i < losses.size(); ++i) {
+            if (std::isfinite(losses[i])) {
+                xs.push_back(static_cast<double>(i));
+                ys.push_back(losses[i]);
+            }
+        }
+        forecast out{0.0, 0.0, forecast_status::invalid_input, losses.size() - xs.size()};
+        if (xs.empty()) return out;
+        const auto fallback = [&](forecast_status status) {
+            const std::size_t k = std::min<std::size_t>(10, ys.size());
+            double s = 0.0;
+            for (std::size_t i = ys.size() - k; i < ys.size(); ++i) s += ys[i];
+            out.value = detail::finite_or(s / static_cast<double>(k), 0.0);
+            out.status = status;
+            return out;
+        };
+        if (xs.size() < 4) return fallback(forecast_status::fallback_too_short);
+
+        // spline_iter: trim the largest residuals of the smoothing fit, first half only.
+        const std::vector<double> all_x = xs;
+        const double bound = xs[static_cast<std::size_t>((xs.size() - 1) * 0.5)];
+        const int passes = settings_.training_losses ? 10 : 1;
+        std::vector<double> smooth, dys;
+        std::vector<std::size_t> order;
+        for (int pass = 0; pass < passes; ++pass) {
+            if (!detail::quadratic_smooth(xs, ys, xs, smooth)) return fallback(forecast_status::fallback_degenerate);
+            const std::size_t n = xs.size();
+            dys.resize(n);
+            for (std::size_t i = 0; i < n; ++i) dys[i] = std::abs(ys[i] - smooth[i]);
+            order.resize(n);
+            std::iota(order.begin(), order.end(), std::size_t{0});
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t l, std::size_t r) { return dys[l] < dys[r]; });
+            // Python: sorted(...)[int(round(-n * 0.03)):]; a 0 there keeps EVERY index (n < 17).
+            std::size_t count = 1;
+            if (settings_.training_losses) {
+                count = static_cast<std::size_t>(-std::nearbyint(-static_cast<double>(n) * 0.03));
+                if (count == 0) count = n;
+            }
+            std::vector<bool> drop(n, false);
+            for (std::size_t j = n - std::min(count, n); j < n; ++j)
+                if (static_cast<double>(order[j]) < bound) drop[order[j]] = true;  // index against an x: as the reference
+            std::vector<double> x2, y2;
+            for (std::size_t i = 0; i < n; ++i)
+                if (!drop[i]) {
+                    x2.push_back(xs[i]);
+                    y2.push_back(ys[i]);
+                }
+            xs.swap(x2);
+            ys.swap(y2);
+        }
+        if (!detail::quadratic_smooth(xs, ys, all_x, smooth)) return fallback(forecast_status::fallback_degenerate);
+
+        const auto objective = [&](double beta) {
+            const detail::reference_lstsq r = detail::reference_exp_lstsq(-std::exp(beta), all_x, smooth);
+            return std::pair<double, bool>{r.sse, r.ok};
+        };
+        const auto [beta, ok] = detail::nelder_mead_1d(objective, 0.0, 1e-5);
+        if (!ok) return fallback(forecast_status::fallback_degenerate);
+        const double b = -std::exp(beta);
+        const detail::reference_lstsq fit = detail::reference_exp_lstsq(b, all_x, smooth);
+        const double value = fit.a * std::exp(b * horizon) + fit.c;
+        if (!fit.ok || !std::isfinite(value)) return fallback(forecast_status::fallback_degenerate);
+        out.value = value;
+        out.status = forecast_status::fitted;
+        return out;
+    }
+
+private:
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<reference_exponential_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/reference.hpp
+// ---- begin autolrs/forecast/tail_mean.hpp
+// The naive forecaster: the plain mean of the last part of the window, no extrapolation.
+// A baseline every model must beat, and a safe drop-in policy.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+namespace autolrs {
+
+struct tail_mean_forecaster_settings {
+    double tail_fraction = 0.2;  ///< the mean is over this last part of the window
+
+    void validate() const {
+        detail::require_setting(tail_fraction > 0.0 && tail_fraction <= 1.0, "tail_fraction", "must be in (0, 1]");
+    }
+};
+
+/// Forecast = mean of the finite losses in the last tail_fraction of the window (at least
+/// one); stddev = the standard error of that mean. Status fitted when it had >= 2 points,
+/// fallback_too_short with one, invalid_input with none.
+class tail_mean_forecaster {
+public:
+    using settings_type = tail_mean_forecaster_settings;
+
+    tail_mean_forecaster() = default;
+    explicit tail_mean_forecaster(const settings_type& settings) : settings_(settings) { settings_.validate(); }
+
+    [[nodiscard]] forecast predict(std::span<const double> losses, double /*horizon*/) const {
+        std::size_t finite = 0;
+        for (double y : losses) finite += std::isfinite(y) ? 1 : 0;
+        forecast out{0.0, 0.0, forecast_status::invalid_input, losses.size() - finite};
+        if (finite == 0) return out;
+        const auto want = std::max<std::size_t>(
+            1, static_cast<std::size_t>(std::ceil(settings_.tail_fraction * static_cast<double>(finite))));
+        // Welford over the last `want` finite values, scaled so huge losses cannot overflow.
+        double max_abs = 0.0;
+        for (double y : losses)
+            if (std::isfinite(y)) max_abs = std::max(max_abs, std::abs(y));
+        const double scale = max_abs > 0.0 ? max_abs : 1.0;
+        double mean = 0.0, m2 = 0.0;
+        std::size_t k = 0;
+        for (std::size_t i = losses.size(); i-- > 0 && k < want;) {
+            if (!std::isfinite(losses[i])) continue;
+            const double y = losses[i] / scale;
+            ++k;
+            const double d = y - mean;
+            mean += d / static_cast<double>(k);
+            m2 += d * (y - mean);
+        }
+        out.value = mean * scale;
+        out.stddev = k > 1 ? std::sqrt(m2 / static_cast<double>(k - 1) / static_cast<double>(k)) * scale : 0.0;
+        out.status = k > 1 ? forecast_status::fitted : forecast_status::fallback_too_short;
+        return out;
+    }
+
+private:
+    settings_type settings_{};
+};
+
+static_assert(loss_forecaster<tail_mean_forecaster>);
+
+}  // namespace autolrs
+// ---- end autolrs/forecast/tail_mean.hpp
+// ---- begin autolrs/types.hpp
+// Small value types shared by the search (BO) and the controller.
+
+namespace autolrs {
+
+/// A surrogate's posterior at one point: mean and variance (variance >= 0), in y units.
+struct prediction {
+    double mean;
+    double variance;
+};
+
+/// One evaluated point of a search. `x` is log(LR); `y` the (forecast) loss observed there;
+/// `noise_variance` the extra observation noise of this point in y units squared
+/// (e.g. the forecast's variance), added to the surrogate's own noise.
+struct observation {
+    double x;
+    double y;
+    double noise_variance = 0.0;
+};
+
+}  // namespace autolrs
+// ---- end autolrs/types.hpp
+// ---- begin autolrs/kernel/concept.hpp
+// The kernel concept: a 1-D covariance function k(a, b) with hyperparameters in log space
+// and its gradient with respect to them (for fitting by maximum likelihood).
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+
+namespace autolrs {
+
+/// A covariance function on 1-D inputs (x = log LR, or its image in [0, 1]).
+///
+/// - `K::hyperparameter_count`: how many hyperparameters, all in log space.
+/// - `k(a, b)`: the covariance of the latent function at a and b (symmetric, k(a, a) > 0).
+/// - `k.gradient(a, b)`: d k(a, b) / d theta_p for every log-hyperparameter theta_p.
+/// - `k.log_hyperparameters()` / `k.set_log_hyperparameters(theta)`: read and write theta.
+/// - `k.lower_bounds()` / `k.upper_bounds()`: the box in which theta is fitted.
+/// Every array is `std::array<double, K::hyperparameter_count>`.
+template <class K>
+concept kernel = std::copyable<K> &&
+    requires(K& k, const K& ck, double a, double b, const std::array<double, K::hyperparameter_count>& theta) {
+        { ck(a, b) } -> std::same_as<double>;
+        { ck.gradient(a, b) } -> std::same_as<std::array<double, K::hyperparameter_count>>;
+        { ck.log_hyperparameters() } -> std::same_as<std::array<double, K::hyperparameter_count>>;
+        k.set_log_hyperparameters(theta);
+        { ck.lower_bounds() } -> std::same_as<std::array<double, K::hyperparameter_count>>;
+        { ck.upper_bounds() } -> std::same_as<std::array<double, K::hyperparameter_count>>;
+    };
+
+/// Call as `static_assert(autolrs::explain_kernel<K>())` where a kernel is required: the
+/// compiler then names the member that is missing and how to write it.
+template <class K>
+consteval bool explain_kernel() {
+    static_assert(std::copyable<K>, "autolrs kernel: the kernel type must be copyable (a small value type)");
+    static_assert(requires { { K::hyperparameter_count } -> std::convertible_to<std::size_t>; },
+                  "autolrs kernel: add `static constexpr std::size_t hyperparameter_count = N;` "
+                  "(the number of log-space hyperparameters)");
+    using array = std::array<double, K::hyperparameter_count>;
+    static_assert(requires(const K& k, double a, double b) { { k(a, b) } -> std::same_as<double>; },
+                  "autolrs kernel: add `double operator()(double a, double b) const`: the covariance k(a, b)");
+    static_assert(requires(const K& k, double a, double b) { { k.gradient(a, b) } -> std::same_as<array>; },
+                  "autolrs kernel: add `std::array<double, hyperparameter_count> gradient(double a, double b) const`: "
+                  "d k(a, b) / d log-hyperparameter");
+    static_assert(requires(const K& k) { { k.log_hyperparameters() } -> std::same_as<array>; },
+                  "autolrs kernel: add `std::array<double, hyperparameter_count> log_hyperparameters() const`");
+    static_assert(requires(K& k, const array& theta) { k.set_log_hyperparameters(theta); },
+                  "autolrs kernel: add `void set_log_hyperparameters(const std::array<double, hyperparameter_count>&)`");
+    static_assert(requires(const K& k) {
+                      { k.lower_bounds() } -> std::same_as<array>;
+                      { k.upper_bounds() } -> std::same_as<array>;
+                  },
+                  "autolrs kernel: add `lower_bounds()` and `upper_bounds()` returning "
+                  "`std::array<double, hyperparameter_count>`: the box of log-hyperparameters searched when fitting");
+    return kernel<K>;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/concept.hpp
+// ---- begin autolrs/kernel/stationary.hpp
+// Stationary 1-D kernels k(a, b) = s2 * profile(|a - b| / l) with two log-space
+// hyperparameters: the signal variance s2 and the length scale l.
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+
+
+namespace autolrs {
+
+/// What a profile returns at scaled distance r = |a - b| / l >= 0.
+struct kernel_profile_value {
+    double value;                     // profile(r), with profile(0) = 1
+    double d_log_length_scale;        // d profile(r / l) / d log l = -r * profile'(r)
+};
+
+/// k(a, b) = exp(theta_0) * Profile::evaluate(|a - b| / exp(theta_1)).
+/// theta = {log signal variance, log length scale}. The default bounds assume inputs scaled
+/// to about [0, 1] and outputs normalised to unit variance (what gaussian_process and
+/// bayes_opt do); change them with designated initialisers for other scales.
+template <class Profile>
+struct stationary_kernel {
+    static constexpr std::size_t hyperparameter_count = 2;
+    using hyperparameter_vector = std::array<double, 2>;
+
+    double log_signal_variance = 0.0;                      // s2 = 1
+    double log_length_scale = -1.2039728043259361;         // l = 0.3
+    double log_signal_variance_min = -4.605170185988091;   // 0.01
+    double log_signal_variance_max = 4.605170185988091;    // 100
+    double log_length_scale_min = -3.506557897319982;      // 0.03
+    double log_length_scale_max = 2.302585092994046;       // 10
+
+    /// The kernel with exp(theta) computed once, for loops over many pairs. Gives exactly
+    /// the values of the kernel itself.
+    struct evaluator {
+        double signal_variance;
+        double inverse_length_scale;
+
+        [[nodiscard]] double operator()(double a, double b) const {
+            return signal_variance * Profile::evaluate(std::abs(a - b) * inverse_length_scale).value;
+        }
+        /// k(a, b) and its gradient at once (one exp), for the likelihood fit.
+        [[nodiscard]] double value_and_gradient(double a, double b, hyperparameter_vector& gradient) const {
+            const kernel_profile_value p = Profile::evaluate(std::abs(a - b) * inverse_length_scale);
+            gradient = {signal_variance * p.value, signal_variance * p.d_log_length_scale};
+            return signal_variance * p.value;
+        }
+    };
+
+    [[nodiscard]] evaluator prepare() const { return {std::exp(log_signal_variance), std::exp(-log_length_scale)}; }
+
+    [[nodiscard]] double operator()(double a, double b) const { return prepare()(a, b); }
+
+    [[nodiscard]] hyperparameter_vector gradient(double a, double b) const {
+        hyperparameter_vector g;
+        (void)prepare().value_and_gradient(a, b, g);
+        return g;
+    }
+
+    [[nodiscard]] hyperparameter_vector log_hyperparameters() const { return {log_signal_variance, log_length_scale}; }
+    void set_log_hyperparameters(const hyperparameter_vector& theta) {
+        log_signal_variance = theta[0];
+        log_length_scale = theta[1];
+    }
+    [[nodiscard]] hyperparameter_vector lower_bounds() const { return {log_signal_variance_min, log_length_scale_min}; }
+    [[nodiscard]] hyperparameter_vector upper_bounds() const { return {log_signal_variance_max, log_length_scale_max}; }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/stationary.hpp
+// ---- begin autolrs/kernel/matern52.hpp
+// Matern 5/2 kernel (the paper's, and the default): twice-differentiable sample paths.
+
+#include <cmath>
+
+
+namespace autolrs {
+
+struct matern52_profile {
+    static kernel_profile_value evaluate(double r) {
+        constexpr double sqrt5 = 2.23606797749979;
+        const double e = std::exp(-sqrt5 * r);
+        return {(1.0 + sqrt5 * r + (5.0 / 3.0) * r * r) * e, (5.0 / 3.0) * r * r * (1.0 + sqrt5 * r) * e};
+    }
+};
+
+/// s2 * (1 + sqrt5 r + 5 r^2 / 3) exp(-sqrt5 r), r = |a - b| / l.
+using matern52 = stationary_kernel<matern52_profile>;
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/matern52.hpp
+// ---- begin autolrs/kernel/matern32.hpp
+// Matern 3/2 kernel: rougher than Matern 5/2 (once-differentiable sample paths).
+
+#include <cmath>
+
+
+namespace autolrs {
+
+struct matern32_profile {
+    static kernel_profile_value evaluate(double r) {
+        constexpr double sqrt3 = 1.7320508075688772;
+        const double e = std::exp(-sqrt3 * r);
+        return {(1.0 + sqrt3 * r) * e, 3.0 * r * r * e};
+    }
+};
+
+/// s2 * (1 + sqrt3 r) exp(-sqrt3 r), r = |a - b| / l.
+using matern32 = stationary_kernel<matern32_profile>;
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/matern32.hpp
+// ---- begin autolrs/kernel/squared_exponential.hpp
+// Squared-exponential (RBF) kernel: infinitely smooth sample paths.
+
+#include <cmath>
+
+
+namespace autolrs {
+
+struct squared_exponential_profile {
+    static kernel_profile_value evaluate(double r) {
+        const double e = std::exp(-0.5 * r * r);
+        return {e, r * r * e};
+    }
+};
+
+/// s2 * exp(-r^2 / 2), r = |a - b| / l.
+using squared_exponential = stationary_kernel<squared_exponential_profile>;
+
+}  // namespace autolrs
+// ---- end autolrs/kernel/squared_exponential.hpp
+// ---- begin autolrs/surrogate/concept.hpp
+// The surrogate concept: a probabilistic model of y(x) that bayes_opt queries.
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <span>
+
+
+namespace autolrs {
+
+/// A model of an unknown 1-D function from noisy observations.
+///
+/// - `s.clear(seed)`: forget every observation, return to the initial hyperparameters and
+///   reseed any internal randomness (bayes_opt calls it on construction and reset).
+/// - `s.add(x, y, noise_variance)`: one more observation; `noise_variance` (y units squared)
+///   is this point's extra noise, on top of the model's own.
+/// - `s.predict(x)`: the posterior of the latent function at x (mean, variance >= 0, finite).
+/// - `s.predict(xs, out)`: the same at many points (out.size() == xs.size()).
+/// - `s.size()`: the number of observations.
+template <class S>
+concept surrogate = std::copyable<S> &&
+    requires(S& s, const S& cs, double x, double y, double noise_variance, std::uint64_t seed,
+             std::span<const double> xs, std::span<prediction> out) {
+        s.clear(seed);
+        s.add(x, y, noise_variance);
+        { cs.predict(x) } -> std::same_as<prediction>;
+        cs.predict(xs, out);
+        { cs.size() } -> std::convertible_to<std::size_t>;
+    };
+
+/// A surrogate that can draw one joint posterior sample of the latent function over many
+/// points (what Thompson sampling needs).
+template <class S>
+concept posterior_sampler = surrogate<S> &&
+    requires(const S& cs, std::span<const double> xs, std::span<double> out, std::mt19937_64& rng) {
+        cs.sample_posterior(xs, out, rng);
+    };
+
+/// Call as `static_assert(autolrs::explain_surrogate<S>())` where a surrogate is required: the
+/// compiler then names the member that is missing and how to write it.
+template <class S>
+consteval bool explain_surrogate() {
+    static_assert(std::copyable<S>, "autolrs surrogate: the surrogate type must be copyable");
+    static_assert(requires(S& s, std::uint64_t seed) { s.clear(seed); },
+                  "autolrs surrogate: add `void clear(std::uint64_t seed)`: forget all observations and reseed");
+    static_assert(requires(S& s, double x, double y, double v) { s.add(x, y, v); },
+                  "autolrs surrogate: add `void add(double x, double y, double noise_variance)`: one observation");
+    static_assert(requires(const S& s, double x) { { s.predict(x) } -> std::same_as<prediction>; },
+                  "autolrs surrogate: add `autolrs::prediction predict(double x) const`: posterior mean and variance");
+    static_assert(requires(const S& s, std::span<const double> xs, std::span<prediction> out) { s.predict(xs, out); },
+                  "autolrs surrogate: add `void predict(std::span<const double> xs, std::span<autolrs::prediction> out) const`");
+    static_assert(requires(const S& s) { { s.size() } -> std::convertible_to<std::size_t>; },
+                  "autolrs surrogate: add `std::size_t size() const`: the number of observations");
+    return surrogate<S>;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/surrogate/concept.hpp
+// ---- begin autolrs/surrogate/gaussian_process.hpp
+// A Gaussian-process surrogate on 1-D inputs, parameterised by its kernel.
+//
+// Model: y_i = mean + scale * (f(x_i) + e_i), f ~ GP(0, k), e_i ~ N(0, noise + v_i / scale^2),
+// where `noise` is the global (fitted) noise variance in normalised units and v_i the
+// point's own noise variance in y units (e.g. the variance of a loss forecast).
+// `mean` and `scale` (the outputs' mean and standard deviation) are refreshed at every
+// refit, and held between refits so that the Cholesky factor can grow by one row.
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+// ---- begin autolrs/detail/bo_random.hpp
+// Seeded random numbers for the search, written out by hand because the std::*_distribution
+// algorithms differ between standard libraries: these give the same numbers everywhere.
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+
+namespace autolrs::detail {
+
+/// A well-mixed 64-bit value from `x` (splitmix64's finaliser): derives independent seeds.
+constexpr std::uint64_t mix_seed(std::uint64_t x) noexcept {
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+/// Uniform on [0, 1), 53 random bits.
+inline double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+/// Standard normal (Box-Muller; one value per two uniforms, no hidden cache).
+inline double standard_normal(std::mt19937_64& rng) {
+    constexpr double two_pi = 6.283185307179586;
+    const double u1 = 1.0 - uniform01(rng);  // in (0, 1]
+    const double u2 = uniform01(rng);
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(two_pi * u2);
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/bo_random.hpp
+// ---- begin autolrs/detail/box_lbfgs.hpp
+// A small projected L-BFGS for smooth objectives of a few variables in a box (the GP
+// hyperparameters: 2 to 4 of them). Hand-written: the Boost.Math version available here
+// (1.74) has no gradient-based minimiser, and this needs no allocation.
+//
+// Direction: the two-loop recursion on the free variables (those not held at a bound by
+// the gradient); step: projection onto the box with Armijo backtracking. It falls back to
+// the projected steepest descent when the quasi-Newton direction is not a descent direction.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+namespace autolrs::detail {
+
+struct box_lbfgs_settings {
+    std::size_t max_iterations = 40;
+    double gradient_tolerance = 1e-5;       // on the projected gradient's largest entry
+    double relative_tolerance = 1e-9;       // on the decrease of f
+    std::size_t max_backtracks = 20;
+};
+
+struct box_lbfgs_result {
+    double value;                           // f at the returned point (+inf if never finite)
+    std::size_t iterations;
+    std::size_t evaluations;
+};
+
+/// Minimises f over the box [lower, upper] from x (projected into the box first), in place.
+/// `f(x, gradient)` returns f(x) and writes its gradient; a non-finite value means "outside
+/// the domain" and makes the line search step back.
+template <std::size_t N, class F>
+box_lbfgs_result box_lbfgs_minimise(F&& f, std::array<double, N>& x, const std::array<double, N>& lower,
+                                    const std::array<double, N>& upper, const box_lbfgs_settings& settings = {}) {
+    using vec = std::array<double, N>;
+    constexpr std::size_t memory = 5;
+    constexpr double armijo = 1e-4;
+    const auto dot = [](const vec& a, const vec& b) {
+        double s = 0.0;
+        for (std::size_t i = 0; i < N; ++i) s += a[i] * b[i];
+        return s;
+    };
+    const auto project = [&](vec& v) {
+        for (std::size_t i = 0; i < N; ++i) v[i] = std::clamp(v[i], lower[i], upper[i]);
+    };
+    // A variable at a bound whose gradient pushes it outward stays there.
+    const auto held = [&](const vec& at, const vec& g, std::size_t i) {
+        return upper[i] <= lower[i] || (at[i] <= lower[i] && g[i] > 0.0) || (at[i] >= upper[i] && g[i] < 0.0);
+    };
+
+    project(x);
+    vec g{};
+    double fx = f(x, g);
+    box_lbfgs_result result{fx, 0, 1};
+    if (!std::isfinite(fx)) {
+        result.value = std::numeric_limits<double>::infinity();
+        return result;
+    }
+
+    std::array<vec, memory> s_hist{}, y_hist{};
+    std::array<double, memory> rho{};
+    std::size_t stored = 0, newest = 0;
+    vec d{}, x_new{}, g_new{};
+
+    for (std::size_t it = 0; it < settings.max_iterations; ++it) {
+        result.iterations = it + 1;
+        double pg_max = 0.0;
+        for (std::size_t i = 0; i < N; ++i)
+            if (!held(x, g, i)) pg_max = std::max(pg_max, std::abs(g[i]));
+        if (pg_max < settings.gradient_tolerance) break;
+
+        // Two-loop recursion on the free variables.
+        for (std::size_t i = 0; i < N; ++i) d[i] = held(x, g, i) ? 0.0 : -g[i];
+        std::array<double, memory> a{};
+        for (std::size_t k = 0; k < stored; ++k) {
+            const std::size_t j = (newest + memory - k) % memory;
+            a[j] = rho[j] * dot(s_hist[j], d);
+            for (std::size_t i = 0; i < N; ++i) d[i] -= a[j] * y_hist[j][i];
+        }
+        if (stored > 0) {
+            const double gamma = dot(s_hist[newest], y_hist[newest]) / dot(y_hist[newest], y_hist[newest]);
+            for (auto& di : d) di *= gamma;
+        }
+        for (std::size_t k = stored; k-- > 0;) {
+            const std::size_t j = (newest + memory - k) % memory;
+            const double b = rho[j] * dot(y_hist[j], d);
+            for (std::size_t i = 0; i < N; ++i) d[i] += s_hist[j][i] * (a[j] - b);
+        }
+        for (std::size_t i = 0; i < N; ++i)
+            if (held(x, g, i)) d[i] = 0.0;
+        if (!(dot(d, g) < 0.0)) {  // not a descent direction: steepest descent, forget the history
+            for (std::size_t i = 0; i < N; ++i) d[i] = held(x, g, i) ? 0.0 : -g[i];
+            stored = 0;
+        }
+        double step = 1.0;
+        if (stored == 0) {  // first step of a fresh history: at most one unit in log space
+            double d_max = 0.0;
+            for (double di : d) d_max = std::max(d_max, std::abs(di));
+            if (d_max > 1.0) step = 1.0 / d_max;
+        }
+
+        bool accepted = false;
+        double f_new = fx;
+        for (std::size_t bt = 0; bt <= settings.max_backtracks; ++bt, step *= 0.5) {
+            for (std::size_t i = 0; i < N; ++i) x_new[i] = x[i] + step * d[i];
+            project(x_new);
+            vec dx{};
+            for (std::size_t i = 0; i < N; ++i) dx[i] = x_new[i] - x[i];
+            const double decrease = dot(g, dx);
+            if (!(decrease < 0.0)) break;  // the projected step no longer descends
+            f_new = f(x_new, g_new);
+            ++result.evaluations;
+            if (std::isfinite(f_new) && f_new <= fx + armijo * decrease) {
+                accepted = true;
+                break;
+            }
+        }
+        if (!accepted) break;
+
+        vec s{}, y{};
+        for (std::size_t i = 0; i < N; ++i) {
+            s[i] = x_new[i] - x[i];
+            y[i] = g_new[i] - g[i];
+        }
+        const double sy = dot(s, y);
+        if (sy > 1e-12 * std::sqrt(dot(s, s) * dot(y, y))) {
+            newest = (stored == 0) ? 0 : (newest + 1) % memory;
+            s_hist[newest] = s;
+            y_hist[newest] = y;
+            rho[newest] = 1.0 / sy;
+            stored = std::min(stored + 1, memory);
+        }
+        const double change = fx - f_new;
+        x = x_new;
+        g = g_new;
+        fx = f_new;
+        if (change <= settings.relative_tolerance * std::max(1.0, std::abs(fx))) break;
+    }
+    result.value = fx;
+    return result;
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/box_lbfgs.hpp
+
+namespace autolrs {
+
+/// What the latest update of a gaussian_process ran into, least serious first.
+enum class gaussian_process_status {
+    empty,         // no observations: predictions are the prior
+    ok,
+    jitter_added,  // a Cholesky pivot failed; the factor was rebuilt with diagonal jitter
+    fit_failed,    // no finite likelihood during the hyperparameter fit: previous ones kept
+    degenerate     // no factor even with the largest jitter: predictions are the prior
+};
+
+struct gaussian_process_settings {
+    std::size_t refit_every = 1;       // refit (normalisation + hyperparameters + full factor) every N
+                                       // observations; between refits the factor grows by one row
+    bool fit_hyperparameters = true;   // maximise the log marginal likelihood at each refit
+    std::size_t fit_from = 3;          // ... once there are at least this many observations
+    std::size_t restarts = 4;          // seeded random starts, screened by their likelihood
+                                       // (L-BFGS runs from the previous optimum and, if it
+                                       // is better, from the best of them)
+    std::size_t max_iterations = 20;   // L-BFGS iterations per start
+    double noise_variance = 1e-3;      // initial global noise variance (normalised outputs)
+    double noise_variance_min = 1e-6;  // the box it is fitted in; min == max fixes it
+    double noise_variance_max = 1.0;
+    std::uint64_t seed = 0;            // random restarts (clear(seed) replaces it)
+
+    void validate() const {
+        detail::require_setting(refit_every >= 1, "refit_every", "must be at least 1");
+        detail::require_setting(fit_from >= 1, "fit_from", "must be at least 1");
+        detail::require_setting(max_iterations >= 1, "max_iterations", "must be at least 1");
+        detail::require_setting(std::isfinite(noise_variance_min) && noise_variance_min >= 0.0, "noise_variance_min",
+                                "must be finite and >= 0");
+        detail::require_setting(std::isfinite(noise_variance_max) && noise_variance_max >= noise_variance_min,
+                                "noise_variance_max", "must be finite and >= noise_variance_min");
+        detail::require_setting(noise_variance >= noise_variance_min && noise_variance <= noise_variance_max,
+                                "noise_variance", "must lie in [noise_variance_min, noise_variance_max]");
+        detail::require_setting(noise_variance_min == noise_variance_max || noise_variance_min > 0.0,
+                                "noise_variance_min", "must be > 0 when the noise is fitted (min < max)");
+    }
+};
+
+namespace detail {
+
+using row_major_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Computes row i of the lower Cholesky factor L from the covariance's row i (`c[0..i-1]`
+/// below the diagonal, `diagonal` on it), rows 0..i-1 of L being final. Used for both the
+/// incremental update and the full factorisation, so that the two agree to the bit.
+/// Returns false when the pivot is not clearly positive.
+inline bool cholesky_append_row(row_major_matrix& l, Eigen::Index i, const double* c, double diagonal) {
+    double* li = l.data() + i * l.cols();
+    double pivot = diagonal;
+    for (Eigen::Index j = 0; j < i; ++j) {
+        const double* lj = l.data() + j * l.cols();
+        double s = c[j];
+        for (Eigen::Index k = 0; k < j; ++k) s -= li[k] * lj[k];
+        li[j] = s / lj[j];
+        pivot -= li[j] * li[j];
+    }
+    if (!(pivot > 1e-10 * diagonal) || !std::isfinite(pivot)) return false;
+    li[i] = std::sqrt(pivot);
+    return true;
+}
+
+template <class K>
+struct kernel_reference {
+    const K* kernel;
+    double operator()(double a, double b) const { return (*kernel)(a, b); }
+};
+
+/// The kernel with its constants precomputed when it offers `prepare()` (stationary_kernel
+/// does), else the kernel itself: hot loops then pay one exp per pair instead of three.
+template <class K>
+auto prepare_kernel(const K& k) {
+    if constexpr (requires { k.prepare(); }) {
+        return k.prepare();
+    } else {
+        return kernel_reference<K>{&k};
+    }
+}
+
+}  // namespace detail
+
+/// A Gaussian-process regression surrogate (see the file comment for the model).
+/// Hyperparameters: the kernel's (log space) and the log global noise variance, fitted by
+/// maximising the log marginal likelihood with a projected L-BFGS from the previous optimum
+/// and `restarts` seeded random starts.
+template <class Kernel = matern52>
+class gaussian_process {
+    static_assert(explain_kernel<Kernel>());
+
+public:
+    using kernel_type = Kernel;
+    static constexpr std::size_t kernel_hyperparameter_count = Kernel::hyperparameter_count;
+    static constexpr std::size_t hyperparameter_count = Kernel::hyperparameter_count + 1;
+    /// {kernel's log-hyperparameters..., log global noise variance}
+    using hyperparameter_vector = std::array<double, hyperparameter_count>;
+
+    gaussian_process() : gaussian_process(gaussian_process_settings{}) {}
+    explicit gaussian_process(const gaussian_process_settings& settings, Kernel kernel = {})
+        : settings_(settings), initial_kernel_(kernel), kernel_(kernel) {
+        settings_.validate();
+        clear(settings_.seed);
+    }
+
+    /// Forgets every observation, returns to the initial hyperparameters and reseeds.
+    void clear(std::uint64_t seed) {
+        x_.clear();
+        y_.clear();
+        point_noise_.clear();
+        kernel_ = initial_kernel_;
+        noise_ = settings_.noise_variance;
+        offset_ = 0.0;
+        scale_ = 1.0;
+        jitter_ = 0.0;
+        factored_ = true;
+        status_ = gaussian_process_status::empty;
+        last_refit_size_ = 0;
+        rng_.seed(detail::mix_seed(seed));
+    }
+
+    /// One observation at x of value y with its own noise variance (y units squared).
+    /// Throws std::invalid_argument unless x, y are finite and noise_variance is finite and >= 0.
+    void add(double x, double y, double noise_variance = 0.0) {
+        if (!std::isfinite(x) || !std::isfinite(y))
+            throw std::invalid_argument("autolrs::gaussian_process::add: x and y must be finite");
+        if (!std::isfinite(noise_variance) || noise_variance < 0.0)
+            throw std::invalid_argument("autolrs::gaussian_process::add: noise_variance must be finite and >= 0");
+        x_.push_back(x);
+        y_.push_back(y);
+        point_noise_.push_back(noise_variance);
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        if (n == 1 || x_.size() - last_refit_size_ >= settings_.refit_every) {
+            refit();
+            return;
+        }
+        reserve(n);
+        yn_(n - 1) = (y - offset_) / scale_;
+        dn_(n - 1) = noise_variance / (scale_ * scale_);
+        if (factored_ && append_row(n - 1, jitter_)) {
+            solve_alpha();
+        } else {
+            factorise(jitter_);
+        }
+    }
+
+    /// Refreshes the output normalisation, fits the hyperparameters (when enabled and there
+    /// are enough observations) and rebuilds the factor. add() calls it every refit_every.
+    void refit() {
+        last_refit_size_ = x_.size();
+        status_ = gaussian_process_status::ok;
+        if (x_.empty()) {
+            status_ = gaussian_process_status::empty;
+            return;
+        }
+        normalise();
+        if (settings_.fit_hyperparameters && x_.size() >= settings_.fit_from) fit_hyperparameters();
+        factorise(0.0);
+    }
+
+    /// Rebuilds the Cholesky factor from scratch (same normalisation and hyperparameters).
+    void refactorise() {
+        if (x_.empty()) return;
+        factorise(0.0);
+    }
+
+    /// Posterior of the latent function at x, in y units. Never NaN: with no usable factor
+    /// it is the prior.
+    [[nodiscard]] prediction predict(double x) const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto k = detail::prepare_kernel(kernel_);
+        const double prior_variance = k(x, x);
+        if (n == 0 || !factored_) return {offset_, scale_ * scale_ * prior_variance};
+        constexpr Eigen::Index stack_size = 64;
+        std::array<double, stack_size> stack_buffer;
+        std::vector<double> heap_buffer;
+        double* v = stack_buffer.data();
+        if (n > stack_size) {
+            heap_buffer.resize(static_cast<std::size_t>(n));
+            v = heap_buffer.data();
+        }
+        double mean = 0.0;
+        double explained = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            const double ki = k(x, x_[static_cast<std::size_t>(i)]);
+            mean += ki * alpha_(i);
+            const double* li = l_.data() + i * l_.cols();
+            double s = ki;
+            for (Eigen::Index j = 0; j < i; ++j) s -= li[j] * v[j];
+            v[i] = s / li[i];
+            explained += v[i] * v[i];
+        }
+        return finite_or_prior(mean, prior_variance - explained, prior_variance);
+    }
+
+    /// The posterior at many points at once (one triangular solve for all of them).
+    void predict(std::span<const double> xs, std::span<prediction> out) const {
+        if (out.size() != xs.size())
+            throw std::invalid_argument("autolrs::gaussian_process::predict: out.size() must equal xs.size()");
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto m = static_cast<Eigen::Index>(xs.size());
+        if (n == 0 || !factored_) {
+            for (Eigen::Index j = 0; j < m; ++j) out[j] = predict(xs[j]);
+            return;
+        }
+        Eigen::MatrixXd v = cross_covariance(xs);
+        const Eigen::VectorXd mean = v.transpose() * alpha_.head(n);
+        l_.topLeftCorner(n, n).template triangularView<Eigen::Lower>().solveInPlace(v);
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index j = 0; j < m; ++j) {
+            const double prior_variance = k(xs[j], xs[j]);
+            out[j] = finite_or_prior(mean(j), prior_variance - v.col(j).squaredNorm(), prior_variance);
+        }
+    }
+
+    /// One joint sample of the latent function's posterior at xs (y units), drawn with rng.
+    void sample_posterior(std::span<const double> xs, std::span<double> out, std::mt19937_64& rng) const {
+        if (out.size() != xs.size())
+            throw std::invalid_argument("autolrs::gaussian_process::sample_posterior: out.size() must equal xs.size()");
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto m = static_cast<Eigen::Index>(xs.size());
+        Eigen::MatrixXd cov(m, m);
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index i = 0; i < m; ++i)
+            for (Eigen::Index j = 0; j <= i; ++j) cov(i, j) = cov(j, i) = k(xs[i], xs[j]);
+        Eigen::VectorXd mean = Eigen::VectorXd::Zero(m);
+        if (n > 0 && factored_) {
+            Eigen::MatrixXd v = cross_covariance(xs);
+            mean = v.transpose() * alpha_.head(n);
+            l_.topLeftCorner(n, n).template triangularView<Eigen::Lower>().solveInPlace(v);
+            cov.noalias() -= v.transpose() * v;
+        }
+        Eigen::VectorXd z(m);
+        for (Eigen::Index i = 0; i < m; ++i) z(i) = detail::standard_normal(rng);
+        // The grid's posterior covariance is nearly singular: add growing jitter until it factors.
+        const double largest = std::max(cov.diagonal().maxCoeff(), std::numeric_limits<double>::min());
+        Eigen::VectorXd f;
+        for (double jitter = 1e-10 * largest; jitter <= largest; jitter *= 10.0) {
+            Eigen::MatrixXd a = cov;
+            a.diagonal().array() += jitter;
+            Eigen::LLT<Eigen::MatrixXd> llt(a);
+            if (llt.info() == Eigen::Success) {
+                f = mean + llt.matrixL() * z;
+                break;
+            }
+        }
+        if (f.size() != m) f = mean + (cov.diagonal().array().max(0.0).sqrt() * z.array()).matrix();  // independent
+        for (Eigen::Index i = 0; i < m; ++i) {
+            const double value = offset_ + scale_ * f(i);
+            out[static_cast<std::size_t>(i)] = std::isfinite(value) ? value : offset_;
+        }
+    }
+
+    /// The log marginal likelihood (normalised outputs) at the current hyperparameters.
+    [[nodiscard]] double log_marginal_likelihood() const {
+        workspace ws;
+        return evaluate(log_hyperparameters(), nullptr, ws);
+    }
+
+    /// The log marginal likelihood at `theta` and, if `gradient` is given, its gradient with
+    /// respect to theta (the noise component is 0 when the noise is fixed). -inf when the
+    /// covariance does not factor.
+    [[nodiscard]] double log_marginal_likelihood(const hyperparameter_vector& theta,
+                                                 hyperparameter_vector* gradient = nullptr) const {
+        workspace ws;
+        return evaluate(theta, gradient, ws);
+    }
+
+    [[nodiscard]] hyperparameter_vector log_hyperparameters() const {
+        hyperparameter_vector theta{};
+        const auto k = kernel_.log_hyperparameters();
+        std::copy(k.begin(), k.end(), theta.begin());
+        theta.back() = std::log(noise_);
+        return theta;
+    }
+
+    /// Sets the hyperparameters (the noise component is ignored when the noise is fixed) and
+    /// rebuilds the factor.
+    void set_log_hyperparameters(const hyperparameter_vector& theta) {
+        apply(theta);
+        if (!x_.empty()) factorise(0.0);
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return x_.size(); }
+    [[nodiscard]] gaussian_process_status status() const noexcept { return status_; }
+    [[nodiscard]] const Kernel& kernel() const noexcept { return kernel_; }
+    [[nodiscard]] double noise_variance() const noexcept { return noise_; }   // normalised units
+    [[nodiscard]] double jitter() const noexcept { return jitter_; }          // normalised units
+    [[nodiscard]] double output_offset() const noexcept { return offset_; }
+    [[nodiscard]] double output_scale() const noexcept { return scale_; }
+    [[nodiscard]] const gaussian_process_settings& settings() const noexcept { return settings_; }
+    /// The lower Cholesky factor of the normalised covariance (for tests and diagnostics).
+    [[nodiscard]] Eigen::MatrixXd cholesky_factor() const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        Eigen::MatrixXd l = l_.topLeftCorner(n, n);
+        return l.template triangularView<Eigen::Lower>();
+    }
+
+private:
+    // Scratch for the likelihood: n x n buffers, row-major.
+    struct workspace {
+        detail::row_major_matrix l;
+        std::vector<double> k, inverse_l;
+        std::array<std::vector<double>, kernel_hyperparameter_count> dk;
+        std::vector<double> alpha, row;
+        void resize(Eigen::Index n) {
+            if (l.rows() == n) return;
+            const auto nn = static_cast<std::size_t>(n * n);
+            l.resize(n, n);
+            k.resize(nn);
+            inverse_l.resize(nn);
+            for (auto& d : dk) d.resize(nn);
+            alpha.resize(static_cast<std::size_t>(n));
+            row.resize(static_cast<std::size_t>(n));
+        }
+    };
+
+    [[nodiscard]] bool noise_fixed() const noexcept {
+        return settings_.noise_variance_min == settings_.noise_variance_max;
+    }
+
+    void apply(const hyperparameter_vector& theta) {
+        typename std::remove_cvref_t<decltype(kernel_.log_hyperparameters())> k{};
+        std::copy(theta.begin(), theta.begin() + kernel_hyperparameter_count, k.begin());
+        kernel_.set_log_hyperparameters(k);
+        if (!noise_fixed()) noise_ = std::exp(theta.back());
+    }
+
+    [[nodiscard]] prediction finite_or_prior(double mean, double variance, double prior_variance) const {
+        const prediction p{offset_ + scale_ * mean, scale_ * scale_ * std::max(variance, 0.0)};
+        if (std::isfinite(p.mean) && std::isfinite(p.variance)) return p;
+        return {offset_, scale_ * scale_ * prior_variance};
+    }
+
+    [[nodiscard]] Eigen::MatrixXd cross_covariance(std::span<const double> xs) const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        Eigen::MatrixXd cross(n, static_cast<Eigen::Index>(xs.size()));
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index j = 0; j < cross.cols(); ++j)
+            for (Eigen::Index i = 0; i < n; ++i) cross(i, j) = k(x_[static_cast<std::size_t>(i)], xs[j]);
+        return cross;
+    }
+
+    void reserve(Eigen::Index n) {
+        if (l_.rows() >= n) return;
+        const Eigen::Index capacity = std::max<Eigen::Index>(16, 2 * n);
+        l_.conservativeResize(capacity, capacity);
+        alpha_.conservativeResize(capacity);
+        yn_.conservativeResize(capacity);
+        dn_.conservativeResize(capacity);
+        row_.resize(static_cast<std::size_t>(capacity));
+    }
+
+    void normalise() {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        reserve(n);
+        double mean = 0.0;
+        for (double y : y_) mean += y;
+        mean /= static_cast<double>(n);
+        double variance = 0.0;
+        for (double y : y_) variance += (y - mean) * (y - mean);
+        const double sd = std::sqrt(variance / static_cast<double>(n));
+        offset_ = mean;
+        scale_ = (sd > 1e-12 * std::max(1.0, std::abs(mean))) ? sd : 1.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            yn_(i) = (y_[static_cast<std::size_t>(i)] - offset_) / scale_;
+            dn_(i) = point_noise_[static_cast<std::size_t>(i)] / (scale_ * scale_);
+        }
+    }
+
+    // Row i of the factor of K + (noise + jitter) I + diag(dn), from rows 0..i-1.
+    bool append_row(Eigen::Index i, double jitter) {
+        const double xi = x_[static_cast<std::size_t>(i)];
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index j = 0; j < i; ++j) row_[static_cast<std::size_t>(j)] = k(xi, x_[static_cast<std::size_t>(j)]);
+        const double diagonal = k(xi, xi) + noise_ + dn_(i) + jitter;
+        return detail::cholesky_append_row(l_, i, row_.data(), diagonal);
+    }
+
+    // Full factorisation, row by row; on a failed pivot, restart with 10x more jitter.
+    void factorise(double start_jitter) {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        reserve(n);
+        double largest = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) largest = std::max(largest, kernel_(x_[static_cast<std::size_t>(i)], x_[static_cast<std::size_t>(i)]) + noise_ + dn_(i));
+        const double first_jitter = 1e-10 * largest, last_jitter = 1e-1 * largest;
+        for (double jitter = start_jitter; jitter <= last_jitter; jitter = (jitter > 0.0 ? 10.0 * jitter : first_jitter)) {
+            bool ok = true;
+            for (Eigen::Index i = 0; i < n && ok; ++i) ok = append_row(i, jitter);
+            if (ok) {
+                jitter_ = jitter;
+                factored_ = true;
+                if (jitter > 0.0) worsen(gaussian_process_status::jitter_added);
+                solve_alpha();
+                return;
+            }
+        }
+        factored_ = false;
+        worsen(gaussian_process_status::degenerate);
+    }
+
+    void solve_alpha() {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        auto alpha = alpha_.head(n);
+        alpha = yn_.head(n);
+        l_.topLeftCorner(n, n).template triangularView<Eigen::Lower>().solveInPlace(alpha);
+        l_.topLeftCorner(n, n).transpose().template triangularView<Eigen::Upper>().solveInPlace(alpha);
+        if (!alpha.allFinite()) {
+            factored_ = false;
+            worsen(gaussian_process_status::degenerate);
+        }
+    }
+
+    void worsen(gaussian_process_status s) {
+        if (static_cast<int>(s) > static_cast<int>(status_)) status_ = s;
+    }
+
+    // Log marginal likelihood of the normalised outputs and its gradient, using the same
+    // row-append factorisation (no jitter: a failed pivot means -inf). Plain loops: at the
+    // sizes that matter (n <= 40) Eigen's expression set-up costs more than the arithmetic.
+    double evaluate(const hyperparameter_vector& theta, hyperparameter_vector* gradient, workspace& ws) const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto un = static_cast<std::size_t>(n);
+        if (gradient) gradient->fill(0.0);
+        if (n == 0) return 0.0;
+        Kernel kernel = kernel_;
+        typename std::remove_cvref_t<decltype(kernel_.log_hyperparameters())> kt{};
+        std::copy(theta.begin(), theta.begin() + kernel_hyperparameter_count, kt.begin());
+        kernel.set_log_hyperparameters(kt);
+        const auto k = detail::prepare_kernel(kernel);
+        const double noise = noise_fixed() ? settings_.noise_variance : std::exp(theta.back());
+        ws.resize(n);
+        for (std::size_t i = 0; i < un; ++i) {
+            const double xi = x_[i];
+            for (std::size_t j = 0; j <= i; ++j) {
+                const double xj = x_[j];
+                double v;
+                if (gradient) {
+                    std::array<double, kernel_hyperparameter_count> g;
+                    if constexpr (requires { k.value_and_gradient(xi, xj, g); }) {
+                        v = k.value_and_gradient(xi, xj, g);
+                    } else {
+                        v = k(xi, xj);
+                        g = kernel.gradient(xi, xj);
+                    }
+                    for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) ws.dk[p][i * un + j] = g[p];
+                } else {
+                    v = k(xi, xj);
+                }
+                ws.k[i * un + j] = v;
+            }
+            ws.k[i * un + i] += noise + dn_(static_cast<Eigen::Index>(i));
+        }
+        double log_det_half = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            if (!detail::cholesky_append_row(ws.l, i, ws.k.data() + i * n, ws.k[static_cast<std::size_t>(i * n + i)]))
+                return -std::numeric_limits<double>::infinity();
+            log_det_half += std::log(ws.l(i, i));
+        }
+        const double* l = ws.l.data();
+        double* alpha = ws.alpha.data();
+        for (std::size_t i = 0; i < un; ++i) {  // L z = y
+            double s = yn_(static_cast<Eigen::Index>(i));
+            for (std::size_t j = 0; j < i; ++j) s -= l[i * un + j] * alpha[j];
+            alpha[i] = s / l[i * un + i];
+        }
+        double fit = 0.0;
+        for (std::size_t i = 0; i < un; ++i) fit += alpha[i] * alpha[i];
+        for (std::size_t i = un; i-- > 0;) {  // L' alpha = z
+            double s = alpha[i];
+            for (std::size_t j = i + 1; j < un; ++j) s -= l[j * un + i] * alpha[j];
+            alpha[i] = s / l[i * un + i];
+        }
+        constexpr double log_two_pi = 1.8378770664093453;
+        const double value = -0.5 * fit - log_det_half - 0.5 * static_cast<double>(n) * log_two_pi;
+        if (!std::isfinite(value)) return -std::numeric_limits<double>::infinity();
+        if (gradient) {
+            // d lml / d theta_p = (alpha' dK alpha - tr(K^-1 dK)) / 2, with K^-1 = L^-T L^-1,
+            // summed over the lower triangle.
+            double* inv = ws.inverse_l.data();  // L^-1, lower triangle, row-major
+            for (std::size_t j = 0; j < un; ++j) {
+                inv[j * un + j] = 1.0 / l[j * un + j];
+                for (std::size_t i = j + 1; i < un; ++i) {
+                    double s = 0.0;
+                    for (std::size_t m = j; m < i; ++m) s -= l[i * un + m] * inv[m * un + j];
+                    inv[i * un + j] = s / l[i * un + i];
+                }
+            }
+            hyperparameter_vector& g = *gradient;
+            double trace_inverse = 0.0;
+            for (std::size_t i = 0; i < un; ++i) {
+                for (std::size_t j = 0; j <= i; ++j) {
+                    double kinv = 0.0;  // (K^-1)_ij = sum_{m >= i} Linv_mi Linv_mj
+                    for (std::size_t m = i; m < un; ++m) kinv += inv[m * un + i] * inv[m * un + j];
+                    const double weight = (i == j ? 0.5 : 1.0) * (alpha[i] * alpha[j] - kinv);
+                    for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) g[p] += weight * ws.dk[p][i * un + j];
+                    if (i == j) trace_inverse += kinv;
+                }
+            }
+            if (!noise_fixed()) {
+                double alpha_norm = 0.0;
+                for (std::size_t i = 0; i < un; ++i) alpha_norm += alpha[i] * alpha[i];
+                g.back() = 0.5 * noise * (alpha_norm - trace_inverse);
+            }
+        }
+        return value;
+    }
+
+    void fit_hyperparameters() {
+        hyperparameter_vector lower{}, upper{}, start = log_hyperparameters();
+        const auto kl = kernel_.lower_bounds(), ku = kernel_.upper_bounds();
+        std::copy(kl.begin(), kl.end(), lower.begin());
+        std::copy(ku.begin(), ku.end(), upper.begin());
+        if (noise_fixed()) {
+            lower.back() = upper.back() = start.back() = 0.0;
+        } else {
+            lower.back() = std::log(settings_.noise_variance_min);
+            upper.back() = std::log(settings_.noise_variance_max);
+        }
+        const auto objective = [&](const hyperparameter_vector& theta, hyperparameter_vector& g) {
+            const double value = evaluate(theta, &g, ws_);
+            for (double& gi : g) gi = -gi;
+            return -value;
+        };
+        const detail::box_lbfgs_settings optimiser{.max_iterations = settings_.max_iterations,
+                                                   .gradient_tolerance = 1e-3,
+                                                   .relative_tolerance = 1e-6};
+        // Restarts are screened: the seeded random starts are scored by the likelihood alone
+        // (no gradient), and L-BFGS runs from the previous optimum and from the best random
+        // start only if that one already beats the previous optimum's result.
+        hyperparameter_vector candidate = start;
+        double candidate_value = std::numeric_limits<double>::infinity();
+        for (std::size_t r = 0; r < settings_.restarts; ++r) {
+            hyperparameter_vector theta{};
+            for (std::size_t p = 0; p < hyperparameter_count; ++p)
+                theta[p] = lower[p] + (upper[p] - lower[p]) * detail::uniform01(rng_);
+            const double value = -evaluate(theta, nullptr, ws_);
+            if (value < candidate_value) {
+                candidate_value = value;
+                candidate = theta;
+            }
+        }
+        hyperparameter_vector best = start;
+        const double best_value = detail::box_lbfgs_minimise(objective, best, lower, upper, optimiser).value;
+        double chosen_value = best_value;
+        if (candidate_value < best_value) {
+            const double value = detail::box_lbfgs_minimise(objective, candidate, lower, upper, optimiser).value;
+            if (value < best_value) {
+                best = candidate;
+                chosen_value = value;
+            }
+        }
+        if (std::isfinite(chosen_value)) {
+            apply(best);
+        } else {
+            worsen(gaussian_process_status::fit_failed);
+        }
+    }
+
+    gaussian_process_settings settings_;
+    Kernel initial_kernel_;
+    Kernel kernel_;
+    double noise_ = 0.0;
+    std::vector<double> x_, y_, point_noise_;
+    double offset_ = 0.0, scale_ = 1.0, jitter_ = 0.0;
+    bool factored_ = true;
+    gaussian_process_status status_ = gaussian_process_status::empty;
+    std::size_t last_refit_size_ = 0;
+    std::mt19937_64 rng_;
+    detail::row_major_matrix l_;
+    Eigen::VectorXd alpha_, yn_, dn_;
+    std::vector<double> row_;  // scratch row of the covariance
+    workspace ws_;             // scratch for the likelihood fit
+};
+
+static_assert(posterior_sampler<gaussian_process<>>);
+
+}  // namespace autolrs
+// ---- end autolrs/surrogate/gaussian_process.hpp
+// ---- begin autolrs/acquisition/concept.hpp
+// The acquisition concept: how much a candidate point is worth evaluating next (larger is
+// better), for MINIMISING the unknown function.
+
+#include <concepts>
+#include <random>
+#include <span>
+
+
+namespace autolrs {
+
+/// An acquisition that scores each point from the posterior there alone:
+/// `a(p, incumbent)` -> score (larger is better), where p is the posterior at the point and
+/// `incumbent` the value to beat (y units). Maximised on a grid, then refined by Brent.
+template <class A>
+concept pointwise_acquisition = std::copyable<A> && requires(const A& a, const prediction& p, double incumbent) {
+    { a(p, incumbent) } -> std::convertible_to<double>;
+};
+
+/// An acquisition that scores a whole grid at once from a random joint draw of the
+/// posterior (Thompson sampling): `a.sample_scores(s, xs, scores, rng)`.
+template <class A, class S>
+concept sampling_acquisition = std::copyable<A> &&
+    requires(const A& a, const S& s, std::span<const double> xs, std::span<double> scores, std::mt19937_64& rng) {
+        a.sample_scores(s, xs, scores, rng);
+    };
+
+/// An acquisition usable with surrogate S.
+template <class A, class S>
+concept acquisition_for = pointwise_acquisition<A> || sampling_acquisition<A, S>;
+
+/// Call as `static_assert(autolrs::explain_acquisition<A, S>())` where an acquisition for
+/// surrogate S is required: the compiler then says what to add.
+template <class A, class S>
+consteval bool explain_acquisition() {
+    static_assert(std::copyable<A>, "autolrs acquisition: the acquisition type must be copyable");
+    static_assert(acquisition_for<A, S>,
+                  "autolrs acquisition: add `double operator()(const autolrs::prediction& p, double incumbent) const` "
+                  "(the score of one point, larger is better, for minimisation), or, for a sampling acquisition, "
+                  "`void sample_scores(const Surrogate&, std::span<const double> xs, std::span<double> scores, "
+                  "std::mt19937_64& rng) const`");
+    return acquisition_for<A, S>;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/concept.hpp
+// ---- begin autolrs/acquisition/lower_confidence_bound.hpp
+// Lower confidence bound (for minimisation): prefer points where mean - kappa * sd is low.
+
+#include <algorithm>
+#include <cmath>
+
+
+namespace autolrs {
+
+/// score = kappa * sd - mean (the negated bound, so that larger is better). kappa trades
+/// exploration for exploitation; kappa = 1e6 reproduces the AutoLRS reference, which then
+/// ignores the mean (a space-filling design: endpoints first, then the largest gaps).
+struct lower_confidence_bound {
+    double kappa = 1.96;
+
+    [[nodiscard]] double operator()(const prediction& p, double /*incumbent*/) const {
+        return kappa * std::sqrt(std::max(p.variance, 0.0)) - p.mean;
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/lower_confidence_bound.hpp
+// ---- begin autolrs/acquisition/expected_improvement.hpp
+// Expected improvement (for minimisation) below the incumbent.
+
+#include <algorithm>
+#include <cmath>
+
+#include <boost/math/distributions/normal.hpp>
+
+// ---- begin autolrs/detail/fast_normal.hpp
+// Boost.Math's standard normal distribution, computed in plain double precision.
+
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/policies/policy.hpp>
+
+namespace autolrs::detail {
+
+/// The default policy promotes double to long double, which made the cdf about 8x slower
+/// (the acquisition is evaluated hundreds of times per ask) for no accuracy that matters here.
+using fast_normal = boost::math::normal_distribution<
+    double, boost::math::policies::policy<boost::math::policies::promote_double<false>>>;
+
+}  // namespace autolrs::detail
+// ---- end autolrs/detail/fast_normal.hpp
+
+namespace autolrs {
+
+/// score = E[max(incumbent - xi - f, 0)] = (incumbent - xi - mean) Phi(z) + sd phi(z),
+/// z = (incumbent - xi - mean) / sd; in y units, >= 0. `xi` >= 0 (y units) asks for a
+/// minimum improvement and so favours exploration.
+struct expected_improvement {
+    double xi = 0.0;
+
+    [[nodiscard]] double operator()(const prediction& p, double incumbent) const {
+        const double improvement = incumbent - xi - p.mean;
+        const double sd = std::sqrt(std::max(p.variance, 0.0));
+        if (!(sd > 0.0)) return std::max(improvement, 0.0);
+        const double z = improvement / sd;
+        const detail::fast_normal normal;
+        const double value = improvement * boost::math::cdf(normal, z) + sd * boost::math::pdf(normal, z);
+        return std::max(value, 0.0);  // rounding can dip below 0 far in the lower tail
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/expected_improvement.hpp
+// ---- begin autolrs/acquisition/probability_of_improvement.hpp
+// Probability of improvement (for minimisation) below the incumbent.
+
+#include <algorithm>
+#include <cmath>
+
+#include <boost/math/distributions/normal.hpp>
+
+
+namespace autolrs {
+
+/// score = P(f < incumbent - xi) = Phi((incumbent - xi - mean) / sd), in [0, 1]. With
+/// xi = 0 it is greedy; a positive xi (y units) asks for a real improvement.
+struct probability_of_improvement {
+    double xi = 0.0;
+
+    [[nodiscard]] double operator()(const prediction& p, double incumbent) const {
+        const double improvement = incumbent - xi - p.mean;
+        const double sd = std::sqrt(std::max(p.variance, 0.0));
+        if (!(sd > 0.0)) return improvement > 0.0 ? 1.0 : 0.0;
+        return boost::math::cdf(detail::fast_normal{}, improvement / sd);
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/probability_of_improvement.hpp
+// ---- begin autolrs/acquisition/thompson_sampling.hpp
+// Thompson sampling: evaluate next where one random draw of the posterior is lowest.
+
+#include <cstddef>
+#include <random>
+#include <span>
+
+
+namespace autolrs {
+
+/// Draws one joint posterior sample f over the grid (seeded by the caller's generator) and
+/// scores each point by -f, so the maximiser picks the sample's minimum. Needs a surrogate
+/// that can sample jointly (autolrs::posterior_sampler); no Brent refinement (the sample
+/// exists only on the grid).
+struct thompson_sampling {
+    template <posterior_sampler S>
+    void sample_scores(const S& s, std::span<const double> xs, std::span<double> scores, std::mt19937_64& rng) const {
+        s.sample_posterior(xs, scores, rng);
+        for (double& v : scores) v = -v;
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/thompson_sampling.hpp
+// ---- begin autolrs/acquisition/maximiser.hpp
+// Maximises an acquisition over an interval: a dense grid, then Brent's method around the
+// best grid point (boost::math::tools::brent_find_minima); points closer than
+// min_separation to an already observed point are never proposed.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <span>
+#include <vector>
+
+#include <boost/math/tools/minima.hpp>
+
+
+namespace autolrs {
+
+struct acquisition_maximiser_settings {
+    std::size_t grid_size = 64;          // evenly spaced points, both ends included
+    std::size_t refine_iterations = 20;  // Brent iterations around the best grid point (0: none)
+    double min_separation = 0.0;         // in x units: never propose closer than this to `avoid`
+
+    void validate() const {
+        detail::require_setting(grid_size >= 3, "grid_size", "must be at least 3");
+        detail::require_setting(std::isfinite(min_separation) && min_separation >= 0.0, "min_separation",
+                                "must be finite and >= 0");
+    }
+};
+
+struct acquisition_choice {
+    double x;      // the proposed point, inside [lower, upper]
+    double score;  // the acquisition there
+};
+
+namespace detail {
+
+inline bool far_from_all(double x, std::span<const double> avoid, double separation) {
+    for (double a : avoid)
+        if (std::abs(x - a) < separation) return false;
+    return true;
+}
+
+inline double distance_to_nearest(double x, std::span<const double> avoid) {
+    double d = std::numeric_limits<double>::infinity();
+    for (double a : avoid) d = std::min(d, std::abs(x - a));
+    return d;
+}
+
+}  // namespace detail
+
+/// The maximiser of `acquisition` over [lower, upper] under surrogate `s`, at least
+/// `settings.min_separation` away from every point of `avoid` whenever the grid allows it
+/// (otherwise the grid point farthest from them). `incumbent` is the value to beat (y units);
+/// `rng` feeds sampling acquisitions. Ties on the grid go to the larger posterior variance,
+/// then to the lower x, so the result is deterministic.
+template <surrogate S, class A>
+    requires acquisition_for<A, S>
+acquisition_choice maximise_acquisition(const S& s, const A& acquisition, double incumbent, double lower, double upper,
+                                        std::span<const double> avoid, const acquisition_maximiser_settings& settings,
+                                        std::mt19937_64& rng) {
+    const std::size_t g = upper > lower ? settings.grid_size : 1;
+    std::vector<double> grid(g);
+    for (std::size_t i = 0; i < g; ++i)
+        grid[i] = g == 1 ? lower
+                         : (i + 1 == g ? upper : lower + (upper - lower) * static_cast<double>(i) / static_cast<double>(g - 1));
+    std::vector<double> scores(g);
+    std::vector<prediction> posterior(g);
+    s.predict(std::span<const double>(grid), std::span<prediction>(posterior));
+    if constexpr (pointwise_acquisition<A>) {
+        for (std::size_t i = 0; i < g; ++i) scores[i] = static_cast<double>(acquisition(posterior[i], incumbent));
+    } else {
+        acquisition.sample_scores(s, std::span<const double>(grid), std::span<double>(scores), rng);
+    }
+
+    const double separation = settings.min_separation;
+    std::size_t best = g;
+    for (std::size_t i = 0; i < g; ++i) {
+        if (!std::isfinite(scores[i]) || !detail::far_from_all(grid[i], avoid, separation)) continue;
+        if (best == g || scores[i] > scores[best] ||
+            (scores[i] == scores[best] && posterior[i].variance > posterior[best].variance))
+            best = i;
+    }
+    if (best == g) {  // every grid point is taken: the one farthest from the observed points
+        best = 0;
+        for (std::size_t i = 1; i < g; ++i)
+            if (detail::distance_to_nearest(grid[i], avoid) > detail::distance_to_nearest(grid[best], avoid)) best = i;
+        return {grid[best], std::isfinite(scores[best]) ? scores[best] : 0.0};
+    }
+    acquisition_choice choice{grid[best], scores[best]};
+
+    if constexpr (pointwise_acquisition<A>) {
+        if (settings.refine_iterations > 0 && g > 1) {
+            const double a = grid[best == 0 ? 0 : best - 1];
+            const double b = grid[best + 1 == g ? g - 1 : best + 1];
+            // A finite penalty (not inf) keeps Brent's parabolic steps finite; 16 bits locate
+            // the maximum to about 1e-5 of the interval, far below any useful LR difference.
+            const double penalty = -choice.score + 1.0 + std::abs(choice.score);
+            const auto negated = [&](double x) {
+                if (!detail::far_from_all(x, avoid, separation)) return penalty;
+                const double v = static_cast<double>(acquisition(s.predict(x), incumbent));
+                return std::isfinite(v) ? -v : penalty;
+            };
+            std::uintmax_t iterations = settings.refine_iterations;
+            const auto [x, value] = boost::math::tools::brent_find_minima(negated, a, b, 16, iterations);
+            if (-value > choice.score && x >= lower && x <= upper && detail::far_from_all(x, avoid, separation))
+                choice = {x, -value};
+        }
+    }
+    return choice;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/acquisition/maximiser.hpp
+// ---- begin autolrs/bayes_opt.hpp
+// bayes_opt: an ask/tell Bayesian optimiser of a 1-D function over [x_min, x_max]
+// (x = log LR in AutoLRS), built from a surrogate and an acquisition policy.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+
+namespace autolrs {
+
+struct bayes_opt_settings {
+    double x_min;                        // log(lr_min)
+    double x_max;                        // log(lr_max)
+    std::uint64_t seed = 0;
+    std::size_t initial_random = 1;      // asks drawn uniformly at random before the model is used
+    std::size_t grid_size = 64;          // acquisition maximiser: dense grid ...
+    std::size_t refine_iterations = 20;  // ... then Brent iterations around its best point
+    double min_separation = 1e-2;        // never propose closer than this fraction of
+                                         // (x_max - x_min) to an observed or infeasible point
+
+    void validate() const {
+        detail::require_setting(std::isfinite(x_min), "x_min", "must be finite");
+        detail::require_setting(std::isfinite(x_max) && x_max > x_min, "x_max", "must be finite and > x_min");
+        detail::require_setting(initial_random >= 1, "initial_random", "must be at least 1 (the first ask is random)");
+        detail::require_setting(grid_size >= 3, "grid_size", "must be at least 3");
+        detail::require_setting(min_separation >= 0.0 && min_separation < 0.1, "min_separation", "must lie in [0, 0.1)");
+    }
+};
+
+/// Ask/tell Bayesian optimisation (minimisation) over [x_min, x_max].
+///
+/// The surrogate sees inputs mapped to u = (x - x_min) / (x_max - x_min) in [0, 1], so kernel
+/// length-scale bounds do not depend on the LR range. Outputs are a pure function of the
+/// settings, the surrogate and acquisition given at construction, and the exact sequence of
+/// calls (reset / warm_start / ask / tell / tell_infeasible): replaying it gives the same asks
+/// to the bit.
+template <class Surrogate = gaussian_process<matern52>, class Acquisition = expected_improvement>
+class bayes_opt {
+    static_assert(explain_surrogate<Surrogate>());
+    static_assert(explain_acquisition<Acquisition, Surrogate>());
+
+public:
+    using surrogate_type = Surrogate;
+    using acquisition_type = Acquisition;
+
+    explicit bayes_opt(const bayes_opt_settings& settings, Surrogate surrogate = {}, Acquisition acquisition = {})
+        : settings_(settings), surrogate_(std::move(surrogate)), acquisition_(std::move(acquisition)) {
+        settings_.validate();
+        reset(settings_.seed);
+    }
+
+    /// The next x to evaluate: inside [x_min, x_max] (below every infeasible x told), never
+    /// closer than min_separation to an observed one. Random while fewer than
+    /// `initial_random` observations are known (warm-start data count as knowledge).
+    [[nodiscard]] double ask() {
+        const auto [lo, hi] = feasible_unit_interval();
+        const double separation = settings_.min_separation;
+        if (own_.size() < settings_.initial_random && warm_.empty()) {
+            for (int attempt = 0; attempt < 64; ++attempt) {
+                const double u = lo + (hi - lo) * detail::uniform01(rng_);
+                if (detail::far_from_all(u, avoid_, separation)) return to_x(u);
+            }
+        }
+        const acquisition_choice choice =
+            maximise_acquisition(surrogate_, acquisition_, incumbent(), lo, hi, avoid_, maximiser_settings(), rng_);
+        return to_x(choice.x);
+    }
+
+    /// The value y observed at x, with its own noise variance (y units squared).
+    /// Throws std::invalid_argument unless x and y are finite and noise_variance finite, >= 0.
+    void tell(double x, double y, double noise_variance = 0.0) {
+        if (!std::isfinite(x) || !std::isfinite(y))
+            throw std::invalid_argument("autolrs::bayes_opt::tell: x and y must be finite (use tell_infeasible for a divergence)");
+        if (!std::isfinite(noise_variance) || noise_variance < 0.0)
+            throw std::invalid_argument("autolrs::bayes_opt::tell: noise_variance must be finite and >= 0");
+        surrogate_.add(to_unit(x), y, noise_variance);
+        own_.push_back({x, y, noise_variance});
+        avoid_.push_back(to_unit(x));
+    }
+
+    /// x diverged: it gives no y, and later asks stay below x (divergence is monotone in the LR).
+    void tell_infeasible(double x) {
+        if (!std::isfinite(x)) throw std::invalid_argument("autolrs::bayes_opt::tell_infeasible: x must be finite");
+        infeasible_u_ = std::min(infeasible_u_, to_unit(x));
+        avoid_.push_back(to_unit(x));
+    }
+
+    /// The lowest observed y of this search (not a warm-start one), nullopt if none.
+    [[nodiscard]] std::optional<observation> best() const {
+        if (own_.empty()) return std::nullopt;
+        return *std::min_element(own_.begin(), own_.end(),
+                                 [](const observation& a, const observation& b) { return a.y < b.y; });
+    }
+
+    /// The largest expected improvement (y units) over the feasible interval under the
+    /// current posterior: >= 0 and finite; the largest double before any observation.
+    [[nodiscard]] double expected_gain() const {
+        if (surrogate_.size() == 0) return std::numeric_limits<double>::max();
+        const auto [lo, hi] = feasible_unit_interval();
+        std::mt19937_64 unused(0);  // expected improvement draws nothing
+        const acquisition_choice choice = maximise_acquisition(surrogate_, expected_improvement{}, incumbent(), lo, hi,
+                                                               avoid_, maximiser_settings(), unused);
+        return std::isfinite(choice.score) ? std::max(choice.score, 0.0) : 0.0;
+    }
+
+    /// This search's own observations, in the order told (warm-start data excluded).
+    [[nodiscard]] std::span<const observation> observations() const noexcept { return own_; }
+    /// The warm-start data, noise included as given to the surrogate.
+    [[nodiscard]] std::span<const observation> warm_observations() const noexcept { return warm_; }
+
+    /// A new search: forgets observations, warm-start data and infeasible bounds; reseeds.
+    void reset(std::uint64_t seed) {
+        own_.clear();
+        warm_.clear();
+        avoid_.clear();
+        infeasible_u_ = std::numeric_limits<double>::infinity();
+        rng_.seed(detail::mix_seed(seed));
+        surrogate_.clear(detail::mix_seed(seed ^ 0x5EEDF00DULL));
+    }
+
+    /// Prior data from an earlier stage, given to the surrogate with their noise variance
+    /// plus `extra_noise_variance`; they never become best() and do not block re-proposing x.
+    void warm_start(std::span<const observation> earlier, double extra_noise_variance) {
+        if (!std::isfinite(extra_noise_variance) || extra_noise_variance < 0.0)
+            throw std::invalid_argument("autolrs::bayes_opt::warm_start: extra_noise_variance must be finite and >= 0");
+        for (const observation& o : earlier)
+            if (!std::isfinite(o.x) || !std::isfinite(o.y) || !std::isfinite(o.noise_variance) || o.noise_variance < 0.0)
+                throw std::invalid_argument("autolrs::bayes_opt::warm_start: observations must be finite, noise >= 0");
+        for (const observation& o : earlier) {
+            const observation inflated{o.x, o.y, o.noise_variance + extra_noise_variance};
+            surrogate_.add(to_unit(inflated.x), inflated.y, inflated.noise_variance);
+            warm_.push_back(inflated);
+        }
+    }
+
+    [[nodiscard]] const bayes_opt_settings& settings() const noexcept { return settings_; }
+    [[nodiscard]] const Surrogate& surrogate() const noexcept { return surrogate_; }
+    [[nodiscard]] const Acquisition& acquisition() const noexcept { return acquisition_; }
+    /// The upper end of the feasible interval (x units): x_max until a divergence is told.
+    [[nodiscard]] double feasible_upper() const noexcept {
+        return infeasible_u_ >= 1.0 ? settings_.x_max : std::max(settings_.x_min, to_x(infeasible_u_));
+    }
+
+private:
+    [[nodiscard]] double width() const noexcept { return settings_.x_max - settings_.x_min; }
+    [[nodiscard]] double to_unit(double x) const noexcept { return (x - settings_.x_min) / width(); }
+    [[nodiscard]] double to_x(double u) const noexcept {
+        return std::clamp(settings_.x_min + u * width(), settings_.x_min, settings_.x_max);
+    }
+
+    [[nodiscard]] acquisition_maximiser_settings maximiser_settings() const noexcept {
+        return {.grid_size = settings_.grid_size,
+                .refine_iterations = settings_.refine_iterations,
+                .min_separation = settings_.min_separation};
+    }
+
+    // [0, 1], or [0, just below the lowest infeasible point]; a single point at 0 when
+    // even the lower end diverged.
+    [[nodiscard]] std::pair<double, double> feasible_unit_interval() const noexcept {
+        double hi = std::min(1.0, infeasible_u_ - settings_.min_separation);
+        if (std::isinf(infeasible_u_)) hi = 1.0;
+        return {0.0, std::max(0.0, hi)};
+    }
+
+    // The value to beat: the lowest posterior mean at this search's observed points (the
+    // warm-start points when there are none yet); robust to noisy observations.
+    [[nodiscard]] double incumbent() const {
+        const std::span<const observation> points = own_.empty() ? std::span<const observation>(warm_) : own_;
+        double best = std::numeric_limits<double>::infinity();
+        for (const observation& o : points) best = std::min(best, surrogate_.predict(to_unit(o.x)).mean);
+        return std::isfinite(best) ? best : 0.0;
+    }
+
+    bayes_opt_settings settings_;
+    Surrogate surrogate_;
+    Acquisition acquisition_;
+    std::mt19937_64 rng_;
+    std::vector<observation> own_, warm_;
+    std::vector<double> avoid_;  // unit coordinates of observed and infeasible points
+    double infeasible_u_ = std::numeric_limits<double>::infinity();
+};
+
+}  // namespace autolrs
+// ---- end autolrs/bayes_opt.hpp
 // ---- end autolrs/autolrs.hpp

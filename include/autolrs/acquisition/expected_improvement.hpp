@@ -1,0 +1,31 @@
+#pragma once
+// Expected improvement (for minimisation) below the incumbent.
+
+#include <algorithm>
+#include <cmath>
+
+#include <boost/math/distributions/normal.hpp>
+
+#include "autolrs/detail/fast_normal.hpp"
+#include "autolrs/types.hpp"
+
+namespace autolrs {
+
+/// score = E[max(incumbent - xi - f, 0)] = (incumbent - xi - mean) Phi(z) + sd phi(z),
+/// z = (incumbent - xi - mean) / sd; in y units, >= 0. `xi` >= 0 (y units) asks for a
+/// minimum improvement and so favours exploration.
+struct expected_improvement {
+    double xi = 0.0;
+
+    [[nodiscard]] double operator()(const prediction& p, double incumbent) const {
+        const double improvement = incumbent - xi - p.mean;
+        const double sd = std::sqrt(std::max(p.variance, 0.0));
+        if (!(sd > 0.0)) return std::max(improvement, 0.0);
+        const double z = improvement / sd;
+        const detail::fast_normal normal;
+        const double value = improvement * boost::math::cdf(normal, z) + sd * boost::math::pdf(normal, z);
+        return std::max(value, 0.0);  // rounding can dip below 0 far in the lower tail
+    }
+};
+
+}  // namespace autolrs

@@ -1,0 +1,608 @@
+#pragma once
+// A Gaussian-process surrogate on 1-D inputs, parameterised by its kernel.
+//
+// Model: y_i = mean + scale * (f(x_i) + e_i), f ~ GP(0, k), e_i ~ N(0, noise + v_i / scale^2),
+// where `noise` is the global (fitted) noise variance in normalised units and v_i the
+// point's own noise variance in y units (e.g. the variance of a loss forecast).
+// `mean` and `scale` (the outputs' mean and standard deviation) are refreshed at every
+// refit, and held between refits so that the Cholesky factor can grow by one row.
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+#include "autolrs/detail/bo_random.hpp"
+#include "autolrs/detail/box_lbfgs.hpp"
+#include "autolrs/errors.hpp"
+#include "autolrs/kernel/concept.hpp"
+#include "autolrs/kernel/matern52.hpp"
+#include "autolrs/surrogate/concept.hpp"
+#include "autolrs/types.hpp"
+
+namespace autolrs {
+
+/// What the latest update of a gaussian_process ran into, least serious first.
+enum class gaussian_process_status {
+    empty,         // no observations: predictions are the prior
+    ok,
+    jitter_added,  // a Cholesky pivot failed; the factor was rebuilt with diagonal jitter
+    fit_failed,    // no finite likelihood during the hyperparameter fit: previous ones kept
+    degenerate     // no factor even with the largest jitter: predictions are the prior
+};
+
+struct gaussian_process_settings {
+    std::size_t refit_every = 1;       // refit (normalisation + hyperparameters + full factor) every N
+                                       // observations; between refits the factor grows by one row
+    bool fit_hyperparameters = true;   // maximise the log marginal likelihood at each refit
+    std::size_t fit_from = 3;          // ... once there are at least this many observations
+    std::size_t restarts = 4;          // seeded random starts, screened by their likelihood
+                                       // (L-BFGS runs from the previous optimum and, if it
+                                       // is better, from the best of them)
+    std::size_t max_iterations = 20;   // L-BFGS iterations per start
+    double noise_variance = 1e-3;      // initial global noise variance (normalised outputs)
+    double noise_variance_min = 1e-6;  // the box it is fitted in; min == max fixes it
+    double noise_variance_max = 1.0;
+    std::uint64_t seed = 0;            // random restarts (clear(seed) replaces it)
+
+    void validate() const {
+        detail::require_setting(refit_every >= 1, "refit_every", "must be at least 1");
+        detail::require_setting(fit_from >= 1, "fit_from", "must be at least 1");
+        detail::require_setting(max_iterations >= 1, "max_iterations", "must be at least 1");
+        detail::require_setting(std::isfinite(noise_variance_min) && noise_variance_min >= 0.0, "noise_variance_min",
+                                "must be finite and >= 0");
+        detail::require_setting(std::isfinite(noise_variance_max) && noise_variance_max >= noise_variance_min,
+                                "noise_variance_max", "must be finite and >= noise_variance_min");
+        detail::require_setting(noise_variance >= noise_variance_min && noise_variance <= noise_variance_max,
+                                "noise_variance", "must lie in [noise_variance_min, noise_variance_max]");
+        detail::require_setting(noise_variance_min == noise_variance_max || noise_variance_min > 0.0,
+                                "noise_variance_min", "must be > 0 when the noise is fitted (min < max)");
+    }
+};
+
+namespace detail {
+
+using row_major_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Computes row i of the lower Cholesky factor L from the covariance's row i (`c[0..i-1]`
+/// below the diagonal, `diagonal` on it), rows 0..i-1 of L being final. Used for both the
+/// incremental update and the full factorisation, so that the two agree to the bit.
+/// Returns false when the pivot is not clearly positive.
+inline bool cholesky_append_row(row_major_matrix& l, Eigen::Index i, const double* c, double diagonal) {
+    double* li = l.data() + i * l.cols();
+    double pivot = diagonal;
+    for (Eigen::Index j = 0; j < i; ++j) {
+        const double* lj = l.data() + j * l.cols();
+        double s = c[j];
+        for (Eigen::Index k = 0; k < j; ++k) s -= li[k] * lj[k];
+        li[j] = s / lj[j];
+        pivot -= li[j] * li[j];
+    }
+    if (!(pivot > 1e-10 * diagonal) || !std::isfinite(pivot)) return false;
+    li[i] = std::sqrt(pivot);
+    return true;
+}
+
+template <class K>
+struct kernel_reference {
+    const K* kernel;
+    double operator()(double a, double b) const { return (*kernel)(a, b); }
+};
+
+/// The kernel with its constants precomputed when it offers `prepare()` (stationary_kernel
+/// does), else the kernel itself: hot loops then pay one exp per pair instead of three.
+template <class K>
+auto prepare_kernel(const K& k) {
+    if constexpr (requires { k.prepare(); }) {
+        return k.prepare();
+    } else {
+        return kernel_reference<K>{&k};
+    }
+}
+
+}  // namespace detail
+
+/// A Gaussian-process regression surrogate (see the file comment for the model).
+/// Hyperparameters: the kernel's (log space) and the log global noise variance, fitted by
+/// maximising the log marginal likelihood with a projected L-BFGS from the previous optimum
+/// and `restarts` seeded random starts.
+template <class Kernel = matern52>
+class gaussian_process {
+    static_assert(explain_kernel<Kernel>());
+
+public:
+    using kernel_type = Kernel;
+    static constexpr std::size_t kernel_hyperparameter_count = Kernel::hyperparameter_count;
+    static constexpr std::size_t hyperparameter_count = Kernel::hyperparameter_count + 1;
+    /// {kernel's log-hyperparameters..., log global noise variance}
+    using hyperparameter_vector = std::array<double, hyperparameter_count>;
+
+    gaussian_process() : gaussian_process(gaussian_process_settings{}) {}
+    explicit gaussian_process(const gaussian_process_settings& settings, Kernel kernel = {})
+        : settings_(settings), initial_kernel_(kernel), kernel_(kernel) {
+        settings_.validate();
+        clear(settings_.seed);
+    }
+
+    /// Forgets every observation, returns to the initial hyperparameters and reseeds.
+    void clear(std::uint64_t seed) {
+        x_.clear();
+        y_.clear();
+        point_noise_.clear();
+        kernel_ = initial_kernel_;
+        noise_ = settings_.noise_variance;
+        offset_ = 0.0;
+        scale_ = 1.0;
+        jitter_ = 0.0;
+        factored_ = true;
+        status_ = gaussian_process_status::empty;
+        last_refit_size_ = 0;
+        rng_.seed(detail::mix_seed(seed));
+    }
+
+    /// One observation at x of value y with its own noise variance (y units squared).
+    /// Throws std::invalid_argument unless x, y are finite and noise_variance is finite and >= 0.
+    void add(double x, double y, double noise_variance = 0.0) {
+        if (!std::isfinite(x) || !std::isfinite(y))
+            throw std::invalid_argument("autolrs::gaussian_process::add: x and y must be finite");
+        if (!std::isfinite(noise_variance) || noise_variance < 0.0)
+            throw std::invalid_argument("autolrs::gaussian_process::add: noise_variance must be finite and >= 0");
+        x_.push_back(x);
+        y_.push_back(y);
+        point_noise_.push_back(noise_variance);
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        if (n == 1 || x_.size() - last_refit_size_ >= settings_.refit_every) {
+            refit();
+            return;
+        }
+        reserve(n);
+        yn_(n - 1) = (y - offset_) / scale_;
+        dn_(n - 1) = noise_variance / (scale_ * scale_);
+        if (factored_ && append_row(n - 1, jitter_)) {
+            solve_alpha();
+        } else {
+            factorise(jitter_);
+        }
+    }
+
+    /// Refreshes the output normalisation, fits the hyperparameters (when enabled and there
+    /// are enough observations) and rebuilds the factor. add() calls it every refit_every.
+    void refit() {
+        last_refit_size_ = x_.size();
+        status_ = gaussian_process_status::ok;
+        if (x_.empty()) {
+            status_ = gaussian_process_status::empty;
+            return;
+        }
+        normalise();
+        if (settings_.fit_hyperparameters && x_.size() >= settings_.fit_from) fit_hyperparameters();
+        factorise(0.0);
+    }
+
+    /// Rebuilds the Cholesky factor from scratch (same normalisation and hyperparameters).
+    void refactorise() {
+        if (x_.empty()) return;
+        factorise(0.0);
+    }
+
+    /// Posterior of the latent function at x, in y units. Never NaN: with no usable factor
+    /// it is the prior.
+    [[nodiscard]] prediction predict(double x) const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto k = detail::prepare_kernel(kernel_);
+        const double prior_variance = k(x, x);
+        if (n == 0 || !factored_) return {offset_, scale_ * scale_ * prior_variance};
+        constexpr Eigen::Index stack_size = 64;
+        std::array<double, stack_size> stack_buffer;
+        std::vector<double> heap_buffer;
+        double* v = stack_buffer.data();
+        if (n > stack_size) {
+            heap_buffer.resize(static_cast<std::size_t>(n));
+            v = heap_buffer.data();
+        }
+        double mean = 0.0;
+        double explained = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            const double ki = k(x, x_[static_cast<std::size_t>(i)]);
+            mean += ki * alpha_(i);
+            const double* li = l_.data() + i * l_.cols();
+            double s = ki;
+            for (Eigen::Index j = 0; j < i; ++j) s -= li[j] * v[j];
+            v[i] = s / li[i];
+            explained += v[i] * v[i];
+        }
+        return finite_or_prior(mean, prior_variance - explained, prior_variance);
+    }
+
+    /// The posterior at many points at once (one triangular solve for all of them).
+    void predict(std::span<const double> xs, std::span<prediction> out) const {
+        if (out.size() != xs.size())
+            throw std::invalid_argument("autolrs::gaussian_process::predict: out.size() must equal xs.size()");
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto m = static_cast<Eigen::Index>(xs.size());
+        if (n == 0 || !factored_) {
+            for (Eigen::Index j = 0; j < m; ++j) out[j] = predict(xs[j]);
+            return;
+        }
+        Eigen::MatrixXd v = cross_covariance(xs);
+        const Eigen::VectorXd mean = v.transpose() * alpha_.head(n);
+        l_.topLeftCorner(n, n).template triangularView<Eigen::Lower>().solveInPlace(v);
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index j = 0; j < m; ++j) {
+            const double prior_variance = k(xs[j], xs[j]);
+            out[j] = finite_or_prior(mean(j), prior_variance - v.col(j).squaredNorm(), prior_variance);
+        }
+    }
+
+    /// One joint sample of the latent function's posterior at xs (y units), drawn with rng.
+    void sample_posterior(std::span<const double> xs, std::span<double> out, std::mt19937_64& rng) const {
+        if (out.size() != xs.size())
+            throw std::invalid_argument("autolrs::gaussian_process::sample_posterior: out.size() must equal xs.size()");
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto m = static_cast<Eigen::Index>(xs.size());
+        Eigen::MatrixXd cov(m, m);
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index i = 0; i < m; ++i)
+            for (Eigen::Index j = 0; j <= i; ++j) cov(i, j) = cov(j, i) = k(xs[i], xs[j]);
+        Eigen::VectorXd mean = Eigen::VectorXd::Zero(m);
+        if (n > 0 && factored_) {
+            Eigen::MatrixXd v = cross_covariance(xs);
+            mean = v.transpose() * alpha_.head(n);
+            l_.topLeftCorner(n, n).template triangularView<Eigen::Lower>().solveInPlace(v);
+            cov.noalias() -= v.transpose() * v;
+        }
+        Eigen::VectorXd z(m);
+        for (Eigen::Index i = 0; i < m; ++i) z(i) = detail::standard_normal(rng);
+        // The grid's posterior covariance is nearly singular: add growing jitter until it factors.
+        const double largest = std::max(cov.diagonal().maxCoeff(), std::numeric_limits<double>::min());
+        Eigen::VectorXd f;
+        for (double jitter = 1e-10 * largest; jitter <= largest; jitter *= 10.0) {
+            Eigen::MatrixXd a = cov;
+            a.diagonal().array() += jitter;
+            Eigen::LLT<Eigen::MatrixXd> llt(a);
+            if (llt.info() == Eigen::Success) {
+                f = mean + llt.matrixL() * z;
+                break;
+            }
+        }
+        if (f.size() != m) f = mean + (cov.diagonal().array().max(0.0).sqrt() * z.array()).matrix();  // independent
+        for (Eigen::Index i = 0; i < m; ++i) {
+            const double value = offset_ + scale_ * f(i);
+            out[static_cast<std::size_t>(i)] = std::isfinite(value) ? value : offset_;
+        }
+    }
+
+    /// The log marginal likelihood (normalised outputs) at the current hyperparameters.
+    [[nodiscard]] double log_marginal_likelihood() const {
+        workspace ws;
+        return evaluate(log_hyperparameters(), nullptr, ws);
+    }
+
+    /// The log marginal likelihood at `theta` and, if `gradient` is given, its gradient with
+    /// respect to theta (the noise component is 0 when the noise is fixed). -inf when the
+    /// covariance does not factor.
+    [[nodiscard]] double log_marginal_likelihood(const hyperparameter_vector& theta,
+                                                 hyperparameter_vector* gradient = nullptr) const {
+        workspace ws;
+        return evaluate(theta, gradient, ws);
+    }
+
+    [[nodiscard]] hyperparameter_vector log_hyperparameters() const {
+        hyperparameter_vector theta{};
+        const auto k = kernel_.log_hyperparameters();
+        std::copy(k.begin(), k.end(), theta.begin());
+        theta.back() = std::log(noise_);
+        return theta;
+    }
+
+    /// Sets the hyperparameters (the noise component is ignored when the noise is fixed) and
+    /// rebuilds the factor.
+    void set_log_hyperparameters(const hyperparameter_vector& theta) {
+        apply(theta);
+        if (!x_.empty()) factorise(0.0);
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return x_.size(); }
+    [[nodiscard]] gaussian_process_status status() const noexcept { return status_; }
+    [[nodiscard]] const Kernel& kernel() const noexcept { return kernel_; }
+    [[nodiscard]] double noise_variance() const noexcept { return noise_; }   // normalised units
+    [[nodiscard]] double jitter() const noexcept { return jitter_; }          // normalised units
+    [[nodiscard]] double output_offset() const noexcept { return offset_; }
+    [[nodiscard]] double output_scale() const noexcept { return scale_; }
+    [[nodiscard]] const gaussian_process_settings& settings() const noexcept { return settings_; }
+    /// The lower Cholesky factor of the normalised covariance (for tests and diagnostics).
+    [[nodiscard]] Eigen::MatrixXd cholesky_factor() const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        Eigen::MatrixXd l = l_.topLeftCorner(n, n);
+        return l.template triangularView<Eigen::Lower>();
+    }
+
+private:
+    // Scratch for the likelihood: n x n buffers, row-major.
+    struct workspace {
+        detail::row_major_matrix l;
+        std::vector<double> k, inverse_l;
+        std::array<std::vector<double>, kernel_hyperparameter_count> dk;
+        std::vector<double> alpha, row;
+        void resize(Eigen::Index n) {
+            if (l.rows() == n) return;
+            const auto nn = static_cast<std::size_t>(n * n);
+            l.resize(n, n);
+            k.resize(nn);
+            inverse_l.resize(nn);
+            for (auto& d : dk) d.resize(nn);
+            alpha.resize(static_cast<std::size_t>(n));
+            row.resize(static_cast<std::size_t>(n));
+        }
+    };
+
+    [[nodiscard]] bool noise_fixed() const noexcept {
+        return settings_.noise_variance_min == settings_.noise_variance_max;
+    }
+
+    void apply(const hyperparameter_vector& theta) {
+        typename std::remove_cvref_t<decltype(kernel_.log_hyperparameters())> k{};
+        std::copy(theta.begin(), theta.begin() + kernel_hyperparameter_count, k.begin());
+        kernel_.set_log_hyperparameters(k);
+        if (!noise_fixed()) noise_ = std::exp(theta.back());
+    }
+
+    [[nodiscard]] prediction finite_or_prior(double mean, double variance, double prior_variance) const {
+        const prediction p{offset_ + scale_ * mean, scale_ * scale_ * std::max(variance, 0.0)};
+        if (std::isfinite(p.mean) && std::isfinite(p.variance)) return p;
+        return {offset_, scale_ * scale_ * prior_variance};
+    }
+
+    [[nodiscard]] Eigen::MatrixXd cross_covariance(std::span<const double> xs) const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        Eigen::MatrixXd cross(n, static_cast<Eigen::Index>(xs.size()));
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index j = 0; j < cross.cols(); ++j)
+            for (Eigen::Index i = 0; i < n; ++i) cross(i, j) = k(x_[static_cast<std::size_t>(i)], xs[j]);
+        return cross;
+    }
+
+    void reserve(Eigen::Index n) {
+        if (l_.rows() >= n) return;
+        const Eigen::Index capacity = std::max<Eigen::Index>(16, 2 * n);
+        l_.conservativeResize(capacity, capacity);
+        alpha_.conservativeResize(capacity);
+        yn_.conservativeResize(capacity);
+        dn_.conservativeResize(capacity);
+        row_.resize(static_cast<std::size_t>(capacity));
+    }
+
+    void normalise() {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        reserve(n);
+        double mean = 0.0;
+        for (double y : y_) mean += y;
+        mean /= static_cast<double>(n);
+        double variance = 0.0;
+        for (double y : y_) variance += (y - mean) * (y - mean);
+        const double sd = std::sqrt(variance / static_cast<double>(n));
+        offset_ = mean;
+        scale_ = (sd > 1e-12 * std::max(1.0, std::abs(mean))) ? sd : 1.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            yn_(i) = (y_[static_cast<std::size_t>(i)] - offset_) / scale_;
+            dn_(i) = point_noise_[static_cast<std::size_t>(i)] / (scale_ * scale_);
+        }
+    }
+
+    // Row i of the factor of K + (noise + jitter) I + diag(dn), from rows 0..i-1.
+    bool append_row(Eigen::Index i, double jitter) {
+        const double xi = x_[static_cast<std::size_t>(i)];
+        const auto k = detail::prepare_kernel(kernel_);
+        for (Eigen::Index j = 0; j < i; ++j) row_[static_cast<std::size_t>(j)] = k(xi, x_[static_cast<std::size_t>(j)]);
+        const double diagonal = k(xi, xi) + noise_ + dn_(i) + jitter;
+        return detail::cholesky_append_row(l_, i, row_.data(), diagonal);
+    }
+
+    // Full factorisation, row by row; on a failed pivot, restart with 10x more jitter.
+    void factorise(double start_jitter) {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        reserve(n);
+        double largest = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) largest = std::max(largest, kernel_(x_[static_cast<std::size_t>(i)], x_[static_cast<std::size_t>(i)]) + noise_ + dn_(i));
+        const double first_jitter = 1e-10 * largest, last_jitter = 1e-1 * largest;
+        for (double jitter = start_jitter; jitter <= last_jitter; jitter = (jitter > 0.0 ? 10.0 * jitter : first_jitter)) {
+            bool ok = true;
+            for (Eigen::Index i = 0; i < n && ok; ++i) ok = append_row(i, jitter);
+            if (ok) {
+                jitter_ = jitter;
+                factored_ = true;
+                if (jitter > 0.0) worsen(gaussian_process_status::jitter_added);
+                solve_alpha();
+                return;
+            }
+        }
+        factored_ = false;
+        worsen(gaussian_process_status::degenerate);
+    }
+
+    void solve_alpha() {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        auto alpha = alpha_.head(n);
+        alpha = yn_.head(n);
+        l_.topLeftCorner(n, n).template triangularView<Eigen::Lower>().solveInPlace(alpha);
+        l_.topLeftCorner(n, n).transpose().template triangularView<Eigen::Upper>().solveInPlace(alpha);
+        if (!alpha.allFinite()) {
+            factored_ = false;
+            worsen(gaussian_process_status::degenerate);
+        }
+    }
+
+    void worsen(gaussian_process_status s) {
+        if (static_cast<int>(s) > static_cast<int>(status_)) status_ = s;
+    }
+
+    // Log marginal likelihood of the normalised outputs and its gradient, using the same
+    // row-append factorisation (no jitter: a failed pivot means -inf). Plain loops: at the
+    // sizes that matter (n <= 40) Eigen's expression set-up costs more than the arithmetic.
+    double evaluate(const hyperparameter_vector& theta, hyperparameter_vector* gradient, workspace& ws) const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        const auto un = static_cast<std::size_t>(n);
+        if (gradient) gradient->fill(0.0);
+        if (n == 0) return 0.0;
+        Kernel kernel = kernel_;
+        typename std::remove_cvref_t<decltype(kernel_.log_hyperparameters())> kt{};
+        std::copy(theta.begin(), theta.begin() + kernel_hyperparameter_count, kt.begin());
+        kernel.set_log_hyperparameters(kt);
+        const auto k = detail::prepare_kernel(kernel);
+        const double noise = noise_fixed() ? settings_.noise_variance : std::exp(theta.back());
+        ws.resize(n);
+        for (std::size_t i = 0; i < un; ++i) {
+            const double xi = x_[i];
+            for (std::size_t j = 0; j <= i; ++j) {
+                const double xj = x_[j];
+                double v;
+                if (gradient) {
+                    std::array<double, kernel_hyperparameter_count> g;
+                    if constexpr (requires { k.value_and_gradient(xi, xj, g); }) {
+                        v = k.value_and_gradient(xi, xj, g);
+                    } else {
+                        v = k(xi, xj);
+                        g = kernel.gradient(xi, xj);
+                    }
+                    for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) ws.dk[p][i * un + j] = g[p];
+                } else {
+                    v = k(xi, xj);
+                }
+                ws.k[i * un + j] = v;
+            }
+            ws.k[i * un + i] += noise + dn_(static_cast<Eigen::Index>(i));
+        }
+        double log_det_half = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            if (!detail::cholesky_append_row(ws.l, i, ws.k.data() + i * n, ws.k[static_cast<std::size_t>(i * n + i)]))
+                return -std::numeric_limits<double>::infinity();
+            log_det_half += std::log(ws.l(i, i));
+        }
+        const double* l = ws.l.data();
+        double* alpha = ws.alpha.data();
+        for (std::size_t i = 0; i < un; ++i) {  // L z = y
+            double s = yn_(static_cast<Eigen::Index>(i));
+            for (std::size_t j = 0; j < i; ++j) s -= l[i * un + j] * alpha[j];
+            alpha[i] = s / l[i * un + i];
+        }
+        double fit = 0.0;
+        for (std::size_t i = 0; i < un; ++i) fit += alpha[i] * alpha[i];
+        for (std::size_t i = un; i-- > 0;) {  // L' alpha = z
+            double s = alpha[i];
+            for (std::size_t j = i + 1; j < un; ++j) s -= l[j * un + i] * alpha[j];
+            alpha[i] = s / l[i * un + i];
+        }
+        constexpr double log_two_pi = 1.8378770664093453;
+        const double value = -0.5 * fit - log_det_half - 0.5 * static_cast<double>(n) * log_two_pi;
+        if (!std::isfinite(value)) return -std::numeric_limits<double>::infinity();
+        if (gradient) {
+            // d lml / d theta_p = (alpha' dK alpha - tr(K^-1 dK)) / 2, with K^-1 = L^-T L^-1,
+            // summed over the lower triangle.
+            double* inv = ws.inverse_l.data();  // L^-1, lower triangle, row-major
+            for (std::size_t j = 0; j < un; ++j) {
+                inv[j * un + j] = 1.0 / l[j * un + j];
+                for (std::size_t i = j + 1; i < un; ++i) {
+                    double s = 0.0;
+                    for (std::size_t m = j; m < i; ++m) s -= l[i * un + m] * inv[m * un + j];
+                    inv[i * un + j] = s / l[i * un + i];
+                }
+            }
+            hyperparameter_vector& g = *gradient;
+            double trace_inverse = 0.0;
+            for (std::size_t i = 0; i < un; ++i) {
+                for (std::size_t j = 0; j <= i; ++j) {
+                    double kinv = 0.0;  // (K^-1)_ij = sum_{m >= i} Linv_mi Linv_mj
+                    for (std::size_t m = i; m < un; ++m) kinv += inv[m * un + i] * inv[m * un + j];
+                    const double weight = (i == j ? 0.5 : 1.0) * (alpha[i] * alpha[j] - kinv);
+                    for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) g[p] += weight * ws.dk[p][i * un + j];
+                    if (i == j) trace_inverse += kinv;
+                }
+            }
+            if (!noise_fixed()) {
+                double alpha_norm = 0.0;
+                for (std::size_t i = 0; i < un; ++i) alpha_norm += alpha[i] * alpha[i];
+                g.back() = 0.5 * noise * (alpha_norm - trace_inverse);
+            }
+        }
+        return value;
+    }
+
+    void fit_hyperparameters() {
+        hyperparameter_vector lower{}, upper{}, start = log_hyperparameters();
+        const auto kl = kernel_.lower_bounds(), ku = kernel_.upper_bounds();
+        std::copy(kl.begin(), kl.end(), lower.begin());
+        std::copy(ku.begin(), ku.end(), upper.begin());
+        if (noise_fixed()) {
+            lower.back() = upper.back() = start.back() = 0.0;
+        } else {
+            lower.back() = std::log(settings_.noise_variance_min);
+            upper.back() = std::log(settings_.noise_variance_max);
+        }
+        const auto objective = [&](const hyperparameter_vector& theta, hyperparameter_vector& g) {
+            const double value = evaluate(theta, &g, ws_);
+            for (double& gi : g) gi = -gi;
+            return -value;
+        };
+        const detail::box_lbfgs_settings optimiser{.max_iterations = settings_.max_iterations,
+                                                   .gradient_tolerance = 1e-3,
+                                                   .relative_tolerance = 1e-6};
+        // Restarts are screened: the seeded random starts are scored by the likelihood alone
+        // (no gradient), and L-BFGS runs from the previous optimum and from the best random
+        // start only if that one already beats the previous optimum's result.
+        hyperparameter_vector candidate = start;
+        double candidate_value = std::numeric_limits<double>::infinity();
+        for (std::size_t r = 0; r < settings_.restarts; ++r) {
+            hyperparameter_vector theta{};
+            for (std::size_t p = 0; p < hyperparameter_count; ++p)
+                theta[p] = lower[p] + (upper[p] - lower[p]) * detail::uniform01(rng_);
+            const double value = -evaluate(theta, nullptr, ws_);
+            if (value < candidate_value) {
+                candidate_value = value;
+                candidate = theta;
+            }
+        }
+        hyperparameter_vector best = start;
+        const double best_value = detail::box_lbfgs_minimise(objective, best, lower, upper, optimiser).value;
+        double chosen_value = best_value;
+        if (candidate_value < best_value) {
+            const double value = detail::box_lbfgs_minimise(objective, candidate, lower, upper, optimiser).value;
+            if (value < best_value) {
+                best = candidate;
+                chosen_value = value;
+            }
+        }
+        if (std::isfinite(chosen_value)) {
+            apply(best);
+        } else {
+            worsen(gaussian_process_status::fit_failed);
+        }
+    }
+
+    gaussian_process_settings settings_;
+    Kernel initial_kernel_;
+    Kernel kernel_;
+    double noise_ = 0.0;
+    std::vector<double> x_, y_, point_noise_;
+    double offset_ = 0.0, scale_ = 1.0, jitter_ = 0.0;
+    bool factored_ = true;
+    gaussian_process_status status_ = gaussian_process_status::empty;
+    std::size_t last_refit_size_ = 0;
+    std::mt19937_64 rng_;
+    detail::row_major_matrix l_;
+    Eigen::VectorXd alpha_, yn_, dn_;
+    std::vector<double> row_;  // scratch row of the covariance
+    workspace ws_;             // scratch for the likelihood fit
+};
+
+static_assert(posterior_sampler<gaussian_process<>>);
+
+}  // namespace autolrs
