@@ -306,7 +306,7 @@ int run_demo(const demo_options& options) {
                 static_cast<unsigned long long>(options.steps), lr_min, lr_max,
                 static_cast<unsigned long long>(options.seed), options.threads);
     const auto load_start = clock_type::now();
-    const fashion_mnist::splits data = fashion_mnist::load();
+    const fashion_mnist::splits data = fashion_mnist::load_splits();
     std::printf("data: %lld training, %lld validation, %lld test images (%.1fs)\n",
                 static_cast<long long>(data.train.size()), static_cast<long long>(data.validation.size()),
                 static_cast<long long>(data.test.size()),
@@ -330,10 +330,9 @@ int run_demo(const demo_options& options) {
             recorder.print_event(e, event_detail(e));
     };
 
-    const autolrs::controller_settings settings{
-        .lr_min = lr_min, .lr_max = lr_max, .total_steps = options.steps, .seed = options.seed};
-    autolrs::controller<> controller(settings);
-    const autolrs::run_result result = autolrs::run(recorder, controller, observer);
+    // The library's defaults, only the interval and the seed given: what a user gets first.
+    const autolrs::controller_settings settings{.lr_min = lr_min, .lr_max = lr_max, .seed = options.seed};
+    const autolrs::run_result result = autolrs::run(recorder, settings, options.steps, observer);
     const double train_seconds = recorder.elapsed_seconds();
 
     const auto test = fashion_mnist::evaluate(trainer.model(), data.test);

@@ -1,6 +1,6 @@
 #pragma once
-// Fashion-MNIST for the LibTorch demo and benchmarks: the Debian dataset files (gzip idx),
-// a train/validation/test split, normalisation, a seeded shuffling batch source, evaluation
+// Fashion-MNIST for the LibTorch demo and benchmarks: the Debian dataset files (gzip IDX,
+// read by examples/common/fashion_mnist_idx.hpp) as tensors, a train/validation/test split, normalisation, a seeded shuffling batch source, evaluation
 // (loss and accuracy), two small models (an MLP and a CNN), the optimizers, and a ready
 // autolrs::libtorch::trainer over all of it.
 //
@@ -8,11 +8,11 @@
 
 #include <autolrs/integrations/libtorch.hpp>
 
+#include "../common/fashion_mnist_idx.hpp"  // the IDX reader shared with the MPI and CUDA examples
+
 #include <torch/torch.h>
-#include <zlib.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -26,99 +26,50 @@
 
 namespace fashion_mnist {
 
-/// Where the Debian package `dataset-fashion-mnist` puts the files.
-inline constexpr std::string_view debian_directory = "/usr/share/datasets/fashion-mnist";
-
-/// $FASHION_MNIST_DIR when set, else the Debian directory.
-inline std::filesystem::path default_directory() {
+/// $FASHION_MNIST_DIR when set, else where the Debian package `dataset-fashion-mnist` puts the files.
+inline std::filesystem::path data_directory() {
     if (const char* from_environment = std::getenv("FASHION_MNIST_DIR"); from_environment && *from_environment)
         return from_environment;
-    return std::filesystem::path(debian_directory);
+    return default_directory;
 }
 
 /// Images as float32 [N, 1, 28, 28] (normalised), labels as int64 [N] in 0..9.
-struct dataset {
+struct tensor_dataset {
     torch::Tensor images;
     torch::Tensor labels;
     [[nodiscard]] std::int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
 };
 
 struct splits {
-    dataset train;       // what the optimizer sees
-    dataset validation;  // held out from the training file: autolrs' validation loss
-    dataset test;        // the official test file: final accuracy only
+    tensor_dataset train;       // what the optimizer sees
+    tensor_dataset validation;  // held out from the training file: autolrs' validation loss
+    tensor_dataset test;        // the official test file: final accuracy only
 };
 
 struct load_options {
-    std::filesystem::path directory = default_directory();
+    std::filesystem::path directory = data_directory();
     /// Taken from the END of the (already shuffled) training file, so the split is fixed.
     std::int64_t validation_size = 5000;
 };
 
-namespace detail {
-
-inline std::vector<std::uint8_t> read_gzip(const std::filesystem::path& file) {
-    if (!std::filesystem::exists(file))
-        throw std::runtime_error("Fashion-MNIST file not found: " + file.string() +
-                                 "\n  install the Debian package `dataset-fashion-mnist` "
-                                 "(sudo apt-get install dataset-fashion-mnist, or bash tools/install_deps.sh),"
-                                 "\n  or point FASHION_MNIST_DIR at a folder holding the four *-ubyte.gz files");
-    gzFile handle = gzopen(file.c_str(), "rb");
-    if (handle == nullptr) throw std::runtime_error("cannot open " + file.string());
-    std::vector<std::uint8_t> bytes;
-    std::array<std::uint8_t, 1 << 16> chunk{};
-    for (;;) {
-        const int got = gzread(handle, chunk.data(), static_cast<unsigned>(chunk.size()));
-        if (got < 0) {
-            gzclose(handle);
-            throw std::runtime_error("damaged gzip file: " + file.string());
-        }
-        if (got == 0) break;
-        bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + got);
-    }
-    gzclose(handle);
-    return bytes;
+/// One split of the files (examples/common/fashion_mnist_idx.hpp) as tensors, pixels in [0, 1].
+inline tensor_dataset to_tensors(const dataset& data) {
+    const auto n = static_cast<std::int64_t>(data.count);
+    const auto rows = static_cast<std::int64_t>(data.rows);
+    const auto cols = static_cast<std::int64_t>(data.cols);
+    // from_blob borrows the vectors: clone (and convert) so that the tensors own their data.
+    auto images = torch::from_blob(const_cast<float*>(data.images.data()), {n, 1, rows, cols}, torch::kFloat32).clone();
+    auto labels = torch::from_blob(const_cast<std::uint8_t*>(data.labels.data()), {n}, torch::kUInt8).to(torch::kInt64);
+    return {std::move(images), std::move(labels)};
 }
-
-inline std::uint32_t big_endian_u32(const std::vector<std::uint8_t>& bytes, std::size_t at) {
-    return (std::uint32_t{bytes[at]} << 24) | (std::uint32_t{bytes[at + 1]} << 16) |
-           (std::uint32_t{bytes[at + 2]} << 8) | std::uint32_t{bytes[at + 3]};
-}
-
-// idx format: magic (0x0803 images, 0x0801 labels), dimensions, then uint8 data.
-inline torch::Tensor read_idx(const std::filesystem::path& file, std::uint32_t magic, std::size_t dimensions) {
-    const auto bytes = read_gzip(file);
-    const std::size_t header = 4 + 4 * dimensions;
-    if (bytes.size() < header || big_endian_u32(bytes, 0) != magic)
-        throw std::runtime_error("not an idx file of the expected kind: " + file.string());
-    std::vector<std::int64_t> shape;
-    std::size_t count = 1;
-    for (std::size_t d = 0; d < dimensions; ++d) {
-        shape.push_back(big_endian_u32(bytes, 4 + 4 * d));
-        count *= static_cast<std::size_t>(shape.back());
-    }
-    if (bytes.size() != header + count) throw std::runtime_error("truncated idx file: " + file.string());
-    auto values = torch::empty(shape, torch::kUInt8);
-    std::copy(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end(), values.data_ptr<std::uint8_t>());
-    return values;
-}
-
-inline dataset read_split(const std::filesystem::path& directory, std::string_view prefix) {
-    auto images = read_idx(directory / (std::string(prefix) + "-images-idx3-ubyte.gz"), 0x0803, 3);
-    auto labels = read_idx(directory / (std::string(prefix) + "-labels-idx1-ubyte.gz"), 0x0801, 1);
-    if (images.size(0) != labels.size(0)) throw std::runtime_error("Fashion-MNIST: images and labels disagree in count");
-    return {images.unsqueeze(1).to(torch::kFloat32).div_(255.0), labels.to(torch::kInt64)};
-}
-
-}  // namespace detail
 
 /// Reads the files and normalises every split with the training split's mean and deviation.
-inline splits load(const load_options& options = {}) {
-    auto full = detail::read_split(options.directory, "train");
-    auto test = detail::read_split(options.directory, "t10k");
+inline splits load_splits(const load_options& options = {}) {
+    tensor_dataset full = to_tensors(load(split::train, options.directory));
+    tensor_dataset test = to_tensors(load(split::test, options.directory));
     const std::int64_t n_validation = options.validation_size;
     if (n_validation < 0 || n_validation >= full.size())
-        throw std::invalid_argument("fashion_mnist::load: validation_size must be in [0, " +
+        throw std::invalid_argument("fashion_mnist::load_splits: validation_size must be in [0, " +
                                     std::to_string(full.size()) + ")");
     const std::int64_t n_train = full.size() - n_validation;
     splits data{{full.images.narrow(0, 0, n_train), full.labels.narrow(0, 0, n_train)},
@@ -126,7 +77,7 @@ inline splits load(const load_options& options = {}) {
                 std::move(test)};
     const double mean = data.train.images.mean().item<double>();
     const double deviation = data.train.images.std().item<double>();
-    for (dataset* part : {&data.train, &data.validation, &data.test})
+    for (tensor_dataset* part : {&data.train, &data.validation, &data.test})
         part->images = (part->images - mean) / deviation;  // new tensors: no aliasing between splits
     return data;
 }
@@ -135,7 +86,7 @@ inline splits load(const load_options& options = {}) {
 /// batch of an epoch is dropped so that every batch has the same size (and loss noise).
 class batch_source {
 public:
-    batch_source(dataset data, std::int64_t batch_size, std::uint64_t seed)
+    batch_source(tensor_dataset data, std::int64_t batch_size, std::uint64_t seed)
         : data_(std::move(data)), batch_size_(batch_size), rng_(seed) {
         if (batch_size_ <= 0 || batch_size_ > data_.size())
             throw std::invalid_argument("fashion_mnist::batch_source: batch_size must be in [1, dataset size]");
@@ -165,7 +116,7 @@ private:
         for (std::size_t i = order_.size() - 1; i > 0; --i) std::swap(order_[i], order_[rng_() % (i + 1)]);
     }
 
-    dataset data_;
+    tensor_dataset data_;
     std::int64_t batch_size_;
     std::mt19937_64 rng_;
     std::vector<std::int64_t> order_;
@@ -174,7 +125,7 @@ private:
 };
 
 /// A dataset cut into consecutive batches (the last one may be smaller), e.g. for validation.
-inline std::vector<autolrs::libtorch::batch> in_batches(const dataset& data, std::int64_t batch_size) {
+inline std::vector<autolrs::libtorch::batch> in_batches(const tensor_dataset& data, std::int64_t batch_size) {
     std::vector<autolrs::libtorch::batch> batches;
     for (std::int64_t start = 0; start < data.size(); start += batch_size) {
         const std::int64_t n = std::min(batch_size, data.size() - start);
@@ -193,7 +144,7 @@ struct evaluation {
 };
 
 /// Loss and accuracy on a whole dataset, in eval mode without autograd; the module's mode is kept.
-inline evaluation evaluate(torch::nn::Sequential& model, const dataset& data, std::int64_t batch_size = 1000) {
+inline evaluation evaluate(torch::nn::Sequential& model, const tensor_dataset& data, std::int64_t batch_size = 1000) {
     torch::NoGradGuard no_grad;
     const bool was_training = model->is_training();
     model->eval();
@@ -264,7 +215,7 @@ struct trainer_options {
 inline trainer make_trainer(const splits& data, const trainer_options& options) {
     auto model = make_model(options.model, options.seed);
     auto optimizer = make_optimizer(options.optimizer, model->parameters(), options.initial_learning_rate);
-    dataset validation = data.validation;
+    tensor_dataset validation = data.validation;
     if (options.validation_examples > 0 && options.validation_examples < validation.size())
         validation = {validation.images.narrow(0, 0, options.validation_examples),
                       validation.labels.narrow(0, 0, options.validation_examples)};
