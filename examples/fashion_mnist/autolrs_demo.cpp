@@ -242,6 +242,7 @@ bool plot(const fs::path& out_dir, const std::string& title) {
               "set rmargin 26\n"
               "set grid\n"
               "set logscale y\n"
+              "set format y '%.0e'\n"
               "set ylabel 'learning rate'\n"
               "plot "
            << curve
@@ -250,6 +251,7 @@ bool plot(const fs::path& out_dir, const std::string& title) {
               "     '' skip 1 using 1:(strcol(2) ne 'search' ? $4 : 1/0) with points pt 7 ps 0.4 lc rgb '#1f77b4' "
               "title 'training'\n"
               "unset logscale y\n"
+              "set format y '%g'\n"
               "set yrange [0:2.5]\n"
               "set ylabel 'training loss'\n"
               "set xlabel 'optimizer step (search included)'\n"
