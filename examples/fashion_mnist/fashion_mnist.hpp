@@ -53,17 +53,21 @@ struct load_options {
 };
 
 /// One split of the files (examples/common/fashion_mnist_idx.hpp) as tensors, pixels in [0, 1].
-inline tensor_dataset to_tensors(const dataset& data) {
+/// The images tensor takes over the vector's memory (no copy of the 180 MB training images).
+inline tensor_dataset to_tensors(dataset&& data) {
     const auto n = static_cast<std::int64_t>(data.count);
     const auto rows = static_cast<std::int64_t>(data.rows);
     const auto cols = static_cast<std::int64_t>(data.cols);
-    // from_blob borrows the vectors: clone (and convert) so that the tensors own their data.
-    auto images = torch::from_blob(const_cast<float*>(data.images.data()), {n, 1, rows, cols}, torch::kFloat32).clone();
-    auto labels = torch::from_blob(const_cast<std::uint8_t*>(data.labels.data()), {n}, torch::kUInt8).to(torch::kInt64);
+    auto pixels = std::make_unique<std::vector<float>>(std::move(data.images));
+    auto images = torch::from_blob(
+        pixels->data(), {n, 1, rows, cols}, [owner = pixels.get()](void*) { delete owner; }, torch::kFloat32);
+    pixels.release();  // the tensor's deleter owns it now
+    auto labels = torch::from_blob(data.labels.data(), {n}, torch::kUInt8).to(torch::kInt64);  // a copy
     return {std::move(images), std::move(labels)};
 }
 
-/// Reads the files and normalises every split with the training split's mean and deviation.
+/// Reads the files and normalises every split (in place) with the training split's mean and
+/// deviation. train and validation are disjoint views of the training file's tensor.
 inline splits load_splits(const load_options& options = {}) {
     tensor_dataset full = to_tensors(load(split::train, options.directory));
     tensor_dataset test = to_tensors(load(split::test, options.directory));
@@ -72,14 +76,14 @@ inline splits load_splits(const load_options& options = {}) {
         throw std::invalid_argument("fashion_mnist::load_splits: validation_size must be in [0, " +
                                     std::to_string(full.size()) + ")");
     const std::int64_t n_train = full.size() - n_validation;
-    splits data{{full.images.narrow(0, 0, n_train), full.labels.narrow(0, 0, n_train)},
-                {full.images.narrow(0, n_train, n_validation), full.labels.narrow(0, n_train, n_validation)},
-                std::move(test)};
-    const double mean = data.train.images.mean().item<double>();
-    const double deviation = data.train.images.std().item<double>();
-    for (tensor_dataset* part : {&data.train, &data.validation, &data.test})
-        part->images = (part->images - mean) / deviation;  // new tensors: no aliasing between splits
-    return data;
+    const auto train_images = full.images.narrow(0, 0, n_train);
+    const double mean = train_images.mean().item<double>();
+    const double deviation = train_images.std().item<double>();
+    full.images.sub_(mean).div_(deviation);
+    test.images.sub_(mean).div_(deviation);
+    return {{full.images.narrow(0, 0, n_train), full.labels.narrow(0, 0, n_train)},
+            {full.images.narrow(0, n_train, n_validation), full.labels.narrow(0, n_train, n_validation)},
+            std::move(test)};
 }
 
 /// Endless mini-batches in a seeded random order, reshuffled every epoch; the last partial
