@@ -140,3 +140,13 @@ TEST_CASE("reference_controller: the reference's search, forecaster and stage pl
     CHECK(result.steps_searched == 3000);
     CHECK(result.search_overhead() == Approx(1.0));
 }
+
+TEST_CASE("run takes the settings as a braced list, with or without an observer", "[run][defaults]") {
+    noisy_quadratic a(1), b(1);
+    const auto r1 = autolrs::run(a, {.lr_min = 1e-3, .lr_max = 1.0}, 800);
+    std::size_t events = 0;
+    const auto r2 = autolrs::run(b, {.lr_min = 1e-3, .lr_max = 1.0}, 800, [&](const autolrs::event&) { ++events; });
+    CHECK(r1.steps_total == 800);
+    CHECK(r2.events == events);
+    CHECK(a.x() == b.x());  // observing does not change a run
+}
