@@ -1,0 +1,45 @@
+# Runs the demo for a few hundred steps on the real Fashion-MNIST files and checks that it
+# learned (test accuracy above MIN_ACCURACY, chance is 0.1) and wrote its outputs.
+#   cmake -DDEMO=<autolrs_demo> -DOUT=<folder> -DEXPECT_PNG=ON|OFF -DMIN_ACCURACY=0.6 -P check_demo.cmake
+file(REMOVE_RECURSE ${OUT})
+execute_process(
+  COMMAND ${DEMO} --steps 400 --seed 1 --out ${OUT}
+  RESULT_VARIABLE rc
+  OUTPUT_VARIABLE output
+  ERROR_VARIABLE errors)
+message("${output}${errors}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "autolrs_demo failed (exit ${rc})")
+endif()
+
+set(expected decisions.jsonl decisions.csv loss_curve.csv schedule.csv summary.json)
+if(EXPECT_PNG)
+  list(APPEND expected lr_and_loss.png)
+endif()
+foreach(name IN LISTS expected)
+  file(SIZE ${OUT}/${name} size)
+  if(NOT size GREATER 0)
+    message(FATAL_ERROR "autolrs_demo did not write ${OUT}/${name}")
+  endif()
+endforeach()
+
+file(STRINGS ${OUT}/loss_curve.csv curve_lines)
+list(LENGTH curve_lines curve_length)
+if(NOT curve_length EQUAL 401)  # header + one row per optimizer step
+  message(FATAL_ERROR "loss_curve.csv has ${curve_length} lines, expected 401")
+endif()
+file(STRINGS ${OUT}/decisions.jsonl decisions LIMIT_COUNT 1)
+if(NOT decisions MATCHES "^{\"kind\":")
+  message(FATAL_ERROR "decisions.jsonl does not start with a JSON event: ${decisions}")
+endif()
+
+file(READ ${OUT}/summary.json summary)
+string(JSON accuracy GET "${summary}" test_accuracy)
+string(JSON steps_total GET "${summary}" steps_total)
+if(NOT steps_total EQUAL 400)
+  message(FATAL_ERROR "the demo took ${steps_total} optimizer steps, not its budget of 400")
+endif()
+if(accuracy LESS MIN_ACCURACY)
+  message(FATAL_ERROR "test accuracy ${accuracy} is below ${MIN_ACCURACY}: the demo did not learn")
+endif()
+message(STATUS "autolrs_demo learned: test accuracy ${accuracy} after 400 steps")
