@@ -27,3 +27,8 @@
 #include "autolrs/acquisition/thompson_sampling.hpp"
 #include "autolrs/acquisition/maximiser.hpp"
 #include "autolrs/bayes_opt.hpp"
+#include "autolrs/controller_settings.hpp"
+#include "autolrs/event.hpp"
+#include "autolrs/event_writers.hpp"
+#include "autolrs/controller.hpp"
+#include "autolrs/run.hpp"

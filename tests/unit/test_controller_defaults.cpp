@@ -1,0 +1,142 @@
+#include <autolrs/autolrs.hpp>
+
+#include "catch.hpp"
+#include "controller_test_support.hpp"
+
+#include <cmath>
+#include <optional>
+#include <string>
+#include <vector>
+
+using autolrs::directive_kind;
+using autolrs::event_kind;
+using namespace autolrs_test;
+
+namespace {
+
+std::vector<std::string> describe_run(autolrs::controller<>& ctl, noisy_quadratic& trainer) {
+    std::vector<std::string> out;
+    std::optional<noisy_quadratic::checkpoint_type> slots[2];
+    for (autolrs::directive d = ctl.pending();;) {
+        out.push_back(describe(d, ctl.events()));
+        if (d.kind == directive_kind::done) break;
+        switch (d.kind) {
+            case directive_kind::train:
+                trainer.set_learning_rate(d.learning_rate);
+                d = ctl.tell_step(trainer.train_step());
+                break;
+            case directive_kind::checkpoint: slots[d.slot] = trainer.checkpoint(); d = ctl.tell_checkpointed(); break;
+            case directive_kind::restore: trainer.restore(*slots[d.slot]); d = ctl.tell_restored(); break;
+            default: d = ctl.tell_validation(trainer.validation_loss()); break;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("controller<>: Bayesian optimisation and the default forecaster, within the budget", "[controller][defaults]") {
+    static_assert(std::is_same_v<autolrs::controller<>::surrogate_type, autolrs::gaussian_process<autolrs::matern52>>);
+    static_assert(std::is_same_v<autolrs::controller<>::acquisition_type, autolrs::expected_improvement>);
+    static_assert(std::is_same_v<autolrs::controller<>::forecaster_type, autolrs::exponential_forecaster>);
+    noisy_quadratic trainer(5);
+    std::vector<autolrs::event> events;
+    const auto result = autolrs::run(trainer, autolrs::controller_settings{.lr_min = 1e-3, .lr_max = 1.0}, 4000,
+                                     [&](const autolrs::event& e) { events.push_back(e); });
+    CHECK(result.completed);
+    CHECK(result.steps_total == 4000);
+    CHECK(result.steps_trained + result.steps_searched == 4000);
+    CHECK(result.search_overhead() <= 0.5);
+    std::size_t chosen = 0;
+    for (const auto& e : events) {
+        if (e.kind == event_kind::candidate_end) {
+            CHECK(e.learning_rate >= 1e-3);
+            CHECK(e.learning_rate <= 1.0);
+            CHECK(std::isfinite(e.forecast));
+            CHECK(e.stddev >= 0.0);
+        }
+        chosen += e.kind == event_kind::stage_lr_chosen ? 1 : 0;
+    }
+    CHECK(chosen >= 3);
+}
+
+TEST_CASE("controller<>: a bad interval names lr_min / lr_max, not the search's x_min", "[controller][defaults]") {
+    try {
+        autolrs::controller<> c({.lr_min = 0.0, .lr_max = 1.0});
+        FAIL("accepted lr_min = 0");
+    } catch (const autolrs::invalid_setting& e) {
+        CHECK(e.field() == "lr_min");
+    }
+    CHECK_THROWS_AS(autolrs::controller<>({.lr_min = 1.0, .lr_max = 1.0}), autolrs::invalid_setting);
+}
+
+TEST_CASE("controller<>: deterministic, and resumable mid-stage with the real search", "[controller][defaults][resume]") {
+    const autolrs::controller_settings s{.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 1500, .seed = 3};
+    noisy_quadratic t1(9), t2(9);
+    autolrs::controller<> a(s), b(s);
+    const auto x = describe_run(a, t1);
+    const auto y = describe_run(b, t2);
+    REQUIRE(x == y);
+
+    // Cut every 37 calls: save, load into a fresh controller, go on; same decisions.
+    for (std::size_t cut = 1; cut < x.size(); cut += 37) {
+        noisy_quadratic trainer(9);
+        std::optional<noisy_quadratic::checkpoint_type> slots[2];
+        autolrs::controller<> first(s);
+        autolrs::directive d = first.pending();
+        for (std::size_t i = 0; i < cut; ++i) {
+            switch (d.kind) {
+                case directive_kind::train:
+                    trainer.set_learning_rate(d.learning_rate);
+                    d = first.tell_step(trainer.train_step());
+                    break;
+                case directive_kind::checkpoint: slots[d.slot] = trainer.checkpoint(); d = first.tell_checkpointed(); break;
+                case directive_kind::restore: trainer.restore(*slots[d.slot]); d = first.tell_restored(); break;
+                default: d = first.tell_validation(trainer.validation_loss()); break;
+            }
+        }
+        autolrs::controller<> second(s);
+        second.load(first.save());
+        std::vector<std::string> rest;
+        for (d = second.pending();;) {
+            rest.push_back(describe(d, second.events()));
+            if (d.kind == directive_kind::done) break;
+            switch (d.kind) {
+                case directive_kind::train:
+                    trainer.set_learning_rate(d.learning_rate);
+                    d = second.tell_step(trainer.train_step());
+                    break;
+                case directive_kind::checkpoint: slots[d.slot] = trainer.checkpoint(); d = second.tell_checkpointed(); break;
+                case directive_kind::restore: trainer.restore(*slots[d.slot]); d = second.tell_restored(); break;
+                default: d = second.tell_validation(trainer.validation_loss()); break;
+            }
+        }
+        INFO("cut " << cut);
+        REQUIRE(rest.size() == x.size() - cut);
+        for (std::size_t i = 1; i < rest.size(); ++i) REQUIRE(rest[i] == x[cut + i]);
+    }
+}
+
+TEST_CASE("reference_controller: the reference's search, forecaster and stage plan", "[controller][reference]") {
+    static_assert(std::is_same_v<autolrs::reference_controller::acquisition_type, autolrs::lower_confidence_bound>);
+    static_assert(std::is_same_v<autolrs::reference_controller::forecaster_type, autolrs::reference_exponential_forecaster>);
+    auto ref = autolrs::make_reference_controller(1e-3, 1.0, 6000);
+    CHECK(ref.settings().candidates == 10);
+    CHECK(ref.search().acquisition().kappa == 1e6);
+    noisy_quadratic trainer(2);
+    std::vector<autolrs::event> events;
+    const auto result = autolrs::run(trainer, ref, [&](const autolrs::event& e) { events.push_back(e); });
+    CHECK(result.steps_total == 6000);
+    // Stages of 1000 then 2000 steps after 10 candidates of 100 then 200: as much search as training.
+    std::vector<std::uint64_t> horizons;
+    std::size_t candidates = 0;
+    for (const auto& e : events) {
+        if (e.kind == event_kind::stage_start) horizons.push_back(e.length);
+        candidates += e.kind == event_kind::candidate_start ? 1 : 0;
+        CHECK(e.kind != event_kind::cooldown_start);
+    }
+    CHECK(horizons == std::vector<std::uint64_t>{1000, 2000});
+    CHECK(candidates == 20);
+    CHECK(result.steps_searched == 3000);
+    CHECK(result.search_overhead() == Approx(1.0));
+}

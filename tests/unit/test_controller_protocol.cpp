@@ -1,0 +1,524 @@
+#include <autolrs/autolrs.hpp>
+
+#include "catch.hpp"
+#include "controller_test_support.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+using autolrs::directive_kind;
+using autolrs::event_kind;
+using namespace autolrs_test;
+
+namespace {
+
+bool has_event(const trace_entry& e, event_kind k) {
+    for (const auto& ev : e.events) {
+        if (ev.kind == k) return true;
+    }
+    return false;
+}
+
+const autolrs::event* find_event(const trace_entry& e, event_kind k) {
+    for (const auto& ev : e.events) {
+        if (ev.kind == k) return &ev;
+    }
+    return nullptr;
+}
+
+/// One stage of a trace, cut at its stage_start events.
+struct stage_view {
+    std::uint64_t horizon = 0;
+    std::vector<trace_entry> entries;
+};
+
+std::vector<stage_view> stages_of(const std::vector<trace_entry>& trace) {
+    std::vector<stage_view> stages;
+    for (const trace_entry& e : trace) {
+        if (const auto* ev = find_event(e, event_kind::stage_start)) stages.push_back({ev->length, {}});
+        if (has_event(e, event_kind::cooldown_start) || has_event(e, event_kind::search_skipped)) break;
+        if (!stages.empty()) stages.back().entries.push_back(e);
+    }
+    return stages;
+}
+
+std::size_t count_kind(const std::vector<trace_entry>& t, directive_kind k) {
+    std::size_t n = 0;
+    for (const auto& e : t) n += e.directive.kind == k ? 1 : 0;
+    return n;
+}
+
+/// Records what the controller gave the forecaster.
+struct recording_forecaster {
+    struct input {
+        std::size_t size;
+        double horizon;
+    };
+    std::shared_ptr<std::vector<input>> inputs = std::make_shared<std::vector<input>>();
+    autolrs::forecast predict(std::span<const double> losses, double horizon) const {
+        inputs->push_back({losses.size(), horizon});
+        return tail_mean_forecaster{}.predict(losses, horizon);
+    }
+};
+
+autolrs::controller_settings plain(std::uint64_t total = 0) {
+    return {.lr_min = 0.01,
+            .lr_max = 1.5,
+            .total_steps = total,
+            .candidates = 4,
+            .min_candidates = 4,
+            .early_stop_gain = 0.0,
+            .tau0 = 50,
+            .candidate_fraction = 0.2,
+            .growth = 2.0,
+            .tau_max = 200,
+            .keep_winner_state = false,
+            .warm_start = false,
+            .cooldown_fraction = 0.0,
+            .divergence_factor = std::numeric_limits<double>::infinity()};
+}
+
+}  // namespace
+
+TEST_CASE("a stage: checkpoint, k candidates restored from slot 0, the stage restored and trained", "[controller][protocol]") {
+    const auto s = plain();
+    auto ctl = make_test_controller(s);
+    recording_trainer trainer;
+    const auto trace = run_traced(ctl, trainer, 2500);
+    const auto stages = stages_of(trace);
+    REQUIRE(stages.size() >= 4);
+
+    std::uint64_t expected_tau = 50;
+    for (std::size_t si = 0; si + 1 < stages.size(); ++si) {
+        const auto& st = stages[si].entries;
+        INFO("stage " << si);
+        CHECK(stages[si].horizon == expected_tau);  // tau growth as configured
+        const std::uint64_t tp = expected_tau / 5;
+        expected_tau = std::min<std::uint64_t>(expected_tau * 2, 200);
+
+        std::size_t i = 0;
+        REQUIRE(st[i].directive.kind == directive_kind::checkpoint);  // before the first candidate
+        CHECK(st[i].directive.slot == 0);
+        ++i;
+        for (std::uint32_t c = 0; c < s.candidates; ++c) {
+            INFO("candidate " << c);
+            const auto* start = find_event(st[i], event_kind::candidate_start);
+            REQUIRE(start != nullptr);
+            CHECK(start->candidate == c);
+            if (c > 0) {  // restore before every other candidate
+                REQUIRE(st[i].directive.kind == directive_kind::restore);
+                CHECK(st[i].directive.slot == 0);
+                ++i;
+            }
+            for (std::uint64_t k = 0; k < tp; ++k, ++i) {
+                REQUIRE(st[i].directive.kind == directive_kind::train);
+                CHECK(st[i].directive.learning_rate == start->learning_rate);
+                CHECK(st[i].directive.learning_rate >= s.lr_min);
+                CHECK(st[i].directive.learning_rate <= s.lr_max);
+            }
+            CHECK(has_event(st[i], event_kind::candidate_end));
+        }
+        const auto* chosen = find_event(st[i], event_kind::stage_lr_chosen);
+        REQUIRE(chosen != nullptr);
+        REQUIRE(st[i].directive.kind == directive_kind::restore);  // before the stage
+        CHECK(st[i].directive.slot == 0);
+        ++i;
+        std::uint64_t trained = 0;
+        for (; i < st.size(); ++i) {
+            REQUIRE(st[i].directive.kind == directive_kind::train);
+            CHECK(st[i].directive.learning_rate == chosen->learning_rate);
+            ++trained;
+        }
+        CHECK(trained == stages[si].horizon);
+    }
+    CHECK(ctl.steps_searched() > 0);
+}
+
+TEST_CASE("keep_winner_state: the best candidate's state goes to slot 1 and the stage goes on from it", "[controller][protocol]") {
+    auto s = plain();
+    s.keep_winner_state = true;
+    auto ctl = make_test_controller(s);
+    recording_trainer trainer;
+    const auto trace = run_traced(ctl, trainer, 3000);
+    const auto stages = stages_of(trace);
+    REQUIRE(stages.size() >= 3);
+    for (std::size_t si = 0; si + 1 < stages.size(); ++si) {
+        const auto& st = stages[si].entries;
+        const std::uint64_t tp = stages[si].horizon / 5;
+        // The candidate with the lowest forecast so far is checkpointed into slot 1 right after it ends.
+        double best = std::numeric_limits<double>::infinity();
+        std::uint32_t best_index = 0;
+        std::size_t i = 0;
+        const autolrs::event* chosen = nullptr;
+        bool last_was_winner = false;
+        for (; i < st.size(); ++i) {
+            if (const auto* end = find_event(st[i], event_kind::candidate_end)) {
+                const bool improves = end->forecast < best;
+                if (improves) {
+                    best = end->forecast;
+                    best_index = end->candidate;
+                }
+                CHECK((st[i].directive.kind == directive_kind::checkpoint && st[i].directive.slot == 1) == improves);
+                last_was_winner = improves;
+            }
+            if ((chosen = find_event(st[i], event_kind::stage_lr_chosen)) != nullptr) break;
+        }
+        REQUIRE(chosen != nullptr);
+        CHECK(chosen->candidate == best_index);
+        // From the winner's state: restore slot 1 unless the winner was the last candidate.
+        if (last_was_winner) {
+            CHECK(st[i].directive.kind == directive_kind::train);
+        } else {
+            REQUIRE(st[i].directive.kind == directive_kind::restore);
+            CHECK(st[i].directive.slot == 1);
+            ++i;
+        }
+        std::uint64_t trained = 0;
+        for (; i < st.size(); ++i) trained += st[i].directive.kind == directive_kind::train ? 1 : 0;
+        CHECK(trained == stages[si].horizon - tp);  // the winner's tau' steps are not retrained
+    }
+}
+
+TEST_CASE("steps are counted exactly: the budget, trained + searched, skipped steps", "[controller][protocol]") {
+    auto s = plain(1500);
+    s.keep_winner_state = true;
+    s.cooldown_fraction = 0.1;
+    auto ctl = make_test_controller(s);
+    recording_trainer trainer;
+    std::optional<recording_trainer::checkpoint_type> slots[2];
+    std::uint64_t applied = 0, skipped = 0, calls = 0;
+    autolrs::directive d = ctl.pending();
+    while (d.kind != directive_kind::done) {
+        ++calls;
+        switch (d.kind) {
+            case directive_kind::train: {
+                trainer.set_learning_rate(d.learning_rate);
+                const double loss = trainer.train_step();
+                if (calls % 7 == 0) {  // a skipped (not applied) step: nothing moves
+                    const autolrs::directive again = ctl.tell_step(autolrs::step_result{loss, false});
+                    CHECK(again == d);
+                    CHECK(ctl.events().empty());
+                    ++skipped;
+                } else {
+                    d = ctl.tell_step(loss);
+                    ++applied;
+                }
+                break;
+            }
+            case directive_kind::checkpoint: slots[d.slot] = trainer.checkpoint(); d = ctl.tell_checkpointed(); break;
+            case directive_kind::restore: trainer.restore(*slots[d.slot]); d = ctl.tell_restored(); break;
+            case directive_kind::evaluate: d = ctl.tell_validation(trainer.validation_loss()); break;
+            case directive_kind::done: break;
+        }
+    }
+    CHECK(applied == 1500);
+    CHECK(ctl.steps_total() == 1500);
+    CHECK(ctl.steps_skipped() == skipped);
+    CHECK(ctl.steps_trained() + ctl.steps_searched() == 1500);
+    CHECK(ctl.steps_searched() > 0);
+    CHECK(ctl.finished());
+    // The schedule covers exactly the trained steps.
+    const auto sched = ctl.schedule_rows();
+    REQUIRE_FALSE(sched.empty());
+    CHECK(sched.front().start_step == 0);
+    CHECK(sched.back().start_step < ctl.steps_trained());
+}
+
+TEST_CASE("every LR is inside [lr_min, lr_max]; the cooldown anneals down from the last stage's LR", "[controller][protocol]") {
+    auto s = plain(2000);
+    s.keep_winner_state = true;
+    s.cooldown_fraction = 0.25;
+    s.warmup_steps = 40;
+    auto ctl = make_test_controller(s);
+    recording_trainer trainer;
+    const auto trace = run_traced(ctl, trainer);
+    bool in_cooldown = false;
+    double last_stage_lr = 0.0, previous = std::numeric_limits<double>::infinity();
+    std::uint64_t cooldown_steps = 0, warmup_steps = 0;
+    double warmup_previous = 0.0;
+    bool in_warmup = false;
+    for (const auto& e : trace) {
+        if (has_event(e, event_kind::warmup_start)) in_warmup = true;
+        if (has_event(e, event_kind::stage_start)) in_warmup = false;
+        if (const auto* ev = find_event(e, event_kind::stage_lr_chosen)) last_stage_lr = ev->learning_rate;
+        if (const auto* ev = find_event(e, event_kind::cooldown_start)) {
+            in_cooldown = true;
+            CHECK(ev->learning_rate == last_stage_lr);
+            CHECK(ev->length == 500);
+        }
+        if (e.directive.kind != directive_kind::train) continue;
+        const double lr = e.directive.learning_rate;
+        if (in_warmup) {
+            ++warmup_steps;
+            CHECK(lr > warmup_previous);  // rising
+            warmup_previous = lr;
+        }
+        if (in_cooldown) {
+            ++cooldown_steps;
+            CHECK(lr <= previous);
+            CHECK(lr > 0.0);
+            CHECK(lr <= last_stage_lr);
+            previous = lr;
+        } else {
+            CHECK(lr >= s.lr_min);
+            CHECK(lr <= s.lr_max);
+        }
+    }
+    CHECK(warmup_steps == 40);
+    CHECK(warmup_previous == Approx(std::sqrt(s.lr_min * s.lr_max)));
+    CHECK(cooldown_steps == 500);
+    CHECK(ctl.steps_total() == 2000);
+}
+
+TEST_CASE("every step runs at the controller's LR, also the first after a restore", "[controller][protocol]") {
+    // recording_trainer's restore puts the checkpoint's OLD LR back, as the reference's
+    // optimizer-state reload did. run() must set the LR again.
+    auto s = plain(1200);
+    s.keep_winner_state = true;
+    auto ctl = make_test_controller(s);
+    struct checked : recording_trainer {
+        const test_controller* ctl = nullptr;
+        std::uint64_t mismatches = 0, after_restore = 0;
+        bool restored = false;
+        double train_step() {
+            if (lr() != ctl->pending().learning_rate) ++mismatches;
+            if (restored) ++after_restore;
+            restored = false;
+            return recording_trainer::train_step();
+        }
+        void restore(const checkpoint_type& c) {
+            recording_trainer::restore(c);
+            restored = true;
+        }
+    } trainer;
+    trainer.ctl = &ctl;
+    const auto result = autolrs::run(trainer, ctl);
+    CHECK(result.steps_total == 1200);
+    CHECK(trainer.after_restore > 5);  // many restores were followed by steps
+    CHECK(trainer.mismatches == 0);
+
+    // The same trainer under a host that sets the LR only when it changes runs steps at
+    // the wrong LR (here: one candidate, so the stage, restored from slot 0, runs at the
+    // candidate's LR, which that host believes is still set).
+    s.keep_winner_state = false;
+    s.candidates = 1;
+    s.min_candidates = 1;
+    s.initial_design = 1;
+    auto naive_ctl = make_test_controller(s);
+    checked naive;
+    naive.ctl = &naive_ctl;
+    std::optional<recording_trainer::checkpoint_type> slots[2];
+    double set_lr = -1.0;
+    for (autolrs::directive d = naive_ctl.pending(); d.kind != directive_kind::done;) {
+        switch (d.kind) {
+            case directive_kind::train:
+                if (d.learning_rate != set_lr) naive.set_learning_rate(set_lr = d.learning_rate);
+                d = naive_ctl.tell_step(naive.train_step());
+                break;
+            case directive_kind::checkpoint: slots[d.slot] = naive.checkpoint(); d = naive_ctl.tell_checkpointed(); break;
+            case directive_kind::restore: naive.restore(*slots[d.slot]); d = naive_ctl.tell_restored(); break;
+            default: d = naive_ctl.tell_validation(naive.validation_loss()); break;
+        }
+    }
+    CHECK(naive.mismatches > 0);
+}
+
+TEST_CASE("a tell that does not answer the pending directive throws protocol_error", "[controller][protocol]") {
+    auto ctl = make_test_controller(plain(1000));
+    REQUIRE(ctl.pending().kind == directive_kind::checkpoint);
+    CHECK_THROWS_AS(ctl.tell_step(1.0), autolrs::protocol_error);
+    CHECK_THROWS_AS(ctl.tell_restored(), autolrs::protocol_error);
+    CHECK_THROWS_AS(ctl.tell_validation(1.0), autolrs::protocol_error);
+    CHECK(ctl.tell_checkpointed().kind == directive_kind::train);
+    CHECK_THROWS_AS(ctl.tell_checkpointed(), autolrs::protocol_error);
+}
+
+TEST_CASE("early stop: the search stops after min_candidates when its expected gain is small", "[controller][protocol]") {
+    auto s = plain();
+    s.candidates = 8;
+    s.min_candidates = 3;
+    s.early_stop_gain = 0.05;
+    auto small_gain = test_controller(s, grid_search(std::log(s.lr_min), std::log(s.lr_max), 16, 1e-12));
+    recording_trainer a;
+    const auto trace = run_traced(small_gain, a, 800);
+    std::size_t stops = 0, starts = 0;
+    for (const auto& e : trace) {
+        stops += has_event(e, event_kind::search_stopped_early) ? 1 : 0;
+        for (const auto& ev : e.events) {
+            if (ev.kind == event_kind::search_stopped_early) CHECK(ev.candidate == 3);
+            if (ev.kind == event_kind::candidate_start) ++starts;
+        }
+    }
+    CHECK(stops >= 2);
+    CHECK(starts == 3 * stops + (starts % 3));
+
+    auto large_gain = test_controller(s, grid_search(std::log(s.lr_min), std::log(s.lr_max), 16, 1e12));
+    recording_trainer b;
+    const auto full = run_traced(large_gain, b, 800);
+    for (const auto& e : full) CHECK_FALSE(has_event(e, event_kind::search_stopped_early));
+    const auto st = stages_of(full);
+    REQUIRE(st.size() >= 2);
+    std::size_t candidates = 0;
+    for (const auto& e : st[0].entries) candidates += has_event(e, event_kind::candidate_start) ? 1 : 0;
+    CHECK(candidates == 8);
+}
+
+TEST_CASE("validation signal: evaluate at the stage start and every n steps; windows and horizon in evaluations", "[controller][protocol]") {
+    auto s = plain();
+    s.signal = autolrs::loss_signal::validation;
+    s.validation_interval = 2;
+    recording_forecaster forecaster;
+    autolrs::basic_controller<grid_search, recording_forecaster> ctl(
+        s, grid_search(std::log(s.lr_min), std::log(s.lr_max)), forecaster);
+    recording_trainer trainer;
+    const auto trace = run_traced(ctl, trainer, 400);
+    const auto stages = stages_of(trace);
+    REQUIRE(stages.size() >= 2);
+    const auto& st = stages[0].entries;
+    CHECK(st[0].directive.kind == directive_kind::evaluate);  // the stage's starting loss
+    CHECK(st[1].directive.kind == directive_kind::checkpoint);
+    // tau = 50, tau' = 10, n = 2: five evaluations per candidate, horizon 25 evaluations.
+    REQUIRE(forecaster.inputs->size() >= 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+        CHECK((*forecaster.inputs)[i].size == 5);
+        CHECK((*forecaster.inputs)[i].horizon == 25.0);
+    }
+    CHECK(count_kind(st, directive_kind::evaluate) == 1 + 4 * 5);
+}
+
+TEST_CASE("reference switch: training loss while tau grows, validation once it stops", "[controller][protocol]") {
+    auto s = plain();
+    s.signal = autolrs::loss_signal::reference_switch;
+    s.tau_max = 100;
+    recording_forecaster forecaster;
+    autolrs::basic_controller<grid_search, recording_forecaster> ctl(
+        s, grid_search(std::log(s.lr_min), std::log(s.lr_max)), forecaster);
+    recording_trainer trainer;
+    const auto trace = run_traced(ctl, trainer, 1200);
+    const auto stages = stages_of(trace);
+    REQUIRE(stages.size() >= 3);
+    CHECK(count_kind(stages[0].entries, directive_kind::evaluate) == 0);  // tau = 50 < tau_max
+    CHECK(count_kind(stages[1].entries, directive_kind::evaluate) > 0);   // tau = 100 = tau_max
+    // tau' = 20 with tau'/16 = 1 step between evaluations: 20 points, horizon 100.
+    const auto& inputs = *forecaster.inputs;
+    REQUIRE(inputs.size() >= 8);
+    CHECK(inputs[0].size == 10);
+    CHECK(inputs[4].size == 20);
+    CHECK(inputs[4].horizon == 100.0);
+}
+
+TEST_CASE("warm start: a stage's search starts from the previous stage's observations", "[controller][protocol]") {
+    auto s = plain();
+    s.warm_start = true;
+    auto ctl = make_test_controller(s);
+    recording_trainer trainer;
+    std::size_t stage_starts = 0, warm_calls = 0;
+    std::optional<recording_trainer::checkpoint_type> slots[2];
+    for (autolrs::directive d = ctl.pending(); stage_starts < 4;) {
+        for (const auto& e : ctl.events()) stage_starts += e.kind == event_kind::stage_start ? 1 : 0;
+        if (d.kind == directive_kind::train) {
+            trainer.set_learning_rate(d.learning_rate);
+            d = ctl.tell_step(trainer.train_step());
+        } else if (d.kind == directive_kind::checkpoint) {
+            slots[d.slot] = trainer.checkpoint();
+            d = ctl.tell_checkpointed();
+        } else {
+            trainer.restore(*slots[d.slot]);
+            d = ctl.tell_restored();
+        }
+        // The search object is rebuilt for each stage: look at the current one's calls.
+        for (const auto& call : ctl.search().calls()) {
+            if (call.op == 'w') {
+                ++warm_calls;
+                CHECK(call.x >= 1.0);  // observations passed on
+                CHECK(call.y > 0.0);   // with extra noise
+            }
+        }
+    }
+    CHECK(warm_calls > 0);
+    CHECK(ctl.search().calls().front().op == 'r');  // reset first, then the warm start
+    CHECK(ctl.search().calls()[1].op == 'w');
+
+    s.warm_start = false;
+    auto cold = make_test_controller(s);
+    recording_trainer t2;
+    (void)run_traced(cold, t2, 600);
+    for (const auto& call : cold.search().calls()) CHECK(call.op != 'w');
+}
+
+TEST_CASE("the same settings and losses give the same directives and events", "[controller][protocol]") {
+    auto s = plain(1500);
+    s.keep_winner_state = true;
+    s.warm_start = true;
+    s.early_stop_gain = 0.05;
+    s.min_candidates = 2;
+    auto a = make_test_controller(s);
+    auto b = make_test_controller(s);
+    recording_trainer ta, tb;
+    const auto x = run_traced(a, ta);
+    const auto y = run_traced(b, tb);
+    REQUIRE(x.size() == y.size());
+    for (std::size_t i = 0; i < x.size(); ++i) REQUIRE(describe(x[i].directive, x[i].events) == describe(y[i].directive, y[i].events));
+    // Another seed gives another search order.
+    s.seed = 99;
+    auto c = make_test_controller(s);
+    recording_trainer tc;
+    const auto z = run_traced(c, tc);
+    bool differs = z.size() != x.size();
+    for (std::size_t i = 0; !differs && i < x.size(); ++i) differs = describe(x[i].directive, x[i].events) != describe(z[i].directive, z[i].events);
+    CHECK(differs);
+}
+
+TEST_CASE("a stage whose search starts empty first tries a space-filling design", "[controller][protocol]") {
+    auto s = plain();
+    s.initial_design = 3;
+    auto ctl = make_test_controller(s);
+    recording_trainer trainer;
+    const auto trace = run_traced(ctl, trainer, 200);
+    std::vector<double> first;
+    for (const auto& e : trace) {
+        for (const auto& ev : e.events) {
+            if (ev.kind == event_kind::candidate_start && ev.stage == 0) first.push_back(ev.learning_rate);
+        }
+    }
+    REQUIRE(first.size() == 4);
+    const double lo = std::log(s.lr_min), hi = std::log(s.lr_max);
+    CHECK(std::log(first[0]) == Approx(lo + (hi - lo) * 2.0 / 4.0));  // the middle first,
+    CHECK(std::log(first[1]) == Approx(lo + (hi - lo) * 3.0 / 4.0));  // then higher,
+    CHECK(std::log(first[2]) == Approx(lo + (hi - lo) * 1.0 / 4.0));  // then lower,
+    // then the search, which was told all three.
+    const auto& calls = ctl.search().calls();
+    std::size_t tells = 0;
+    for (const auto& c : calls) tells += c.op == 't' ? 1 : 0;
+    CHECK(tells >= 3);
+}
+
+TEST_CASE("prefer_larger_lr picks the largest LR whose forecast is close to the lowest", "[controller][protocol]") {
+    const auto chosen_and_candidates = [](double prefer) {
+        auto s = plain();
+        s.prefer_larger_lr = prefer;
+        auto ctl = make_test_controller(s);
+        recording_trainer trainer;
+        const auto trace = run_traced(ctl, trainer, 120);
+        std::vector<autolrs::event> ends;
+        autolrs::event chosen{};
+        for (const auto& e : trace) {
+            for (const auto& ev : e.events) {
+                if (ev.stage != 0) continue;
+                if (ev.kind == event_kind::candidate_end) ends.push_back(ev);
+                if (ev.kind == event_kind::stage_lr_chosen) chosen = ev;
+            }
+        }
+        return std::make_pair(chosen, ends);
+    };
+    const auto [lowest, ends] = chosen_and_candidates(0.0);
+    REQUIRE(ends.size() == 4);
+    for (const auto& e : ends) CHECK(lowest.forecast <= e.forecast);
+    const auto [largest, ends2] = chosen_and_candidates(1e9);  // every candidate is close enough
+    double top = 0.0;
+    for (const auto& e : ends2) top = std::max(top, e.learning_rate);
+    CHECK(largest.learning_rate == top);
+}

@@ -1,0 +1,121 @@
+#include <autolrs/autolrs.hpp>
+
+#include "catch.hpp"
+#include "controller_test_support.hpp"
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace {
+
+autolrs::controller_settings good() { return {.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 10000}; }
+
+struct bad_case {
+    std::string field;
+    std::function<void(autolrs::controller_settings&)> spoil;
+};
+
+}  // namespace
+
+TEST_CASE("default settings with an interval are valid", "[controller][settings]") {
+    CHECK_NOTHROW(good().validate());
+    CHECK_NOTHROW(autolrs::controller_settings::reference(1e-3, 1.0).validate());
+}
+
+TEST_CASE("every bad setting throws invalid_setting naming its field", "[controller][settings]") {
+    const double inf = std::numeric_limits<double>::infinity();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const std::vector<bad_case> cases = {
+        {"lr_min", [](auto& s) { s.lr_min = 0.0; }},
+        {"lr_min", [](auto& s) { s.lr_min = -1e-3; }},
+        {"lr_min", [nan](auto& s) { s.lr_min = nan; }},
+        {"lr_max", [inf](auto& s) { s.lr_max = inf; }},
+        {"lr_max", [](auto& s) { s.lr_max = -1.0; }},
+        {"lr_max", [](auto& s) { s.lr_max = s.lr_min; }},
+        {"lr_max", [](auto& s) { s.lr_max = s.lr_min / 2; }},
+        {"candidates", [](auto& s) { s.candidates = 0; }},
+        {"min_candidates", [](auto& s) { s.min_candidates = 0; }},
+        {"min_candidates", [](auto& s) { s.min_candidates = s.candidates + 1; }},
+        {"early_stop_gain", [](auto& s) { s.early_stop_gain = -0.1; }},
+        {"early_stop_gain", [nan](auto& s) { s.early_stop_gain = nan; }},
+        {"candidate_fraction", [](auto& s) { s.candidate_fraction = 0.0; }},
+        {"candidate_fraction", [](auto& s) { s.candidate_fraction = 1.5; }},  // tau' > tau
+        {"candidate_fraction", [inf](auto& s) { s.candidate_fraction = inf; }},
+        {"growth", [](auto& s) { s.growth = 0.5; }},
+        {"growth", [nan](auto& s) { s.growth = nan; }},
+        {"tau_max", [](auto& s) {
+             s.tau0 = 1000;
+             s.tau_max = 500;
+         }},
+        {"warmup_lr", [](auto& s) { s.warmup_lr = 2.0; }},
+        {"warmup_lr", [](auto& s) { s.warmup_lr = 1e-4; }},
+        {"warmup_steps", [](auto& s) { s.warmup_steps = s.total_steps; }},
+        {"warm_start_noise", [](auto& s) { s.warm_start_noise = -1.0; }},
+        {"cooldown_fraction", [](auto& s) { s.cooldown_fraction = 1.0; }},
+        {"cooldown_fraction", [](auto& s) { s.cooldown_fraction = -0.1; }},
+        {"cooldown_final_ratio", [](auto& s) { s.cooldown_final_ratio = 1.5; }},
+        {"bound_tolerance", [](auto& s) { s.bound_tolerance = 0.5; }},
+        {"divergence_factor", [](auto& s) { s.divergence_factor = 1.0; }},
+        {"divergence_factor", [nan](auto& s) { s.divergence_factor = nan; }},
+        {"divergence_patience", [](auto& s) { s.divergence_patience = 0; }},
+        {"divergence_memory", [](auto& s) { s.divergence_memory = 0; }},
+        {"divergence_backoff", [](auto& s) { s.divergence_backoff = 1.0; }},
+        {"divergence_backoff", [](auto& s) { s.divergence_backoff = 0.0; }},
+    };
+    for (const bad_case& c : cases) {
+        autolrs::controller_settings s = good();
+        c.spoil(s);
+        INFO("field " << c.field);
+        try {
+            s.validate();
+            FAIL("validate() accepted a bad " << c.field);
+        } catch (const autolrs::invalid_setting& e) {
+            CHECK(e.field() == c.field);
+        }
+        // The controller validates at construction too.
+        try {
+            (void)autolrs_test::test_controller(s, autolrs_test::grid_search(-1.0, 0.0));
+            FAIL("the controller accepted a bad " << c.field);
+        } catch (const autolrs::invalid_setting& e) {
+            CHECK(e.field() == c.field);
+        }
+    }
+}
+
+TEST_CASE("an infinite divergence factor is allowed: only non-finite losses diverge", "[controller][settings]") {
+    autolrs::controller_settings s = good();
+    s.divergence_factor = std::numeric_limits<double>::infinity();
+    CHECK_NOTHROW(s.validate());
+}
+
+TEST_CASE("the reference preset is the reference implementation's configuration", "[controller][settings]") {
+    const auto s = autolrs::controller_settings::reference(1e-3, 1.0);
+    CHECK(s.candidates == 10);
+    CHECK(s.min_candidates == 10);
+    CHECK(s.early_stop_gain == 0.0);
+    CHECK(s.tau0 == 1000);
+    CHECK(s.candidate_fraction == 0.1);
+    CHECK(s.growth == 2.0);
+    CHECK(s.tau_max == 8000);
+    CHECK(s.signal == autolrs::loss_signal::reference_switch);
+    CHECK_FALSE(s.keep_winner_state);
+    CHECK_FALSE(s.warm_start);
+    CHECK(s.cooldown_fraction == 0.0);
+    CHECK_FALSE(s.budget_aware);
+}
+
+TEST_CASE("automatic stage lengths follow the budget", "[controller][settings]") {
+    auto s = good();  // 10000 steps
+    const auto c = autolrs_test::make_test_controller(s);
+    CHECK(c.first_stage_length() == 10000 / 16);
+    CHECK(c.longest_stage_length() == 10000 / 4);
+    CHECK(c.cooldown_steps() == 2000);
+    s.total_steps = 0;  // unknown budget: the reference's lengths, no cooldown
+    const auto u = autolrs_test::make_test_controller(s);
+    CHECK(u.first_stage_length() == 1000);
+    CHECK(u.longest_stage_length() == 8000);
+    CHECK(u.cooldown_steps() == 0);
+}
