@@ -69,6 +69,9 @@ struct options {
     std::vector<std::string> families{"constant", "step_decay", "cosine", "one_cycle", "wsd"};
     bool ablations = true;
     std::uint64_t range_test_steps = 100;
+    double range_test_lr_start = 1e-7;
+    std::vector<std::string> variants;  // "name:key=value,key=value": our defaults with these changes
+    bool autolrs_only = false;          // no fixed schedules, no reference, no zero-setting
     int jobs = 2;
     int threads = 1;
     fs::path out = "bench/results";
@@ -212,7 +215,11 @@ run_record run_one(const options& o, const fashion_mnist::splits& data, const fa
                                                          .initial_learning_rate = lr_min}));
     }
     metered_trainer trainer(*inner, probe, o.eval_every);
-    run_record r{.optimizer = optimizer, .family = m.family, .peak_lr = m.peak_lr, .seed = seed};
+    run_record r;
+    r.optimizer = optimizer;
+    r.family = m.family;
+    r.peak_lr = m.peak_lr;
+    r.seed = seed;
 
     if (m.kind == method_kind::fixed) {
         autolrs::run_schedule(trainer, fixed_schedule(m.family, m.peak_lr, o.budget), o.budget);
@@ -230,14 +237,15 @@ run_record run_one(const options& o, const fashion_mnist::splits& data, const fa
             autolrs::controller_settings settings{.lr_min = lr_min, .lr_max = lr_max, .seed = seed};
             if (m.kind == method_kind::zero_setting) {
                 trainer.trajectory = false;
-                const auto found = autolrs::lr_range_test(trainer, {.steps = o.range_test_steps});
+                const auto found = autolrs::lr_range_test(
+                    trainer, {.lr_start = o.range_test_lr_start, .steps = o.range_test_steps});
                 trainer.trajectory = true;
                 extra_search = trainer.steps();
                 settings.lr_min = found.lr_min;
                 settings.lr_max = found.lr_max;
             }
-            if (m.adjust) m.adjust(settings);
             settings.total_steps = o.budget - extra_search;
+            if (m.adjust) m.adjust(settings);
             autolrs::controller<> ctl(settings);
             result = autolrs::run(trainer, ctl, observer);
             r.lr_min = settings.lr_min;
@@ -509,6 +517,49 @@ void write_outputs(const options& o, const std::vector<run_record>& runs, double
     std::cout << md.str();
 }
 
+// "name:key=value,key=value" -> our defaults with those settings changed (for measuring options).
+method parse_variant(const std::string& text) {
+    const auto colon = text.find(':');
+    if (colon == std::string::npos) throw std::invalid_argument("--variant needs name:key=value,...: " + text);
+    std::vector<std::pair<std::string, double>> changes;
+    std::istringstream list(text.substr(colon + 1));
+    for (std::string item; std::getline(list, item, ',');) {
+        const auto eq = item.find('=');
+        if (eq == std::string::npos) throw std::invalid_argument("--variant item needs key=value: " + item);
+        changes.emplace_back(item.substr(0, eq), std::stod(item.substr(eq + 1)));
+    }
+    static const std::vector<std::string> keys{"tau0_fraction", "tau_max_fraction", "candidate_fraction", "candidates",
+                                               "min_candidates", "initial_design", "early_stop_gain",
+                                               "keep_winner_state", "warm_start", "cooldown_fraction",
+                                               "validation_signal", "prefer_larger_lr", "growth"};
+    for (const auto& [key, value] : changes)
+        if (std::find(keys.begin(), keys.end(), key) == keys.end())
+            throw std::invalid_argument("--variant: unknown key " + key);
+    const auto adjust = [changes](autolrs::controller_settings& s) {
+        const auto steps = [&](double fraction) {
+            return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(fraction * static_cast<double>(s.total_steps)));
+        };
+        for (const auto& [key, v] : changes) {
+            if (key == "tau0_fraction") s.tau0 = steps(v);
+            if (key == "tau_max_fraction") s.tau_max = steps(v);
+            if (key == "candidate_fraction") s.candidate_fraction = v;
+            if (key == "candidates") s.candidates = static_cast<std::uint32_t>(v);
+            if (key == "min_candidates") s.min_candidates = static_cast<std::uint32_t>(v);
+            if (key == "initial_design") s.initial_design = static_cast<std::uint32_t>(v);
+            if (key == "early_stop_gain") s.early_stop_gain = v;
+            if (key == "keep_winner_state") s.keep_winner_state = v != 0.0;
+            if (key == "warm_start") s.warm_start = v != 0.0;
+            if (key == "cooldown_fraction") s.cooldown_fraction = v;
+            if (key == "validation_signal")
+                s.signal = v != 0.0 ? autolrs::loss_signal::validation : autolrs::loss_signal::training;
+            if (key == "prefer_larger_lr") s.prefer_larger_lr = v;
+            if (key == "growth") s.growth = v;
+        }
+        if (s.tau0 != 0 && s.tau_max != 0 && s.tau_max < s.tau0) s.tau_max = s.tau0;
+    };
+    return {"ablation: " + text, method_kind::ours, 0.0, adjust};
+}
+
 int run_table(options o) {
     torch::set_num_threads(o.threads);
     if (o.quick) {
@@ -533,8 +584,11 @@ int run_table(options o) {
         const auto& grid = opt == "sgd" ? o.grid_sgd : o.grid_adam;
         std::vector<method> methods;
         methods.push_back({"autolrs_ours", method_kind::ours, 0.0, {}});
-        methods.push_back({"autolrs_reference", method_kind::reference, 0.0, {}});
-        methods.push_back({"autolrs_zero", method_kind::zero_setting, 0.0, {}});
+        if (!o.autolrs_only) {
+            methods.push_back({"autolrs_reference", method_kind::reference, 0.0, {}});
+            methods.push_back({"autolrs_zero", method_kind::zero_setting, 0.0, {}});
+        }
+        for (const auto& v : o.variants) methods.push_back(parse_variant(v));
         if (o.ablations) {
             methods.push_back({"ablation: winner retrained (keep_winner_state=false)", method_kind::ours, 0.0,
                                [](autolrs::controller_settings& s) { s.keep_winner_state = false; }});
@@ -546,7 +600,7 @@ int run_table(options o) {
                                [](autolrs::controller_settings& s) { s.cooldown_fraction = 0.0; }});
         }
         for (const auto& family : o.families)
-            for (double lr : grid) methods.push_back({family, method_kind::fixed, lr, {}});
+            for (double lr : (o.autolrs_only ? std::vector<double>{} : grid)) methods.push_back({family, method_kind::fixed, lr, {}});
         for (const auto& m : methods) jobs.emplace_back(opt, m);
     }
     std::vector<std::pair<std::size_t, std::uint64_t>> work;  // (job, seed)
@@ -617,6 +671,15 @@ int main(int argc, char** argv) {
     app.add_option("--range-test-steps", o.range_test_steps, "steps of the zero-setting mode's LR range test")
         ->capture_default_str()
         ->check(CLI::Range(2, 100000));
+    app.add_option("--range-test-lr-start", o.range_test_lr_start, "first LR of the LR range test")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("--variant", o.variants,
+                   "also run our defaults with settings changed, as name:key=value,... (keys: tau0_fraction, "
+                   "tau_max_fraction, candidate_fraction, candidates, min_candidates, initial_design, early_stop_gain, "
+                   "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, growth)");
+    app.add_flag("--autolrs-only", o.autolrs_only,
+                 "run only our AutoLRS (defaults, ablations, variants): no fixed schedules, reference or zero-setting");
     app.add_option("--jobs", o.jobs, "runs in parallel (each single-threaded by default)")
         ->capture_default_str()
         ->check(CLI::Range(1, 64));
