@@ -16,9 +16,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
+#include <random>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -131,8 +134,8 @@ inline std::vector<problem> default_suite(const std::string& data_dir, double bu
     const auto replay = [&](std::string name, std::string file, double lr_min, double lr_max) {
         auto recording = loss_recording::load(data_dir + "/" + file);
         suite.push_back({std::move(name), "replay", lr_min, lr_max, budget(2000),
-                         [recording](std::uint64_t) -> std::unique_ptr<simulated_trainer> {
-                             return std::make_unique<replay_trainer>(recording);
+                         [recording](std::uint64_t seed) -> std::unique_ptr<simulated_trainer> {
+                             return std::make_unique<replay_trainer>(recording, 10, seed);
                          }});
     };
     replay("replay_sgd_fresh", "fmnist_mlp_sgd_fresh.txt", 1e-3, 0.1);
@@ -157,9 +160,17 @@ struct run_metrics {
 /// interval: the fraction of the best achievable stage improvement that the choice lost.
 class regret_tracker {
 public:
+    /// When set, every event is printed to stderr (bench_harness --trace).
+    static inline bool trace = false;
+
     regret_tracker(double lr_min, double lr_max) : lr_min_(lr_min), lr_max_(lr_max) {}
 
     void on_event(const event& e, const simulated_trainer& t) {
+        if (trace) {
+            std::fprintf(stderr, "  step %llu stage %u %s lr %.4g loss %.4g forecast %.4g (true loss %.4g)\n",
+                         static_cast<unsigned long long>(e.step), e.stage, std::string(to_string(e.kind)).c_str(),
+                         e.learning_rate, e.loss, e.forecast, t.true_loss());
+        }
         if (e.kind == event_kind::stage_start) {
             start_ = t.clone();
             stage_ = e.stage;

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
     app.add_option("--problems", problem_filter, "regex over problem names");
     app.add_option("--combinations", combo_filter, "regex over 'acquisition / kernel / forecaster'");
     app.add_option("--budget-scale", budget_scale, "multiply every step budget")->check(CLI::PositiveNumber);
+    app.add_flag("--trace", regret_tracker::trace, "print every event of every run to stderr (use with --seeds 1 --jobs 1 and filters)");
     CLI11_PARSE(app, argc, argv);
     if (quick) {
         if (app.count("--seeds") == 0) seeds = 2;

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -287,7 +288,11 @@ struct loss_recording {
 
 class replay_trainer final : public simulated_trainer {
 public:
-    explicit replay_trainer(std::shared_ptr<const loss_recording> r) : r_(std::move(r)) {}
+    /// `resample` > 0: a step returns the recorded loss of a seeded random step within
+    /// +-resample of the current one (same LR): another minibatch from the same phase, so
+    /// that seeds differ (the recordings themselves are one batch sequence).
+    explicit replay_trainer(std::shared_ptr<const loss_recording> r, std::size_t resample = 0, std::uint64_t seed = 0)
+        : r_(std::move(r)), resample_(resample), rng_(seed) {}
 
     void set_learning_rate(double lr) override {
         const std::size_t j = r_->nearest_column(lr);
@@ -297,7 +302,13 @@ public:
     }
     double train_step() override {
         offset_ = std::min(offset_ + 1, r_->steps());
-        return r_->losses[column_][offset_ - 1];
+        std::size_t row = offset_ - 1;
+        if (resample_ > 0) {
+            const auto shift = static_cast<std::ptrdiff_t>(rng_() % (2 * resample_ + 1)) - static_cast<std::ptrdiff_t>(resample_);
+            row = static_cast<std::size_t>(
+                std::clamp<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(row) + shift, 0, static_cast<std::ptrdiff_t>(r_->steps()) - 1));
+        }
+        return r_->losses[column_][row];
     }
     [[nodiscard]] double true_loss() const override { return r_->level(column_, offset_); }
     [[nodiscard]] double expected_loss_after(double lr, std::uint64_t steps) const override {
@@ -317,6 +328,8 @@ public:
 
 private:
     std::shared_ptr<const loss_recording> r_;
+    std::size_t resample_;
+    std::mt19937_64 rng_;
     std::size_t column_ = 0;
     std::size_t offset_ = 0;
 };
