@@ -113,16 +113,23 @@ TEST_CASE("quantile: type 7 interpolation", "[harness]") {
 TEST_CASE("regret: zero at the best LR, positive away from it, a redecision replaces", "[harness]") {
     lr_response_trainer t({.response = lr_response{{{-2.0, 0.5, 1.0}}}, .noise_sd = 0.0});
     regret_tracker best(1e-4, 1.0), worse(1e-4, 1.0);
-    const autolrs::event start{.kind = autolrs::event_kind::stage_start, .stage = 0, .length = 400};
+    const auto make = [](autolrs::event_kind kind, double lr, std::uint64_t length) {
+        autolrs::event e;
+        e.kind = kind;
+        e.learning_rate = lr;
+        e.length = length;
+        return e;
+    };
+    const autolrs::event start = make(autolrs::event_kind::stage_start, autolrs::event::none, 400);
     best.on_event(start, t);
     worse.on_event(start, t);
-    best.on_event({.kind = autolrs::event_kind::stage_lr_chosen, .stage = 0, .learning_rate = 0.01}, t);
-    worse.on_event({.kind = autolrs::event_kind::stage_lr_chosen, .stage = 0, .learning_rate = 0.1}, t);
+    best.on_event(make(autolrs::event_kind::stage_lr_chosen, 0.01, 0), t);
+    worse.on_event(make(autolrs::event_kind::stage_lr_chosen, 0.1, 0), t);
     CHECK(best.weighted_regret() < 1e-6);
     const double r = worse.weighted_regret();
     CHECK(r > 0.1);
     CHECK(r < 1.0);
-    worse.on_event({.kind = autolrs::event_kind::stage_lr_chosen, .stage = 0, .learning_rate = 0.01}, t);
+    worse.on_event(make(autolrs::event_kind::stage_lr_chosen, 0.01, 0), t);
     CHECK(worse.weighted_regret() < 1e-6);
 }
 
