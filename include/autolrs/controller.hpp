@@ -646,11 +646,15 @@ private:
         search_top_x_ = std::log(upper());
         const double start = signal_start_loss();
         if (settings_.warm_start && !warm_.empty() && std::isfinite(start)) {
+            // Finite only: losses near the largest double overflow these sums and squares.
+            const double extra = std::pow(settings_.warm_start_noise * warm_scale_, 2);
             for (const observation& o : warm_) {
-                if (o.x <= search_top_x_) log_warm_.push_back({o.x, o.y + start, o.noise_variance});
+                if (o.x <= search_top_x_ && std::isfinite(o.y + start) && std::isfinite(o.noise_variance)) {
+                    log_warm_.push_back({o.x, o.y + start, o.noise_variance});
+                }
             }
+            if (!std::isfinite(extra)) log_warm_.clear();
             if (!log_warm_.empty()) {
-                const double extra = std::pow(settings_.warm_start_noise * warm_scale_, 2);
                 search_.warm_start(std::span<const observation>(log_warm_), extra);
                 log_.push_back({search_op::warm_start, extra, 0.0, 0.0, 0});
             }
@@ -865,7 +869,8 @@ private:
         const Forecaster& forecaster = val_signal_ ? validation_forecaster_ : forecaster_;
         const forecast f = forecaster.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
         const auto index = static_cast<std::uint32_t>(candidates_.size());
-        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev)) {
+        // stddev^2 must be finite too: it is the search's noise variance (losses near 1e300 overflow it).
+        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev * f.stddev)) {
             candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, f.status, false});
             last_candidate_ = index;
             mark_infeasible(candidate_x_);
