@@ -5993,9 +5993,8 @@ namespace autolrs {
 inline void write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
     const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
     std::filesystem::path temporary = path;
-    temporary += ".tmp";
+    temporary += ".tmp";  // one fixed name: a write killed midway leaves one stale file, overwritten next time
 #if AUTOLRS_POSIX_FILES
-    temporary += "." + std::to_string(::getpid());
     const auto fail = [&](const char* what) {
         const std::error_code error(errno, std::generic_category());
         ::unlink(temporary.c_str());

