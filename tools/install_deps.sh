@@ -9,6 +9,7 @@ packages=(
   libtorch-dev dataset-fashion-mnist
   libopenmpi-dev openmpi-bin
   gnuplot-nox
+  valgrind
 )
 missing=()
 for p in "${packages[@]}"; do
