@@ -49,8 +49,9 @@ int main(int argc, char** argv) {
     n = 0;
     for (std::uint8_t a : {0x01, 0x02, 0x05, 0x36, 0x4a, 0x99, 0xe3}) {
         for (std::uint8_t save : {0, 200}) {
-            const std::vector<std::uint8_t> head{a, static_cast<std::uint8_t>(n * 37), save};
-            write(root / "controller" / ("seed_" + std::to_string(n++)), random_bytes(rng, head, 1200, n % 2 ? 0 : 2));
+            const int index = n++;
+            const std::vector<std::uint8_t> head{a, static_cast<std::uint8_t>(index * 37), save};
+            write(root / "controller" / ("seed_" + std::to_string(index)), random_bytes(rng, head, 1200, index % 2 ? 2 : 0));
         }
     }
     // state_load: states saved along a run.
