@@ -11,6 +11,7 @@ packages=(
   gnuplot-nox
   zlib1g-dev           # the Fashion-MNIST demo reads the gzip dataset files
   libopenblas0-openmp  # a fast BLAS for LibTorch: Debian's default reference BLAS makes the MLP ~18x slower
+  valgrind
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -29,5 +29,13 @@ if [ "${QUICK:-0}" != 1 ]; then
   configure_build_test build/asan -L unit -- -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug \
     -DAUTOLRS_TEST_SINGLE_HEADER=OFF -DAUTOLRS_BUILD_BENCHMARKS=OFF -DAUTOLRS_BUILD_EXAMPLES=OFF \
     "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1"
+  echo "== clang++ libFuzzer: each fuzz target for \${AUTOLRS_FUZZ_SECONDS:-60} s (label fuzz)"
+  (cd build/clang && ctest --output-on-failure -j "$jobs" -L fuzz)
+  echo "== g++ with ThreadSanitizer: controllers and forecasters on several threads"
+  cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ -DAUTOLRS_TEST_SINGLE_HEADER=OFF \
+    -DAUTOLRS_BUILD_BENCHMARKS=OFF -DAUTOLRS_BUILD_EXAMPLES=OFF \
+    "-DCMAKE_CXX_FLAGS=-fsanitize=thread -O1" >build/tsan.configure.log 2>&1 || { cat build/tsan.configure.log; exit 1; }
+  cmake --build build/tsan -j "$jobs" --target test_reliability_threads
+  build/tsan/tests/unit/test_reliability_threads
 fi
 echo "autolrs: all tests passed"

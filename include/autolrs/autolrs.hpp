@@ -32,3 +32,4 @@
 #include "autolrs/event_writers.hpp"
 #include "autolrs/controller.hpp"
 #include "autolrs/run.hpp"
+#include "autolrs/state_file.hpp"

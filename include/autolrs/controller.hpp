@@ -406,7 +406,15 @@ public:
         state_loader loader{r};
         visit_state(copy, loader);
         r.expect("end");
-        copy.replay_search();
+        copy.check_loaded(window_.size());
+        copy.window_.resize(window_.size());
+        try {
+            copy.replay_search();
+        } catch (const invalid_state&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw invalid_state(std::string("replaying the stage's search failed: ") + e.what());
+        }
         copy.reserve_buffers();
         copy.events_.clear();
         *this = std::move(copy);
@@ -417,6 +425,86 @@ public:
     }
 
 private:
+    /// A loaded state must be one the controller could have reached: else a damaged file
+    /// would index past buffers or hand out LRs outside [lr_min, lr_max].
+    void check_loaded(std::size_t window_capacity) const {
+        const controller_settings& s = settings_;
+        const auto require = [](bool ok, const char* what) {
+            if (!ok) throw invalid_state(std::string("inconsistent state: ") + what);
+        };
+        const auto lr_ok = [&](double lr) { return std::isfinite(lr) && lr >= s.lr_min && lr <= s.lr_max; };
+        const auto lr_or_unset = [&](double lr) { return lr == 0.0 || lr_ok(lr); };
+        const auto finite_observation = [](const observation& o) {
+            return std::isfinite(o.x) && std::isfinite(o.y) && std::isfinite(o.noise_variance) && o.noise_variance >= 0.0;
+        };
+        require(pending_.kind <= directive_kind::done && wait_ <= wait::finished, "unknown directive or wait");
+        require(pending_.slot < slot_count, "pending_slot");
+        directive_kind expected = directive_kind::restore;
+        switch (wait_) {
+            case wait::warmup_step:
+            case wait::candidate_step:
+            case wait::stage_step:
+            case wait::cooldown_step: expected = directive_kind::train; break;
+            case wait::start_evaluation:
+            case wait::candidate_evaluation: expected = directive_kind::evaluate; break;
+            case wait::start_checkpoint:
+            case wait::winner_checkpoint:
+            case wait::cooldown_checkpoint: expected = directive_kind::checkpoint; break;
+            case wait::finished: expected = directive_kind::done; break;
+            default: break;
+        }
+        require(pending_.kind == expected, "the pending directive does not match what it waits for");
+        if (pending_.kind == directive_kind::train) {
+            const double lr = pending_.learning_rate;
+            require(std::isfinite(lr) && lr > 0.0 && lr <= s.lr_max &&
+                        (wait_ == wait::cooldown_step || lr >= s.lr_min),
+                    "pending_learning_rate");
+        }
+        require(steps_trained_ + steps_searched_ == steps_total_ && stage_begin_trained_ <= steps_trained_ &&
+                    (s.total_steps == 0 || steps_total_ <= s.total_steps),
+                "step counts");
+        require(tau_ <= tau_max_ && planned_tau_ <= tau_max_ && tau_prime_ < window_capacity &&
+                    window_size_ < window_capacity && val_interval_ >= 1 && (!searched_ || tau_prime_ <= horizon_),
+                "stage lengths");
+        if (wait_ == wait::candidate_step || wait_ == wait::candidate_evaluation || wait_ == wait::candidate_restore) {
+            require(phase_step_ <= tau_prime_ && window_size_ <= phase_step_, "candidate progress");
+        }
+        if (wait_ == wait::warmup_step) {
+            require(phase_length_ == s.warmup_steps && phase_step_ < phase_length_, "warmup progress");
+        }
+        if (wait_ == wait::cooldown_step) {
+            require(phase_step_ < phase_length_ && phase_length_ - phase_step_ == s.total_steps - steps_total_,
+                    "cooldown progress");
+        }
+        require(recent_next_ < recent_capacity && recent_count_ <= recent_capacity &&
+                    saved_recent_next_ < recent_capacity && saved_recent_count_ <= recent_capacity,
+                "recent losses");
+        require(lr_ok(ceiling_) && lr_or_unset(stage_lr_) && lr_or_unset(last_lr_) && lr_or_unset(candidate_lr_) &&
+                    std::isfinite(candidate_x_) && std::isfinite(cooldown_lr_) && cooldown_lr_ >= 0.0 &&
+                    cooldown_lr_ <= s.lr_max,
+                "learning rates");
+        require(candidates_.size() <= 2 * static_cast<std::size_t>(s.candidates), "too many candidates");
+        for (const candidate_record& c : candidates_) {
+            require(std::isfinite(c.x) && lr_ok(c.learning_rate) && c.status <= forecast_status::invalid_input &&
+                        (!c.feasible || (std::isfinite(c.forecast) && std::isfinite(c.stddev * c.stddev))),
+                    "a candidate");
+        }
+        require((winner_ == detail::no_candidate || winner_ < candidates_.size()) &&
+                    (last_candidate_ == detail::no_candidate || last_candidate_ < candidates_.size()),
+                "winner or last candidate");
+        require(std::all_of(warm_.begin(), warm_.end(), finite_observation) &&
+                    std::all_of(log_warm_.begin(), log_warm_.end(), finite_observation),
+                "warm-start observations");
+        for (const search_call& call : log_) require(call.op <= search_op::gain, "an unknown search call");
+        require(stage_schedule_size_ <= schedule_.size(), "stage_schedule_size");
+        for (std::size_t i = 0; i < schedule_.size(); ++i) {
+            const auto& row = schedule_[i];
+            require(std::isfinite(row.lr) && row.lr > 0.0 && row.lr <= s.lr_max && row.start_step <= steps_trained_ &&
+                        (i == 0 || schedule_[i - 1].start_step <= row.start_step),
+                    "the schedule");
+        }
+    }
+
     enum class wait : std::uint8_t {
         warmup_step,
         start_evaluation,
@@ -646,11 +734,15 @@ private:
         search_top_x_ = std::log(upper());
         const double start = signal_start_loss();
         if (settings_.warm_start && !warm_.empty() && std::isfinite(start)) {
+            // Finite only: losses near the largest double overflow these sums and squares.
+            const double extra = std::pow(settings_.warm_start_noise * warm_scale_, 2);
             for (const observation& o : warm_) {
-                if (o.x <= search_top_x_) log_warm_.push_back({o.x, o.y + start, o.noise_variance});
+                if (o.x <= search_top_x_ && std::isfinite(o.y + start) && std::isfinite(o.noise_variance)) {
+                    log_warm_.push_back({o.x, o.y + start, o.noise_variance});
+                }
             }
+            if (!std::isfinite(extra)) log_warm_.clear();
             if (!log_warm_.empty()) {
-                const double extra = std::pow(settings_.warm_start_noise * warm_scale_, 2);
                 search_.warm_start(std::span<const observation>(log_warm_), extra);
                 log_.push_back({search_op::warm_start, extra, 0.0, 0.0, 0});
             }
@@ -865,7 +957,8 @@ private:
         const Forecaster& forecaster = val_signal_ ? validation_forecaster_ : forecaster_;
         const forecast f = forecaster.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
         const auto index = static_cast<std::uint32_t>(candidates_.size());
-        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev)) {
+        // stddev^2 must be finite too: it is the search's noise variance (losses near 1e300 overflow it).
+        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev * f.stddev)) {
             candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, f.status, false});
             last_candidate_ = index;
             mark_infeasible(candidate_x_);
@@ -1206,9 +1299,12 @@ private:
             r.expect(key);
             const std::uint64_t n = r.get_u64();
             if (n > (1ULL << 32)) throw invalid_state("'" + std::string(key) + "' is too long");
-            if (items.size() < n) items.resize(static_cast<std::size_t>(n));
+            // Grown item by item: a damaged count cannot allocate more than the line holds.
             count = static_cast<std::size_t>(n);
-            for (std::size_t i = 0; i < count; ++i) each([&](auto& m) { get(m); }, items[i]);
+            for (std::size_t i = 0; i < count; ++i) {
+                if (i == items.size()) items.emplace_back();
+                each([&](auto& m) { get(m); }, items[i]);
+            }
             r.finish_line();
         }
         template <std::size_t N>

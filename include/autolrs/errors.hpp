@@ -2,6 +2,10 @@
 // The exceptions autolrs throws. Settings are validated once, at construction;
 // the message names the field and the rule it broke.
 
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -28,7 +32,65 @@ public:
         : std::runtime_error("autolrs: cannot load state: " + std::string(what)) {}
 };
 
+/// The trainer threw while autolrs::run drove it: says which call failed and where the run
+/// was (step, stage, candidate, LR). The trainer's own exception is the nested exception:
+/// `std::rethrow_if_nested(e)` rethrows it. The controller was not told about the failed
+/// call, so its pending directive is still the one that failed (it can be saved, retried).
+class trainer_error : public std::runtime_error, public std::nested_exception {
+public:
+    /// Call inside a catch block: the exception being handled becomes the nested one.
+    trainer_error(std::string_view operation, std::uint64_t step, std::uint32_t stage,
+                  std::optional<std::uint32_t> candidate, double learning_rate, std::string_view cause)
+        : std::runtime_error(describe(operation, step, stage, candidate, learning_rate, cause)),
+          operation_(operation),
+          step_(step),
+          stage_(stage),
+          candidate_(candidate),
+          learning_rate_(learning_rate) {}
+
+    /// "set_learning_rate", "train_step", "validation_loss", "checkpoint" or "restore".
+    [[nodiscard]] const std::string& operation() const noexcept { return operation_; }
+    /// Applied optimizer steps before the failed call (search included).
+    [[nodiscard]] std::uint64_t step() const noexcept { return step_; }
+    [[nodiscard]] std::uint32_t stage() const noexcept { return stage_; }
+    /// The candidate being tried, or nullopt outside a search (warmup, stage, cooldown).
+    [[nodiscard]] std::optional<std::uint32_t> candidate() const noexcept { return candidate_; }
+    /// The LR of the failed step (NaN for calls other than train_step / set_learning_rate).
+    [[nodiscard]] double learning_rate() const noexcept { return learning_rate_; }
+
+private:
+    static std::string describe(std::string_view operation, std::uint64_t step, std::uint32_t stage,
+                                std::optional<std::uint32_t> candidate, double learning_rate, std::string_view cause) {
+        std::string text = "autolrs: the trainer's " + std::string(operation) + "() failed at step " +
+                           std::to_string(step) + " (stage " + std::to_string(stage);
+        if (candidate) text += ", candidate " + std::to_string(*candidate);
+        if (learning_rate == learning_rate) {
+            char buffer[32];
+            std::snprintf(buffer, sizeof buffer, ", lr %.6g", learning_rate);
+            text += buffer;
+        }
+        return text + "): " + std::string(cause);
+    }
+
+    std::string operation_;
+    std::uint64_t step_;
+    std::uint32_t stage_;
+    std::optional<std::uint32_t> candidate_;
+    double learning_rate_;
+};
+
 namespace detail {
+
+/// The message of the exception being handled (call inside a catch block).
+inline std::string current_exception_text() {
+    try {
+        throw;
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "an exception that is not a std::exception";
+    }
+}
 
 /// Throws invalid_setting(field, rule) unless `ok`.
 inline void require_setting(bool ok, std::string_view field, std::string_view rule) {

@@ -89,9 +89,18 @@ run_result run(T& trainer, Controller& controller, Observer&& observer) {
     using checkpoint_type = typename T::checkpoint_type;
     std::optional<checkpoint_type> slots[Controller::slot_count];
     run_result result;
+    // Where the run is, for the context of a trainer_error.
+    std::uint32_t stage = 0;
+    std::optional<std::uint32_t> candidate;
     const auto report = [&] {
         for (const event& e : controller.events()) {
             ++result.events;
+            stage = e.stage;
+            if (e.kind == event_kind::candidate_start) {
+                candidate = e.candidate;
+            } else if (e.kind != event_kind::candidate_end && e.kind != event_kind::candidate_diverged) {
+                candidate.reset();
+            }
             observer(e);
         }
     };
@@ -99,44 +108,64 @@ run_result run(T& trainer, Controller& controller, Observer&& observer) {
     bool lr_set = false;
     double lr = 0.0;
     directive d = controller.pending();
-    while (d.kind != directive_kind::done) {
-        switch (d.kind) {
-            case directive_kind::train: {
-                // Set again after every restore: backends may restore the LR with the optimizer.
-                if (!lr_set || d.learning_rate != lr) {
-                    trainer.set_learning_rate(d.learning_rate);
-                    lr = d.learning_rate;
-                    lr_set = true;
+    const char* operation = nullptr;  // the trainer call in progress: its exceptions get context
+    try {
+        while (d.kind != directive_kind::done) {
+            switch (d.kind) {
+                case directive_kind::train: {
+                    // Set again after every restore: backends may restore the LR with the optimizer.
+                    if (!lr_set || d.learning_rate != lr) {
+                        operation = "set_learning_rate";
+                        trainer.set_learning_rate(d.learning_rate);
+                        lr = d.learning_rate;
+                        lr_set = true;
+                    }
+                    operation = "train_step";
+                    const step_result r = detail::run_step_result(trainer.train_step());
+                    operation = nullptr;
+                    if (r.applied) result.final_loss = r.loss;
+                    d = controller.tell_step(r.loss, r.applied);
+                    break;
                 }
-                const step_result r = detail::run_step_result(trainer.train_step());
-                if (r.applied) result.final_loss = r.loss;
-                d = controller.tell_step(r.loss, r.applied);
-                break;
-            }
-            case directive_kind::checkpoint:
-                if constexpr (reusing_trainer<T>) {
-                    if (slots[d.slot]) {
-                        trainer.checkpoint(*slots[d.slot]);
+                case directive_kind::checkpoint:
+                    operation = "checkpoint";
+                    if constexpr (reusing_trainer<T>) {
+                        if (slots[d.slot]) {
+                            trainer.checkpoint(*slots[d.slot]);
+                        } else {
+                            slots[d.slot].emplace(trainer.checkpoint());
+                        }
                     } else {
                         slots[d.slot].emplace(trainer.checkpoint());
                     }
-                } else {
-                    slots[d.slot].emplace(trainer.checkpoint());
+                    operation = nullptr;
+                    d = controller.tell_checkpointed();
+                    break;
+                case directive_kind::restore:
+                    if (!slots[d.slot]) throw protocol_error("autolrs::run: restore of a slot that holds no checkpoint");
+                    lr_set = false;  // also when the restore throws: the trainer's LR is unknown then
+                    operation = "restore";
+                    trainer.restore(*slots[d.slot]);
+                    operation = nullptr;
+                    d = controller.tell_restored();
+                    break;
+                case directive_kind::evaluate: {
+                    operation = "validation_loss";
+                    const auto loss = static_cast<double>(trainer.validation_loss());
+                    operation = nullptr;
+                    d = controller.tell_validation(loss);
+                    break;
                 }
-                d = controller.tell_checkpointed();
-                break;
-            case directive_kind::restore:
-                if (!slots[d.slot]) throw protocol_error("autolrs::run: restore of a slot that holds no checkpoint");
-                trainer.restore(*slots[d.slot]);
-                lr_set = false;
-                d = controller.tell_restored();
-                break;
-            case directive_kind::evaluate:
-                d = controller.tell_validation(static_cast<double>(trainer.validation_loss()));
-                break;
-            case directive_kind::done: break;
+                case directive_kind::done: break;
+            }
+            report();
         }
-        report();
+    } catch (...) {
+        if (operation == nullptr) throw;  // the controller's or the observer's own exceptions
+        const bool stepping = d.kind == directive_kind::train;
+        throw trainer_error(operation, controller.steps_total(), stage, candidate,
+                            stepping ? d.learning_rate : std::numeric_limits<double>::quiet_NaN(),
+                            detail::current_exception_text());
     }
     result.steps_total = controller.steps_total();
     result.steps_trained = controller.steps_trained();

@@ -28,6 +28,10 @@ inline constexpr version_info version{AUTOLRS_VERSION_MAJOR, AUTOLRS_VERSION_MIN
 // The exceptions autolrs throws. Settings are validated once, at construction;
 // the message names the field and the rule it broke.
 
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -54,7 +58,65 @@ public:
         : std::runtime_error("autolrs: cannot load state: " + std::string(what)) {}
 };
 
+/// The trainer threw while autolrs::run drove it: says which call failed and where the run
+/// was (step, stage, candidate, LR). The trainer's own exception is the nested exception:
+/// `std::rethrow_if_nested(e)` rethrows it. The controller was not told about the failed
+/// call, so its pending directive is still the one that failed (it can be saved, retried).
+class trainer_error : public std::runtime_error, public std::nested_exception {
+public:
+    /// Call inside a catch block: the exception being handled becomes the nested one.
+    trainer_error(std::string_view operation, std::uint64_t step, std::uint32_t stage,
+                  std::optional<std::uint32_t> candidate, double learning_rate, std::string_view cause)
+        : std::runtime_error(describe(operation, step, stage, candidate, learning_rate, cause)),
+          operation_(operation),
+          step_(step),
+          stage_(stage),
+          candidate_(candidate),
+          learning_rate_(learning_rate) {}
+
+    /// "set_learning_rate", "train_step", "validation_loss", "checkpoint" or "restore".
+    [[nodiscard]] const std::string& operation() const noexcept { return operation_; }
+    /// Applied optimizer steps before the failed call (search included).
+    [[nodiscard]] std::uint64_t step() const noexcept { return step_; }
+    [[nodiscard]] std::uint32_t stage() const noexcept { return stage_; }
+    /// The candidate being tried, or nullopt outside a search (warmup, stage, cooldown).
+    [[nodiscard]] std::optional<std::uint32_t> candidate() const noexcept { return candidate_; }
+    /// The LR of the failed step (NaN for calls other than train_step / set_learning_rate).
+    [[nodiscard]] double learning_rate() const noexcept { return learning_rate_; }
+
+private:
+    static std::string describe(std::string_view operation, std::uint64_t step, std::uint32_t stage,
+                                std::optional<std::uint32_t> candidate, double learning_rate, std::string_view cause) {
+        std::string text = "autolrs: the trainer's " + std::string(operation) + "() failed at step " +
+                           std::to_string(step) + " (stage " + std::to_string(stage);
+        if (candidate) text += ", candidate " + std::to_string(*candidate);
+        if (learning_rate == learning_rate) {
+            char buffer[32];
+            std::snprintf(buffer, sizeof buffer, ", lr %.6g", learning_rate);
+            text += buffer;
+        }
+        return text + "): " + std::string(cause);
+    }
+
+    std::string operation_;
+    std::uint64_t step_;
+    std::uint32_t stage_;
+    std::optional<std::uint32_t> candidate_;
+    double learning_rate_;
+};
+
 namespace detail {
+
+/// The message of the exception being handled (call inside a catch block).
+inline std::string current_exception_text() {
+    try {
+        throw;
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "an exception that is not a std::exception";
+    }
+}
 
 /// Throws invalid_setting(field, rule) unless `ok`.
 inline void require_setting(bool ok, std::string_view field, std::string_view rule) {
@@ -4512,7 +4574,15 @@ public:
         state_loader loader{r};
         visit_state(copy, loader);
         r.expect("end");
-        copy.replay_search();
+        copy.check_loaded(window_.size());
+        copy.window_.resize(window_.size());
+        try {
+            copy.replay_search();
+        } catch (const invalid_state&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw invalid_state(std::string("replaying the stage's search failed: ") + e.what());
+        }
         copy.reserve_buffers();
         copy.events_.clear();
         *this = std::move(copy);
@@ -4523,6 +4593,86 @@ public:
     }
 
 private:
+    /// A loaded state must be one the controller could have reached: else a damaged file
+    /// would index past buffers or hand out LRs outside [lr_min, lr_max].
+    void check_loaded(std::size_t window_capacity) const {
+        const controller_settings& s = settings_;
+        const auto require = [](bool ok, const char* what) {
+            if (!ok) throw invalid_state(std::string("inconsistent state: ") + what);
+        };
+        const auto lr_ok = [&](double lr) { return std::isfinite(lr) && lr >= s.lr_min && lr <= s.lr_max; };
+        const auto lr_or_unset = [&](double lr) { return lr == 0.0 || lr_ok(lr); };
+        const auto finite_observation = [](const observation& o) {
+            return std::isfinite(o.x) && std::isfinite(o.y) && std::isfinite(o.noise_variance) && o.noise_variance >= 0.0;
+        };
+        require(pending_.kind <= directive_kind::done && wait_ <= wait::finished, "unknown directive or wait");
+        require(pending_.slot < slot_count, "pending_slot");
+        directive_kind expected = directive_kind::restore;
+        switch (wait_) {
+            case wait::warmup_step:
+            case wait::candidate_step:
+            case wait::stage_step:
+            case wait::cooldown_step: expected = directive_kind::train; break;
+            case wait::start_evaluation:
+            case wait::candidate_evaluation: expected = directive_kind::evaluate; break;
+            case wait::start_checkpoint:
+            case wait::winner_checkpoint:
+            case wait::cooldown_checkpoint: expected = directive_kind::checkpoint; break;
+            case wait::finished: expected = directive_kind::done; break;
+            default: break;
+        }
+        require(pending_.kind == expected, "the pending directive does not match what it waits for");
+        if (pending_.kind == directive_kind::train) {
+            const double lr = pending_.learning_rate;
+            require(std::isfinite(lr) && lr > 0.0 && lr <= s.lr_max &&
+                        (wait_ == wait::cooldown_step || lr >= s.lr_min),
+                    "pending_learning_rate");
+        }
+        require(steps_trained_ + steps_searched_ == steps_total_ && stage_begin_trained_ <= steps_trained_ &&
+                    (s.total_steps == 0 || steps_total_ <= s.total_steps),
+                "step counts");
+        require(tau_ <= tau_max_ && planned_tau_ <= tau_max_ && tau_prime_ < window_capacity &&
+                    window_size_ < window_capacity && val_interval_ >= 1 && (!searched_ || tau_prime_ <= horizon_),
+                "stage lengths");
+        if (wait_ == wait::candidate_step || wait_ == wait::candidate_evaluation || wait_ == wait::candidate_restore) {
+            require(phase_step_ <= tau_prime_ && window_size_ <= phase_step_, "candidate progress");
+        }
+        if (wait_ == wait::warmup_step) {
+            require(phase_length_ == s.warmup_steps && phase_step_ < phase_length_, "warmup progress");
+        }
+        if (wait_ == wait::cooldown_step) {
+            require(phase_step_ < phase_length_ && phase_length_ - phase_step_ == s.total_steps - steps_total_,
+                    "cooldown progress");
+        }
+        require(recent_next_ < recent_capacity && recent_count_ <= recent_capacity &&
+                    saved_recent_next_ < recent_capacity && saved_recent_count_ <= recent_capacity,
+                "recent losses");
+        require(lr_ok(ceiling_) && lr_or_unset(stage_lr_) && lr_or_unset(last_lr_) && lr_or_unset(candidate_lr_) &&
+                    std::isfinite(candidate_x_) && std::isfinite(cooldown_lr_) && cooldown_lr_ >= 0.0 &&
+                    cooldown_lr_ <= s.lr_max,
+                "learning rates");
+        require(candidates_.size() <= 2 * static_cast<std::size_t>(s.candidates), "too many candidates");
+        for (const candidate_record& c : candidates_) {
+            require(std::isfinite(c.x) && lr_ok(c.learning_rate) && c.status <= forecast_status::invalid_input &&
+                        (!c.feasible || (std::isfinite(c.forecast) && std::isfinite(c.stddev * c.stddev))),
+                    "a candidate");
+        }
+        require((winner_ == detail::no_candidate || winner_ < candidates_.size()) &&
+                    (last_candidate_ == detail::no_candidate || last_candidate_ < candidates_.size()),
+                "winner or last candidate");
+        require(std::all_of(warm_.begin(), warm_.end(), finite_observation) &&
+                    std::all_of(log_warm_.begin(), log_warm_.end(), finite_observation),
+                "warm-start observations");
+        for (const search_call& call : log_) require(call.op <= search_op::gain, "an unknown search call");
+        require(stage_schedule_size_ <= schedule_.size(), "stage_schedule_size");
+        for (std::size_t i = 0; i < schedule_.size(); ++i) {
+            const auto& row = schedule_[i];
+            require(std::isfinite(row.lr) && row.lr > 0.0 && row.lr <= s.lr_max && row.start_step <= steps_trained_ &&
+                        (i == 0 || schedule_[i - 1].start_step <= row.start_step),
+                    "the schedule");
+        }
+    }
+
     enum class wait : std::uint8_t {
         warmup_step,
         start_evaluation,
@@ -4752,11 +4902,15 @@ private:
         search_top_x_ = std::log(upper());
         const double start = signal_start_loss();
         if (settings_.warm_start && !warm_.empty() && std::isfinite(start)) {
+            // Finite only: losses near the largest double overflow these sums and squares.
+            const double extra = std::pow(settings_.warm_start_noise * warm_scale_, 2);
             for (const observation& o : warm_) {
-                if (o.x <= search_top_x_) log_warm_.push_back({o.x, o.y + start, o.noise_variance});
+                if (o.x <= search_top_x_ && std::isfinite(o.y + start) && std::isfinite(o.noise_variance)) {
+                    log_warm_.push_back({o.x, o.y + start, o.noise_variance});
+                }
             }
+            if (!std::isfinite(extra)) log_warm_.clear();
             if (!log_warm_.empty()) {
-                const double extra = std::pow(settings_.warm_start_noise * warm_scale_, 2);
                 search_.warm_start(std::span<const observation>(log_warm_), extra);
                 log_.push_back({search_op::warm_start, extra, 0.0, 0.0, 0});
             }
@@ -4971,7 +5125,8 @@ private:
         const Forecaster& forecaster = val_signal_ ? validation_forecaster_ : forecaster_;
         const forecast f = forecaster.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
         const auto index = static_cast<std::uint32_t>(candidates_.size());
-        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev)) {
+        // stddev^2 must be finite too: it is the search's noise variance (losses near 1e300 overflow it).
+        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev * f.stddev)) {
             candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, f.status, false});
             last_candidate_ = index;
             mark_infeasible(candidate_x_);
@@ -5312,9 +5467,12 @@ private:
             r.expect(key);
             const std::uint64_t n = r.get_u64();
             if (n > (1ULL << 32)) throw invalid_state("'" + std::string(key) + "' is too long");
-            if (items.size() < n) items.resize(static_cast<std::size_t>(n));
+            // Grown item by item: a damaged count cannot allocate more than the line holds.
             count = static_cast<std::size_t>(n);
-            for (std::size_t i = 0; i < count; ++i) each([&](auto& m) { get(m); }, items[i]);
+            for (std::size_t i = 0; i < count; ++i) {
+                if (i == items.size()) items.emplace_back();
+                each([&](auto& m) { get(m); }, items[i]);
+            }
             r.finish_line();
         }
         template <std::size_t N>
@@ -5639,9 +5797,18 @@ run_result run(T& trainer, Controller& controller, Observer&& observer) {
     using checkpoint_type = typename T::checkpoint_type;
     std::optional<checkpoint_type> slots[Controller::slot_count];
     run_result result;
+    // Where the run is, for the context of a trainer_error.
+    std::uint32_t stage = 0;
+    std::optional<std::uint32_t> candidate;
     const auto report = [&] {
         for (const event& e : controller.events()) {
             ++result.events;
+            stage = e.stage;
+            if (e.kind == event_kind::candidate_start) {
+                candidate = e.candidate;
+            } else if (e.kind != event_kind::candidate_end && e.kind != event_kind::candidate_diverged) {
+                candidate.reset();
+            }
             observer(e);
         }
     };
@@ -5649,44 +5816,64 @@ run_result run(T& trainer, Controller& controller, Observer&& observer) {
     bool lr_set = false;
     double lr = 0.0;
     directive d = controller.pending();
-    while (d.kind != directive_kind::done) {
-        switch (d.kind) {
-            case directive_kind::train: {
-                // Set again after every restore: backends may restore the LR with the optimizer.
-                if (!lr_set || d.learning_rate != lr) {
-                    trainer.set_learning_rate(d.learning_rate);
-                    lr = d.learning_rate;
-                    lr_set = true;
+    const char* operation = nullptr;  // the trainer call in progress: its exceptions get context
+    try {
+        while (d.kind != directive_kind::done) {
+            switch (d.kind) {
+                case directive_kind::train: {
+                    // Set again after every restore: backends may restore the LR with the optimizer.
+                    if (!lr_set || d.learning_rate != lr) {
+                        operation = "set_learning_rate";
+                        trainer.set_learning_rate(d.learning_rate);
+                        lr = d.learning_rate;
+                        lr_set = true;
+                    }
+                    operation = "train_step";
+                    const step_result r = detail::run_step_result(trainer.train_step());
+                    operation = nullptr;
+                    if (r.applied) result.final_loss = r.loss;
+                    d = controller.tell_step(r.loss, r.applied);
+                    break;
                 }
-                const step_result r = detail::run_step_result(trainer.train_step());
-                if (r.applied) result.final_loss = r.loss;
-                d = controller.tell_step(r.loss, r.applied);
-                break;
-            }
-            case directive_kind::checkpoint:
-                if constexpr (reusing_trainer<T>) {
-                    if (slots[d.slot]) {
-                        trainer.checkpoint(*slots[d.slot]);
+                case directive_kind::checkpoint:
+                    operation = "checkpoint";
+                    if constexpr (reusing_trainer<T>) {
+                        if (slots[d.slot]) {
+                            trainer.checkpoint(*slots[d.slot]);
+                        } else {
+                            slots[d.slot].emplace(trainer.checkpoint());
+                        }
                     } else {
                         slots[d.slot].emplace(trainer.checkpoint());
                     }
-                } else {
-                    slots[d.slot].emplace(trainer.checkpoint());
+                    operation = nullptr;
+                    d = controller.tell_checkpointed();
+                    break;
+                case directive_kind::restore:
+                    if (!slots[d.slot]) throw protocol_error("autolrs::run: restore of a slot that holds no checkpoint");
+                    lr_set = false;  // also when the restore throws: the trainer's LR is unknown then
+                    operation = "restore";
+                    trainer.restore(*slots[d.slot]);
+                    operation = nullptr;
+                    d = controller.tell_restored();
+                    break;
+                case directive_kind::evaluate: {
+                    operation = "validation_loss";
+                    const auto loss = static_cast<double>(trainer.validation_loss());
+                    operation = nullptr;
+                    d = controller.tell_validation(loss);
+                    break;
                 }
-                d = controller.tell_checkpointed();
-                break;
-            case directive_kind::restore:
-                if (!slots[d.slot]) throw protocol_error("autolrs::run: restore of a slot that holds no checkpoint");
-                trainer.restore(*slots[d.slot]);
-                lr_set = false;
-                d = controller.tell_restored();
-                break;
-            case directive_kind::evaluate:
-                d = controller.tell_validation(static_cast<double>(trainer.validation_loss()));
-                break;
-            case directive_kind::done: break;
+                case directive_kind::done: break;
+            }
+            report();
         }
-        report();
+    } catch (...) {
+        if (operation == nullptr) throw;  // the controller's or the observer's own exceptions
+        const bool stepping = d.kind == directive_kind::train;
+        throw trainer_error(operation, controller.steps_total(), stage, candidate,
+                            stepping ? d.learning_rate : std::numeric_limits<double>::quiet_NaN(),
+                            detail::current_exception_text());
     }
     result.steps_total = controller.steps_total();
     result.steps_trained = controller.steps_trained();
@@ -5751,4 +5938,271 @@ run_result run(T& trainer, const controller_settings& settings, std::uint64_t to
 
 }  // namespace autolrs
 // ---- end autolrs/run.hpp
+// ---- begin autolrs/state_file.hpp
+// Interrupted runs: autolrs::run_resumable is autolrs::run with a state file. At every stage
+// boundary (warmup, stage, cooldown start and the end) it writes the controller's state and
+// the trainer's own state to one file, atomically (a temporary file in the same folder,
+// fsync, rename, fsync of the folder): a crash, a SIGKILL or a power cut leaves either the
+// old state or the new one, never a torn one. Started again with the same arguments after
+// an interruption, it resumes from the last boundary and makes the same decisions as a run
+// that was never interrupted (with a deterministic trainer: bit-identical).
+//
+//   struct codec {  // how the trainer's checkpoint goes into the file (any text or bytes)
+//       void save(std::ostream& os, const my_trainer::checkpoint_type& c) const;
+//       my_trainer::checkpoint_type load(std::istream& is) const;
+//   };
+//   autolrs::controller<> ctl(settings);
+//   autolrs::run_resumable(trainer, ctl, codec{}, {.path = "run.state"}, observer);
+//
+// Why only at stage boundaries: there no checkpoint slot is needed any more (a new stage
+// checkpoints its start before any restore), so the file holds one trainer state, not three,
+// and saving stays out of the per-step path (a few saves per run).
+
+
+#include <cerrno>
+#include <concepts>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <istream>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#if __has_include(<unistd.h>) && __has_include(<fcntl.h>)
+#include <fcntl.h>
+#include <unistd.h>
+#define AUTOLRS_POSIX_FILES 1
+#else
+#define AUTOLRS_POSIX_FILES 0
+#endif
+
+namespace autolrs {
+
+/// Replaces `path` by `contents` atomically: writes a temporary file beside it, flushes it
+/// to the disk (fsync), renames it over `path`, and flushes the folder. Readers see the old
+/// contents or the new, never a mix. Throws std::system_error (the temporary is removed).
+inline void write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
+    const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    std::filesystem::path temporary = path;
+    temporary += ".tmp";  // one fixed name: a write killed midway leaves one stale file, overwritten next time
+#if AUTOLRS_POSIX_FILES
+    const auto fail = [&](const char* what) {
+        const std::error_code error(errno, std::generic_category());
+        ::unlink(temporary.c_str());
+        throw std::system_error(error, std::string("autolrs: cannot write ") + path.string() + " (" + what + ")");
+    };
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) fail("open");
+    for (std::size_t done = 0; done < contents.size();) {
+        const ::ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ::close(fd);
+            fail("write");
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        ::close(fd);
+        fail("fsync");
+    }
+    if (::close(fd) != 0) fail("close");
+    if (::rename(temporary.c_str(), path.c_str()) != 0) fail("rename");
+    const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {  // the rename itself must reach the disk; some file systems refuse: best effort
+        ::fsync(dir);
+        ::close(dir);
+    }
+#else
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+        out.flush();
+        if (!out) throw std::system_error(std::make_error_code(std::errc::io_error), "autolrs: cannot write " + temporary.string());
+    }
+    std::filesystem::rename(temporary, path);  // replaces an existing file
+    (void)folder;
+#endif
+}
+
+/// The contents of `path`, or nullopt when it does not exist.
+[[nodiscard]] inline std::optional<std::string> read_file_if_exists(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// How run_resumable writes a trainer's checkpoint into the state file and reads it back.
+template <class C, class T>
+concept checkpoint_codec = trainer<T> &&
+    requires(const C& codec, const typename T::checkpoint_type& saved, std::ostream& os, std::istream& is) {
+        codec.save(os, saved);
+        { codec.load(is) } -> std::same_as<typename T::checkpoint_type>;
+    };
+
+/// Options of run_resumable.
+struct resumable_options {
+    std::filesystem::path path;  ///< the state file (created, replaced atomically, kept at the end)
+    /// Called once when a run resumes, with the number of events the interrupted run had
+    /// reported before its last save (a host that logs events truncates its log to that).
+    std::function<void(std::uint64_t events_before)> on_resume;
+};
+
+namespace detail {
+
+inline constexpr std::string_view run_state_format = "autolrs-run-state";
+inline constexpr std::uint64_t run_state_version = 1;
+
+/// The trainer as run() sees it: forwards every call, and writes a pending save just
+/// before the next call (when the events of the last decision have all been reported).
+template <class T>
+class saving_trainer {
+public:
+    using checkpoint_type = typename T::checkpoint_type;
+
+    saving_trainer(T& inner, std::function<void()> save) : inner_(inner), save_(std::move(save)) {}
+
+    void request_save() noexcept { pending_ = true; }
+    void flush() {
+        if (pending_) {
+            pending_ = false;
+            save_();
+        }
+    }
+
+    void set_learning_rate(double lr) {
+        flush();
+        inner_.set_learning_rate(lr);
+    }
+    decltype(auto) train_step() {
+        flush();
+        auto r = inner_.train_step();
+        const step_result s = run_step_result(r);
+        if (s.applied) last_loss_ = s.loss;
+        return r;
+    }
+    /// The last applied step's loss (NaN before any).
+    [[nodiscard]] double last_loss() const noexcept { return last_loss_; }
+    void set_last_loss(double loss) noexcept { last_loss_ = loss; }
+    decltype(auto) validation_loss() {
+        flush();
+        return inner_.validation_loss();
+    }
+    checkpoint_type checkpoint() {
+        flush();
+        return inner_.checkpoint();
+    }
+    void checkpoint(checkpoint_type& into)
+        requires reusing_trainer<T>
+    {
+        flush();
+        inner_.checkpoint(into);
+    }
+    void restore(const checkpoint_type& saved) {
+        flush();
+        inner_.restore(saved);
+    }
+
+private:
+    T& inner_;
+    std::function<void()> save_;
+    bool pending_ = false;
+    double last_loss_ = std::numeric_limits<double>::quiet_NaN();
+};
+
+[[nodiscard]] inline bool is_boundary(event_kind k) noexcept {
+    return k == event_kind::warmup_start || k == event_kind::stage_start || k == event_kind::search_skipped ||
+           k == event_kind::cooldown_start || k == event_kind::done;
+}
+
+}  // namespace detail
+
+/// autolrs::run with a state file (see the top of this header). When `options.path` exists,
+/// the run resumes from it: `controller` (built with the same settings) and `trainer` are
+/// put back to the saved state, and only the events after it reach `observer`. Throws
+/// autolrs::invalid_state when the file is damaged or was saved under other settings,
+/// std::system_error when it cannot be written, and what run() throws (trainer_error with
+/// the trainer's exception nested): after such an error, calling again resumes from the
+/// last stage boundary.
+template <trainer T, ask_tell_controller Controller, class Codec, class Observer>
+run_result run_resumable(T& trainer, Controller& controller, const Codec& codec, const resumable_options& options,
+                         Observer&& observer) {
+    static_assert(explain_trainer<T>());
+    static_assert(checkpoint_codec<Codec, T>,
+                  "autolrs run_resumable: the codec needs `void save(std::ostream&, const checkpoint_type&) const` and "
+                  "`checkpoint_type load(std::istream&) const`");
+    std::uint64_t events_before = 0;
+    double final_loss = std::numeric_limits<double>::quiet_NaN();
+    if (const std::optional<std::string> saved = read_file_if_exists(options.path)) {
+        std::istringstream in(*saved);
+        detail::state_text_reader r(in);
+        r.expect(detail::run_state_format);
+        if (r.get_u64() != detail::run_state_version) throw invalid_state("unsupported run state version");
+        r.expect("events");
+        events_before = r.get_u64();
+        r.expect("final_loss");
+        final_loss = r.get_double();
+        const auto section = [&](std::string_view key) {
+            r.expect(key);
+            const std::uint64_t size = r.get_u64();
+            r.finish_line();
+            if (size > saved->size()) throw invalid_state("'" + std::string(key) + "' is longer than the file");
+            std::string text(static_cast<std::size_t>(size), '\0');
+            if (!in.read(text.data(), static_cast<std::streamsize>(size))) {
+                throw invalid_state("the state file ends inside '" + std::string(key) + "'");
+            }
+            return text;
+        };
+        const std::string controller_text = section("controller");
+        std::istringstream trainer_text(section("trainer"));
+        r.expect("end");
+        controller.load(controller_text);
+        trainer.restore(codec.load(trainer_text));
+        if (options.on_resume) options.on_resume(events_before);
+    }
+
+    std::uint64_t events_seen = events_before;
+    detail::saving_trainer<T>* saving_ptr = nullptr;
+    const auto save = [&] {
+        std::ostringstream os;
+        detail::state_text_writer w(os);
+        w.line(detail::run_state_format, detail::run_state_version);
+        w.line("events", events_seen);
+        w.line("final_loss", saving_ptr->last_loss());
+        const std::string controller_text = controller.save();
+        std::ostringstream trainer_text;
+        codec.save(trainer_text, trainer.checkpoint());
+        const std::string trainer_state = std::move(trainer_text).str();
+        w.line("controller", static_cast<std::uint64_t>(controller_text.size()));
+        os << controller_text;
+        w.line("trainer", static_cast<std::uint64_t>(trainer_state.size()));
+        os << trainer_state;
+        w.line("end");
+        write_file_atomically(options.path, std::move(os).str());
+    };
+    detail::saving_trainer<T> saving(trainer, save);
+    saving_ptr = &saving;
+    saving.set_last_loss(final_loss);
+    run_result result = run(saving, controller, [&](const event& e) {
+        ++events_seen;
+        if (detail::is_boundary(e.kind)) saving.request_save();
+        observer(e);
+    });
+    result.final_loss = saving.last_loss();  // run()'s covers this process only
+    saving.flush();  // the end: a run started again finds it done
+    result.events += events_before;
+    return result;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/state_file.hpp
 // ---- end autolrs/autolrs.hpp
