@@ -23,11 +23,12 @@ echo "== g++: build and every test"
 configure_build_test build/gcc -- -DCMAKE_CXX_COMPILER=g++
 if [ "${QUICK:-0}" != 1 ]; then
   echo "== clang++: build and every test"
+  # (examples, LibTorch and the single-header twins are covered by the g++ stage)
   configure_build_test build/clang -L "unit|compile_fail|build" -- -DCMAKE_CXX_COMPILER=clang++ \
-    -DAUTOLRS_TEST_SINGLE_HEADER=OFF -DAUTOLRS_BUILD_BENCHMARKS=OFF
+    -DAUTOLRS_TEST_SINGLE_HEADER=OFF -DAUTOLRS_BUILD_BENCHMARKS=OFF -DAUTOLRS_BUILD_EXAMPLES=OFF
   echo "== g++ with AddressSanitizer + UndefinedBehaviorSanitizer: unit tests"
   configure_build_test build/asan -L unit -- -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug \
-    -DAUTOLRS_TEST_SINGLE_HEADER=OFF -DAUTOLRS_BUILD_BENCHMARKS=OFF -DAUTOLRS_BUILD_EXAMPLES=OFF \
+    -DAUTOLRS_TEST_SINGLE_HEADER=OFF -DAUTOLRS_BUILD_BENCHMARKS=OFF -DAUTOLRS_BUILD_EXAMPLES=OFF -DAUTOLRS_USE_TORCH=OFF \
     "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1"
   echo "== clang++ libFuzzer: each fuzz target for \${AUTOLRS_FUZZ_SECONDS:-60} s (label fuzz)"
   (cd build/clang && ctest --output-on-failure -j "$jobs" -L fuzz)
