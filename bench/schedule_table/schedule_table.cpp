@@ -100,7 +100,7 @@ class metered_trainer {
 public:
     using checkpoint_type = fashion_mnist::trainer::checkpoint_type;
 
-    metered_trainer(fashion_mnist::trainer& inner, const fashion_mnist::dataset& probe, std::uint64_t every)
+    metered_trainer(fashion_mnist::trainer& inner, const fashion_mnist::tensor_dataset& probe, std::uint64_t every)
         : inner_(inner), probe_(probe), every_(every) {
         last_ = fashion_mnist::evaluate(inner_.model(), probe_).accuracy;
     }
@@ -127,7 +127,7 @@ public:
 
 private:
     fashion_mnist::trainer& inner_;
-    const fashion_mnist::dataset& probe_;
+    const fashion_mnist::tensor_dataset& probe_;
     std::uint64_t every_;
     std::uint64_t steps_ = 0;
     double last_ = 0.0;
@@ -201,7 +201,7 @@ std::function<double(std::uint64_t)> fixed_schedule(const std::string& family, d
 
 std::mutex torch_seed_mutex;  // make_model seeds LibTorch's global generator
 
-run_record run_one(const options& o, const fashion_mnist::splits& data, const fashion_mnist::dataset& probe,
+run_record run_one(const options& o, const fashion_mnist::splits& data, const fashion_mnist::tensor_dataset& probe,
                    const std::string& optimizer, const method& m, std::uint64_t seed) {
     const auto start = clock_type::now();
     const auto [lr_min, lr_max] = autolrs_interval(optimizer);
@@ -575,8 +575,8 @@ int run_table(options o) {
     }
     if (o.budget % o.eval_every != 0) throw std::invalid_argument("--budget must be a multiple of --eval-every");
     const auto wall_start = clock_type::now();
-    const fashion_mnist::splits data = fashion_mnist::load();
-    const fashion_mnist::dataset probe{data.test.images.narrow(0, 0, std::min(o.eval_examples, data.test.size())),
+    const fashion_mnist::splits data = fashion_mnist::load_splits();
+    const fashion_mnist::tensor_dataset probe{data.test.images.narrow(0, 0, std::min(o.eval_examples, data.test.size())),
                                        data.test.labels.narrow(0, 0, std::min(o.eval_examples, data.test.size()))};
 
     std::vector<std::pair<std::string, method>> jobs;
