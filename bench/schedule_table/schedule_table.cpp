@@ -138,8 +138,36 @@ private:
 struct phase_observer {
     metered_trainer* trainer;
     std::uint32_t early_stops = 0;
+    std::string decisions;  // per stage: the candidates' LR=forecast, then the LR trained
     void operator()(const autolrs::event& e) {
         using autolrs::event_kind;
+        char item[96];
+        switch (e.kind) {
+            case event_kind::candidate_end:
+                std::snprintf(item, sizeof item, " %.3g=%.3g~%.2g", e.learning_rate, e.forecast, e.stddev);
+                decisions += item;
+                break;
+            case event_kind::candidate_diverged:
+                std::snprintf(item, sizeof item, " %.3g=diverged", e.learning_rate);
+                decisions += item;
+                break;
+            case event_kind::stage_start:
+                std::snprintf(item, sizeof item, "%s@%llu[", decisions.empty() ? "" : " | ",
+                              static_cast<unsigned long long>(e.step));
+                decisions += item;
+                break;
+            default: break;
+        }
+        switch (e.kind) {
+            case event_kind::stage_lr_chosen:
+            case event_kind::fallback:
+            case event_kind::cooldown_start:
+                std::snprintf(item, sizeof item, " ]->%s%.3g", e.kind == event_kind::cooldown_start ? "cooldown " : "",
+                              e.learning_rate);
+                decisions += item;
+                break;
+            default: break;
+        }
         switch (e.kind) {
             case event_kind::candidate_start: trainer->trajectory = false; break;
             case event_kind::stage_lr_chosen:
@@ -179,6 +207,7 @@ struct run_record {
     double lr_min = 0.0;
     double lr_max = 0.0;
     double seconds = 0.0;
+    std::string decisions;  // AutoLRS: what each stage tried and chose (see phase_observer)
     [[nodiscard]] double overhead() const {
         return steps_trained == 0 ? 0.0 : static_cast<double>(steps_searched) / static_cast<double>(steps_trained);
     }
@@ -225,7 +254,7 @@ run_record run_one(const options& o, const fashion_mnist::splits& data, const fa
         autolrs::run_schedule(trainer, fixed_schedule(m.family, m.peak_lr, o.budget), o.budget);
         r.steps_trained = o.budget;
     } else {
-        phase_observer observer{&trainer};
+        phase_observer observer{&trainer, 0, {}};
         autolrs::run_result result;
         std::uint64_t extra_search = 0;
         if (m.kind == method_kind::reference) {
@@ -255,6 +284,7 @@ run_record run_one(const options& o, const fashion_mnist::splits& data, const fa
         r.steps_searched = result.steps_searched + extra_search;
         r.stages = result.stages;
         r.early_stops = observer.early_stops;
+        r.decisions = observer.decisions;
     }
     r.steps_total = trainer.steps();
     const auto test = fashion_mnist::evaluate(inner->model(), data.test);
@@ -391,12 +421,12 @@ void write_outputs(const options& o, const std::vector<run_record>& runs, double
     {
         std::ofstream csv(o.out / "runs.csv");
         csv << "optimizer,family,peak_lr,seed,test_accuracy,test_loss,steps_to_target,steps_total,steps_trained,"
-               "steps_searched,search_overhead,stages,early_stops,lr_min,lr_max,seconds\n";
+               "steps_searched,search_overhead,stages,early_stops,lr_min,lr_max,seconds,decisions\n";
         for (const auto& r : runs)
             csv << r.optimizer << ',' << r.family << ',' << r.peak_lr << ',' << r.seed << ',' << r.test_accuracy << ','
                 << r.test_loss << ',' << (r.steps_to_target ? std::to_string(*r.steps_to_target) : "") << ','
                 << r.steps_total << ',' << r.steps_trained << ',' << r.steps_searched << ',' << r.overhead() << ','
-                << r.stages << ',' << r.early_stops << ',' << r.lr_min << ',' << r.lr_max << ',' << r.seconds << '\n';
+                << r.stages << ',' << r.early_stops << ',' << r.lr_min << ',' << r.lr_max << ',' << r.seconds << ",\"" << r.decisions << "\"\n";
     }
 
     std::ostringstream md;
@@ -531,7 +561,7 @@ method parse_variant(const std::string& text) {
     static const std::vector<std::string> keys{"tau0_fraction", "tau_max_fraction", "candidate_fraction", "candidates",
                                                "min_candidates", "initial_design", "early_stop_gain",
                                                "keep_winner_state", "warm_start", "cooldown_fraction",
-                                               "validation_signal", "prefer_larger_lr", "growth"};
+                                               "validation_signal", "prefer_larger_lr", "tie_stddevs", "growth"};
     for (const auto& [key, value] : changes)
         if (std::find(keys.begin(), keys.end(), key) == keys.end())
             throw std::invalid_argument("--variant: unknown key " + key);
@@ -553,6 +583,7 @@ method parse_variant(const std::string& text) {
             if (key == "validation_signal")
                 s.signal = v != 0.0 ? autolrs::loss_signal::validation : autolrs::loss_signal::training;
             if (key == "prefer_larger_lr") s.prefer_larger_lr = v;
+            if (key == "tie_stddevs") s.tie_stddevs = v;
             if (key == "growth") s.growth = v;
         }
         if (s.tau0 != 0 && s.tau_max != 0 && s.tau_max < s.tau0) s.tau_max = s.tau0;
@@ -677,7 +708,7 @@ int main(int argc, char** argv) {
     app.add_option("--variant", o.variants,
                    "also run our defaults with settings changed, as name:key=value,... (keys: tau0_fraction, "
                    "tau_max_fraction, candidate_fraction, candidates, min_candidates, initial_design, early_stop_gain, "
-                   "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, growth)");
+                   "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, tie_stddevs, growth)");
     app.add_flag("--autolrs-only", o.autolrs_only,
                  "run only our AutoLRS (defaults, ablations, variants): no fixed schedules, reference or zero-setting");
     app.add_option("--jobs", o.jobs, "runs in parallel (each single-threaded by default)")
