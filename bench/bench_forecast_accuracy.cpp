@@ -212,6 +212,10 @@ int main(int argc, char** argv) {
             rows.push_back(make_row("exp model_sd_fraction " + std::to_string(f),
                                     autolrs::exponential_forecaster{{.model_sd_fraction = f}}));
         rows.push_back(make_row("exp no shrink", autolrs::exponential_forecaster{{.shrink = false}}));
+        rows.push_back(make_row("exp no tail_anchor", autolrs::exponential_forecaster{{.tail_anchor = false}}));
+        rows.push_back(make_row("exp no tail_anchor, no shrink",
+                                autolrs::exponential_forecaster{{.shrink = false, .tail_anchor = false}}));
+        rows.push_back(make_row("power law tail_anchor", autolrs::power_law_forecaster{{.tail_anchor = true}}));
 
         for (double rate : {0.25, 1.0, 2.0})
             rows.push_back(make_row("exp min_rate " + std::to_string(rate),

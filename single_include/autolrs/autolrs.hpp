@@ -1370,6 +1370,7 @@ struct profile_options {
     double model_sd_fraction;
     int brent_bits;
     bool shrink;
+    bool tail_anchor;
 };
 
 /// The fitted model in the rescaled units (z = loss / scale, s = t / n).
@@ -1542,38 +1543,60 @@ profile_outcome profile_forecast(const Basis& basis, const profile_options& opt,
     }
 
     // Laplace: covariance of (a, theta, c) from the weighted Gauss-Newton matrix.
+    // The window's tail (its last head_n points) also gets its mean Jacobian row, for the
+    // tail anchor below.
+    const std::size_t tail_first = n - std::min(n, head_n);
     Eigen::Matrix3d h = Eigen::Matrix3d::Zero();
+    Eigen::Vector3d j_tail = Eigen::Vector3d::Zero();
+    double tail_resid = 0.0, tail_w = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
         if (ws.w[i] <= 0.0) continue;
         const double s = static_cast<double>(i + 1) / n;
         const Eigen::Vector3d j(ws.phi[i], fit.a * basis.dtheta(fit.theta, s, ws.phi[i]), 1.0);
         h.noalias() += ws.w[i] * j * j.transpose();
+        if (i >= tail_first) {
+            j_tail += ws.w[i] * j;
+            tail_resid += ws.w[i] * (ws.z[i] - (fit.a * ws.phi[i] + fit.c));
+            tail_w += ws.w[i];
+        }
     }
     const double phi_end = basis.at(fit.theta, 1.0);
     const Eigen::Vector3d g(phi_h, fit.a * basis.dtheta(fit.theta, horizon_s, phi_h), 1.0);
     const Eigen::Vector3d g_end(phi_end, fit.a * basis.dtheta(fit.theta, 1.0, phi_end), 1.0);
     const Eigen::LDLT<Eigen::Matrix3d> ldlt(h);
-    double param_var = 0.0, drop_var = 0.0;
-    if (ldlt.info() == Eigen::Success) {
-        param_var = std::max(0.0, g.dot(ldlt.solve(g))) * resid_var;
-        const Eigen::Vector3d gd = g - g_end;
-        drop_var = std::max(0.0, gd.dot(ldlt.solve(gd))) * resid_var;
-        if (!std::isfinite(param_var)) param_var = 0.0;
-        if (!std::isfinite(drop_var)) drop_var = 0.0;
-    }
+    const auto quad = [&](const Eigen::Vector3d& v) {
+        const double q = v.dot(ldlt.solve(v)) * resid_var;
+        return std::isfinite(q) ? std::max(0.0, q) : 0.0;
+    };
+    const bool laplace_ok = ldlt.info() == Eigen::Success;
+    double param_var = laplace_ok ? quad(g) : 0.0;
+    const double drop_var = laplace_ok ? quad(g - g_end) : 0.0;
+    double lambda = 1.0;
     if (opt.shrink) {
         // Shrink the extrapolated drop toward none by its signal-to-noise ratio: a drop the
         // window cannot resolve is mostly noise, and noise in forecasts scrambles the ranking.
         const double d = value - z_end;
-        const double lambda = d * d > 0.0 ? d * d / (d * d + drop_var) : 0.0;
+        lambda = d * d > 0.0 ? d * d / (d * d + drop_var) : 0.0;
         value = z_end + lambda * d;
-        param_var = param_var - drop_var + lambda * lambda * drop_var;
-        param_var = std::max(param_var, 0.0);
+        param_var = std::max(0.0, param_var - drop_var + lambda * lambda * drop_var);
     }
     // Model doubt: the real curve keeps its own shape past the window; scale it by the
     // larger of the drop seen in the window and the extrapolated drop.
     const double model_sd = opt.model_sd_fraction * std::max(drop, std::abs(z_end - value)) +
                             (std::isfinite(unclamped) ? 0.5 * std::abs(unclamped - value) : 0.0);
+    if (opt.tail_anchor && tail_w > 0.0 && std::isfinite(tail_resid)) {
+        // Anchor the level at the data: move the forecast by the mean (robustly weighted)
+        // residual of the window's tail. A one-rate model fitted to a curve with a fast and
+        // a slow phase puts its end level at the average of the slow phase, above where
+        // the curve ends, by an amount that differs between candidates; the fallbacks rank
+        // by the tail's level, so anchored forecasts and fallbacks also measure the same
+        // thing. The model still supplies the slope across the tail and the extrapolation.
+        // Its level error is now the tail mean's noise plus the error of the model's slope
+        // across the tail, in place of the model's own end-level error.
+        value += tail_resid / tail_w;
+        const double lag_var = laplace_ok ? quad(g_end - j_tail / tail_w) : 0.0;
+        param_var = resid_var / tail_w + lag_var + lambda * lambda * drop_var;
+    }
     double sd = std::sqrt(param_var + model_sd * model_sd);
     sd = std::min(sd, std::abs(upper - lower) + fit.sigma);  // a bounded value has bounded doubt
     if (!std::isfinite(value)) return fallback(forecast_status::fallback_degenerate, 0.0);
@@ -1607,6 +1630,8 @@ struct exponential_forecaster_settings {
     double model_sd_fraction = 0.25;  ///< extra stddev: this * max(drop in window, extrapolated drop)
     int brent_bits = 20;            ///< Brent precision in bits on log(rate)
     bool shrink = true;             ///< shrink the extrapolated drop by its signal-to-noise ratio
+    bool tail_anchor = true;        ///< move the forecast by the mean residual of the window's tail
+                                    ///< (the last tail_fraction): the level where the curve ends
 
     void validate() const {
         using detail::require_setting;
@@ -1645,10 +1670,13 @@ struct exponential_basis {
 /// (forecast - fitted end level) is shrunk by its signal-to-noise ratio d^2 / (d^2 + var d),
 /// var d from the delta method: a drop the window cannot resolve is noise, and noise
 /// scrambles the ranking of LRs (measured on real curves: bench/README.md). The forecast is
-/// clamped to [end level - max_drop_ratio * drop in window, end level]. It falls back to the
+/// clamped to [end level - max_drop_ratio * drop in window, end level], then (tail_anchor)
+/// moved by the mean residual of the window's tail, so the level it starts from is where
+/// the data end, not where a one-rate model puts them. It falls back to the
 /// robust (Huber) mean of the window's tail when the window is too short, exactly flat (or
 /// F < flat_f), rising, or numerically degenerate. The stddev is the delta-method (Laplace)
-/// error of the forecast plus model_sd_fraction * max(drop in window, extrapolated drop).
+/// error of the forecast (and of the tail's mean residual) plus
+/// model_sd_fraction * max(drop in window, extrapolated drop).
 /// Deterministic; allocation-free once a thread has seen its largest window.
 class exponential_forecaster {
 public:
@@ -1680,7 +1708,8 @@ public:
 private:
     [[nodiscard]] detail::profile_options options() const {
         return {settings_.min_points, settings_.tail_fraction, settings_.max_drop_ratio, settings_.huber_k,
-                settings_.robust_passes, settings_.flat_f, settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink};
+                settings_.robust_passes, settings_.flat_f, settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink,
+                settings_.tail_anchor};
     }
     settings_type settings_{};
 };
@@ -1716,6 +1745,8 @@ struct power_law_forecaster_settings {
     double model_sd_fraction = 0.25;
     int brent_bits = 20;
     bool shrink = true;             ///< shrink the extrapolated drop by its signal-to-noise ratio
+    bool tail_anchor = false;       ///< as in exponential_forecaster; off: its flexible shape already
+                                    ///< follows the curve's end, and anchoring it ranked worse
 
     void validate() const {
         using detail::require_setting;
@@ -1763,7 +1794,8 @@ public:
     [[nodiscard]] forecast predict(std::span<const double> losses, double horizon) const {
         const detail::profile_options opt{settings_.min_points, settings_.tail_fraction, settings_.max_drop_ratio,
                                           settings_.huber_k,    settings_.robust_passes, settings_.flat_f,
-                                          settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink};
+                                          settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink,
+                                          settings_.tail_anchor};
         detail::forecast_workspace& ws = detail::thread_workspace();
         const std::size_t n = losses.size();
         detail::profile_outcome best;

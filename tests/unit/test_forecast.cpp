@@ -219,3 +219,29 @@ TEST_CASE("the predictive stddev grows with the noise", "[forecast]") {
     CHECK(quiet.stddev > 0.0);
     CHECK(loud.stddev > quiet.stddev);
 }
+
+TEST_CASE("tail anchor: a curve with a fast and a slow phase is forecast from where it ends", "[forecast]") {
+    // A fast drop, then a slow linear decline: one exponential cannot follow both, and its
+    // end level sits at the slow phase's average, above where the curve ends (0.3). The
+    // anchored forecast sits at the level of the window's tail (its last 40 points, mean
+    // 0.6 - 0.0015 * 180.5 = 0.329: the model, flat there, adds no slope across it).
+    std::vector<double> y(200);
+    std::mt19937_64 rng(7);
+    std::normal_distribution<double> noise(0.0, 0.005);
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        const double t = double(i + 1);
+        y[i] = 1.5 * std::exp(-t / 8.0) + 0.6 - 0.0015 * t + noise(rng);
+    }
+    const auto anchored = autolrs::exponential_forecaster{}.predict(y, 200.0);
+    const auto free = autolrs::exponential_forecaster{{.tail_anchor = false}}.predict(y, 200.0);
+    INFO("anchored " << anchored.value << " free " << free.value);
+    REQUIRE(autolrs::is_fitted(anchored.status));
+    CHECK(anchored.value == Approx(0.6 - 0.0015 * 180.5).margin(0.01));
+    CHECK(free.value > anchored.value + 0.05);
+    // Where the model fits, the anchor moves the forecast by no more than the noise allows.
+    const auto clean = exp_curve(200, 1.5, -0.02, 0.4, 0.01, 3);
+    const auto a = autolrs::exponential_forecaster{}.predict(clean, 2000.0);
+    const auto b = autolrs::exponential_forecaster{{.tail_anchor = false}}.predict(clean, 2000.0);
+    CHECK(std::abs(a.value - b.value) < 3.0 * 0.01 / std::sqrt(40.0));
+    CHECK(a.stddev > 0.0);
+}

@@ -27,6 +27,8 @@ struct exponential_forecaster_settings {
     double model_sd_fraction = 0.25;  ///< extra stddev: this * max(drop in window, extrapolated drop)
     int brent_bits = 20;            ///< Brent precision in bits on log(rate)
     bool shrink = true;             ///< shrink the extrapolated drop by its signal-to-noise ratio
+    bool tail_anchor = true;        ///< move the forecast by the mean residual of the window's tail
+                                    ///< (the last tail_fraction): the level where the curve ends
 
     void validate() const {
         using detail::require_setting;
@@ -65,10 +67,13 @@ struct exponential_basis {
 /// (forecast - fitted end level) is shrunk by its signal-to-noise ratio d^2 / (d^2 + var d),
 /// var d from the delta method: a drop the window cannot resolve is noise, and noise
 /// scrambles the ranking of LRs (measured on real curves: bench/README.md). The forecast is
-/// clamped to [end level - max_drop_ratio * drop in window, end level]. It falls back to the
+/// clamped to [end level - max_drop_ratio * drop in window, end level], then (tail_anchor)
+/// moved by the mean residual of the window's tail, so the level it starts from is where
+/// the data end, not where a one-rate model puts them. It falls back to the
 /// robust (Huber) mean of the window's tail when the window is too short, exactly flat (or
 /// F < flat_f), rising, or numerically degenerate. The stddev is the delta-method (Laplace)
-/// error of the forecast plus model_sd_fraction * max(drop in window, extrapolated drop).
+/// error of the forecast (and of the tail's mean residual) plus
+/// model_sd_fraction * max(drop in window, extrapolated drop).
 /// Deterministic; allocation-free once a thread has seen its largest window.
 class exponential_forecaster {
 public:
@@ -100,7 +105,8 @@ public:
 private:
     [[nodiscard]] detail::profile_options options() const {
         return {settings_.min_points, settings_.tail_fraction, settings_.max_drop_ratio, settings_.huber_k,
-                settings_.robust_passes, settings_.flat_f, settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink};
+                settings_.robust_passes, settings_.flat_f, settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink,
+                settings_.tail_anchor};
     }
     settings_type settings_{};
 };

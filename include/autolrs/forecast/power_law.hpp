@@ -28,6 +28,8 @@ struct power_law_forecaster_settings {
     double model_sd_fraction = 0.25;
     int brent_bits = 20;
     bool shrink = true;             ///< shrink the extrapolated drop by its signal-to-noise ratio
+    bool tail_anchor = false;       ///< as in exponential_forecaster; off: its flexible shape already
+                                    ///< follows the curve's end, and anchoring it ranked worse
 
     void validate() const {
         using detail::require_setting;
@@ -75,7 +77,8 @@ public:
     [[nodiscard]] forecast predict(std::span<const double> losses, double horizon) const {
         const detail::profile_options opt{settings_.min_points, settings_.tail_fraction, settings_.max_drop_ratio,
                                           settings_.huber_k,    settings_.robust_passes, settings_.flat_f,
-                                          settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink};
+                                          settings_.model_sd_fraction, settings_.brent_bits, settings_.shrink,
+                                          settings_.tail_anchor};
         detail::forecast_workspace& ws = detail::thread_workspace();
         const std::size_t n = losses.size();
         detail::profile_outcome best;
