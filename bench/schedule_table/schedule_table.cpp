@@ -561,7 +561,7 @@ method parse_variant(const std::string& text) {
     static const std::vector<std::string> keys{"tau0_fraction", "tau_max_fraction", "candidate_fraction", "candidates",
                                                "min_candidates", "initial_design", "early_stop_gain",
                                                "keep_winner_state", "warm_start", "cooldown_fraction",
-                                               "validation_signal", "prefer_larger_lr", "tie_stddevs", "growth"};
+                                               "validation_signal", "prefer_larger_lr", "growth"};
     for (const auto& [key, value] : changes)
         if (std::find(keys.begin(), keys.end(), key) == keys.end())
             throw std::invalid_argument("--variant: unknown key " + key);
@@ -583,7 +583,6 @@ method parse_variant(const std::string& text) {
             if (key == "validation_signal")
                 s.signal = v != 0.0 ? autolrs::loss_signal::validation : autolrs::loss_signal::training;
             if (key == "prefer_larger_lr") s.prefer_larger_lr = v;
-            if (key == "tie_stddevs") s.tie_stddevs = v;
             if (key == "growth") s.growth = v;
         }
         if (s.tau0 != 0 && s.tau_max != 0 && s.tau_max < s.tau0) s.tau_max = s.tau0;
@@ -708,7 +707,7 @@ int main(int argc, char** argv) {
     app.add_option("--variant", o.variants,
                    "also run our defaults with settings changed, as name:key=value,... (keys: tau0_fraction, "
                    "tau_max_fraction, candidate_fraction, candidates, min_candidates, initial_design, early_stop_gain, "
-                   "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, tie_stddevs, growth)");
+                   "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, growth)");
     app.add_flag("--autolrs-only", o.autolrs_only,
                  "run only our AutoLRS (defaults, ablations, variants): no fixed schedules, reference or zero-setting");
     app.add_option("--jobs", o.jobs, "runs in parallel (each single-threaded by default)")

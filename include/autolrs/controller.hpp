@@ -1024,20 +1024,18 @@ private:
         return best;
     }
 
-    /// The largest LR whose forecast is within prefer_larger_lr * the stage's loss scale, or
-    /// tie_stddevs standard deviations of the difference, of the lowest (the lowest itself
-    /// when both are 0).
+    /// The largest LR whose forecast is within prefer_larger_lr * the stage's loss scale of
+    /// the lowest (the lowest itself when that tolerance is 0).
     [[nodiscard]] std::uint32_t chosen_candidate(std::uint32_t best) const noexcept {
-        if (best == detail::no_candidate || (settings_.prefer_larger_lr <= 0.0 && settings_.tie_stddevs <= 0.0))
-            return best;
-        const candidate_record& b = candidates_[best];
-        const double scale_margin = settings_.prefer_larger_lr * loss_scale();
+        if (best == detail::no_candidate || settings_.prefer_larger_lr <= 0.0) return best;
+        const double limit = candidates_[best].forecast + settings_.prefer_larger_lr * loss_scale();
         std::uint32_t chosen = best;
         for (std::uint32_t i = 0; i < candidates_.size(); ++i) {
             const candidate_record& c = candidates_[i];
-            if (!c.feasible || c.learning_rate > upper() || c.learning_rate <= candidates_[chosen].learning_rate) continue;
-            const double noise_margin = settings_.tie_stddevs * std::sqrt(c.stddev * c.stddev + b.stddev * b.stddev);
-            if (c.forecast <= b.forecast + std::max(scale_margin, noise_margin)) chosen = i;
+            if (c.feasible && c.learning_rate <= upper() && c.forecast <= limit &&
+                c.learning_rate > candidates_[chosen].learning_rate) {
+                chosen = i;
+            }
         }
         return chosen;
     }
@@ -1055,7 +1053,7 @@ private:
         emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
               .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
               .message = best == lowest ? "the lowest forecast of the stage's candidates"
-                                        : "the largest LR whose forecast is within prefer_larger_lr or tie_stddevs of the lowest"});
+                                        : "the largest LR whose forecast is within prefer_larger_lr of the lowest"});
         warn_if_at_bound(c.learning_rate);
         start_training(c.learning_rate, settings_.keep_winner_state && best == winner_, true);
     }

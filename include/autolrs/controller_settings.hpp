@@ -71,9 +71,6 @@ struct controller_settings {
     double prefer_larger_lr = 0.0;    ///< choose the largest LR whose forecast is within this
                                       ///< fraction of the stage's loss scale of the lowest
                                       ///< (0: the lowest forecast, as the reference)
-    double tie_stddevs = 0.0;         ///< ... or within this many standard deviations of the two
-                                      ///< forecasts' difference (forecasts that noise cannot tell
-                                      ///< apart; short candidates favour small LRs among them)
     bool keep_winner_state = true;    ///< the stage goes on from the best candidate's state
                                       ///< instead of retraining its tau' steps
     bool warm_start = false;          ///< a stage's search starts from the previous stage's
@@ -153,7 +150,6 @@ struct controller_settings {
                         "must be smaller than total_steps");
         require_setting(std::isfinite(prefer_larger_lr) && prefer_larger_lr >= 0.0, "prefer_larger_lr",
                         "must be finite and >= 0");
-        require_setting(std::isfinite(tie_stddevs) && tie_stddevs >= 0.0, "tie_stddevs", "must be finite and >= 0");
         require_setting(std::isfinite(warm_start_noise) && warm_start_noise >= 0.0, "warm_start_noise",
                         "must be finite and >= 0");
         require_setting(std::isfinite(cooldown_fraction) && cooldown_fraction >= 0.0 && cooldown_fraction < 1.0,
@@ -202,7 +198,6 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"signal", u(static_cast<unsigned>(s.signal))},
         {"validation_interval", u(s.validation_interval)},
         {"prefer_larger_lr", exact_text(s.prefer_larger_lr)},
-        {"tie_stddevs", exact_text(s.tie_stddevs)},
         {"keep_winner_state", u(s.keep_winner_state)},
         {"warm_start", u(s.warm_start)},
         {"warm_start_noise", exact_text(s.warm_start_noise)},

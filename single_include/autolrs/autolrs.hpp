@@ -3750,9 +3750,6 @@ struct controller_settings {
     double prefer_larger_lr = 0.0;    ///< choose the largest LR whose forecast is within this
                                       ///< fraction of the stage's loss scale of the lowest
                                       ///< (0: the lowest forecast, as the reference)
-    double tie_stddevs = 0.0;         ///< ... or within this many standard deviations of the two
-                                      ///< forecasts' difference (forecasts that noise cannot tell
-                                      ///< apart; short candidates favour small LRs among them)
     bool keep_winner_state = true;    ///< the stage goes on from the best candidate's state
                                       ///< instead of retraining its tau' steps
     bool warm_start = false;          ///< a stage's search starts from the previous stage's
@@ -3832,7 +3829,6 @@ struct controller_settings {
                         "must be smaller than total_steps");
         require_setting(std::isfinite(prefer_larger_lr) && prefer_larger_lr >= 0.0, "prefer_larger_lr",
                         "must be finite and >= 0");
-        require_setting(std::isfinite(tie_stddevs) && tie_stddevs >= 0.0, "tie_stddevs", "must be finite and >= 0");
         require_setting(std::isfinite(warm_start_noise) && warm_start_noise >= 0.0, "warm_start_noise",
                         "must be finite and >= 0");
         require_setting(std::isfinite(cooldown_fraction) && cooldown_fraction >= 0.0 && cooldown_fraction < 1.0,
@@ -3881,7 +3877,6 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"signal", u(static_cast<unsigned>(s.signal))},
         {"validation_interval", u(s.validation_interval)},
         {"prefer_larger_lr", exact_text(s.prefer_larger_lr)},
-        {"tie_stddevs", exact_text(s.tie_stddevs)},
         {"keep_winner_state", u(s.keep_winner_state)},
         {"warm_start", u(s.warm_start)},
         {"warm_start_noise", exact_text(s.warm_start_noise)},
@@ -5229,20 +5224,18 @@ private:
         return best;
     }
 
-    /// The largest LR whose forecast is within prefer_larger_lr * the stage's loss scale, or
-    /// tie_stddevs standard deviations of the difference, of the lowest (the lowest itself
-    /// when both are 0).
+    /// The largest LR whose forecast is within prefer_larger_lr * the stage's loss scale of
+    /// the lowest (the lowest itself when that tolerance is 0).
     [[nodiscard]] std::uint32_t chosen_candidate(std::uint32_t best) const noexcept {
-        if (best == detail::no_candidate || (settings_.prefer_larger_lr <= 0.0 && settings_.tie_stddevs <= 0.0))
-            return best;
-        const candidate_record& b = candidates_[best];
-        const double scale_margin = settings_.prefer_larger_lr * loss_scale();
+        if (best == detail::no_candidate || settings_.prefer_larger_lr <= 0.0) return best;
+        const double limit = candidates_[best].forecast + settings_.prefer_larger_lr * loss_scale();
         std::uint32_t chosen = best;
         for (std::uint32_t i = 0; i < candidates_.size(); ++i) {
             const candidate_record& c = candidates_[i];
-            if (!c.feasible || c.learning_rate > upper() || c.learning_rate <= candidates_[chosen].learning_rate) continue;
-            const double noise_margin = settings_.tie_stddevs * std::sqrt(c.stddev * c.stddev + b.stddev * b.stddev);
-            if (c.forecast <= b.forecast + std::max(scale_margin, noise_margin)) chosen = i;
+            if (c.feasible && c.learning_rate <= upper() && c.forecast <= limit &&
+                c.learning_rate > candidates_[chosen].learning_rate) {
+                chosen = i;
+            }
         }
         return chosen;
     }
@@ -5260,7 +5253,7 @@ private:
         emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
               .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
               .message = best == lowest ? "the lowest forecast of the stage's candidates"
-                                        : "the largest LR whose forecast is within prefer_larger_lr or tie_stddevs of the lowest"});
+                                        : "the largest LR whose forecast is within prefer_larger_lr of the lowest"});
         warn_if_at_bound(c.learning_rate);
         start_training(c.learning_rate, settings_.keep_winner_state && best == winner_, true);
     }
