@@ -2488,8 +2488,9 @@ inline double standard_normal(std::mt19937_64& rng) {
 // (1.74) has no gradient-based minimiser, and this needs no allocation.
 //
 // Direction: the two-loop recursion on the free variables (those not held at a bound by
-// the gradient); step: projection onto the box with Armijo backtracking. It falls back to
-// the projected steepest descent when the quasi-Newton direction is not a descent direction.
+// the gradient); step: projection onto the box with backtracking by safeguarded quadratic
+// interpolation until the Armijo condition holds. It falls back to the projected steepest
+// descent when the quasi-Newton direction is not a descent direction.
 
 #include <algorithm>
 #include <array>
@@ -2502,21 +2503,23 @@ namespace autolrs::detail {
 struct box_lbfgs_settings {
     std::size_t max_iterations = 40;
     double gradient_tolerance = 1e-5;       // on the projected gradient's largest entry
-    double relative_tolerance = 1e-9;       // on the decrease of f
+    double relative_tolerance = 1e-9;       // on the decrease of f, relative to max(1, |f|)
     std::size_t max_backtracks = 20;
 };
 
 struct box_lbfgs_result {
     double value;                           // f at the returned point (+inf if never finite)
     std::size_t iterations;
-    std::size_t evaluations;
+    std::size_t evaluations;                // of the value (the gradient is asked once per accepted point)
 };
 
-/// Minimises f over the box [lower, upper] from x (projected into the box first), in place.
-/// `f(x, gradient)` returns f(x) and writes its gradient; a non-finite value means "outside
-/// the domain" and makes the line search step back.
-template <std::size_t N, class F>
-box_lbfgs_result box_lbfgs_minimise(F&& f, std::array<double, N>& x, const std::array<double, N>& lower,
+/// Minimises an objective over the box [lower, upper] from x (projected into the box first),
+/// in place. The objective offers `double value(const std::array<double, N>& x)` (a non-finite
+/// value means "outside the domain" and makes the line search step back) and
+/// `void gradient(std::array<double, N>& g)`, the gradient at the point of the latest value()
+/// call: trial points the line search rejects then cost no gradient.
+template <std::size_t N, class Objective>
+box_lbfgs_result box_lbfgs_minimise(Objective& f, std::array<double, N>& x, const std::array<double, N>& lower,
                                     const std::array<double, N>& upper, const box_lbfgs_settings& settings = {}) {
     using vec = std::array<double, N>;
     constexpr std::size_t memory = 5;
@@ -2536,12 +2539,13 @@ box_lbfgs_result box_lbfgs_minimise(F&& f, std::array<double, N>& x, const std::
 
     project(x);
     vec g{};
-    double fx = f(x, g);
+    double fx = f.value(x);
     box_lbfgs_result result{fx, 0, 1};
     if (!std::isfinite(fx)) {
         result.value = std::numeric_limits<double>::infinity();
         return result;
     }
+    f.gradient(g);
 
     std::array<vec, memory> s_hist{}, y_hist{};
     std::array<double, memory> rho{};
@@ -2587,21 +2591,30 @@ box_lbfgs_result box_lbfgs_minimise(F&& f, std::array<double, N>& x, const std::
 
         bool accepted = false;
         double f_new = fx;
-        for (std::size_t bt = 0; bt <= settings.max_backtracks; ++bt, step *= 0.5) {
+        for (std::size_t bt = 0; bt <= settings.max_backtracks; ++bt) {
             for (std::size_t i = 0; i < N; ++i) x_new[i] = x[i] + step * d[i];
             project(x_new);
             vec dx{};
             for (std::size_t i = 0; i < N; ++i) dx[i] = x_new[i] - x[i];
             const double decrease = dot(g, dx);
             if (!(decrease < 0.0)) break;  // the projected step no longer descends
-            f_new = f(x_new, g_new);
+            f_new = f.value(x_new);
             ++result.evaluations;
             if (std::isfinite(f_new) && f_new <= fx + armijo * decrease) {
                 accepted = true;
                 break;
             }
+            // The minimiser of the quadratic through f(x), its slope along dx and f(x + dx),
+            // kept within [0.1, 0.5] of the step (halving when f is not finite).
+            double shrink = 0.5;
+            if (std::isfinite(f_new)) {
+                const double curvature = f_new - fx - decrease;  // > 0: the Armijo test failed
+                shrink = std::clamp(-decrease / (2.0 * curvature), 0.1, 0.5);
+            }
+            step *= shrink;
         }
         if (!accepted) break;
+        f.gradient(g_new);
 
         vec s{}, y{};
         for (std::size_t i = 0; i < N; ++i) {
@@ -2797,49 +2810,61 @@ public:
     /// Posterior of the latent function at x, in y units. Never NaN: with no usable factor
     /// it is the prior.
     [[nodiscard]] prediction predict(double x) const {
-        const auto n = static_cast<Eigen::Index>(x_.size());
         const auto k = detail::prepare_kernel(kernel_);
         const double prior_variance = k(x, x);
-        if (n == 0 || !factored_) return {offset_, scale_ * scale_ * prior_variance};
-        constexpr Eigen::Index stack_size = 64;
-        std::array<double, stack_size> stack_buffer;
-        std::vector<double> heap_buffer;
-        double* v = stack_buffer.data();
-        if (n > stack_size) {
-            heap_buffer.resize(static_cast<std::size_t>(n));
-            v = heap_buffer.data();
-        }
-        double mean = 0.0;
-        double explained = 0.0;
-        for (Eigen::Index i = 0; i < n; ++i) {
-            const double ki = k(x, x_[static_cast<std::size_t>(i)]);
-            mean += ki * alpha_(i);
-            const double* li = l_.data() + i * l_.cols();
-            double s = ki;
-            for (Eigen::Index j = 0; j < i; ++j) s -= li[j] * v[j];
-            v[i] = s / li[i];
-            explained += v[i] * v[i];
-        }
-        return finite_or_prior(mean, prior_variance - explained, prior_variance);
+        if (x_.empty() || !factored_) return {offset_, scale_ * scale_ * prior_variance};
+        scratch buffer(x_.size());
+        return posterior_at(k, x, prior_variance, buffer.data());
     }
 
-    /// The posterior at many points at once (one triangular solve for all of them).
+    /// The posterior at many points at once; the same values as predict(x), point by point.
     void predict(std::span<const double> xs, std::span<prediction> out) const {
         if (out.size() != xs.size())
             throw std::invalid_argument("autolrs::gaussian_process::predict: out.size() must equal xs.size()");
-        const auto n = static_cast<Eigen::Index>(x_.size());
-        const auto m = static_cast<Eigen::Index>(xs.size());
-        if (n == 0 || !factored_) {
-            for (Eigen::Index j = 0; j < m; ++j) out[j] = predict(xs[j]);
+        const auto k = detail::prepare_kernel(kernel_);
+        if (x_.empty() || !factored_) {
+            for (std::size_t j = 0; j < xs.size(); ++j) out[j] = {offset_, scale_ * scale_ * k(xs[j], xs[j])};
             return;
         }
-        Eigen::MatrixXd v = cross_covariance(xs);
-        const Eigen::VectorXd mean = v.transpose() * alpha_.head(n);
-        l_.topLeftCorner(n, n).template triangularView<Eigen::Lower>().solveInPlace(v);
-        const auto k = detail::prepare_kernel(kernel_);
-        for (Eigen::Index j = 0; j < m; ++j) {
-            const double prior_variance = k(xs[j], xs[j]);
-            out[j] = finite_or_prior(mean(j), prior_variance - v.col(j).squaredNorm(), prior_variance);
+        // Blocks of `block` points, each point's arithmetic in predict(x)'s order, so that the
+        // innermost loops run across the block (vectorised) and the results stay bit-identical.
+        constexpr std::size_t block = 8;
+        const std::size_t n = x_.size();
+        std::vector<double> heap;
+        std::array<double, 64 * block> stack;
+        double* v = stack.data();  // v[i * block + b]: (L^-1 k)_i at the block's point b
+        if (n > 64) {
+            heap.resize(n * block);
+            v = heap.data();
+        }
+        for (std::size_t first = 0; first < xs.size(); first += block) {
+            const std::size_t width = std::min(block, xs.size() - first);
+            std::array<double, block> x{}, mean{}, explained{};
+            for (std::size_t b = 0; b < width; ++b) x[b] = xs[first + b];
+            for (std::size_t b = width; b < block; ++b) x[b] = x[0];
+            for (std::size_t i = 0; i < n; ++i) {
+                const double* li = l_.data() + static_cast<Eigen::Index>(i) * l_.cols();
+                const double alpha_i = alpha_(static_cast<Eigen::Index>(i));
+                std::array<double, block> s;
+                for (std::size_t b = 0; b < block; ++b) {
+                    s[b] = k(x[b], x_[i]);
+                    mean[b] += s[b] * alpha_i;
+                }
+                for (std::size_t j = 0; j < i; ++j) {
+                    const double lij = li[j];
+                    const double* vj = v + j * block;
+                    for (std::size_t b = 0; b < block; ++b) s[b] -= lij * vj[b];
+                }
+                double* vi = v + i * block;
+                for (std::size_t b = 0; b < block; ++b) {
+                    vi[b] = s[b] / li[i];
+                    explained[b] += vi[b] * vi[b];
+                }
+            }
+            for (std::size_t b = 0; b < width; ++b) {
+                const double prior_variance = k(x[b], x[b]);
+                out[first + b] = finite_or_prior(mean[b], prior_variance - explained[b], prior_variance);
+            }
         }
     }
 
@@ -2884,7 +2909,7 @@ public:
     /// The log marginal likelihood (normalised outputs) at the current hyperparameters.
     [[nodiscard]] double log_marginal_likelihood() const {
         workspace ws;
-        return evaluate(log_hyperparameters(), nullptr, ws);
+        return likelihood_value(log_hyperparameters(), false, ws);
     }
 
     /// The log marginal likelihood at `theta` and, if `gradient` is given, its gradient with
@@ -2893,7 +2918,12 @@ public:
     [[nodiscard]] double log_marginal_likelihood(const hyperparameter_vector& theta,
                                                  hyperparameter_vector* gradient = nullptr) const {
         workspace ws;
-        return evaluate(theta, gradient, ws);
+        const double value = likelihood_value(theta, gradient != nullptr, ws);
+        if (gradient) {
+            gradient->fill(0.0);
+            if (std::isfinite(value)) likelihood_gradient(ws, *gradient);
+        }
+        return value;
     }
 
     [[nodiscard]] hyperparameter_vector log_hyperparameters() const {
@@ -2927,21 +2957,23 @@ public:
     }
 
 private:
-    // Scratch for the likelihood: n x n buffers, row-major.
+    // Scratch for the likelihood: n x n buffers, row-major, and what likelihood_value()
+    // leaves for likelihood_gradient().
     struct workspace {
         detail::row_major_matrix l;
-        std::vector<double> k, inverse_l;
+        std::vector<double> k, inverse_l, inverse_k;
         std::array<std::vector<double>, kernel_hyperparameter_count> dk;
-        std::vector<double> alpha, row;
+        std::vector<double> alpha;
+        double noise = 0.0;
         void resize(Eigen::Index n) {
             if (l.rows() == n) return;
             const auto nn = static_cast<std::size_t>(n * n);
             l.resize(n, n);
             k.resize(nn);
             inverse_l.resize(nn);
+            inverse_k.resize(nn);
             for (auto& d : dk) d.resize(nn);
             alpha.resize(static_cast<std::size_t>(n));
-            row.resize(static_cast<std::size_t>(n));
         }
     };
 
@@ -2960,6 +2992,38 @@ private:
         const prediction p{offset_ + scale_ * mean, scale_ * scale_ * std::max(variance, 0.0)};
         if (std::isfinite(p.mean) && std::isfinite(p.variance)) return p;
         return {offset_, scale_ * scale_ * prior_variance};
+    }
+
+    // n doubles, on the stack up to 64.
+    class scratch {
+    public:
+        explicit scratch(std::size_t n) {
+            if (n > stack_.size()) heap_.resize(n);
+        }
+        double* data() noexcept { return heap_.empty() ? stack_.data() : heap_.data(); }
+
+    private:
+        std::array<double, 64> stack_;
+        std::vector<double> heap_;
+    };
+
+    // The posterior at x (factored, n >= 1), fusing the kernel column, the forward
+    // substitution L v = k and the mean k' alpha in one pass; v: n doubles of scratch.
+    template <class PreparedKernel>
+    [[nodiscard]] prediction posterior_at(const PreparedKernel& k, double x, double prior_variance, double* v) const {
+        const auto n = static_cast<Eigen::Index>(x_.size());
+        double mean = 0.0;
+        double explained = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            const double ki = k(x, x_[static_cast<std::size_t>(i)]);
+            mean += ki * alpha_(i);
+            const double* li = l_.data() + i * l_.cols();
+            double s = ki;
+            for (Eigen::Index j = 0; j < i; ++j) s -= li[j] * v[j];
+            v[i] = s / li[i];
+            explained += v[i] * v[i];
+        }
+        return finite_or_prior(mean, prior_variance - explained, prior_variance);
     }
 
     [[nodiscard]] Eigen::MatrixXd cross_covariance(std::span<const double> xs) const {
@@ -3045,13 +3109,14 @@ private:
         if (static_cast<int>(s) > static_cast<int>(status_)) status_ = s;
     }
 
-    // Log marginal likelihood of the normalised outputs and its gradient, using the same
-    // row-append factorisation (no jitter: a failed pivot means -inf). Plain loops: at the
-    // sizes that matter (n <= 40) Eigen's expression set-up costs more than the arithmetic.
-    double evaluate(const hyperparameter_vector& theta, hyperparameter_vector* gradient, workspace& ws) const {
+    // Log marginal likelihood of the normalised outputs, using the same row-append
+    // factorisation (no jitter: a failed pivot means -inf). With `keep_derivatives`, the
+    // kernel's derivatives are stored for likelihood_gradient() (same exp, no extra cost).
+    // Plain loops: at the sizes that matter (n <= 40) Eigen's expression set-up costs more
+    // than the arithmetic.
+    double likelihood_value(const hyperparameter_vector& theta, bool keep_derivatives, workspace& ws) const {
         const auto n = static_cast<Eigen::Index>(x_.size());
         const auto un = static_cast<std::size_t>(n);
-        if (gradient) gradient->fill(0.0);
         if (n == 0) return 0.0;
         Kernel kernel = kernel_;
         typename std::remove_cvref_t<decltype(kernel_.log_hyperparameters())> kt{};
@@ -3060,12 +3125,13 @@ private:
         const auto k = detail::prepare_kernel(kernel);
         const double noise = noise_fixed() ? settings_.noise_variance : std::exp(theta.back());
         ws.resize(n);
+        ws.noise = noise;
         for (std::size_t i = 0; i < un; ++i) {
             const double xi = x_[i];
             for (std::size_t j = 0; j <= i; ++j) {
                 const double xj = x_[j];
                 double v;
-                if (gradient) {
+                if (keep_derivatives) {
                     std::array<double, kernel_hyperparameter_count> g;
                     if constexpr (requires { k.value_and_gradient(xi, xj, g); }) {
                         v = k.value_and_gradient(xi, xj, g);
@@ -3103,38 +3169,68 @@ private:
         }
         constexpr double log_two_pi = 1.8378770664093453;
         const double value = -0.5 * fit - log_det_half - 0.5 * static_cast<double>(n) * log_two_pi;
-        if (!std::isfinite(value)) return -std::numeric_limits<double>::infinity();
-        if (gradient) {
-            // d lml / d theta_p = (alpha' dK alpha - tr(K^-1 dK)) / 2, with K^-1 = L^-T L^-1,
-            // summed over the lower triangle.
-            double* inv = ws.inverse_l.data();  // L^-1, lower triangle, row-major
-            for (std::size_t j = 0; j < un; ++j) {
-                inv[j * un + j] = 1.0 / l[j * un + j];
-                for (std::size_t i = j + 1; i < un; ++i) {
-                    double s = 0.0;
-                    for (std::size_t m = j; m < i; ++m) s -= l[i * un + m] * inv[m * un + j];
-                    inv[i * un + j] = s / l[i * un + i];
-                }
+        return std::isfinite(value) ? value : -std::numeric_limits<double>::infinity();
+    }
+
+    // The gradient at the point of the latest finite likelihood_value(ws, keep_derivatives = true):
+    // d lml / d theta_p = (alpha' dK alpha - tr(K^-1 dK)) / 2, summed over the lower triangle.
+    // K^-1 = L^-T L^-1 is accumulated as a sum of outer products of the rows of L^-1, so
+    // every inner loop runs over contiguous memory.
+    void likelihood_gradient(workspace& ws, hyperparameter_vector& g) const {
+        const auto un = x_.size();
+        const double* l = ws.l.data();
+        const double* alpha = ws.alpha.data();
+        double* inv = ws.inverse_l.data();  // L^-1, lower triangle, row-major
+        double* kinv = ws.inverse_k.data();  // K^-1, lower triangle, row-major
+        for (std::size_t i = 0; i < un; ++i) {
+            double* row = inv + i * un;  // row i of L^-1 = (e_i - sum_m L_im row_m) / L_ii
+            std::fill(row, row + i + 1, 0.0);
+            row[i] = 1.0;
+            for (std::size_t m = 0; m < i; ++m) {
+                const double lim = l[i * un + m];
+                const double* row_m = inv + m * un;
+                for (std::size_t j = 0; j <= m; ++j) row[j] -= lim * row_m[j];
             }
-            hyperparameter_vector& g = *gradient;
-            double trace_inverse = 0.0;
-            for (std::size_t i = 0; i < un; ++i) {
-                for (std::size_t j = 0; j <= i; ++j) {
-                    double kinv = 0.0;  // (K^-1)_ij = sum_{m >= i} Linv_mi Linv_mj
-                    for (std::size_t m = i; m < un; ++m) kinv += inv[m * un + i] * inv[m * un + j];
-                    const double weight = (i == j ? 0.5 : 1.0) * (alpha[i] * alpha[j] - kinv);
-                    for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) g[p] += weight * ws.dk[p][i * un + j];
-                    if (i == j) trace_inverse += kinv;
-                }
-            }
-            if (!noise_fixed()) {
-                double alpha_norm = 0.0;
-                for (std::size_t i = 0; i < un; ++i) alpha_norm += alpha[i] * alpha[i];
-                g.back() = 0.5 * noise * (alpha_norm - trace_inverse);
+            const double inverse_pivot = 1.0 / l[i * un + i];
+            for (std::size_t j = 0; j <= i; ++j) row[j] *= inverse_pivot;
+        }
+        for (std::size_t a = 0; a < un; ++a) std::fill(kinv + a * un, kinv + a * un + a + 1, 0.0);
+        for (std::size_t m = 0; m < un; ++m) {  // K^-1 += row_m' row_m
+            const double* row_m = inv + m * un;
+            for (std::size_t a = 0; a <= m; ++a) {
+                const double r = row_m[a];
+                double* kinv_a = kinv + a * un;
+                for (std::size_t b = 0; b <= a; ++b) kinv_a[b] += r * row_m[b];
             }
         }
-        return value;
+        g.fill(0.0);
+        double trace_inverse = 0.0, alpha_norm = 0.0;
+        for (std::size_t i = 0; i < un; ++i) {
+            const double* kinv_i = kinv + i * un;
+            std::array<double, kernel_hyperparameter_count> off{};  // the strict lower triangle
+            for (std::size_t j = 0; j < i; ++j) {
+                const double weight = alpha[i] * alpha[j] - kinv_i[j];
+                for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) off[p] += weight * ws.dk[p][i * un + j];
+            }
+            const double diagonal_weight = alpha[i] * alpha[i] - kinv_i[i];
+            for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p)
+                g[p] += off[p] + 0.5 * diagonal_weight * ws.dk[p][i * un + i];
+            trace_inverse += kinv_i[i];
+            alpha_norm += alpha[i] * alpha[i];
+        }
+        if (!noise_fixed()) g.back() = 0.5 * ws.noise * (alpha_norm - trace_inverse);
     }
+
+    // The negated log marginal likelihood as box_lbfgs_minimise's objective.
+    struct negated_likelihood {
+        const gaussian_process* gp;
+        workspace* ws;
+        double value(const hyperparameter_vector& theta) { return -gp->likelihood_value(theta, true, *ws); }
+        void gradient(hyperparameter_vector& g) {
+            gp->likelihood_gradient(*ws, g);
+            for (double& gi : g) gi = -gi;
+        }
+    };
 
     void fit_hyperparameters() {
         hyperparameter_vector lower{}, upper{}, start = log_hyperparameters();
@@ -3147,11 +3243,7 @@ private:
             lower.back() = std::log(settings_.noise_variance_min);
             upper.back() = std::log(settings_.noise_variance_max);
         }
-        const auto objective = [&](const hyperparameter_vector& theta, hyperparameter_vector& g) {
-            const double value = evaluate(theta, &g, ws_);
-            for (double& gi : g) gi = -gi;
-            return -value;
-        };
+        negated_likelihood objective{this, &ws_};
         const detail::box_lbfgs_settings optimiser{.max_iterations = settings_.max_iterations,
                                                    .gradient_tolerance = 1e-3,
                                                    .relative_tolerance = 1e-6};
@@ -3164,7 +3256,7 @@ private:
             hyperparameter_vector theta{};
             for (std::size_t p = 0; p < hyperparameter_count; ++p)
                 theta[p] = lower[p] + (upper[p] - lower[p]) * detail::uniform01(rng_);
-            const double value = -evaluate(theta, nullptr, ws_);
+            const double value = -likelihood_value(theta, false, ws_);
             if (value < candidate_value) {
                 candidate_value = value;
                 candidate = theta;

@@ -4,8 +4,9 @@
 // (1.74) has no gradient-based minimiser, and this needs no allocation.
 //
 // Direction: the two-loop recursion on the free variables (those not held at a bound by
-// the gradient); step: projection onto the box with Armijo backtracking. It falls back to
-// the projected steepest descent when the quasi-Newton direction is not a descent direction.
+// the gradient); step: projection onto the box with backtracking by safeguarded quadratic
+// interpolation until the Armijo condition holds. It falls back to the projected steepest
+// descent when the quasi-Newton direction is not a descent direction.
 
 #include <algorithm>
 #include <array>
@@ -18,21 +19,23 @@ namespace autolrs::detail {
 struct box_lbfgs_settings {
     std::size_t max_iterations = 40;
     double gradient_tolerance = 1e-5;       // on the projected gradient's largest entry
-    double relative_tolerance = 1e-9;       // on the decrease of f
+    double relative_tolerance = 1e-9;       // on the decrease of f, relative to max(1, |f|)
     std::size_t max_backtracks = 20;
 };
 
 struct box_lbfgs_result {
     double value;                           // f at the returned point (+inf if never finite)
     std::size_t iterations;
-    std::size_t evaluations;
+    std::size_t evaluations;                // of the value (the gradient is asked once per accepted point)
 };
 
-/// Minimises f over the box [lower, upper] from x (projected into the box first), in place.
-/// `f(x, gradient)` returns f(x) and writes its gradient; a non-finite value means "outside
-/// the domain" and makes the line search step back.
-template <std::size_t N, class F>
-box_lbfgs_result box_lbfgs_minimise(F&& f, std::array<double, N>& x, const std::array<double, N>& lower,
+/// Minimises an objective over the box [lower, upper] from x (projected into the box first),
+/// in place. The objective offers `double value(const std::array<double, N>& x)` (a non-finite
+/// value means "outside the domain" and makes the line search step back) and
+/// `void gradient(std::array<double, N>& g)`, the gradient at the point of the latest value()
+/// call: trial points the line search rejects then cost no gradient.
+template <std::size_t N, class Objective>
+box_lbfgs_result box_lbfgs_minimise(Objective& f, std::array<double, N>& x, const std::array<double, N>& lower,
                                     const std::array<double, N>& upper, const box_lbfgs_settings& settings = {}) {
     using vec = std::array<double, N>;
     constexpr std::size_t memory = 5;
@@ -52,12 +55,13 @@ box_lbfgs_result box_lbfgs_minimise(F&& f, std::array<double, N>& x, const std::
 
     project(x);
     vec g{};
-    double fx = f(x, g);
+    double fx = f.value(x);
     box_lbfgs_result result{fx, 0, 1};
     if (!std::isfinite(fx)) {
         result.value = std::numeric_limits<double>::infinity();
         return result;
     }
+    f.gradient(g);
 
     std::array<vec, memory> s_hist{}, y_hist{};
     std::array<double, memory> rho{};
@@ -103,21 +107,30 @@ box_lbfgs_result box_lbfgs_minimise(F&& f, std::array<double, N>& x, const std::
 
         bool accepted = false;
         double f_new = fx;
-        for (std::size_t bt = 0; bt <= settings.max_backtracks; ++bt, step *= 0.5) {
+        for (std::size_t bt = 0; bt <= settings.max_backtracks; ++bt) {
             for (std::size_t i = 0; i < N; ++i) x_new[i] = x[i] + step * d[i];
             project(x_new);
             vec dx{};
             for (std::size_t i = 0; i < N; ++i) dx[i] = x_new[i] - x[i];
             const double decrease = dot(g, dx);
             if (!(decrease < 0.0)) break;  // the projected step no longer descends
-            f_new = f(x_new, g_new);
+            f_new = f.value(x_new);
             ++result.evaluations;
             if (std::isfinite(f_new) && f_new <= fx + armijo * decrease) {
                 accepted = true;
                 break;
             }
+            // The minimiser of the quadratic through f(x), its slope along dx and f(x + dx),
+            // kept within [0.1, 0.5] of the step (halving when f is not finite).
+            double shrink = 0.5;
+            if (std::isfinite(f_new)) {
+                const double curvature = f_new - fx - decrease;  // > 0: the Armijo test failed
+                shrink = std::clamp(-decrease / (2.0 * curvature), 0.1, 0.5);
+            }
+            step *= shrink;
         }
         if (!accepted) break;
+        f.gradient(g_new);
 
         vec s{}, y{};
         for (std::size_t i = 0; i < N; ++i) {
