@@ -561,7 +561,7 @@ method parse_variant(const std::string& text) {
     static const std::vector<std::string> keys{"tau0_fraction", "tau_max_fraction", "candidate_fraction", "candidates",
                                                "min_candidates", "initial_design", "early_stop_gain",
                                                "keep_winner_state", "warm_start", "cooldown_fraction",
-                                               "validation_signal", "prefer_larger_lr", "growth"};
+                                               "validation_signal", "prefer_larger_lr", "race_fraction", "race_stddevs", "growth"};
     for (const auto& [key, value] : changes)
         if (std::find(keys.begin(), keys.end(), key) == keys.end())
             throw std::invalid_argument("--variant: unknown key " + key);
@@ -583,6 +583,8 @@ method parse_variant(const std::string& text) {
             if (key == "validation_signal")
                 s.signal = v != 0.0 ? autolrs::loss_signal::validation : autolrs::loss_signal::training;
             if (key == "prefer_larger_lr") s.prefer_larger_lr = v;
+            if (key == "race_fraction") s.race_fraction = v;
+            if (key == "race_stddevs") s.race_stddevs = v;
             if (key == "growth") s.growth = v;
         }
         if (s.tau0 != 0 && s.tau_max != 0 && s.tau_max < s.tau0) s.tau_max = s.tau0;
@@ -628,6 +630,8 @@ int run_table(options o) {
                                [](autolrs::controller_settings& s) { s.warm_start = true; }});
             methods.push_back({"ablation: no cooldown (cooldown_fraction=0)", method_kind::ours, 0.0,
                                [](autolrs::controller_settings& s) { s.cooldown_fraction = 0.0; }});
+            methods.push_back({"ablation: no racing (race_fraction=0)", method_kind::ours, 0.0,
+                               [](autolrs::controller_settings& s) { s.race_fraction = 0.0; }});
         }
         for (const auto& family : o.families)
             for (double lr : (o.autolrs_only ? std::vector<double>{} : grid)) methods.push_back({family, method_kind::fixed, lr, {}});
@@ -707,7 +711,7 @@ int main(int argc, char** argv) {
     app.add_option("--variant", o.variants,
                    "also run our defaults with settings changed, as name:key=value,... (keys: tau0_fraction, "
                    "tau_max_fraction, candidate_fraction, candidates, min_candidates, initial_design, early_stop_gain, "
-                   "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, growth)");
+                   "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, race_fraction, race_stddevs, growth)");
     app.add_flag("--autolrs-only", o.autolrs_only,
                  "run only our AutoLRS (defaults, ablations, variants): no fixed schedules, reference or zero-setting");
     app.add_option("--jobs", o.jobs, "runs in parallel (each single-threaded by default)")

@@ -316,8 +316,8 @@ public:
                 candidate_diverged(loss);
             } else {
                 window_[window_size_++] = loss;
-                if (phase_step_ >= tau_prime_) {
-                    end_candidate();
+                if (phase_step_ >= tau_prime_ || (race_due() && dominated())) {
+                    end_candidate(phase_step_ < tau_prime_);
                 } else {
                     train_at(candidate_lr_, wait::candidate_step);
                 }
@@ -928,12 +928,37 @@ private:
         }
         if (!val_signal_) {
             window_[window_size_++] = loss;
+            if (race_due() && dominated()) {
+                end_candidate(true);
+                return;
+            }
         } else if (phase_step_ % val_interval_ == 0) {
             pending_ = {directive_kind::evaluate, 0.0, 0};
             wait_ = wait::candidate_evaluation;
             return;
         }
         if (phase_step_ >= tau_prime_) end_candidate();
+    }
+
+    /// Racing is checked once per candidate, when its window holds race_fraction of the
+    /// points a full candidate gives (and more than two, less than all).
+    [[nodiscard]] bool race_due() const noexcept {
+        if (settings_.race_fraction <= 0.0) return false;
+        const std::uint64_t full = val_signal_ ? tau_prime_ / val_interval_ : tau_prime_;
+        const auto at = static_cast<std::uint64_t>(std::ceil(settings_.race_fraction * static_cast<double>(full)));
+        return at > 2 && at < full && window_size_ == at;
+    }
+
+    /// The running candidate's forecast, even at its lower bound (race_stddevs stddevs below),
+    /// is above the best forecast of the stage so far: finishing it cannot change the choice
+    /// and would tell the search little it does not already know.
+    [[nodiscard]] bool dominated() const {
+        const std::uint32_t best = best_candidate(upper());
+        if (best == detail::no_candidate) return false;
+        const Forecaster& forecaster = val_signal_ ? validation_forecaster_ : forecaster_;
+        const forecast f = forecaster.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
+        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev)) return false;
+        return f.value - settings_.race_stddevs * f.stddev > candidates_[best].forecast;
     }
 
     [[nodiscard]] double horizon_units() const noexcept {
@@ -953,7 +978,8 @@ private:
         after_candidate();
     }
 
-    void end_candidate() {
+    /// `raced`: stopped by racing before its tau' steps (its forecast is still told).
+    void end_candidate(bool raced = false) {
         const Forecaster& forecaster = val_signal_ ? validation_forecaster_ : forecaster_;
         const forecast f = forecaster.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
         const auto index = static_cast<std::uint32_t>(candidates_.size());
@@ -972,7 +998,9 @@ private:
         last_candidate_ = index;
         emit({.kind = event_kind::candidate_end, .candidate = index, .learning_rate = candidate_lr_, .loss = last_loss_,
               .forecast = f.value, .stddev = f.stddev, .status = f.status, .length = phase_step_,
-              .message = "forecast at the stage's horizon, told to the search"});
+              .message = raced ? "dropped by racing (its forecast's lower bound is above the best): "
+                                 "forecast from the steps so far, told to the search"
+                               : "forecast at the stage's horizon, told to the search"});
         if (settings_.keep_winner_state && (winner_ == detail::no_candidate || f.value < candidates_[winner_].forecast)) {
             winner_ = index;
             pending_ = {directive_kind::checkpoint, 0.0, winner_slot};

@@ -52,6 +52,12 @@ struct controller_settings {
                                        ///< is below this fraction of the stage's loss scale
                                        ///< (0 = always try `candidates`)
 
+    double race_fraction = 0.5;        ///< racing: after this fraction of its tau' steps a candidate
+                                       ///< is dropped when clearly worse than the best so far
+                                       ///< (0 = every candidate runs its tau' steps)
+    double race_stddevs = 2.0;         ///< "clearly worse": its forecast minus this many stddevs is
+                                       ///< still above the best forecast
+
     // ---- stage lengths (in optimizer steps) ------------------------------------------------
     std::uint64_t tau0 = 0;           ///< first stage's length; 0 = total_steps/16 (1000 if unknown)
     double candidate_fraction = 0.1;  ///< tau' = candidate_fraction * tau (at least 1 step)
@@ -101,7 +107,7 @@ struct controller_settings {
     /// The reference implementation's configuration (k = 10 candidates, tau0 = 1000,
     /// tau' = tau/10 doubling up to tau_max = 8000, the training/validation switch, the
     /// winner's steps discarded, no early stop, no warm start, no cooldown, not budget
-    /// aware). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
+    /// aware, no racing). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
     /// reference forecaster) to compare against the original method on the same trainer.
     [[nodiscard]] static controller_settings reference(double lr_min, double lr_max) {
         controller_settings s;
@@ -112,6 +118,7 @@ struct controller_settings {
         s.min_candidates = 10;
         s.initial_design = 0;  // its LCB with kappa = 1e6 is a space-filling design already
         s.early_stop_gain = 0.0;
+        s.race_fraction = 0.0;
         s.tau0 = 1000;
         s.candidate_fraction = 0.1;
         s.growth = 2.0;
@@ -138,6 +145,9 @@ struct controller_settings {
         require_setting(initial_design <= candidates, "initial_design", "must not exceed candidates");
         require_setting(std::isfinite(early_stop_gain) && early_stop_gain >= 0.0, "early_stop_gain",
                         "must be finite and >= 0 (0 turns early stopping off)");
+        require_setting(std::isfinite(race_fraction) && race_fraction >= 0.0 && race_fraction < 1.0, "race_fraction",
+                        "must be in [0, 1) (0 turns racing off)");
+        require_setting(std::isfinite(race_stddevs) && race_stddevs >= 0.0, "race_stddevs", "must be finite and >= 0");
         require_setting(std::isfinite(candidate_fraction) && candidate_fraction > 0.0, "candidate_fraction",
                         "must be positive and finite");
         require_setting(candidate_fraction <= 1.0, "candidate_fraction",
@@ -188,6 +198,8 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"min_candidates", u(s.min_candidates)},
         {"initial_design", u(s.initial_design)},
         {"early_stop_gain", exact_text(s.early_stop_gain)},
+        {"race_fraction", exact_text(s.race_fraction)},
+        {"race_stddevs", exact_text(s.race_stddevs)},
         {"tau0", u(s.tau0)},
         {"candidate_fraction", exact_text(s.candidate_fraction)},
         {"growth", exact_text(s.growth)},

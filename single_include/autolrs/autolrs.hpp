@@ -3823,6 +3823,12 @@ struct controller_settings {
                                        ///< is below this fraction of the stage's loss scale
                                        ///< (0 = always try `candidates`)
 
+    double race_fraction = 0.5;        ///< racing: after this fraction of its tau' steps a candidate
+                                       ///< is dropped when clearly worse than the best so far
+                                       ///< (0 = every candidate runs its tau' steps)
+    double race_stddevs = 2.0;         ///< "clearly worse": its forecast minus this many stddevs is
+                                       ///< still above the best forecast
+
     // ---- stage lengths (in optimizer steps) ------------------------------------------------
     std::uint64_t tau0 = 0;           ///< first stage's length; 0 = total_steps/16 (1000 if unknown)
     double candidate_fraction = 0.1;  ///< tau' = candidate_fraction * tau (at least 1 step)
@@ -3872,7 +3878,7 @@ struct controller_settings {
     /// The reference implementation's configuration (k = 10 candidates, tau0 = 1000,
     /// tau' = tau/10 doubling up to tau_max = 8000, the training/validation switch, the
     /// winner's steps discarded, no early stop, no warm start, no cooldown, not budget
-    /// aware). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
+    /// aware, no racing). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
     /// reference forecaster) to compare against the original method on the same trainer.
     [[nodiscard]] static controller_settings reference(double lr_min, double lr_max) {
         controller_settings s;
@@ -3883,6 +3889,7 @@ struct controller_settings {
         s.min_candidates = 10;
         s.initial_design = 0;  // its LCB with kappa = 1e6 is a space-filling design already
         s.early_stop_gain = 0.0;
+        s.race_fraction = 0.0;
         s.tau0 = 1000;
         s.candidate_fraction = 0.1;
         s.growth = 2.0;
@@ -3909,6 +3916,9 @@ struct controller_settings {
         require_setting(initial_design <= candidates, "initial_design", "must not exceed candidates");
         require_setting(std::isfinite(early_stop_gain) && early_stop_gain >= 0.0, "early_stop_gain",
                         "must be finite and >= 0 (0 turns early stopping off)");
+        require_setting(std::isfinite(race_fraction) && race_fraction >= 0.0 && race_fraction < 1.0, "race_fraction",
+                        "must be in [0, 1) (0 turns racing off)");
+        require_setting(std::isfinite(race_stddevs) && race_stddevs >= 0.0, "race_stddevs", "must be finite and >= 0");
         require_setting(std::isfinite(candidate_fraction) && candidate_fraction > 0.0, "candidate_fraction",
                         "must be positive and finite");
         require_setting(candidate_fraction <= 1.0, "candidate_fraction",
@@ -3959,6 +3969,8 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"min_candidates", u(s.min_candidates)},
         {"initial_design", u(s.initial_design)},
         {"early_stop_gain", exact_text(s.early_stop_gain)},
+        {"race_fraction", exact_text(s.race_fraction)},
+        {"race_stddevs", exact_text(s.race_stddevs)},
         {"tau0", u(s.tau0)},
         {"candidate_fraction", exact_text(s.candidate_fraction)},
         {"growth", exact_text(s.growth)},
@@ -4608,8 +4620,8 @@ public:
                 candidate_diverged(loss);
             } else {
                 window_[window_size_++] = loss;
-                if (phase_step_ >= tau_prime_) {
-                    end_candidate();
+                if (phase_step_ >= tau_prime_ || (race_due() && dominated())) {
+                    end_candidate(phase_step_ < tau_prime_);
                 } else {
                     train_at(candidate_lr_, wait::candidate_step);
                 }
@@ -5220,12 +5232,37 @@ private:
         }
         if (!val_signal_) {
             window_[window_size_++] = loss;
+            if (race_due() && dominated()) {
+                end_candidate(true);
+                return;
+            }
         } else if (phase_step_ % val_interval_ == 0) {
             pending_ = {directive_kind::evaluate, 0.0, 0};
             wait_ = wait::candidate_evaluation;
             return;
         }
         if (phase_step_ >= tau_prime_) end_candidate();
+    }
+
+    /// Racing is checked once per candidate, when its window holds race_fraction of the
+    /// points a full candidate gives (and more than two, less than all).
+    [[nodiscard]] bool race_due() const noexcept {
+        if (settings_.race_fraction <= 0.0) return false;
+        const std::uint64_t full = val_signal_ ? tau_prime_ / val_interval_ : tau_prime_;
+        const auto at = static_cast<std::uint64_t>(std::ceil(settings_.race_fraction * static_cast<double>(full)));
+        return at > 2 && at < full && window_size_ == at;
+    }
+
+    /// The running candidate's forecast, even at its lower bound (race_stddevs stddevs below),
+    /// is above the best forecast of the stage so far: finishing it cannot change the choice
+    /// and would tell the search little it does not already know.
+    [[nodiscard]] bool dominated() const {
+        const std::uint32_t best = best_candidate(upper());
+        if (best == detail::no_candidate) return false;
+        const Forecaster& forecaster = val_signal_ ? validation_forecaster_ : forecaster_;
+        const forecast f = forecaster.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
+        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev)) return false;
+        return f.value - settings_.race_stddevs * f.stddev > candidates_[best].forecast;
     }
 
     [[nodiscard]] double horizon_units() const noexcept {
@@ -5245,7 +5282,8 @@ private:
         after_candidate();
     }
 
-    void end_candidate() {
+    /// `raced`: stopped by racing before its tau' steps (its forecast is still told).
+    void end_candidate(bool raced = false) {
         const Forecaster& forecaster = val_signal_ ? validation_forecaster_ : forecaster_;
         const forecast f = forecaster.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
         const auto index = static_cast<std::uint32_t>(candidates_.size());
@@ -5264,7 +5302,9 @@ private:
         last_candidate_ = index;
         emit({.kind = event_kind::candidate_end, .candidate = index, .learning_rate = candidate_lr_, .loss = last_loss_,
               .forecast = f.value, .stddev = f.stddev, .status = f.status, .length = phase_step_,
-              .message = "forecast at the stage's horizon, told to the search"});
+              .message = raced ? "dropped by racing (its forecast's lower bound is above the best): "
+                                 "forecast from the steps so far, told to the search"
+                               : "forecast at the stage's horizon, told to the search"});
         if (settings_.keep_winner_state && (winner_ == detail::no_candidate || f.value < candidates_[winner_].forecast)) {
             winner_ = index;
             pending_ = {directive_kind::checkpoint, 0.0, winner_slot};
