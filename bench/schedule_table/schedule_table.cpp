@@ -423,7 +423,7 @@ void write_outputs(const options& o, const std::vector<run_record>& runs, double
         csv << "optimizer,family,peak_lr,seed,test_accuracy,test_loss,steps_to_target,steps_total,steps_trained,"
                "steps_searched,search_overhead,stages,early_stops,lr_min,lr_max,seconds,decisions\n";
         for (const auto& r : runs)
-            csv << r.optimizer << ',' << r.family << ',' << r.peak_lr << ',' << r.seed << ',' << r.test_accuracy << ','
+            csv << r.optimizer << ",\"" << r.family << "\"," << r.peak_lr << ',' << r.seed << ',' << r.test_accuracy << ','
                 << r.test_loss << ',' << (r.steps_to_target ? std::to_string(*r.steps_to_target) : "") << ','
                 << r.steps_total << ',' << r.steps_trained << ',' << r.steps_searched << ',' << r.overhead() << ','
                 << r.stages << ',' << r.early_stops << ',' << r.lr_min << ',' << r.lr_max << ',' << r.seconds << ",\"" << r.decisions << "\"\n";
@@ -561,7 +561,7 @@ method parse_variant(const std::string& text) {
     static const std::vector<std::string> keys{"tau0_fraction", "tau_max_fraction", "candidate_fraction", "candidates",
                                                "min_candidates", "initial_design", "early_stop_gain",
                                                "keep_winner_state", "warm_start", "cooldown_fraction",
-                                               "validation_signal", "prefer_larger_lr", "race_fraction", "race_stddevs", "growth"};
+                                               "validation_signal", "prefer_larger_lr", "smooth_choice", "race_fraction", "race_stddevs", "growth"};
     for (const auto& [key, value] : changes)
         if (std::find(keys.begin(), keys.end(), key) == keys.end())
             throw std::invalid_argument("--variant: unknown key " + key);
@@ -584,6 +584,7 @@ method parse_variant(const std::string& text) {
                 s.signal = v != 0.0 ? autolrs::loss_signal::validation : autolrs::loss_signal::training;
             if (key == "prefer_larger_lr") s.prefer_larger_lr = v;
             if (key == "race_fraction") s.race_fraction = v;
+            if (key == "smooth_choice") s.smooth_choice = v != 0.0;
             if (key == "race_stddevs") s.race_stddevs = v;
             if (key == "growth") s.growth = v;
         }
@@ -630,8 +631,10 @@ int run_table(options o) {
                                [](autolrs::controller_settings& s) { s.warm_start = true; }});
             methods.push_back({"ablation: no cooldown (cooldown_fraction=0)", method_kind::ours, 0.0,
                                [](autolrs::controller_settings& s) { s.cooldown_fraction = 0.0; }});
-            methods.push_back({"ablation: no racing (race_fraction=0)", method_kind::ours, 0.0,
-                               [](autolrs::controller_settings& s) { s.race_fraction = 0.0; }});
+            methods.push_back({"ablation: racing on (race_fraction=0.5)", method_kind::ours, 0.0,
+                               [](autolrs::controller_settings& s) { s.race_fraction = 0.5; }});
+            methods.push_back({"ablation: smooth choice on (smooth_choice=true)", method_kind::ours, 0.0,
+                               [](autolrs::controller_settings& s) { s.smooth_choice = true; }});
         }
         for (const auto& family : o.families)
             for (double lr : (o.autolrs_only ? std::vector<double>{} : grid)) methods.push_back({family, method_kind::fixed, lr, {}});
@@ -711,7 +714,7 @@ int main(int argc, char** argv) {
     app.add_option("--variant", o.variants,
                    "also run our defaults with settings changed, as name:key=value,... (keys: tau0_fraction, "
                    "tau_max_fraction, candidate_fraction, candidates, min_candidates, initial_design, early_stop_gain, "
-                   "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, race_fraction, race_stddevs, growth)");
+                   "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, smooth_choice, race_fraction, race_stddevs, growth)");
     app.add_flag("--autolrs-only", o.autolrs_only,
                  "run only our AutoLRS (defaults, ablations, variants): no fixed schedules, reference or zero-setting");
     app.add_option("--jobs", o.jobs, "runs in parallel (each single-threaded by default)")

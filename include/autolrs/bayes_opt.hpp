@@ -121,6 +121,10 @@ public:
         return std::isfinite(choice.score) ? std::max(choice.score, 0.0) : 0.0;
     }
 
+    /// The model's posterior mean of y at x (the prior mean before any observation): a
+    /// noisy observation moves it only as much as its noise variance allows.
+    [[nodiscard]] double posterior_mean(double x) const { return surrogate_.predict(to_unit(x)).mean; }
+
     /// This search's own observations, in the order told (warm-start data excluded).
     [[nodiscard]] std::span<const observation> observations() const noexcept { return own_; }
     /// The warm-start data, noise included as given to the surrogate.

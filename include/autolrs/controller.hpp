@@ -1068,8 +1068,32 @@ private:
         return chosen;
     }
 
+    /// The feasible candidate at or below the ceiling with the lowest posterior mean of the
+    /// search's model, when smooth_choice is on and the search offers one; else `lowest`.
+    [[nodiscard]] std::uint32_t smoothed_best(std::uint32_t lowest) const {
+        if constexpr (requires(const Search& s, double x) {
+                          { s.posterior_mean(x) } -> std::convertible_to<double>;
+                      }) {
+            if (!settings_.smooth_choice || lowest == detail::no_candidate) return lowest;
+            std::uint32_t best = lowest;
+            double best_mean = std::numeric_limits<double>::infinity();
+            for (std::uint32_t i = 0; i < candidates_.size(); ++i) {
+                const candidate_record& c = candidates_[i];
+                if (!c.feasible || c.learning_rate > upper()) continue;
+                const double mean = static_cast<double>(search_.posterior_mean(c.x));
+                if (std::isfinite(mean) && mean < best_mean) {
+                    best_mean = mean;
+                    best = i;
+                }
+            }
+            return best;
+        } else {
+            return lowest;
+        }
+    }
+
     void decide() {
-        const std::uint32_t lowest = best_candidate(upper());
+        const std::uint32_t lowest = smoothed_best(best_candidate(upper()));
         if (lowest == detail::no_candidate) {
             emit({.kind = event_kind::fallback, .learning_rate = settings_.lr_min,
                   .message = "every candidate diverged: the stage trains at lr_min"});
@@ -1080,8 +1104,9 @@ private:
         const candidate_record& c = candidates_[best];
         emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
               .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
-              .message = best == lowest ? "the lowest forecast of the stage's candidates"
-                                        : "the largest LR whose forecast is within prefer_larger_lr of the lowest"});
+              .message = best != lowest ? "the largest LR whose forecast is within prefer_larger_lr of the lowest"
+                         : settings_.smooth_choice ? "the lowest posterior mean of the search's model at the stage's candidates"
+                                                   : "the lowest forecast of the stage's candidates"});
         warn_if_at_bound(c.learning_rate);
         start_training(c.learning_rate, settings_.keep_winner_state && best == winner_, true);
     }

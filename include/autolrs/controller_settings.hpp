@@ -52,9 +52,9 @@ struct controller_settings {
                                        ///< is below this fraction of the stage's loss scale
                                        ///< (0 = always try `candidates`)
 
-    double race_fraction = 0.5;        ///< racing: after this fraction of its tau' steps a candidate
+    double race_fraction = 0.0;        ///< racing: after this fraction of its tau' steps a candidate
                                        ///< is dropped when clearly worse than the best so far
-                                       ///< (0 = every candidate runs its tau' steps)
+                                       ///< (0 = off: every candidate runs its tau' steps)
     double race_stddevs = 2.0;         ///< "clearly worse": its forecast minus this many stddevs is
                                        ///< still above the best forecast
 
@@ -74,6 +74,10 @@ struct controller_settings {
     std::uint64_t validation_interval = 0;  ///< steps between validation losses; 0 = tau'/16
 
     // ---- beyond the reference ----------------------------------------------------------------
+    bool smooth_choice = false;        ///< choose by the search model's posterior mean at each
+                                      ///< candidate (a noisy forecast is weighed by its stddev
+                                      ///< against its neighbours) rather than by the raw forecast
+                                      ///< (when the search offers posterior_mean(x))
     double prefer_larger_lr = 0.0;    ///< choose the largest LR whose forecast is within this
                                       ///< fraction of the stage's loss scale of the lowest
                                       ///< (0: the lowest forecast, as the reference)
@@ -107,7 +111,7 @@ struct controller_settings {
     /// The reference implementation's configuration (k = 10 candidates, tau0 = 1000,
     /// tau' = tau/10 doubling up to tau_max = 8000, the training/validation switch, the
     /// winner's steps discarded, no early stop, no warm start, no cooldown, not budget
-    /// aware, no racing). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
+    /// aware, no racing, the raw lowest forecast chosen). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
     /// reference forecaster) to compare against the original method on the same trainer.
     [[nodiscard]] static controller_settings reference(double lr_min, double lr_max) {
         controller_settings s;
@@ -119,6 +123,7 @@ struct controller_settings {
         s.initial_design = 0;  // its LCB with kappa = 1e6 is a space-filling design already
         s.early_stop_gain = 0.0;
         s.race_fraction = 0.0;
+        s.smooth_choice = false;
         s.tau0 = 1000;
         s.candidate_fraction = 0.1;
         s.growth = 2.0;
@@ -209,6 +214,7 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"warmup_shape", u(static_cast<unsigned>(s.warmup_shape))},
         {"signal", u(static_cast<unsigned>(s.signal))},
         {"validation_interval", u(s.validation_interval)},
+        {"smooth_choice", u(s.smooth_choice)},
         {"prefer_larger_lr", exact_text(s.prefer_larger_lr)},
         {"keep_winner_state", u(s.keep_winner_state)},
         {"warm_start", u(s.warm_start)},

@@ -3691,6 +3691,10 @@ public:
         return std::isfinite(choice.score) ? std::max(choice.score, 0.0) : 0.0;
     }
 
+    /// The model's posterior mean of y at x (the prior mean before any observation): a
+    /// noisy observation moves it only as much as its noise variance allows.
+    [[nodiscard]] double posterior_mean(double x) const { return surrogate_.predict(to_unit(x)).mean; }
+
     /// This search's own observations, in the order told (warm-start data excluded).
     [[nodiscard]] std::span<const observation> observations() const noexcept { return own_; }
     /// The warm-start data, noise included as given to the surrogate.
@@ -3823,9 +3827,9 @@ struct controller_settings {
                                        ///< is below this fraction of the stage's loss scale
                                        ///< (0 = always try `candidates`)
 
-    double race_fraction = 0.5;        ///< racing: after this fraction of its tau' steps a candidate
+    double race_fraction = 0.0;        ///< racing: after this fraction of its tau' steps a candidate
                                        ///< is dropped when clearly worse than the best so far
-                                       ///< (0 = every candidate runs its tau' steps)
+                                       ///< (0 = off: every candidate runs its tau' steps)
     double race_stddevs = 2.0;         ///< "clearly worse": its forecast minus this many stddevs is
                                        ///< still above the best forecast
 
@@ -3845,6 +3849,10 @@ struct controller_settings {
     std::uint64_t validation_interval = 0;  ///< steps between validation losses; 0 = tau'/16
 
     // ---- beyond the reference ----------------------------------------------------------------
+    bool smooth_choice = false;        ///< choose by the search model's posterior mean at each
+                                      ///< candidate (a noisy forecast is weighed by its stddev
+                                      ///< against its neighbours) rather than by the raw forecast
+                                      ///< (when the search offers posterior_mean(x))
     double prefer_larger_lr = 0.0;    ///< choose the largest LR whose forecast is within this
                                       ///< fraction of the stage's loss scale of the lowest
                                       ///< (0: the lowest forecast, as the reference)
@@ -3878,7 +3886,7 @@ struct controller_settings {
     /// The reference implementation's configuration (k = 10 candidates, tau0 = 1000,
     /// tau' = tau/10 doubling up to tau_max = 8000, the training/validation switch, the
     /// winner's steps discarded, no early stop, no warm start, no cooldown, not budget
-    /// aware, no racing). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
+    /// aware, no racing, the raw lowest forecast chosen). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
     /// reference forecaster) to compare against the original method on the same trainer.
     [[nodiscard]] static controller_settings reference(double lr_min, double lr_max) {
         controller_settings s;
@@ -3890,6 +3898,7 @@ struct controller_settings {
         s.initial_design = 0;  // its LCB with kappa = 1e6 is a space-filling design already
         s.early_stop_gain = 0.0;
         s.race_fraction = 0.0;
+        s.smooth_choice = false;
         s.tau0 = 1000;
         s.candidate_fraction = 0.1;
         s.growth = 2.0;
@@ -3980,6 +3989,7 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"warmup_shape", u(static_cast<unsigned>(s.warmup_shape))},
         {"signal", u(static_cast<unsigned>(s.signal))},
         {"validation_interval", u(s.validation_interval)},
+        {"smooth_choice", u(s.smooth_choice)},
         {"prefer_larger_lr", exact_text(s.prefer_larger_lr)},
         {"keep_winner_state", u(s.keep_winner_state)},
         {"warm_start", u(s.warm_start)},
@@ -5372,8 +5382,32 @@ private:
         return chosen;
     }
 
+    /// The feasible candidate at or below the ceiling with the lowest posterior mean of the
+    /// search's model, when smooth_choice is on and the search offers one; else `lowest`.
+    [[nodiscard]] std::uint32_t smoothed_best(std::uint32_t lowest) const {
+        if constexpr (requires(const Search& s, double x) {
+                          { s.posterior_mean(x) } -> std::convertible_to<double>;
+                      }) {
+            if (!settings_.smooth_choice || lowest == detail::no_candidate) return lowest;
+            std::uint32_t best = lowest;
+            double best_mean = std::numeric_limits<double>::infinity();
+            for (std::uint32_t i = 0; i < candidates_.size(); ++i) {
+                const candidate_record& c = candidates_[i];
+                if (!c.feasible || c.learning_rate > upper()) continue;
+                const double mean = static_cast<double>(search_.posterior_mean(c.x));
+                if (std::isfinite(mean) && mean < best_mean) {
+                    best_mean = mean;
+                    best = i;
+                }
+            }
+            return best;
+        } else {
+            return lowest;
+        }
+    }
+
     void decide() {
-        const std::uint32_t lowest = best_candidate(upper());
+        const std::uint32_t lowest = smoothed_best(best_candidate(upper()));
         if (lowest == detail::no_candidate) {
             emit({.kind = event_kind::fallback, .learning_rate = settings_.lr_min,
                   .message = "every candidate diverged: the stage trains at lr_min"});
@@ -5384,8 +5418,9 @@ private:
         const candidate_record& c = candidates_[best];
         emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
               .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
-              .message = best == lowest ? "the lowest forecast of the stage's candidates"
-                                        : "the largest LR whose forecast is within prefer_larger_lr of the lowest"});
+              .message = best != lowest ? "the largest LR whose forecast is within prefer_larger_lr of the lowest"
+                         : settings_.smooth_choice ? "the lowest posterior mean of the search's model at the stage's candidates"
+                                                   : "the lowest forecast of the stage's candidates"});
         warn_if_at_bound(c.learning_rate);
         start_training(c.learning_rate, settings_.keep_winner_state && best == winner_, true);
     }

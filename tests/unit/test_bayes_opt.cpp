@@ -171,3 +171,12 @@ TEST_CASE("EI and LCB find the minimum within 10 evaluations in >= 90% of seeds"
         CHECK(lcb >= 0.9);
     }
 }
+
+TEST_CASE("posterior_mean weighs a noisy observation against its neighbours", "[bayes_opt]") {
+    autolrs::bayes_opt<> bo(autolrs::bayes_opt_settings{.x_min = 0.0, .x_max = 1.0, .seed = 1});
+    CHECK(std::isfinite(bo.posterior_mean(0.5)));  // the prior before any observation
+    for (double x : {0.3, 0.4, 0.6, 0.7}) bo.tell(x, 1.0, 1e-4);
+    bo.tell(0.5, 0.0, 100.0);  // far below its neighbours, but with a huge noise variance
+    CHECK(bo.posterior_mean(0.5) > 0.5);
+    CHECK(bo.posterior_mean(0.3) == Approx(1.0).margin(0.05));
+}

@@ -3,7 +3,9 @@
 #include "catch.hpp"
 #include "controller_test_support.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -149,4 +151,24 @@ TEST_CASE("run takes the settings as a braced list, with or without an observer"
     CHECK(r1.steps_total == 800);
     CHECK(r2.events == events);
     CHECK(a.x() == b.x());  // observing does not change a run
+}
+
+TEST_CASE("smooth_choice: the stage trains at the candidate with the lowest posterior mean of the search", "[controller][defaults]") {
+    for (std::uint64_t seed : {1u, 2u, 3u}) {
+        noisy_quadratic trainer(seed);
+        autolrs::controller<> ctl(autolrs::controller_settings{
+            .lr_min = 1e-3, .lr_max = 1.0, .total_steps = 3000, .smooth_choice = true, .seed = seed});
+        std::vector<autolrs::event> ends;
+        std::size_t checked = 0;
+        (void)autolrs::run(trainer, ctl, [&](const autolrs::event& e) {
+            if (e.kind == event_kind::stage_start) ends.clear();
+            if (e.kind == event_kind::candidate_end) ends.push_back(e);
+            if (e.kind != event_kind::stage_lr_chosen) return;
+            double lowest = std::numeric_limits<double>::infinity();
+            for (const auto& c : ends) lowest = std::min(lowest, ctl.search().posterior_mean(std::log(c.learning_rate)));
+            CHECK(ctl.search().posterior_mean(std::log(e.learning_rate)) == lowest);
+            ++checked;
+        });
+        CHECK(checked >= 2);
+    }
 }

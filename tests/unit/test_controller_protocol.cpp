@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 using autolrs::directive_kind;
@@ -71,6 +73,7 @@ autolrs::controller_settings plain(std::uint64_t total = 0) {
             .candidates = 4,
             .min_candidates = 4,
             .early_stop_gain = 0.0,
+            .race_fraction = 0.0,
             .tau0 = 50,
             .candidate_fraction = 0.2,
             .growth = 2.0,
@@ -521,4 +524,49 @@ TEST_CASE("prefer_larger_lr picks the largest LR whose forecast is close to the 
     double top = 0.0;
     for (const auto& e : ends2) top = std::max(top, e.learning_rate);
     CHECK(largest.learning_rate == top);
+}
+
+TEST_CASE("racing drops a clearly dominated candidate halfway and tells the search its forecast", "[controller][protocol]") {
+    const auto stage0 = [](double race_fraction) {
+        auto s = plain();
+        s.race_fraction = race_fraction;
+        s.race_stddevs = 2.0;
+        auto ctl = make_test_controller(s);
+        recording_trainer trainer;
+        const auto trace = run_traced(ctl, trainer, 120);
+        std::vector<autolrs::event> ends;
+        autolrs::event chosen{};
+        std::uint64_t candidate_steps = 0;
+        bool searching = true;
+        for (const auto& e : trace) {
+            for (const auto& ev : e.events) {
+                if (ev.stage != 0) continue;
+                if (ev.kind == event_kind::candidate_end) ends.push_back(ev);
+                if (ev.kind == event_kind::stage_lr_chosen) {
+                    chosen = ev;
+                    searching = false;
+                }
+            }
+            if (searching && e.directive.kind == directive_kind::train) ++candidate_steps;
+        }
+        return std::make_tuple(chosen, ends, candidate_steps);
+    };
+    const std::uint64_t tau_prime = 10;  // plain(): tau0 50, candidate_fraction 0.2
+    const auto [chosen, ends, steps] = stage0(0.5);
+    REQUIRE(ends.size() == 4);  // raced candidates still count: the search was told their forecast
+    std::size_t raced = 0;
+    for (const auto& e : ends) {
+        if (std::string_view(e.message).starts_with("dropped by racing")) {
+            ++raced;
+            CHECK(e.length == tau_prime / 2);
+            CHECK(e.forecast > chosen.forecast);
+        } else {
+            CHECK(e.length == tau_prime);
+        }
+    }
+    CHECK(raced >= 1);
+    const auto [chosen_off, ends_off, steps_off] = stage0(0.0);
+    for (const auto& e : ends_off) CHECK(e.length == tau_prime);
+    CHECK(steps_off == steps + raced * (tau_prime / 2));
+    CHECK(chosen_off.learning_rate == chosen.learning_rate);  // a dominated candidate never wins
 }
