@@ -1527,14 +1527,20 @@ profile_outcome profile_forecast(const Basis& basis, const profile_options& opt,
     double value = fit.a * phi_h + fit.c;
 
     // Sane range: never above the window's end level, and never further below it than
-    // max_drop_ratio times the drop seen inside the window.
+    // max_drop_ratio times the drop seen inside the window (as a factor for positive levels).
     const std::size_t head_n = std::max<std::size_t>(3, static_cast<std::size_t>(std::ceil(opt.tail_fraction * n)));
     const level_estimate head = huber_level(ws.z.data(), ws.w.data(), 0, std::min(n, head_n), noise);
     const level_estimate tail =
         huber_level(ws.z.data(), ws.w.data(), n - std::min(n, head_n), n, noise);
     const double upper = std::max(tail.level, z_end);
     const double drop = std::max(0.0, std::max(head.level, z_start) - std::min(tail.level, z_end));
-    const double lower = std::min(tail.level, z_end) - opt.max_drop_ratio * drop;
+    const double end_level = std::min(tail.level, z_end);
+    const double start_level = std::max(head.level, z_start);
+    // A window whose levels are positive (a loss) may fall by the window's drop FACTOR again,
+    // not by its difference: after a fall from 2.3 to 1.0 a difference bound allows -0.3.
+    const double lower = end_level > 0.0 && start_level > 0.0
+                             ? end_level * std::pow(end_level / start_level, opt.max_drop_ratio)
+                             : end_level - opt.max_drop_ratio * drop;
     forecast_status status = forecast_status::fitted;
     const double unclamped = value;
     if (!std::isfinite(value) || value < lower || value > upper) {
@@ -1597,6 +1603,10 @@ profile_outcome profile_forecast(const Basis& basis, const profile_options& opt,
         const double lag_var = laplace_ok ? quad(g_end - j_tail / tail_w) : 0.0;
         param_var = resid_var / tail_w + lag_var + lambda * lambda * drop_var;
     }
+    if (value < lower || value > upper) {  // the anchor must not leave the sane range either
+        value = std::clamp(value, lower, upper);
+        status = forecast_status::fitted_bounded;
+    }
     double sd = std::sqrt(param_var + model_sd * model_sd);
     sd = std::min(sd, std::abs(upper - lower) + fit.sigma);  // a bounded value has bounded doubt
     if (!std::isfinite(value)) return fallback(forecast_status::fallback_degenerate, 0.0);
@@ -1623,6 +1633,7 @@ struct exponential_forecaster_settings {
     double min_rate = 0.5;          ///< slowest decay searched: caps the extrapolated drop
     double max_rate = 50.0;         ///< fastest decay searched
     double max_drop_ratio = 1.0;    ///< forecast >= end level - this * drop seen in the window
+                                    ///< (positive levels: >= end * (end / start)^this)
     double huber_k = 1.5;           ///< Huber cut, in robust residual scales
     int robust_passes = 2;          ///< Huber reweighting passes after the plain fit
     double flat_f = 0.0;            ///< F statistic (model against constant) below which: flat

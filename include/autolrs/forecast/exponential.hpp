@@ -20,6 +20,7 @@ struct exponential_forecaster_settings {
     double min_rate = 0.5;          ///< slowest decay searched: caps the extrapolated drop
     double max_rate = 50.0;         ///< fastest decay searched
     double max_drop_ratio = 1.0;    ///< forecast >= end level - this * drop seen in the window
+                                    ///< (positive levels: >= end * (end / start)^this)
     double huber_k = 1.5;           ///< Huber cut, in robust residual scales
     int robust_passes = 2;          ///< Huber reweighting passes after the plain fit
     double flat_f = 0.0;            ///< F statistic (model against constant) below which: flat
