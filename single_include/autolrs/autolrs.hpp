@@ -3088,6 +3088,13 @@ private:
         reserve(n);
         double largest = 0.0;
         for (Eigen::Index i = 0; i < n; ++i) largest = std::max(largest, kernel_(x_[static_cast<std::size_t>(i)], x_[static_cast<std::size_t>(i)]) + noise_ + dn_(i));
+        // A zero or overflowing diagonal (a point noise near the largest double over a tiny
+        // output scale) leaves no jitter ladder to climb: without this the loop never ends.
+        if (!(std::isfinite(largest) && largest > 0.0)) {
+            factored_ = false;
+            worsen(gaussian_process_status::degenerate);
+            return;
+        }
         const double first_jitter = 1e-10 * largest, last_jitter = 1e-1 * largest;
         for (double jitter = start_jitter; jitter <= last_jitter; jitter = (jitter > 0.0 ? 10.0 * jitter : first_jitter)) {
             bool ok = true;

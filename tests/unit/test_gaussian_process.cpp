@@ -298,3 +298,15 @@ TEST_CASE("posterior samples follow the posterior", "[gp]") {
         CHECK(var == Approx(p.variance).margin(0.1 * p.variance + 1e-4));
     }
 }
+
+TEST_CASE("an overflowing point noise leaves a degenerate status, not a hang", "[gaussian_process]") {
+    // Outputs 1e-11 apart normalise by a tiny scale, so a noise variance of 1e300 overflows to
+    // +inf on the diagonal: the jitter ladder had no finite top and factorise() looped forever.
+    autolrs::gaussian_process<> gp(autolrs::gaussian_process_settings{.fit_hyperparameters = false});
+    gp.add(0.2, 0.0, 0.0);
+    gp.add(0.6, 1e-11, 1e300);
+    CHECK(gp.status() == autolrs::gaussian_process_status::degenerate);
+    const auto p = gp.predict(0.4);
+    CHECK(std::isfinite(p.mean));
+    CHECK(std::isfinite(p.variance));
+}
