@@ -316,8 +316,10 @@ public:
                 candidate_diverged(loss);
             } else {
                 window_[window_size_++] = loss;
-                if (phase_step_ >= tau_prime_ || (race_due() && dominated())) {
-                    end_candidate(phase_step_ < tau_prime_);
+                if (phase_step_ >= tau_prime_) {
+                    end_candidate(current_forecast(), false);
+                } else if (const auto raced = race_forecast()) {
+                    end_candidate(*raced, true);
                 } else {
                     train_at(candidate_lr_, wait::candidate_step);
                 }
@@ -928,8 +930,8 @@ private:
         }
         if (!val_signal_) {
             window_[window_size_++] = loss;
-            if (race_due() && dominated()) {
-                end_candidate(true);
+            if (const auto raced = race_forecast()) {
+                end_candidate(*raced, true);
                 return;
             }
         } else if (phase_step_ % val_interval_ == 0) {
@@ -937,7 +939,7 @@ private:
             wait_ = wait::candidate_evaluation;
             return;
         }
-        if (phase_step_ >= tau_prime_) end_candidate();
+        if (phase_step_ >= tau_prime_) end_candidate(current_forecast(), false);
     }
 
     /// Racing is checked once per candidate, when its window holds race_fraction of the
@@ -949,16 +951,24 @@ private:
         return at > 2 && at < full && window_size_ == at;
     }
 
-    /// The running candidate's forecast, even at its lower bound (race_stddevs stddevs below),
-    /// is above the best forecast of the stage so far: finishing it cannot change the choice
-    /// and would tell the search little it does not already know.
-    [[nodiscard]] bool dominated() const {
-        const std::uint32_t best = best_candidate(upper());
-        if (best == detail::no_candidate) return false;
+    /// The running candidate's forecast from its window so far, at the stage's horizon.
+    [[nodiscard]] forecast current_forecast() const {
         const Forecaster& forecaster = val_signal_ ? validation_forecaster_ : forecaster_;
-        const forecast f = forecaster.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
-        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev)) return false;
-        return f.value - settings_.race_stddevs * f.stddev > candidates_[best].forecast;
+        return forecaster.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
+    }
+
+    /// When racing is due and the running candidate's forecast, even at its lower bound
+    /// (race_stddevs stddevs below), is above the stage's best so far, that forecast:
+    /// finishing the candidate cannot change the choice.
+    [[nodiscard]] std::optional<forecast> race_forecast() const {
+        if (!race_due()) return std::nullopt;
+        const std::uint32_t best = best_candidate(upper());
+        if (best == detail::no_candidate) return std::nullopt;
+        const forecast f = current_forecast();
+        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev))
+            return std::nullopt;
+        if (!(f.value - settings_.race_stddevs * f.stddev > candidates_[best].forecast)) return std::nullopt;
+        return f;
     }
 
     [[nodiscard]] double horizon_units() const noexcept {
@@ -978,10 +988,8 @@ private:
         after_candidate();
     }
 
-    /// `raced`: stopped by racing before its tau' steps (its forecast is still told).
-    void end_candidate(bool raced = false) {
-        const Forecaster& forecaster = val_signal_ ? validation_forecaster_ : forecaster_;
-        const forecast f = forecaster.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
+    /// `f`: the candidate's forecast; `raced`: stopped by racing before its tau' steps.
+    void end_candidate(const forecast& f, bool raced) {
         const auto index = static_cast<std::uint32_t>(candidates_.size());
         // stddev^2 must be finite too: it is the search's noise variance (losses near 1e300 overflow it).
         if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev * f.stddev)) {
@@ -1070,10 +1078,12 @@ private:
 
     /// The feasible candidate at or below the ceiling with the lowest posterior mean of the
     /// search's model, when smooth_choice is on and the search offers one; else `lowest`.
+    static constexpr bool search_has_posterior_mean = requires(const Search& s, double x) {
+        { s.posterior_mean(x) } -> std::convertible_to<double>;
+    };
+
     [[nodiscard]] std::uint32_t smoothed_best(std::uint32_t lowest) const {
-        if constexpr (requires(const Search& s, double x) {
-                          { s.posterior_mean(x) } -> std::convertible_to<double>;
-                      }) {
+        if constexpr (search_has_posterior_mean) {
             if (!settings_.smooth_choice || lowest == detail::no_candidate) return lowest;
             std::uint32_t best = lowest;
             double best_mean = std::numeric_limits<double>::infinity();
@@ -1105,7 +1115,7 @@ private:
         emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
               .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
               .message = best != lowest ? "the largest LR whose forecast is within prefer_larger_lr of the lowest"
-                         : settings_.smooth_choice ? "the lowest posterior mean of the search's model at the stage's candidates"
+                         : settings_.smooth_choice && search_has_posterior_mean ? "the lowest posterior mean of the search's model at the stage's candidates"
                                                    : "the lowest forecast of the stage's candidates"});
         warn_if_at_bound(c.learning_rate);
         start_training(c.learning_rate, settings_.keep_winner_state && best == winner_, true);
