@@ -12,7 +12,9 @@ configure_build_test() {  # <build dir> <ctest args...> -- <cmake args...>
   local dir=$1; shift
   local ctest_args=()
   while [ "$1" != "--" ]; do ctest_args+=("$1"); shift; done; shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUTOLRS_WARNINGS_AS_ERRORS=ON "$@" >"$dir.configure.log" 2>&1 \
+  # -O2 without -g: debug information costs a fifth of the compile time and no test reads it.
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
+    -DAUTOLRS_WARNINGS_AS_ERRORS=ON "$@" >"$dir.configure.log" 2>&1 \
     || { cat "$dir.configure.log"; exit 1; }
   cmake --build "$dir" -j "$jobs"
   (cd "$dir" && ctest --output-on-failure -j "$jobs" "${ctest_args[@]}")

@@ -561,7 +561,8 @@ method parse_variant(const std::string& text) {
     static const std::vector<std::string> keys{"tau0_fraction", "tau_max_fraction", "candidate_fraction", "candidates",
                                                "min_candidates", "initial_design", "early_stop_gain",
                                                "keep_winner_state", "warm_start", "cooldown_fraction",
-                                               "validation_signal", "prefer_larger_lr", "smooth_choice", "race_fraction", "race_stddevs", "growth"};
+                                               "validation_signal", "prefer_larger_lr", "smooth_choice", "race_fraction", "race_stddevs", "growth",
+                                               "anneal_probe", "anneal_probe_ratio"};
     for (const auto& [key, value] : changes)
         if (std::find(keys.begin(), keys.end(), key) == keys.end())
             throw std::invalid_argument("--variant: unknown key " + key);
@@ -587,6 +588,8 @@ method parse_variant(const std::string& text) {
             if (key == "smooth_choice") s.smooth_choice = v != 0.0;
             if (key == "race_stddevs") s.race_stddevs = v;
             if (key == "growth") s.growth = v;
+            if (key == "anneal_probe") s.anneal_probe = v;
+            if (key == "anneal_probe_ratio") s.anneal_probe_ratio = v;
         }
         if (s.tau0 != 0 && s.tau_max != 0 && s.tau_max < s.tau0) s.tau_max = s.tau0;
     };
@@ -714,7 +717,7 @@ int main(int argc, char** argv) {
     app.add_option("--variant", o.variants,
                    "also run our defaults with settings changed, as name:key=value,... (keys: tau0_fraction, "
                    "tau_max_fraction, candidate_fraction, candidates, min_candidates, initial_design, early_stop_gain, "
-                   "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, smooth_choice, race_fraction, race_stddevs, growth)");
+                   "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, smooth_choice, race_fraction, race_stddevs, growth, anneal_probe, anneal_probe_ratio)");
     app.add_flag("--autolrs-only", o.autolrs_only,
                  "run only our AutoLRS (defaults, ablations, variants): no fixed schedules, reference or zero-setting");
     app.add_option("--jobs", o.jobs, "runs in parallel (each single-threaded by default)")

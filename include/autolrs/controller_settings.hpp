@@ -74,6 +74,15 @@ struct controller_settings {
     std::uint64_t validation_interval = 0;  ///< steps between validation losses; 0 = tau'/16
 
     // ---- beyond the reference ----------------------------------------------------------------
+    double anneal_probe = 0.0;         ///< after its tau' steps a candidate trains this fraction of
+                                       ///< tau' more at anneal_probe_ratio times its LR, and is
+                                       ///< judged by its forecast less the loss that anneal
+                                       ///< removed (0 = off; training-loss signal only). Counters
+                                       ///< the short-horizon bias: at a short horizon a small LR
+                                       ///< wins by annealing away noise that the final cooldown
+                                       ///< removes anyway, not by progress.
+    double anneal_probe_ratio = 0.1;   ///< the probe's LR as a fraction of the candidate's (at
+                                       ///< least lr_min)
     bool smooth_choice = false;        ///< choose by the search model's posterior mean at each
                                       ///< candidate (a noisy forecast is weighed by its stddev
                                       ///< against its neighbours) rather than by the raw forecast
@@ -111,7 +120,7 @@ struct controller_settings {
     /// The reference implementation's configuration (k = 10 candidates, tau0 = 1000,
     /// tau' = tau/10 doubling up to tau_max = 8000, the training/validation switch, the
     /// winner's steps discarded, no early stop, no warm start, no cooldown, not budget
-    /// aware, no racing, the raw lowest forecast chosen). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
+    /// aware, no racing, no anneal probe, the raw lowest forecast chosen). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
     /// reference forecaster) to compare against the original method on the same trainer.
     [[nodiscard]] static controller_settings reference(double lr_min, double lr_max) {
         controller_settings s;
@@ -124,6 +133,7 @@ struct controller_settings {
         s.early_stop_gain = 0.0;
         s.race_fraction = 0.0;
         s.smooth_choice = false;
+        s.anneal_probe = 0.0;
         s.tau0 = 1000;
         s.candidate_fraction = 0.1;
         s.growth = 2.0;
@@ -163,6 +173,10 @@ struct controller_settings {
                         "warmup_lr", "must be 0 (automatic) or inside [lr_min, lr_max]");
         require_setting(total_steps == 0 || warmup_steps < total_steps, "warmup_steps",
                         "must be smaller than total_steps");
+        require_setting(std::isfinite(anneal_probe) && anneal_probe >= 0.0 && anneal_probe <= 4.0, "anneal_probe",
+                        "must be in [0, 4] (a fraction of tau'; 0 turns the probe off)");
+        require_setting(std::isfinite(anneal_probe_ratio) && anneal_probe_ratio > 0.0 && anneal_probe_ratio < 1.0,
+                        "anneal_probe_ratio", "must be in (0, 1)");
         require_setting(std::isfinite(prefer_larger_lr) && prefer_larger_lr >= 0.0, "prefer_larger_lr",
                         "must be finite and >= 0");
         require_setting(std::isfinite(warm_start_noise) && warm_start_noise >= 0.0, "warm_start_noise",
@@ -214,6 +228,8 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"warmup_shape", u(static_cast<unsigned>(s.warmup_shape))},
         {"signal", u(static_cast<unsigned>(s.signal))},
         {"validation_interval", u(s.validation_interval)},
+        {"anneal_probe", exact_text(s.anneal_probe)},
+        {"anneal_probe_ratio", exact_text(s.anneal_probe_ratio)},
         {"smooth_choice", u(s.smooth_choice)},
         {"prefer_larger_lr", exact_text(s.prefer_larger_lr)},
         {"keep_winner_state", u(s.keep_winner_state)},

@@ -1350,7 +1350,8 @@ inline void fill_exponential_basis(double k, std::size_t n, double* phi) noexcep
 
 #include <boost/math/tools/minima.hpp>
 
-#include <Eigen/Dense>
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
@@ -1847,7 +1848,8 @@ static_assert(loss_forecaster<power_law_forecaster>);
 // 1-step-off horizon) are kept on purpose; only crashes and NaN become statuses.
 
 
-#include <Eigen/Dense>
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <cfloat>
@@ -1885,9 +1887,12 @@ inline bool quadratic_smooth(const std::vector<double>& x, const std::vector<dou
         m.noalias() += v * v.transpose();
         r += v * y[i];
     }
-    const Eigen::ColPivHouseholderQR<Eigen::Matrix3d> qr(m);
-    if (qr.rank() < 3) return false;
-    const Eigen::Vector3d coef = qr.solve(r);
+    // LDLT, the decomposition the exponential forecaster's Laplace step uses too: each fixed-size
+    // Eigen decomposition costs seconds of compile time in every translation unit.
+    const Eigen::LDLT<Eigen::Matrix3d> ldlt(m);
+    const Eigen::Vector3d d = ldlt.vectorD();
+    if (ldlt.info() != Eigen::Success || !(d.minCoeff() > 1e-12 * d.maxCoeff())) return false;  // fewer than 3 distinct x
+    const Eigen::Vector3d coef = ldlt.solve(r);
     out.resize(at.size());
     for (std::size_t i = 0; i < at.size(); ++i) {
         const double u = (at[i] - mid) / half;
@@ -3867,6 +3872,15 @@ struct controller_settings {
     std::uint64_t validation_interval = 0;  ///< steps between validation losses; 0 = tau'/16
 
     // ---- beyond the reference ----------------------------------------------------------------
+    double anneal_probe = 0.0;         ///< after its tau' steps a candidate trains this fraction of
+                                       ///< tau' more at anneal_probe_ratio times its LR, and is
+                                       ///< judged by its forecast less the loss that anneal
+                                       ///< removed (0 = off; training-loss signal only). Counters
+                                       ///< the short-horizon bias: at a short horizon a small LR
+                                       ///< wins by annealing away noise that the final cooldown
+                                       ///< removes anyway, not by progress.
+    double anneal_probe_ratio = 0.1;   ///< the probe's LR as a fraction of the candidate's (at
+                                       ///< least lr_min)
     bool smooth_choice = false;        ///< choose by the search model's posterior mean at each
                                       ///< candidate (a noisy forecast is weighed by its stddev
                                       ///< against its neighbours) rather than by the raw forecast
@@ -3904,7 +3918,7 @@ struct controller_settings {
     /// The reference implementation's configuration (k = 10 candidates, tau0 = 1000,
     /// tau' = tau/10 doubling up to tau_max = 8000, the training/validation switch, the
     /// winner's steps discarded, no early stop, no warm start, no cooldown, not budget
-    /// aware, no racing, the raw lowest forecast chosen). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
+    /// aware, no racing, no anneal probe, the raw lowest forecast chosen). Use it with `autolrs::reference_controller` (LCB with kappa = 1e6 and the
     /// reference forecaster) to compare against the original method on the same trainer.
     [[nodiscard]] static controller_settings reference(double lr_min, double lr_max) {
         controller_settings s;
@@ -3917,6 +3931,7 @@ struct controller_settings {
         s.early_stop_gain = 0.0;
         s.race_fraction = 0.0;
         s.smooth_choice = false;
+        s.anneal_probe = 0.0;
         s.tau0 = 1000;
         s.candidate_fraction = 0.1;
         s.growth = 2.0;
@@ -3956,6 +3971,10 @@ struct controller_settings {
                         "warmup_lr", "must be 0 (automatic) or inside [lr_min, lr_max]");
         require_setting(total_steps == 0 || warmup_steps < total_steps, "warmup_steps",
                         "must be smaller than total_steps");
+        require_setting(std::isfinite(anneal_probe) && anneal_probe >= 0.0 && anneal_probe <= 4.0, "anneal_probe",
+                        "must be in [0, 4] (a fraction of tau'; 0 turns the probe off)");
+        require_setting(std::isfinite(anneal_probe_ratio) && anneal_probe_ratio > 0.0 && anneal_probe_ratio < 1.0,
+                        "anneal_probe_ratio", "must be in (0, 1)");
         require_setting(std::isfinite(prefer_larger_lr) && prefer_larger_lr >= 0.0, "prefer_larger_lr",
                         "must be finite and >= 0");
         require_setting(std::isfinite(warm_start_noise) && warm_start_noise >= 0.0, "warm_start_noise",
@@ -4007,6 +4026,8 @@ inline std::vector<std::pair<std::string_view, std::string>> describe(const cont
         {"warmup_shape", u(static_cast<unsigned>(s.warmup_shape))},
         {"signal", u(static_cast<unsigned>(s.signal))},
         {"validation_interval", u(s.validation_interval)},
+        {"anneal_probe", exact_text(s.anneal_probe)},
+        {"anneal_probe_ratio", exact_text(s.anneal_probe_ratio)},
         {"smooth_choice", u(s.smooth_choice)},
         {"prefer_larger_lr", exact_text(s.prefer_larger_lr)},
         {"keep_winner_state", u(s.keep_winner_state)},
@@ -4530,7 +4551,7 @@ public:
     static constexpr std::uint32_t winner_slot = 1;  ///< the best candidate's end state
     static constexpr std::uint32_t slot_count = 2;
     static constexpr std::string_view state_format = "autolrs-controller-state";
-    static constexpr std::uint64_t state_version = 1;
+    static constexpr std::uint64_t state_version = 2;
 
     /// `search` must already be set up for x = log(LR) in [log(lr_min), log(lr_max)].
     /// `forecaster` forecasts training-loss windows, `validation_forecaster` validation-loss
@@ -4586,6 +4607,7 @@ public:
         switch (wait_) {
             case wait::warmup_step: warmup_step(); break;
             case wait::candidate_step: candidate_step(loss); break;
+            case wait::probe_step: probe_step(loss); break;
             case wait::stage_step: stage_step(loss); break;
             case wait::cooldown_step: cooldown_step(loss); break;
             default: break;
@@ -4777,6 +4799,7 @@ private:
         switch (wait_) {
             case wait::warmup_step:
             case wait::candidate_step:
+            case wait::probe_step:
             case wait::stage_step:
             case wait::cooldown_step: expected = directive_kind::train; break;
             case wait::start_evaluation:
@@ -4797,11 +4820,17 @@ private:
         require(steps_trained_ + steps_searched_ == steps_total_ && stage_begin_trained_ <= steps_trained_ &&
                     (s.total_steps == 0 || steps_total_ <= s.total_steps),
                 "step counts");
-        require(tau_ <= tau_max_ && planned_tau_ <= tau_max_ && tau_prime_ < window_capacity &&
+        require(tau_ <= tau_max_ && planned_tau_ <= tau_max_ && tau_prime_ + probe_steps_ < window_capacity &&
+                    (probe_steps_ == 0 || !val_signal_) &&
                     window_size_ < window_capacity && val_interval_ >= 1 && (!searched_ || tau_prime_ <= horizon_),
                 "stage lengths");
         if (wait_ == wait::candidate_step || wait_ == wait::candidate_evaluation || wait_ == wait::candidate_restore) {
             require(phase_step_ <= tau_prime_ && window_size_ <= phase_step_, "candidate progress");
+        }
+        if (wait_ == wait::probe_step) {
+            require(probe_steps_ > 0 && phase_step_ >= tau_prime_ && phase_step_ < tau_prime_ + probe_steps_ &&
+                        window_size_ == phase_step_,
+                    "anneal probe progress");
         }
         if (wait_ == wait::warmup_step) {
             require(phase_length_ == s.warmup_steps && phase_step_ < phase_length_, "warmup progress");
@@ -4845,6 +4874,7 @@ private:
         start_checkpoint,
         candidate_restore,
         candidate_step,
+        probe_step,
         candidate_evaluation,
         winner_checkpoint,
         stage_restore,
@@ -4889,6 +4919,13 @@ private:
         return std::clamp<std::uint64_t>(tp, 1, std::max<std::uint64_t>(tau, 1));
     }
 
+    /// The anneal probe's length after a candidate of `tau_prime` steps (0: no probe).
+    [[nodiscard]] std::uint64_t probe_steps_for(std::uint64_t tau_prime) const noexcept {
+        if (settings_.anneal_probe <= 0.0) return 0;
+        return std::max<std::uint64_t>(
+            2, static_cast<std::uint64_t>(std::llround(settings_.anneal_probe * static_cast<double>(tau_prime))));
+    }
+
     void resolve() {
         const controller_settings& s = settings_;
         const std::uint64_t budget = s.total_steps;
@@ -4909,7 +4946,8 @@ private:
         tau_ = tau0_;
         envelope_decay_ = std::exp(-1.0 / static_cast<double>(s.divergence_memory));
 
-        window_.assign(candidate_steps_for(tau_max_, s.candidate_fraction) + 1, 0.0);
+        const std::uint64_t longest_candidate = candidate_steps_for(tau_max_, s.candidate_fraction);
+        window_.assign(longest_candidate + probe_steps_for(longest_candidate) + 1, 0.0);
         reserve_buffers();
     }
 
@@ -4983,8 +5021,14 @@ private:
 
     /// A step on the final trajectory at `lr` (warmup and cooldown; stages record at decision).
     void trajectory_step(double lr) {
-        if (schedule_.empty() || schedule_.back().lr != lr) schedule_.push_back({steps_trained_, lr});
+        record_lr(steps_trained_, lr);
         ++steps_trained_;
+    }
+
+    /// The found schedule's row for `start` on (start steps strictly increase, LRs change).
+    void record_lr(std::uint64_t start, double lr) {
+        if (!schedule_.empty() && schedule_.back().start_step == start) schedule_.pop_back();
+        if (schedule_.empty() || schedule_.back().lr != lr) schedule_.push_back({start, lr});
     }
 
     void remember(double loss) {
@@ -5121,7 +5165,9 @@ private:
     /// Worst-case steps of a searched stage of horizon tau (all candidates).
     [[nodiscard]] std::uint64_t stage_cost(std::uint64_t tau) const noexcept {
         const std::uint64_t tp = candidate_steps_for(tau, settings_.candidate_fraction);
-        return settings_.candidates * tp + tau - (settings_.keep_winner_state ? tp : 0);
+        const std::uint64_t per_candidate = tp + probe_steps_for(tp);
+        return settings_.candidates * per_candidate + std::max(tau, per_candidate) -
+               (settings_.keep_winner_state ? per_candidate : 0);
     }
 
     [[nodiscard]] std::uint64_t shortest_searched_stage() const noexcept { return std::max<std::uint64_t>(tau0_ / 2, 1); }
@@ -5138,7 +5184,7 @@ private:
         if (aware_ && searched_) {
             if (stage_cost(horizon) > available) {
                 // The largest horizon whose worst-case search still fits.
-                const double per_step = 1.0 + settings_.candidate_fraction *
+                const double per_step = 1.0 + settings_.candidate_fraction * (1.0 + settings_.anneal_probe) *
                                                   (settings_.candidates - (settings_.keep_winner_state ? 1.0 : 0.0));
                 horizon = static_cast<std::uint64_t>(static_cast<double>(available) / per_step) + 1;
                 while (horizon > 0 && stage_cost(horizon) > available) --horizon;
@@ -5174,6 +5220,7 @@ private:
         start_val_loss_ = event::none;
         ++stages_started_;
 
+        probe_steps_ = 0;
         if (!searched_) {
             horizon_ = aware_ ? available : tau_;
             stage_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : std::sqrt(settings_.lr_min * upper());
@@ -5189,6 +5236,9 @@ private:
                       (settings_.signal == loss_signal::reference_switch && planned_tau_ >= tau_max_);
         val_interval_ = settings_.validation_interval != 0 ? std::min(settings_.validation_interval, tau_prime_)
                                                            : std::max<std::uint64_t>(tau_prime_ / 16, 1);
+        probe_steps_ = val_signal_ ? 0 : probe_steps_for(tau_prime_);
+        // A kept winner's probe adds a segment to the schedule (not on the per-step path).
+        if (schedule_.capacity() - schedule_.size() < 8) schedule_.reserve(schedule_.size() + 64);
         emit({.kind = event_kind::stage_start, .candidate = settings_.candidates, .loss = start_train_loss_,
               .length = horizon_,
               .message = val_signal_ ? "a stage: search up to `candidate` LRs on the validation loss, horizon `length`"
@@ -5271,7 +5321,52 @@ private:
             wait_ = wait::candidate_evaluation;
             return;
         }
-        if (phase_step_ >= tau_prime_) end_candidate(current_forecast(), false);
+        if (phase_step_ >= tau_prime_) {
+            if (probe_steps_ > 0) {
+                train_at(probe_lr(candidate_lr_), wait::probe_step);
+            } else {
+                end_candidate(current_forecast(), false);
+            }
+        }
+    }
+
+    [[nodiscard]] double probe_lr(double candidate_lr) const noexcept {
+        return std::max(settings_.lr_min, candidate_lr * settings_.anneal_probe_ratio);
+    }
+
+    void probe_step(double loss) {
+        if (exploding(loss, guard_train_loss_, over_train_)) {
+            candidate_diverged(loss);
+            return;
+        }
+        window_[window_size_++] = loss;
+        if (phase_step_ >= tau_prime_ + probe_steps_) end_candidate(probed_forecast(), false);
+    }
+
+    /// The candidate's forecast (from its tau' steps) less the loss its anneal probe removed:
+    /// the drop from the mean of the window's last fifth to the mean of the probe's second
+    /// half. Its variance adds the noise of both means (the per-step noise estimated from
+    /// the window's last fifth) to the forecast's.
+    [[nodiscard]] forecast probed_forecast() const {
+        const auto n = static_cast<std::size_t>(tau_prime_);
+        const forecast f = forecast_of(n);
+        const std::size_t tail = std::max<std::size_t>(2, n / 5);
+        const std::size_t probe_tail = std::max<std::size_t>(1, static_cast<std::size_t>(probe_steps_ / 2));
+        if (n < tail || !std::isfinite(f.value)) return f;
+        const auto mean = [&](std::size_t first, std::size_t count) {
+            double sum = 0.0;
+            for (std::size_t i = first; i < first + count; ++i) sum += window_[i];
+            return sum / static_cast<double>(count);
+        };
+        const double before = mean(n - tail, tail);
+        const double after = mean(window_size_ - probe_tail, probe_tail);
+        double spread = 0.0;
+        for (std::size_t i = n - tail; i < n; ++i) spread += (window_[i] - before) * (window_[i] - before);
+        const double step_var = spread / static_cast<double>(tail - 1);
+        const double gain = before - after;
+        if (!std::isfinite(gain) || !std::isfinite(step_var)) return f;
+        const double gain_var = step_var * (1.0 / static_cast<double>(tail) + 1.0 / static_cast<double>(probe_tail));
+        return {f.value - std::max(0.0, gain), std::sqrt(f.stddev * f.stddev + gain_var), f.status, f.non_finite};
     }
 
     /// Racing is checked once per candidate, when its window holds race_fraction of the
@@ -5284,9 +5379,10 @@ private:
     }
 
     /// The running candidate's forecast from its window so far, at the stage's horizon.
-    [[nodiscard]] forecast current_forecast() const {
+    [[nodiscard]] forecast current_forecast() const { return forecast_of(window_size_); }
+    [[nodiscard]] forecast forecast_of(std::size_t window_points) const {
         const Forecaster& forecaster = val_signal_ ? validation_forecaster_ : forecaster_;
-        return forecaster.predict(std::span<const double>(window_.data(), window_size_), horizon_units());
+        return forecaster.predict(std::span<const double>(window_.data(), window_points), horizon_units());
     }
 
     /// When racing is due and the running candidate's forecast, even at its lower bound
@@ -5340,7 +5436,8 @@ private:
               .forecast = f.value, .stddev = f.stddev, .status = f.status, .length = phase_step_,
               .message = raced ? "dropped by racing (its forecast's lower bound is above the best): "
                                  "forecast from the steps so far, told to the search"
-                               : "forecast at the stage's horizon, told to the search"});
+                    : probe_steps_ > 0 ? "forecast at the stage's horizon less the loss its anneal probe removed, told to the search"
+                                       : "forecast at the stage's horizon, told to the search"});
         if (settings_.keep_winner_state && (winner_ == detail::no_candidate || f.value < candidates_[winner_].forecast)) {
             winner_ = index;
             pending_ = {directive_kind::checkpoint, 0.0, winner_slot};
@@ -5473,11 +5570,18 @@ private:
         has_stage_lr_ = true;
         phase_step_ = 0;
         over_train_ = 0;
-        if (schedule_.empty() || schedule_.back().lr != lr) schedule_.push_back({steps_trained_, lr});
+        record_lr(steps_trained_, lr);
         if (from_winner) {
-            steps_searched_ -= tau_prime_;
-            steps_trained_ += tau_prime_;
-            phase_length_ = std::min(horizon_ - tau_prime_, room());
+            // The winner's tau' steps, and its anneal probe's, join the trajectory.
+            const std::uint64_t kept = tau_prime_ + probe_steps_;
+            if (probe_steps_ > 0) {
+                const double probe = probe_lr(lr);
+                record_lr(steps_trained_ + tau_prime_, probe);
+                record_lr(steps_trained_ + kept, lr);
+            }
+            steps_searched_ -= kept;
+            steps_trained_ += kept;
+            phase_length_ = std::min(horizon_ > kept ? horizon_ - kept : 0, room());
             if (last_candidate_ == winner_) {
                 if (phase_length_ == 0) {
                     end_stage();
@@ -5729,6 +5833,7 @@ private:
         v.value("planned_tau", c.planned_tau_);
         v.value("horizon", c.horizon_);
         v.value("tau_prime", c.tau_prime_);
+        v.value("probe_steps", c.probe_steps_);
         v.value("val_interval", c.val_interval_);
         v.value("val_signal", c.val_signal_);
         v.value("searched", c.searched_);
@@ -5834,6 +5939,7 @@ private:
     std::uint64_t planned_tau_ = 0;  // the current stage's horizon before any extension
     std::uint64_t horizon_ = 0;      // the current stage's horizon tau (forecast target)
     std::uint64_t tau_prime_ = 0;
+    std::uint64_t probe_steps_ = 0;  ///< the anneal probe after each candidate of this stage
     std::uint64_t val_interval_ = 1;
     bool val_signal_ = false;
     bool searched_ = false;
@@ -5925,12 +6031,14 @@ using reference_controller = controller<gaussian_process<matern52>, lower_confid
 
 /// A reference_controller over [lr_min, lr_max]; `total_steps` is only where it stops
 /// (the reference does not plan around a budget).
-[[nodiscard]] inline reference_controller make_reference_controller(double lr_min, double lr_max,
-                                                                    std::uint64_t total_steps = 0, std::uint64_t seed = 0) {
+/// (A template so that only the translation units that call it instantiate the controller.)
+template <class Controller = reference_controller>
+[[nodiscard]] Controller make_reference_controller(double lr_min, double lr_max, std::uint64_t total_steps = 0,
+                                                   std::uint64_t seed = 0) {
     controller_settings s = controller_settings::reference(lr_min, lr_max);
     s.total_steps = total_steps;
     s.seed = seed;
-    return reference_controller(s, reference_exponential_forecaster({.training_losses = true}),
+    return Controller(s, reference_exponential_forecaster({.training_losses = true}),
                                 reference_exponential_forecaster({.training_losses = false}), gaussian_process<matern52>{},
                                 lower_confidence_bound{.kappa = 1e6}, bayes_opt_settings{.x_min = 0.0, .x_max = 1.0});
 }

@@ -160,6 +160,10 @@ inline autolrs::controller_settings decode_settings(byte_reader& in) {
     s.divergence_patience = 1 + ((b >> 6) & 1);
     s.prefer_larger_lr = (b & 128) != 0 ? 0.1 : 0.0;
     s.cooldown_final_ratio = (b & 1) != 0 ? 0.0 : 0.1;
+    const std::uint8_t c = in.u8();
+    s.anneal_probe = (c & 3) * 0.25;
+    s.race_fraction = (c & 4) != 0 ? 0.5 : 0.0;
+    s.smooth_choice = (c & 8) != 0;
     s.seed = b;
     return s;
 }

@@ -570,3 +570,84 @@ TEST_CASE("racing drops a clearly dominated candidate halfway and tells the sear
     CHECK(steps_off == steps + raced * (tau_prime / 2));
     CHECK(chosen_off.learning_rate == chosen.learning_rate);  // a dominated candidate never wins
 }
+
+TEST_CASE("anneal probe: each candidate trains on at a tenth of its LR and is judged by its forecast less the probe's gain",
+          "[controller][protocol]") {
+    auto s = plain();
+    s.anneal_probe = 0.5;
+    s.keep_winner_state = true;
+    auto ctl = make_test_controller(s);
+    recording_trainer trainer;
+    const auto trace = run_traced(ctl, trainer, 400);
+    const auto stages = stages_of(trace);
+    REQUIRE(stages.size() >= 2);
+    const std::uint64_t tau_prime = 10, probe = 5;  // plain(): tau0 50, candidate_fraction 0.2
+    const auto& st = stages[0].entries;
+    std::size_t i = 1;  // after the stage's checkpoint
+    for (std::uint32_t c = 0; c < s.candidates; ++c) {
+        INFO("candidate " << c);
+        const auto* start = find_event(st[i], event_kind::candidate_start);
+        REQUIRE(start != nullptr);
+        if (c > 0) ++i;  // the restore of slot 0
+        const double lr = start->learning_rate;
+        std::vector<double> losses;
+        for (std::uint64_t k = 0; k < tau_prime + probe; ++k, ++i) {
+            REQUIRE(st[i].directive.kind == directive_kind::train);
+            CHECK(st[i].directive.learning_rate == (k < tau_prime ? lr : std::max(s.lr_min, 0.1 * lr)));
+            losses.push_back(st[i].loss);
+        }
+        const auto* end = find_event(st[i], event_kind::candidate_end);
+        REQUIRE(end != nullptr);
+        // The forecast of the first tau' losses, less the drop from the mean of their last
+        // fifth (2 points) to the mean of the probe's second half (2 points).
+        const auto raw = tail_mean_forecaster{}.predict(std::span<const double>(losses.data(), tau_prime), 50.0);
+        const double before = (losses[8] + losses[9]) / 2.0;
+        const double after = (losses[13] + losses[14]) / 2.0;
+        CHECK(end->forecast == Approx(raw.value - std::max(0.0, before - after)).epsilon(1e-12));
+        CHECK(end->stddev >= raw.stddev);
+        if (st[i].directive.kind == directive_kind::checkpoint) ++i;  // a new best: kept in slot 1
+    }
+    // The kept winner's probe is on the trajectory: the schedule has the probe's LR from
+    // step tau' of the stage and the stage's LR again after it.
+    const auto* chosen = find_event(st[i], event_kind::stage_lr_chosen);
+    REQUIRE(chosen != nullptr);
+    const auto rows = ctl.schedule_rows();
+    REQUIRE(rows.size() >= 3);
+    CHECK(rows[0].start_step == 0);
+    CHECK(rows[0].lr == chosen->learning_rate);
+    CHECK(rows[1].start_step == tau_prime);
+    CHECK(rows[1].lr == std::max(s.lr_min, 0.1 * chosen->learning_rate));
+    CHECK(rows[2].start_step == tau_prime + probe);
+    CHECK(rows[2].lr == chosen->learning_rate);
+    // The stage trains its horizon in all: the winner's tau' + probe steps and the rest.
+    std::uint64_t trained = 0;
+    for (; i < st.size(); ++i) trained += st[i].directive.kind == directive_kind::train ? 1 : 0;
+    CHECK(trained == stages[0].horizon - tau_prime - probe);
+    CHECK(ctl.steps_trained() + ctl.steps_searched() == ctl.steps_total());
+}
+
+TEST_CASE("anneal probe: off with a validation signal, and invalid probe settings name the field", "[controller][protocol]") {
+    auto s = plain();
+    s.anneal_probe = 0.5;
+    s.signal = autolrs::loss_signal::validation;
+    auto ctl = make_test_controller(s);
+    recording_trainer trainer;
+    const auto trace = run_traced(ctl, trainer, 200);
+    double candidate_lr = 0.0;  // every search step runs at its candidate's LR: no probe
+    std::size_t search_steps = 0;
+    for (const auto& e : trace) {
+        if (const auto* start = find_event(e, event_kind::candidate_start)) candidate_lr = start->learning_rate;
+        if (find_event(e, event_kind::stage_lr_chosen) != nullptr) candidate_lr = 0.0;
+        if (e.directive.kind == directive_kind::train && candidate_lr > 0.0) {
+            CHECK(e.directive.learning_rate == candidate_lr);
+            ++search_steps;
+        }
+    }
+    CHECK(search_steps >= 4 * 10);
+    auto bad = plain();
+    bad.anneal_probe = -0.1;
+    CHECK_THROWS_WITH(bad.validate(), Catch::Matchers::Contains("anneal_probe"));
+    bad = plain();
+    bad.anneal_probe_ratio = 1.0;
+    CHECK_THROWS_WITH(bad.validate(), Catch::Matchers::Contains("anneal_probe_ratio"));
+}

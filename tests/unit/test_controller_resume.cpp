@@ -125,6 +125,15 @@ TEST_CASE("resume at every call: warmup, keep-winner, warm start, early stop, co
                             {"warmup_start", "stage_start", "search_stopped_early", "stage_lr_chosen", "cooldown_start", "done"});
 }
 
+TEST_CASE("resume at every call: anneal probes, racing and smoothed choices", "[controller][resume]") {
+    auto s = everything_on();
+    s.anneal_probe = 0.5;
+    s.race_fraction = 0.5;
+    s.smooth_choice = true;
+    s.warm_start = false;
+    check_resume_everywhere(s, 0.0, 0.05, {"stage_lr_chosen", "cooldown_start", "done"});
+}
+
 TEST_CASE("resume at every call: validation signal and diverging candidates", "[controller][resume]") {
     auto s = everything_on();
     s.signal = autolrs::loss_signal::validation;
@@ -191,7 +200,8 @@ TEST_CASE("damaged states are refused with invalid_state", "[controller][resume]
     const std::string before = b.save();
 
     std::string wrong_version = state;
-    wrong_version.replace(wrong_version.find(" 1\n"), 3, " 7\n");
+    const std::string version = " " + std::to_string(decltype(a)::state_version) + "\n";
+    wrong_version.replace(wrong_version.find(version), version.size(), " 7\n");
     CHECK_THROWS_WITH(b.load(wrong_version), Catch::Matchers::Contains("version 7"));
     CHECK_THROWS_AS(b.load(state.substr(0, state.size() / 2)), autolrs::invalid_state);
     CHECK_THROWS_AS(b.load(std::string("not a state\n")), autolrs::invalid_state);

@@ -16,7 +16,8 @@
 
 #include <boost/math/tools/minima.hpp>
 
-#include <Eigen/Dense>
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>

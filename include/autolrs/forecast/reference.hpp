@@ -6,7 +6,8 @@
 #include "autolrs/detail/forecast_window.hpp"
 #include "autolrs/forecast/concept.hpp"
 
-#include <Eigen/Dense>
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <cfloat>
@@ -44,9 +45,12 @@ inline bool quadratic_smooth(const std::vector<double>& x, const std::vector<dou
         m.noalias() += v * v.transpose();
         r += v * y[i];
     }
-    const Eigen::ColPivHouseholderQR<Eigen::Matrix3d> qr(m);
-    if (qr.rank() < 3) return false;
-    const Eigen::Vector3d coef = qr.solve(r);
+    // LDLT, the decomposition the exponential forecaster's Laplace step uses too: each fixed-size
+    // Eigen decomposition costs seconds of compile time in every translation unit.
+    const Eigen::LDLT<Eigen::Matrix3d> ldlt(m);
+    const Eigen::Vector3d d = ldlt.vectorD();
+    if (ldlt.info() != Eigen::Success || !(d.minCoeff() > 1e-12 * d.maxCoeff())) return false;  // fewer than 3 distinct x
+    const Eigen::Vector3d coef = ldlt.solve(r);
     out.resize(at.size());
     for (std::size_t i = 0; i < at.size(); ++i) {
         const double u = (at[i] - mid) / half;

@@ -1,0 +1,1 @@
+// Anchors the unit tests' precompiled header (tests/CMakeLists.txt, AUTOLRS_TEST_PCH).
