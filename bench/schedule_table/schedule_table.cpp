@@ -70,6 +70,8 @@ struct options {
     bool ablations = true;
     std::uint64_t range_test_steps = 100;
     double range_test_lr_start = 1e-7;
+    double range_test_margin_decades = autolrs::lr_range_test_settings{}.margin_decades;
+    bool zero_setting_too = false;  // with autolrs_only: also the zero-setting mode
     std::vector<std::string> variants;  // "name:key=value,key=value": our defaults with these changes
     bool autolrs_only = false;          // no fixed schedules, no reference, no zero-setting
     int jobs = 2;
@@ -267,7 +269,9 @@ run_record run_one(const options& o, const fashion_mnist::splits& data, const fa
             if (m.kind == method_kind::zero_setting) {
                 trainer.trajectory = false;
                 const auto found = autolrs::lr_range_test(
-                    trainer, {.lr_start = o.range_test_lr_start, .steps = o.range_test_steps});
+                    trainer, {.lr_start = o.range_test_lr_start,
+                              .steps = o.range_test_steps,
+                              .margin_decades = o.range_test_margin_decades});
                 trainer.trajectory = true;
                 extra_search = trainer.steps();
                 settings.lr_min = found.lr_min;
@@ -620,10 +624,8 @@ int run_table(options o) {
         const auto& grid = opt == "sgd" ? o.grid_sgd : o.grid_adam;
         std::vector<method> methods;
         methods.push_back({"autolrs_ours", method_kind::ours, 0.0, {}});
-        if (!o.autolrs_only) {
-            methods.push_back({"autolrs_reference", method_kind::reference, 0.0, {}});
-            methods.push_back({"autolrs_zero", method_kind::zero_setting, 0.0, {}});
-        }
+        if (!o.autolrs_only) methods.push_back({"autolrs_reference", method_kind::reference, 0.0, {}});
+        if (!o.autolrs_only || o.zero_setting_too) methods.push_back({"autolrs_zero", method_kind::zero_setting, 0.0, {}});
         for (const auto& v : o.variants) methods.push_back(parse_variant(v));
         if (o.ablations) {
             methods.push_back({"ablation: winner retrained (keep_winner_state=false)", method_kind::ours, 0.0,
@@ -714,6 +716,11 @@ int main(int argc, char** argv) {
     app.add_option("--range-test-lr-start", o.range_test_lr_start, "first LR of the LR range test")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    app.add_option("--range-test-margin-decades", o.range_test_margin_decades,
+                   "the range test's lr_max: this many decades below the LR of its smoothed minimum")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_flag("--zero-setting-too", o.zero_setting_too, "with --autolrs-only: also run the zero-setting mode");
     app.add_option("--variant", o.variants,
                    "also run our defaults with settings changed, as name:key=value,... (keys: tau0_fraction, "
                    "tau_max_fraction, candidate_fraction, candidates, min_candidates, initial_design, early_stop_gain, "

@@ -74,7 +74,7 @@ struct controller_settings {
     std::uint64_t validation_interval = 0;  ///< steps between validation losses; 0 = tau'/16
 
     // ---- beyond the reference ----------------------------------------------------------------
-    double anneal_probe = 0.0;         ///< after its tau' steps a candidate trains this fraction of
+    double anneal_probe = 0.5;         ///< after its tau' steps a candidate trains this fraction of
                                        ///< tau' more at anneal_probe_ratio times its LR, and is
                                        ///< judged by its forecast less the loss that anneal
                                        ///< removed (0 = off; training-loss signal only). Counters

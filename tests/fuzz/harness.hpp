@@ -183,7 +183,10 @@ std::uint64_t play(Controller& ctl, byte_reader& in, Make make, std::optional<st
     if (slots_valid) {
         for (auto& slot : slots) slot = model.v;
     }
-    bool in_cooldown = false;
+    // A loaded state may already be in the cooldown (its cooldown_start event came before the
+    // save): the cooldown is the budget's last cooldown_steps() steps.
+    bool in_cooldown = slots_valid && s.total_steps != 0 && ctl.cooldown_steps() > 0 &&
+                       ctl.steps_total() >= s.total_steps - ctl.cooldown_steps();
     std::uint64_t applied = 0, skipped = 0, directives = 0;
     Controller* current = &ctl;
     std::optional<Controller> reloaded;

@@ -78,6 +78,7 @@ autolrs::controller_settings plain(std::uint64_t total = 0) {
             .candidate_fraction = 0.2,
             .growth = 2.0,
             .tau_max = 200,
+            .anneal_probe = 0.0,
             .keep_winner_state = false,
             .warm_start = false,
             .cooldown_fraction = 0.0,

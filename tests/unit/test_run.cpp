@@ -28,6 +28,7 @@ TEST_CASE("the chosen stage LRs track a best LR that falls as training goes on",
                                    .candidate_fraction = 0.1,
                                    .growth = 1.5,
                                    .tau_max = 400,
+                                   .anneal_probe = 0.0,  // the raw forecast is the exact oracle here
                                    .keep_winner_state = false,
                                    .warm_start = false};
     autolrs::basic_controller<grid_search, three_point_exponential_forecaster> ctl(
