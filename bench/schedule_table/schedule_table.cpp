@@ -640,6 +640,8 @@ int run_table(options o) {
                                [](autolrs::controller_settings& s) { s.race_fraction = 0.5; }});
             methods.push_back({"ablation: smooth choice on (smooth_choice=true)", method_kind::ours, 0.0,
                                [](autolrs::controller_settings& s) { s.smooth_choice = true; }});
+            methods.push_back({"ablation: anneal probe off (anneal_probe=0)", method_kind::ours, 0.0,
+                               [](autolrs::controller_settings& s) { s.anneal_probe = 0.0; }});
         }
         for (const auto& family : o.families)
             for (double lr : (o.autolrs_only ? std::vector<double>{} : grid)) methods.push_back({family, method_kind::fixed, lr, {}});

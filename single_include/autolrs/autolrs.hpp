@@ -866,7 +866,7 @@ struct lr_range_test_settings {
     std::uint64_t steps = 100;        ///< applied steps of the full sweep; >= 2
     double smoothing = 0.05;          ///< weight of the newest loss in the moving averages; in (0, 1]
     double divergence_factor = 4.0;   ///< stop once the smoothed loss exceeds this times its best; > 1
-    double margin_decades = 0.5;      ///< lr_max = LR at the smoothed minimum / 10^margin_decades; >= 0
+    double margin_decades = 0.0;      ///< lr_max = LR at the smoothed minimum / 10^margin_decades; >= 0
     double span_decades = 2.0;        ///< lr_min = lr_max / 10^span_decades (see the rule); > 0
     double min_improvement = 0.02;    ///< the smoothed loss must fall this fraction below its first
                                       ///< value, else status no_improvement; in [0, 1)
@@ -967,12 +967,14 @@ inline void smooth_without_lag(std::vector<lr_range_test_point>& curve, std::siz
 ///   lr_max = (LR of the smoothed minimum) / 10^margin_decades, clamped to [lr_start, lr_end];
 ///   lr_min = max(lr_max / 10^span_decades, lr_start), or lr_max / 10^span_decades if that clamp
 ///            would leave no interval (lr_max == lr_start).
-/// Why: the minimum of the loss along an exponential sweep sits where the LR stops helping, which
-/// is at or just past the edge of stability (the loss takes a few steps to blow up); so lr_max is
-/// kept half a decade below it, where steps are still stable and fast. AutoLRS searches log(LR)
-/// uniformly below lr_max, and the good LRs of later stages are lower than the best early one, so
-/// two decades below lr_max cover the decay that a schedule needs. Clamping keeps the interval
-/// inside what the test observed.
+/// Why: the minimum of the loss along an exponential sweep sits where the LR stops helping, at or
+/// just past the edge of stability (the loss takes a few steps to blow up). For AutoLRS the two
+/// errors cost differently: an lr_max too high costs a few steps (a candidate that diverges is
+/// infeasible and the search stays below it), an lr_max too low caps every stage. So lr_max is the
+/// minimum itself by default (margin_decades = 0; the classic "a tenth of it" rule, 1, suits a
+/// fixed LR). The good LRs of later stages are lower than the best early one, so two decades below
+/// lr_max cover the decay that a schedule needs. Clamping keeps the interval inside what the test
+/// observed.
 ///
 /// With restore_after (the default) the trainer is checkpointed first and restored at the end,
 /// and also when a step throws: the model and optimizer state are as before the test. The trainer's

@@ -188,7 +188,7 @@ TEST_CASE("range test that never diverges says so and stays inside the swept ran
     CHECK(r.curve.size() == settings.steps);
     require_swept_exponentially(r, settings);
     CHECK(r.lr_at_minimum == Approx(10.0));
-    CHECK(r.lr_max == Approx(10.0 * std::pow(10.0, -0.5)));
+    CHECK(r.lr_max == Approx(10.0 * std::pow(10.0, -settings.margin_decades)));
     CHECK(r.lr_min == Approx(r.lr_max / 100.0));
     require_valid_interval(r);
 }
