@@ -24,7 +24,11 @@
 // first; the first few from a space-filling design, then from the search), forecasts each
 // candidate's loss at the stage's horizon tau and tells the search (forecast variance as
 // the observation's noise), picks the lowest forecast, and trains the stage at that LR
-// (from the winner's state when kept). The search stops early when its expected gain is
+// (from the winner's state when kept). With anneal_probe (on by default) each candidate then
+// trains anneal_probe * tau' more steps at anneal_probe_ratio times its LR, and what it is
+// judged by is its forecast less the loss that short anneal removed: over a few dozen steps a
+// small LR otherwise wins by settling into the current valley (noise the final cooldown
+// removes anyway), not by progress, and the schedule decays far too early. The search stops early when its expected gain is
 // small. When the budget is known, stages are planned to fit, a search that cannot pay
 // back is skipped, and the last cooldown_fraction of the budget anneals the LR. Every
 // decision is reported as an event (events() after each call).
