@@ -62,6 +62,7 @@ struct problem {
     double lr_max = 0.0;
     std::uint64_t budget = 0;  // every optimizer step, search included
     std::function<std::unique_ptr<simulated_trainer>(std::uint64_t seed)> make;
+    double anneal_probe = controller_settings{}.anneal_probe;  // the controller's, unless asked
 };
 
 /// The LR in [lr_min, lr_max] minimising t.expected_loss_after(lr, steps): a 97-point grid
@@ -256,7 +257,8 @@ run_metrics drive(Controller& ctl, trainer_handle& trainer, const problem& p, do
 template <class Acquisition, class Kernel, class Forecaster>
 run_metrics run_one(const problem& p, std::uint64_t seed) {
     trainer_handle trainer(p.make(seed));
-    const controller_settings settings{.lr_min = p.lr_min, .lr_max = p.lr_max, .total_steps = p.budget, .seed = seed};
+    const controller_settings settings{
+        .lr_min = p.lr_min, .lr_max = p.lr_max, .total_steps = p.budget, .anneal_probe = p.anneal_probe, .seed = seed};
     const auto start = std::chrono::steady_clock::now();
     controller<gaussian_process<Kernel>, Acquisition, Forecaster> ctl(settings);
     const double construction = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -76,6 +76,10 @@ int main(int argc, char** argv) {
     app.add_option("--problems", problem_filter, "regex over problem names");
     app.add_option("--combinations", combo_filter, "regex over 'acquisition / kernel / forecaster'");
     app.add_option("--budget-scale", budget_scale, "multiply every step budget")->check(CLI::PositiveNumber);
+    double anneal_probe = autolrs::controller_settings{}.anneal_probe;
+    app.add_option("--anneal-probe", anneal_probe, "controller_settings::anneal_probe of every run")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 4.0));
     app.add_flag("--trace", regret_tracker::trace, "print every event of every run to stderr (use with --seeds 1 --jobs 1 and filters)");
     CLI11_PARSE(app, argc, argv);
     if (quick) {
@@ -99,7 +103,10 @@ int main(int argc, char** argv) {
     std::vector<problem> problems;
     const std::regex problem_re(problem_filter);
     for (problem& p : default_suite(data_dir, budget_scale))
-        if (std::regex_search(p.name, problem_re)) problems.push_back(std::move(p));
+        if (std::regex_search(p.name, problem_re)) {
+            p.anneal_probe = anneal_probe;
+            problems.push_back(std::move(p));
+        }
     if (combos.empty() || problems.empty()) {
         std::cerr << "no combination or no problem matches\n";
         return 2;

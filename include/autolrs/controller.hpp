@@ -997,7 +997,10 @@ private:
     /// The candidate's forecast (from its tau' steps) less the loss its anneal probe removed:
     /// the drop from the mean of the window's last fifth to the mean of the probe's second
     /// half. Its variance adds the noise of both means (the per-step noise estimated from
-    /// the window's last fifth) to the forecast's.
+    /// the window's last fifth) to the forecast's. For a positive loss the result is at least
+    /// the forecast times after / before (the drop in proportion): near the edge of stability
+    /// a candidate's window is far from its noise level, the forecast extrapolates a fall, and
+    /// the two drops added would promise a loss below zero (seen on the noisy quadratic model).
     [[nodiscard]] forecast probed_forecast() const {
         const auto n = static_cast<std::size_t>(tau_prime_);
         const forecast f = forecast_of(n);
@@ -1015,9 +1018,11 @@ private:
         for (std::size_t i = n - tail; i < n; ++i) spread += (window_[i] - before) * (window_[i] - before);
         const double step_var = spread / static_cast<double>(tail - 1);
         const double gain = before - after;
-        if (!std::isfinite(gain) || !std::isfinite(step_var)) return f;
+        if (!std::isfinite(gain) || !std::isfinite(step_var) || gain <= 0.0) return f;
+        double value = f.value - gain;
+        if (before > 0.0 && after > 0.0 && f.value > 0.0) value = std::max(value, f.value * (after / before));
         const double gain_var = step_var * (1.0 / static_cast<double>(tail) + 1.0 / static_cast<double>(probe_tail));
-        return {f.value - std::max(0.0, gain), std::sqrt(f.stddev * f.stddev + gain_var), f.status, f.non_finite};
+        return {value, std::sqrt(f.stddev * f.stddev + gain_var), f.status, f.non_finite};
     }
 
     /// Racing is checked once per candidate, when its window holds race_fraction of the

@@ -600,11 +600,14 @@ TEST_CASE("anneal probe: each candidate trains on at a tenth of its LR and is ju
         const auto* end = find_event(st[i], event_kind::candidate_end);
         REQUIRE(end != nullptr);
         // The forecast of the first tau' losses, less the drop from the mean of their last
-        // fifth (2 points) to the mean of the probe's second half (2 points).
+        // fifth (2 points) to the mean of the probe's second half (2 points), at least the
+        // forecast scaled by after / before.
         const auto raw = tail_mean_forecaster{}.predict(std::span<const double>(losses.data(), tau_prime), 50.0);
         const double before = (losses[8] + losses[9]) / 2.0;
         const double after = (losses[13] + losses[14]) / 2.0;
-        CHECK(end->forecast == Approx(raw.value - std::max(0.0, before - after)).epsilon(1e-12));
+        const double gain = before - after;
+        const double expected = gain > 0.0 ? std::max(raw.value - gain, raw.value * after / before) : raw.value;
+        CHECK(end->forecast == Approx(expected).epsilon(1e-12));
         CHECK(end->stddev >= raw.stddev);
         if (st[i].directive.kind == directive_kind::checkpoint) ++i;  // a new best: kept in slot 1
     }
@@ -651,4 +654,49 @@ TEST_CASE("anneal probe: off with a validation signal, and invalid probe setting
     bad = plain();
     bad.anneal_probe_ratio = 1.0;
     CHECK_THROWS_WITH(bad.validate(), Catch::Matchers::Contains("anneal_probe_ratio"));
+}
+
+namespace {
+/// Forecasts half the window's last loss: a fall the window does not show.
+struct halving_forecaster {
+    autolrs::forecast predict(std::span<const double> losses, double) const {
+        return {0.5 * losses.back(), 0.01, autolrs::forecast_status::fitted, 0};
+    }
+};
+/// Loss 1 at LRs in (0.05, 0.5], 0.1 elsewhere: a candidate there looks noisy, its probe calm.
+struct step_response_trainer {
+    using checkpoint_type = int;
+    double lr = 0.0;
+    void set_learning_rate(double x) { lr = x; }
+    double train_step() const { return lr > 0.05 && lr <= 0.5 ? 1.0 : 0.1; }
+    double validation_loss() const { return 0.1; }
+    checkpoint_type checkpoint() const { return 0; }
+    void restore(const checkpoint_type&) {}
+};
+}  // namespace
+
+TEST_CASE("anneal probe: a positive loss's forecast is credited at most in proportion, never below zero",
+          "[controller][protocol]") {
+    auto s = plain();
+    s.anneal_probe = 0.5;
+    autolrs::basic_controller<grid_search, halving_forecaster> ctl(s, grid_search(std::log(s.lr_min), std::log(s.lr_max), 16));
+    step_response_trainer trainer;
+    const auto trace = run_traced(ctl, trainer, 300);
+    std::size_t probed = 0;
+    for (const auto& e : trace) {
+        for (const auto& ev : e.events) {
+            if (ev.kind != event_kind::candidate_end) continue;
+            CHECK(ev.forecast > 0.0);
+            const bool noisy = ev.learning_rate > 0.05 && ev.learning_rate <= 0.5;
+            const bool calm_probe = std::max(s.lr_min, 0.1 * ev.learning_rate) <= 0.05;
+            if (noisy && calm_probe) {
+                // forecast 0.5, drop 0.9: 0.5 - 0.9 < 0, so 0.5 * (0.1 / 1.0)
+                CHECK(ev.forecast == Approx(0.05));
+                ++probed;
+            } else {
+                CHECK(ev.forecast == Approx(0.5 * (noisy ? 1.0 : 0.1)));  // no drop, no credit
+            }
+        }
+    }
+    CHECK(probed > 0);
 }
