@@ -30,8 +30,9 @@
 // small LR otherwise wins by settling into the current valley (noise the final cooldown
 // removes anyway), not by progress, and the schedule decays far too early. The search
 // stops early when its expected gain is small. When the budget is known, stages are
-// planned to fit, a search that cannot pay back is skipped, and the last cooldown_fraction of the budget anneals the LR. Every
-// decision is reported as an event (events() after each call).
+// planned to fit, a search that cannot pay back is skipped, and the last cooldown_fraction
+// of the budget anneals the LR. Every decision is reported as an event (events() after
+// each call).
 //
 // Divergence: a non-finite loss, or one above divergence_factor times the stage's starting
 // level for divergence_patience measurements in a row (training loss against the top of
