@@ -41,6 +41,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -74,6 +75,7 @@ struct options {
     bool zero_setting_too = false;  // with autolrs_only: also the zero-setting mode
     std::vector<std::string> variants;  // "name:key=value,key=value": our defaults with these changes
     bool autolrs_only = false;          // no fixed schedules, no reference, no zero-setting
+    bool common_batches = false;        // AutoLRS: a restore rewinds the batch stream too
     int jobs = 2;
     int threads = 1;
     fs::path out = "bench/results";
@@ -100,10 +102,16 @@ double target_of(const options& o, const std::string& optimizer) {
 // being trained, carried forward while a search runs.
 class metered_trainer {
 public:
-    using checkpoint_type = fashion_mnist::trainer::checkpoint_type;
+    // With common batches the checkpoint also holds the batch source's position, so that a
+    // restore puts the data stream back too: every candidate of a search sees the same batches.
+    struct checkpoint_type {
+        fashion_mnist::trainer::checkpoint_type model;
+        std::optional<fashion_mnist::batch_source> batches;
+    };
 
-    metered_trainer(fashion_mnist::trainer& inner, const fashion_mnist::tensor_dataset& probe, std::uint64_t every)
-        : inner_(inner), probe_(probe), every_(every) {
+    metered_trainer(fashion_mnist::trainer& inner, const fashion_mnist::tensor_dataset& probe, std::uint64_t every,
+                    std::shared_ptr<fashion_mnist::batch_source> common_batches)
+        : inner_(inner), probe_(probe), every_(every), batches_(std::move(common_batches)) {
         last_ = fashion_mnist::evaluate(inner_.model(), probe_).accuracy;
     }
 
@@ -118,9 +126,19 @@ public:
         return loss;
     }
     double validation_loss() { return inner_.validation_loss(); }
-    checkpoint_type checkpoint() { return inner_.checkpoint(); }
-    void checkpoint(checkpoint_type& into) { inner_.checkpoint(into); }
-    void restore(const checkpoint_type& from) { inner_.restore(from); }
+    checkpoint_type checkpoint() {
+        checkpoint_type saved;
+        checkpoint(saved);
+        return saved;
+    }
+    void checkpoint(checkpoint_type& into) {
+        inner_.checkpoint(into.model);
+        if (batches_) into.batches = *batches_;
+    }
+    void restore(const checkpoint_type& from) {
+        inner_.restore(from.model);
+        if (batches_ && from.batches) *batches_ = *from.batches;
+    }
 
     [[nodiscard]] std::uint64_t steps() const noexcept { return steps_; }
     [[nodiscard]] const std::vector<double>& curve() const noexcept { return curve_; }
@@ -131,6 +149,7 @@ private:
     fashion_mnist::trainer& inner_;
     const fashion_mnist::tensor_dataset& probe_;
     std::uint64_t every_;
+    std::shared_ptr<fashion_mnist::batch_source> batches_;  // null: the trainer's own, never rewound
     std::uint64_t steps_ = 0;
     double last_ = 0.0;
     std::vector<double> curve_;
@@ -232,20 +251,49 @@ std::function<double(std::uint64_t)> fixed_schedule(const std::string& family, d
 
 std::mutex torch_seed_mutex;  // make_model seeds LibTorch's global generator
 
+// --common-batches must make a restore replay the batches drawn since the checkpoint: one
+// step, a restore, and the same step again must give the same loss (one thread: exact).
+void check_common_batches(const options& o, const fashion_mnist::splits& data,
+                          const fashion_mnist::tensor_dataset& probe) {
+    const auto batches = std::make_shared<fashion_mnist::batch_source>(data.train, o.batch_size, o.first_seed);
+    std::optional<fashion_mnist::trainer> inner;
+    {
+        std::lock_guard lock(torch_seed_mutex);
+        inner.emplace(fashion_mnist::make_trainer(
+            data, {.model = o.model, .optimizer = "sgd", .batch_size = o.batch_size, .seed = o.first_seed}, batches));
+    }
+    metered_trainer t(*inner, probe, o.eval_every, batches);
+    const auto saved = t.checkpoint();
+    const double first = t.train_step();
+    const double next = t.train_step();
+    t.restore(saved);
+    const double again = t.train_step();
+    if (first != again || first == next)
+        throw std::runtime_error("--common-batches: a restore did not replay the same batch (losses " +
+                                 std::to_string(first) + ", " + std::to_string(again) + ")");
+    std::printf("common batches: a restore replays the batches drawn since its checkpoint (checked: loss %.6f twice)\n",
+                first);
+}
+
 run_record run_one(const options& o, const fashion_mnist::splits& data, const fashion_mnist::tensor_dataset& probe,
                    const std::string& optimizer, const method& m, std::uint64_t seed) {
     const auto start = clock_type::now();
     const auto [lr_min, lr_max] = autolrs_interval(optimizer);
     std::optional<fashion_mnist::trainer> inner;
+    std::shared_ptr<fashion_mnist::batch_source> common_batches;
+    if (o.common_batches && m.kind != method_kind::fixed)
+        common_batches = std::make_shared<fashion_mnist::batch_source>(data.train, o.batch_size, seed);
     {
         std::lock_guard lock(torch_seed_mutex);
-        inner.emplace(fashion_mnist::make_trainer(data, {.model = o.model,
-                                                         .optimizer = optimizer,
-                                                         .batch_size = o.batch_size,
-                                                         .seed = seed,
-                                                         .initial_learning_rate = lr_min}));
+        inner.emplace(fashion_mnist::make_trainer(data,
+                                                  {.model = o.model,
+                                                   .optimizer = optimizer,
+                                                   .batch_size = o.batch_size,
+                                                   .seed = seed,
+                                                   .initial_learning_rate = lr_min},
+                                                  common_batches));
     }
-    metered_trainer trainer(*inner, probe, o.eval_every);
+    metered_trainer trainer(*inner, probe, o.eval_every, common_batches);
     run_record r;
     r.optimizer = optimizer;
     r.family = m.family;
@@ -618,6 +666,7 @@ int run_table(options o) {
     const fashion_mnist::splits data = fashion_mnist::load_splits();
     const fashion_mnist::tensor_dataset probe{data.test.images.narrow(0, 0, std::min(o.eval_examples, data.test.size())),
                                        data.test.labels.narrow(0, 0, std::min(o.eval_examples, data.test.size()))};
+    if (o.common_batches) check_common_batches(o, data, probe);
 
     std::vector<std::pair<std::string, method>> jobs;
     for (const auto& opt : o.optimizers) {
@@ -727,6 +776,9 @@ int main(int argc, char** argv) {
                    "also run our defaults with settings changed, as name:key=value,... (keys: tau0_fraction, "
                    "tau_max_fraction, candidate_fraction, candidates, min_candidates, initial_design, early_stop_gain, "
                    "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, smooth_choice, race_fraction, race_stddevs, growth, anneal_probe, anneal_probe_ratio)");
+    app.add_flag("--common-batches", o.common_batches,
+                 "AutoLRS runs: a restore also rewinds the batch stream, so every candidate of a search trains on "
+                 "the same batches");
     app.add_flag("--autolrs-only", o.autolrs_only,
                  "run only our AutoLRS (defaults, ablations, variants): no fixed schedules, reference or zero-setting");
     app.add_option("--jobs", o.jobs, "runs in parallel (each single-threaded by default)")

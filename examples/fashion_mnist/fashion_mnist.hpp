@@ -215,8 +215,11 @@ struct trainer_options {
     std::int64_t validation_batch_size = 1000;
 };
 
-/// A fresh model and optimizer over `data` as an autolrs trainer.
-inline trainer make_trainer(const splits& data, const trainer_options& options) {
+/// A fresh model and optimizer over `data` as an autolrs trainer. With `shared_batches` the
+/// trainer draws from that source (which the caller may snapshot and put back, e.g. to give
+/// every candidate of a search the same batches); without, from its own.
+inline trainer make_trainer(const splits& data, const trainer_options& options,
+                            std::shared_ptr<batch_source> shared_batches = nullptr) {
     auto model = make_model(options.model, options.seed);
     auto optimizer = make_optimizer(options.optimizer, model->parameters(), options.initial_learning_rate);
     tensor_dataset validation = data.validation;
@@ -224,8 +227,12 @@ inline trainer make_trainer(const splits& data, const trainer_options& options) 
         validation = {validation.images.narrow(0, 0, options.validation_examples),
                       validation.labels.narrow(0, 0, options.validation_examples)};
     // (the batch order's generator is not LibTorch's, so the same seed gives independent streams)
-    return trainer(std::move(model), std::move(optimizer), batch_source(data.train, options.batch_size, options.seed),
-                   cross_entropy,
+    trainer::batch_source batches;
+    if (shared_batches)
+        batches = [shared_batches] { return (*shared_batches)(); };
+    else
+        batches = batch_source(data.train, options.batch_size, options.seed);
+    return trainer(std::move(model), std::move(optimizer), std::move(batches), cross_entropy,
                    in_batches(validation, options.validation_batch_size));
 }
 
