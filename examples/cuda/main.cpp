@@ -355,6 +355,27 @@ int run_bench(const example_data& data, const options& o) {
     return 0;
 }
 
+// The found schedule, one row per constant piece; the cooldown (and a warmup) change the LR
+// every step, so a run of one-step rows prints as one ramp "first-last: lr -> lr".
+void print_schedule(const std::vector<autolrs::schedule::piecewise_constant_row>& rows, std::uint64_t steps_trained) {
+    const auto end_of = [&](std::size_t i) { return i + 1 < rows.size() ? rows[i + 1].start_step : steps_trained; };
+    const auto one_step = [&](std::size_t i) { return end_of(i) - rows[i].start_step == 1; };
+    std::printf("found schedule (trajectory steps: lr):");
+    for (std::size_t i = 0; i < rows.size();) {
+        std::size_t last = i;
+        while (one_step(last) && last + 1 < rows.size() && one_step(last + 1)) ++last;
+        if (last - i >= 2) {
+            std::printf(" %llu-%llu: %.4g -> %.4g (every step);", static_cast<unsigned long long>(rows[i].start_step),
+                        static_cast<unsigned long long>(end_of(last) - 1), rows[i].lr, rows[last].lr);
+        } else {
+            for (std::size_t j = i; j <= last; ++j)
+                std::printf(" %llu-%llu: %.4g;", static_cast<unsigned long long>(rows[j].start_step),
+                            static_cast<unsigned long long>(end_of(j) - 1), rows[j].lr);
+        }
+        i = last + 1;
+    }
+}
+
 int run_training(const example_data& data, const options& o) {
     mlp_trainer trainer(data.train(), data.validation(), settings_from(o));
     std::printf("training %s on %s (%s)\n", layer_string(o.hidden).c_str(), trainer.gpu().name.c_str(),
@@ -372,9 +393,7 @@ int run_training(const example_data& data, const options& o) {
                 static_cast<unsigned long long>(result.steps_trained),
                 static_cast<unsigned long long>(result.steps_searched), result.search_overhead(), result.stages,
                 result.divergences, result.completed ? "" : " (stopped early)");
-    std::printf("found schedule (trajectory step: lr):");
-    for (const auto& row : result.schedule_rows)
-        std::printf(" %llu: %.4g", static_cast<unsigned long long>(row.start_step), row.lr);
+    print_schedule(result.schedule_rows, result.steps_trained);
     const auto validation = trainer.evaluate_validation();
     const auto test = trainer.evaluate(data.test_samples());
     std::printf("\nvalidation loss %.4f, accuracy %.2f%%\ntest loss %.4f, accuracy %.2f%%\n", validation.loss,
