@@ -614,7 +614,7 @@ method parse_variant(const std::string& text) {
                                                "min_candidates", "initial_design", "early_stop_gain",
                                                "keep_winner_state", "warm_start", "cooldown_fraction",
                                                "validation_signal", "prefer_larger_lr", "smooth_choice", "race_fraction", "race_stddevs", "growth",
-                                               "anneal_probe", "anneal_probe_ratio", "warmup_fraction"};
+                                               "anneal_probe", "anneal_probe_ratio", "warmup_fraction", "lr_min", "lr_max"};
     for (const auto& [key, value] : changes)
         if (std::find(keys.begin(), keys.end(), key) == keys.end())
             throw std::invalid_argument("--variant: unknown key " + key);
@@ -643,6 +643,8 @@ method parse_variant(const std::string& text) {
             if (key == "anneal_probe") s.anneal_probe = v;
             if (key == "anneal_probe_ratio") s.anneal_probe_ratio = v;
             if (key == "warmup_fraction") s.warmup_steps = v > 0.0 ? steps(v) : 0;
+            if (key == "lr_min") s.lr_min = v;
+            if (key == "lr_max") s.lr_max = v;
         }
         if (s.tau0 != 0 && s.tau_max != 0 && s.tau_max < s.tau0) s.tau_max = s.tau0;
     };
@@ -776,7 +778,7 @@ int main(int argc, char** argv) {
     app.add_option("--variant", o.variants,
                    "also run our defaults with settings changed, as name:key=value,... (keys: tau0_fraction, "
                    "tau_max_fraction, candidate_fraction, candidates, min_candidates, initial_design, early_stop_gain, "
-                   "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, smooth_choice, race_fraction, race_stddevs, growth, anneal_probe, anneal_probe_ratio, warmup_fraction)");
+                   "keep_winner_state, warm_start, cooldown_fraction, validation_signal, prefer_larger_lr, smooth_choice, race_fraction, race_stddevs, growth, anneal_probe, anneal_probe_ratio, warmup_fraction, lr_min, lr_max)");
     app.add_flag("--common-batches", o.common_batches,
                  "AutoLRS runs: a restore also rewinds the batch stream, so every candidate of a search trains on "
                  "the same batches");
