@@ -1,0 +1,219 @@
+// Records the golden traces of tests/golden/data: each scenario's controller driven by a
+// deterministic simulated trainer, every directive, event and answer written down exactly.
+// Run it only to change the recorded behaviour on purpose (say why in the commit):
+//   record_golden <out dir>
+#include "autolrs_support/golden_scenarios.hpp"
+
+#include <autolrs/autolrs.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+/// The quick start's trainer (examples/quickstart.cpp): SGD on 0.5*h*x^2 with noisy gradients.
+class quickstart_quadratic {
+public:
+    struct checkpoint_type {
+        double x;
+        std::mt19937_64 rng;
+    };
+    void set_learning_rate(double lr) { lr_ = lr; }
+    double train_step() {
+        const double loss = 0.5 * curvature_ * x_ * x_;
+        std::normal_distribution<double> noise(0.0, 0.1);
+        x_ -= lr_ * (curvature_ * x_ + noise(rng_));
+        return loss;
+    }
+    double validation_loss() { return 0.5 * curvature_ * x_ * x_; }
+    checkpoint_type checkpoint() { return {x_, rng_}; }
+    void restore(const checkpoint_type& saved) {
+        x_ = saved.x;
+        rng_ = saved.rng;
+    }
+
+private:
+    double curvature_ = 2.0;
+    double x_ = 3.0;
+    double lr_ = 0.0;
+    std::mt19937_64 rng_{42};
+};
+
+/// SGD on a noisy quadratic in `dims` directions (curvature 1/i), optionally sharpening
+/// with age (curvature times exp(age / sharpen_steps)), optionally skipping every
+/// `skip_every`-th step (reported as not applied).
+struct nqm_options {
+    std::size_t dims = 8;
+    double noise = 0.3;
+    double sharpen_steps = 0.0;  // 0: no sharpening
+    std::uint64_t sharpen_after = 0;  // sharpening starts at this age
+    double nan_above = 0.0;      // a step at an LR above this returns NaN (0: never)
+    std::uint64_t skip_every = 0;
+    std::uint64_t seed = 1;
+};
+
+class nqm_trainer {
+public:
+    struct checkpoint_type {
+        std::vector<double> x;
+        std::uint64_t age;
+        std::mt19937_64 rng;
+    };
+
+    explicit nqm_trainer(nqm_options o) : o_(o), x_(o.dims, 1.0), rng_(o.seed) {}
+
+    void set_learning_rate(double lr) { lr_ = lr; }
+    autolrs::step_result train_step() {
+        ++calls_;
+        if (o_.skip_every != 0 && calls_ % o_.skip_every == 0) return {loss(), false};
+        const double l = loss();
+        std::normal_distribution<double> n(0.0, o_.noise);
+        const double scale = sharpness();
+        for (std::size_t i = 0; i < x_.size(); ++i) {
+            const double h = scale / static_cast<double>(i + 1);
+            x_[i] -= lr_ * (h * x_[i] + n(rng_) / std::sqrt(static_cast<double>(i + 1)));
+        }
+        ++age_;
+        if (o_.nan_above > 0.0 && lr_ > o_.nan_above) return {std::numeric_limits<double>::quiet_NaN(), true};
+        return {l, true};
+    }
+    double validation_loss() { return loss() * 1.02; }
+    checkpoint_type checkpoint() { return {x_, age_, rng_}; }
+    void restore(const checkpoint_type& c) {
+        x_ = c.x;
+        age_ = c.age;
+        rng_ = c.rng;
+    }
+
+private:
+    [[nodiscard]] double sharpness() const {
+        if (o_.sharpen_steps <= 0.0 || age_ <= o_.sharpen_after) return 1.0;
+        return std::exp(static_cast<double>(age_ - o_.sharpen_after) / o_.sharpen_steps);
+    }
+    [[nodiscard]] double loss() const {
+        double sum = 0.0;
+        const double scale = sharpness();
+        for (std::size_t i = 0; i < x_.size(); ++i) sum += 0.5 * scale / static_cast<double>(i + 1) * x_[i] * x_[i];
+        return sum;
+    }
+
+    nqm_options o_;
+    std::vector<double> x_;
+    std::uint64_t age_ = 0;
+    std::uint64_t calls_ = 0;
+    double lr_ = 0.0;
+    std::mt19937_64 rng_;
+};
+
+/// Drives `trainer` with the controller of `kind` under `s`, writing the trace to
+/// <dir>/<name>.trace; at most `max_calls` calls when the budget is unknown.
+template <class Trainer>
+void record(const std::string& dir, const std::string& name, const std::string& kind, autolrs::controller_settings s,
+            Trainer trainer, std::size_t max_calls = 0) {
+    std::ofstream out(dir + "/" + name + ".trace");
+    autolrs_support::with_controller(kind, s, [&](auto& ctl) {
+        autolrs_support::traced_controller traced(ctl, out, autolrs_support::scenario_header(name, kind, ctl.settings()));
+        if (max_calls == 0) {
+            autolrs::run(trainer, traced);
+            return;
+        }
+        // An unknown budget: the host stops after max_calls calls.
+        using checkpoint = typename Trainer::checkpoint_type;
+        std::optional<checkpoint> slots[2];
+        for (std::size_t call = 0; call < max_calls; ++call) {
+            const autolrs::directive d = traced.pending();
+            switch (d.kind) {
+                case autolrs::directive_kind::train: {
+                    trainer.set_learning_rate(d.learning_rate);
+                    const autolrs::step_result r = autolrs::detail::run_step_result(trainer.train_step());
+                    traced.tell_step(r.loss, r.applied);
+                    break;
+                }
+                case autolrs::directive_kind::checkpoint:
+                    slots[d.slot] = trainer.checkpoint();
+                    traced.tell_checkpointed();
+                    break;
+                case autolrs::directive_kind::restore:
+                    trainer.restore(*slots[d.slot]);
+                    traced.tell_restored();
+                    break;
+                case autolrs::directive_kind::evaluate: traced.tell_validation(trainer.validation_loss()); break;
+                case autolrs::directive_kind::done: return;
+            }
+        }
+    });
+    std::printf("recorded %s\n", name.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: record_golden <out dir>\n");
+        return 2;
+    }
+    const std::string dir = argv[1];
+    using autolrs::controller_settings;
+    const nqm_options nqm{};
+
+    record(dir, "quickstart", "default", {.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 3000}, quickstart_quadratic{});
+    record(dir, "nqm_defaults", "default", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 4000, .seed = 5},
+           nqm_trainer(nqm));
+    record(dir, "nqm_validation", "default",
+           {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .signal = autolrs::loss_signal::validation, .seed = 2},
+           nqm_trainer({.seed = 2}));
+    {
+        controller_settings s = controller_settings::reference(1e-3, 1.0);
+        s.tau0 = 100;
+        s.tau_max = 400;
+        s.total_steps = 5000;
+        s.seed = 3;
+        record(dir, "nqm_reference_shape", "reference", s, nqm_trainer({.seed = 3}));
+    }
+    {
+        controller_settings s = controller_settings::reference(1e-3, 1.0);
+        s.total_steps = 2500;
+        s.seed = 4;
+        record(dir, "nqm_reference_preset", "reference", s, nqm_trainer({.seed = 4}));
+    }
+    record(dir, "nqm_options", "default",
+           {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 5000, .race_fraction = 0.5, .warmup_steps = 150,
+            .warmup_shape = autolrs::ramp_shape::cosine, .smooth_choice = true, .prefer_larger_lr = 0.3,
+            .warm_start = true, .cooldown_shape = autolrs::ramp_shape::cosine, .cooldown_final_ratio = 0.05, .seed = 6},
+           nqm_trainer({.seed = 6}));
+    record(dir, "nqm_plain", "default",
+           {.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 3000, .early_stop_gain = 0.0, .warmup_steps = 100,
+            .warmup_lr = 0.05, .anneal_probe = 0.0, .keep_winner_state = false, .seed = 7},
+           nqm_trainer({.seed = 7}));
+    record(dir, "nqm_sharpening", "default", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 6000, .seed = 8},
+           nqm_trainer({.sharpen_steps = 2500.0, .seed = 8}));
+    record(dir, "nqm_runaway", "default", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 6000, .seed = 9},
+           nqm_trainer({.sharpen_steps = 250.0, .seed = 9}));
+    record(dir, "nqm_skipped_steps", "default", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 2500, .seed = 10},
+           nqm_trainer({.skip_every = 5, .seed = 10}));
+    record(dir, "nqm_unknown_budget", "default", {.lr_min = 1e-3, .lr_max = 3.0, .tau0 = 200, .seed = 11},
+           nqm_trainer({.seed = 11}), 6000);
+    record(dir, "nqm_not_budget_aware", "default",
+           {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .budget_aware = false, .seed = 12},
+           nqm_trainer({.seed = 12}));
+    record(dir, "nqm_matern32_lcb_power_law", "matern32_lcb_power_law",
+           {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .seed = 13}, nqm_trainer({.seed = 13}));
+    record(dir, "nqm_squared_exponential_pi_tail_mean", "squared_exponential_pi_tail_mean",
+           {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .seed = 14}, nqm_trainer({.seed = 14}));
+    record(dir, "nqm_thompson", "thompson", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .seed = 15},
+           nqm_trainer({.seed = 15}));
+    record(dir, "nqm_nan", "default", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .seed = 16},
+           nqm_trainer({.nan_above = 0.5, .seed = 16}));
+    record(dir, "nqm_all_diverge", "default", {.lr_min = 2.5, .lr_max = 5.0, .total_steps = 3000, .seed = 17},
+           nqm_trainer({.seed = 17}));
+    record(dir, "nqm_at_bound", "default", {.lr_min = 1e-4, .lr_max = 0.05, .total_steps = 3000, .seed = 18},
+           nqm_trainer({.seed = 18}));
+    record(dir, "nqm_late_sharpening", "default", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 4000, .seed = 19},
+           nqm_trainer({.sharpen_steps = 100.0, .sharpen_after = 2000, .seed = 19}));
+    return 0;
+}
