@@ -78,7 +78,9 @@
 #include "autolrs/trainer.hpp"
 #include "autolrs/types.hpp"
 #include "autolrs/detail/state_text.hpp"
-#include "autolrs/bayes_opt.hpp"
+#include "autolrs/search/bayes_opt.hpp"
+#include "autolrs/search/concept.hpp"
+#include "autolrs/protocol.hpp"
 #include "autolrs/acquisition/lower_confidence_bound.hpp"
 #include "autolrs/acquisition/expected_improvement.hpp"
 #include "autolrs/surrogate/gaussian_process.hpp"
@@ -106,70 +108,6 @@
 #include <vector>
 
 namespace autolrs {
-
-/// What the host must do next.
-enum class directive_kind : std::uint8_t { train, checkpoint, restore, evaluate, done };
-
-[[nodiscard]] constexpr std::string_view to_string(directive_kind k) noexcept {
-    switch (k) {
-        case directive_kind::train: return "train";
-        case directive_kind::checkpoint: return "checkpoint";
-        case directive_kind::restore: return "restore";
-        case directive_kind::evaluate: return "evaluate";
-        case directive_kind::done: return "done";
-    }
-    return "unknown";
-}
-
-/// One directive: `learning_rate` applies to `train`, `slot` to `checkpoint` and `restore`.
-struct directive {
-    directive_kind kind = directive_kind::done;
-    double learning_rate = 0.0;
-    std::uint32_t slot = 0;
-
-    friend bool operator==(const directive&, const directive&) = default;
-};
-
-/// The host called a tell_*() that does not answer the pending directive.
-class protocol_error : public std::logic_error {
-public:
-    using std::logic_error::logic_error;
-};
-
-/// What the controller needs from a 1-D search over x = log(LR) (autolrs::bayes_opt fits).
-/// Determinism contract: its answers are a pure function of its construction and the
-/// sequence of calls made on it.
-template <class S>
-concept lr_search = std::copyable<S> &&
-    requires(S& s, const S& cs, double x, std::uint64_t seed, std::span<const observation> earlier) {
-        { s.ask() } -> std::convertible_to<double>;
-        s.tell(x, x, x);
-        s.tell_infeasible(x);
-        { cs.expected_gain() } -> std::convertible_to<double>;
-        s.reset(seed);
-        s.warm_start(earlier, x);
-    };
-
-/// Call as `static_assert(autolrs::explain_lr_search<S>())`: names what a search type lacks.
-template <class S>
-consteval bool explain_lr_search() {
-    static_assert(std::copyable<S>, "autolrs lr_search: the search must be copyable (the controller keeps a "
-                                    "pristine copy to start every stage from)");
-    static_assert(requires(S& s) { { s.ask() } -> std::convertible_to<double>; },
-                  "autolrs lr_search: add `double ask()`: the next x = log(LR) to try");
-    static_assert(requires(S& s, double x) { s.tell(x, x, x); },
-                  "autolrs lr_search: add `void tell(double x, double y, double noise_variance)`");
-    static_assert(requires(S& s, double x) { s.tell_infeasible(x); },
-                  "autolrs lr_search: add `void tell_infeasible(double x)`: x diverged, ask below it");
-    static_assert(requires(const S& s) { { s.expected_gain() } -> std::convertible_to<double>; },
-                  "autolrs lr_search: add `double expected_gain() const`: what another ask may still gain");
-    static_assert(requires(S& s, std::uint64_t seed) { s.reset(seed); },
-                  "autolrs lr_search: add `void reset(std::uint64_t seed)`: forget everything, new search");
-    static_assert(requires(S& s, std::span<const observation> earlier, double v) { s.warm_start(earlier, v); },
-                  "autolrs lr_search: add `void warm_start(std::span<const autolrs::observation>, double "
-                  "extra_noise_variance)`");
-    return lr_search<S>;
-}
 
 namespace detail {
 

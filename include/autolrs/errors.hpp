@@ -25,6 +25,13 @@ private:
     std::string field_;
 };
 
+/// The host called a tell_*() that does not answer the pending directive (or autolrs::run
+/// was asked to restore a slot that holds no checkpoint).
+class protocol_error : public std::logic_error {
+public:
+    using std::logic_error::logic_error;
+};
+
 /// A saved state could not be loaded (wrong format, version or settings, damaged data).
 class invalid_state : public std::runtime_error {
 public:

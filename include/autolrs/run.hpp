@@ -10,6 +10,7 @@
 // many were spent searching.
 
 #include "autolrs/controller.hpp"
+#include "autolrs/protocol.hpp"
 #include "autolrs/event.hpp"
 #include "autolrs/schedule/piecewise_constant.hpp"
 #include "autolrs/trainer.hpp"
@@ -48,18 +49,6 @@ struct run_result {
     [[nodiscard]] double search_overhead() const noexcept {
         return steps_trained == 0 ? 0.0 : static_cast<double>(steps_searched) / static_cast<double>(steps_trained);
     }
-};
-
-/// What run() drives: a controller of controller.hpp (basic_controller, controller<...>).
-template <class C>
-concept ask_tell_controller = requires(C& c, double loss) {
-    { c.pending() } -> std::convertible_to<directive>;
-    { c.tell_step(loss, true) } -> std::convertible_to<directive>;
-    { c.tell_checkpointed() } -> std::convertible_to<directive>;
-    { c.tell_restored() } -> std::convertible_to<directive>;
-    { c.tell_validation(loss) } -> std::convertible_to<directive>;
-    c.events();
-    C::slot_count;
 };
 
 namespace detail {

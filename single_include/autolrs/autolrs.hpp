@@ -51,6 +51,13 @@ private:
     std::string field_;
 };
 
+/// The host called a tell_*() that does not answer the pending directive (or autolrs::run
+/// was asked to restore a slot that holds no checkpoint).
+class protocol_error : public std::logic_error {
+public:
+    using std::logic_error::logic_error;
+};
+
 /// A saved state could not be loaded (wrong format, version or settings, damaged data).
 class invalid_state : public std::runtime_error {
 public:
@@ -3602,7 +3609,61 @@ acquisition_choice maximise_acquisition(const S& s, const A& acquisition, double
 
 }  // namespace autolrs
 // ---- end autolrs/acquisition/maximiser.hpp
-// ---- begin autolrs/bayes_opt.hpp
+// ---- begin autolrs/search/concept.hpp
+// What the controller needs from the search over x = log(LR) of one stage.
+
+
+#include <concepts>
+#include <cstdint>
+#include <span>
+
+namespace autolrs {
+
+/// A 1-D search over x = log(LR) (autolrs::bayes_opt fits).
+/// Determinism contract: its answers are a pure function of its construction and the
+/// sequence of calls made on it (the controller replays the calls to resume mid-stage).
+template <class S>
+concept lr_search = std::copyable<S> &&
+    requires(S& s, const S& cs, double x, std::uint64_t seed, std::span<const observation> earlier) {
+        { s.ask() } -> std::convertible_to<double>;
+        s.tell(x, x, x);
+        s.tell_infeasible(x);
+        { cs.expected_gain() } -> std::convertible_to<double>;
+        s.reset(seed);
+        s.warm_start(earlier, x);
+    };
+
+/// Call as `static_assert(autolrs::explain_lr_search<S>())`: names what a search type lacks.
+template <class S>
+consteval bool explain_lr_search() {
+    static_assert(std::copyable<S>, "autolrs lr_search: the search must be copyable (the controller keeps a "
+                                    "pristine copy to start every stage from)");
+    static_assert(requires(S& s) { { s.ask() } -> std::convertible_to<double>; },
+                  "autolrs lr_search: add `double ask()`: the next x = log(LR) to try");
+    static_assert(requires(S& s, double x) { s.tell(x, x, x); },
+                  "autolrs lr_search: add `void tell(double x, double y, double noise_variance)`");
+    static_assert(requires(S& s, double x) { s.tell_infeasible(x); },
+                  "autolrs lr_search: add `void tell_infeasible(double x)`: x diverged, ask below it");
+    static_assert(requires(const S& s) { { s.expected_gain() } -> std::convertible_to<double>; },
+                  "autolrs lr_search: add `double expected_gain() const`: what another ask may still gain");
+    static_assert(requires(S& s, std::uint64_t seed) { s.reset(seed); },
+                  "autolrs lr_search: add `void reset(std::uint64_t seed)`: forget everything, new search");
+    static_assert(requires(S& s, std::span<const observation> earlier, double v) { s.warm_start(earlier, v); },
+                  "autolrs lr_search: add `void warm_start(std::span<const autolrs::observation>, double "
+                  "extra_noise_variance)`");
+    return lr_search<S>;
+}
+
+/// Optional: a search that offers its model's posterior mean lets the controller choose the
+/// stage's LR by it (controller_settings::smooth_choice).
+template <class S>
+concept lr_search_with_posterior_mean = lr_search<S> && requires(const S& s, double x) {
+    { s.posterior_mean(x) } -> std::convertible_to<double>;
+};
+
+}  // namespace autolrs
+// ---- end autolrs/search/concept.hpp
+// ---- begin autolrs/search/bayes_opt.hpp
 // bayes_opt: an ask/tell Bayesian optimiser of a 1-D function over [x_min, x_max]
 // (x = log LR in AutoLRS), built from a surrogate and an acquisition policy.
 
@@ -3798,7 +3859,27 @@ private:
 };
 
 }  // namespace autolrs
-// ---- end autolrs/bayes_opt.hpp
+// ---- end autolrs/search/bayes_opt.hpp
+// ---- begin autolrs/protocol.hpp
+// The ask/tell protocol between a controller and the host's training loop.
+//
+// The host owns the model, the optimizer and the loop. The controller hands out one
+// directive at a time; the host carries it out and acknowledges it with the matching
+// tell_*() call, which returns the next directive:
+//
+//   directive              host does                                  then calls
+//   train (learning_rate)  set the LR, run ONE optimizer step          tell_step(loss, applied)
+//   checkpoint (slot)      save model+optimizer state into slot        tell_checkpointed()
+//   restore (slot)         put slot's state back exactly               tell_restored()
+//   evaluate               compute the validation loss                 tell_validation(loss)
+//   done                   stop: the budget is spent                   -
+//
+// A step reported with applied = false (a skipped mixed-precision step, a gradient-
+// accumulation micro-step) does not count: the same directive comes back. After a restore,
+// set the LR again before the next step (some backends restore the LR with the optimizer
+// state). Calling a tell_*() that does not match the pending directive throws
+// autolrs::protocol_error.
+
 // ---- begin autolrs/controller_settings.hpp
 // The AutoLRS controller's run-time settings: one validated aggregate, a reference preset,
 // and the field-by-field description that the saved state is checked against.
@@ -4117,6 +4198,95 @@ struct event {
 
 }  // namespace autolrs
 // ---- end autolrs/event.hpp
+
+#include <concepts>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace autolrs {
+
+/// What the host must do next.
+enum class directive_kind : std::uint8_t { train, checkpoint, restore, evaluate, done };
+
+[[nodiscard]] constexpr std::string_view to_string(directive_kind k) noexcept {
+    switch (k) {
+        case directive_kind::train: return "train";
+        case directive_kind::checkpoint: return "checkpoint";
+        case directive_kind::restore: return "restore";
+        case directive_kind::evaluate: return "evaluate";
+        case directive_kind::done: return "done";
+    }
+    return "unknown";
+}
+
+/// One directive: `learning_rate` applies to `train`, `slot` to `checkpoint` and `restore`.
+struct directive {
+    directive_kind kind = directive_kind::done;
+    double learning_rate = 0.0;
+    std::uint32_t slot = 0;
+
+    friend bool operator==(const directive&, const directive&) = default;
+};
+
+/// What autolrs::run (and save_state/load_state) drives: the protocol above, the events of
+/// the last call, and the progress counters a run reports.
+template <class C>
+concept ask_tell_controller = requires(C& c, const C& cc, double loss) {
+    { cc.pending() } -> std::convertible_to<directive>;
+    { c.tell_step(loss, true) } -> std::convertible_to<directive>;
+    { c.tell_checkpointed() } -> std::convertible_to<directive>;
+    { c.tell_restored() } -> std::convertible_to<directive>;
+    { c.tell_validation(loss) } -> std::convertible_to<directive>;
+    { cc.events() } -> std::convertible_to<std::span<const event>>;
+    { C::slot_count } -> std::convertible_to<std::uint32_t>;
+    { cc.settings() } -> std::convertible_to<const controller_settings&>;
+    { cc.steps_total() } -> std::convertible_to<std::uint64_t>;
+    { cc.steps_trained() } -> std::convertible_to<std::uint64_t>;
+    { cc.steps_searched() } -> std::convertible_to<std::uint64_t>;
+    { cc.steps_skipped() } -> std::convertible_to<std::uint64_t>;
+    { cc.evaluations() } -> std::convertible_to<std::uint64_t>;
+    { cc.stages() } -> std::convertible_to<std::uint32_t>;
+    { cc.divergences() } -> std::convertible_to<std::uint32_t>;
+    { cc.schedule_rows() } -> std::convertible_to<std::span<const schedule::piecewise_constant_row>>;
+};
+
+/// Call as `static_assert(autolrs::explain_ask_tell_controller<C>())`: names what C lacks.
+template <class C>
+consteval bool explain_ask_tell_controller() {
+    static_assert(requires(const C& c) { { c.pending() } -> std::convertible_to<directive>; },
+                  "autolrs ask_tell_controller: add `directive pending() const`: what the host must do now");
+    static_assert(requires(C& c, double loss) {
+        { c.tell_step(loss, true) } -> std::convertible_to<directive>;
+        { c.tell_checkpointed() } -> std::convertible_to<directive>;
+        { c.tell_restored() } -> std::convertible_to<directive>;
+        { c.tell_validation(loss) } -> std::convertible_to<directive>;
+    }, "autolrs ask_tell_controller: add the four answers tell_step(double loss, bool applied), "
+       "tell_checkpointed(), tell_restored(), tell_validation(double loss), each returning the next directive");
+    static_assert(requires(const C& c) { { c.events() } -> std::convertible_to<std::span<const event>>; },
+                  "autolrs ask_tell_controller: add `std::span<const autolrs::event> events() const`: the last call's events");
+    static_assert(requires { { C::slot_count } -> std::convertible_to<std::uint32_t>; },
+                  "autolrs ask_tell_controller: add `static constexpr std::uint32_t slot_count`: checkpoint slots used");
+    static_assert(requires(const C& c) { { c.settings() } -> std::convertible_to<const controller_settings&>; },
+                  "autolrs ask_tell_controller: add `const autolrs::controller_settings& settings() const`");
+    static_assert(requires(const C& c) {
+        { c.steps_total() } -> std::convertible_to<std::uint64_t>;
+        { c.steps_trained() } -> std::convertible_to<std::uint64_t>;
+        { c.steps_searched() } -> std::convertible_to<std::uint64_t>;
+        { c.steps_skipped() } -> std::convertible_to<std::uint64_t>;
+        { c.evaluations() } -> std::convertible_to<std::uint64_t>;
+        { c.stages() } -> std::convertible_to<std::uint32_t>;
+        { c.divergences() } -> std::convertible_to<std::uint32_t>;
+    }, "autolrs ask_tell_controller: add the progress counters steps_total(), steps_trained(), steps_searched(), "
+       "steps_skipped(), evaluations() (std::uint64_t), stages(), divergences() (std::uint32_t)");
+    static_assert(requires(const C& c) {
+        { c.schedule_rows() } -> std::convertible_to<std::span<const schedule::piecewise_constant_row>>;
+    }, "autolrs ask_tell_controller: add `std::span<const autolrs::schedule::piecewise_constant_row> schedule_rows() const`");
+    return ask_tell_controller<C>;
+}
+
+}  // namespace autolrs
+// ---- end autolrs/protocol.hpp
 // ---- begin autolrs/event_writers.hpp
 // Writers for controller events: CSV (one header line, one row per event) and JSON Lines
 // (one object per line). Usable directly as run() observers:
@@ -4461,70 +4631,6 @@ private:
 #include <vector>
 
 namespace autolrs {
-
-/// What the host must do next.
-enum class directive_kind : std::uint8_t { train, checkpoint, restore, evaluate, done };
-
-[[nodiscard]] constexpr std::string_view to_string(directive_kind k) noexcept {
-    switch (k) {
-        case directive_kind::train: return "train";
-        case directive_kind::checkpoint: return "checkpoint";
-        case directive_kind::restore: return "restore";
-        case directive_kind::evaluate: return "evaluate";
-        case directive_kind::done: return "done";
-    }
-    return "unknown";
-}
-
-/// One directive: `learning_rate` applies to `train`, `slot` to `checkpoint` and `restore`.
-struct directive {
-    directive_kind kind = directive_kind::done;
-    double learning_rate = 0.0;
-    std::uint32_t slot = 0;
-
-    friend bool operator==(const directive&, const directive&) = default;
-};
-
-/// The host called a tell_*() that does not answer the pending directive.
-class protocol_error : public std::logic_error {
-public:
-    using std::logic_error::logic_error;
-};
-
-/// What the controller needs from a 1-D search over x = log(LR) (autolrs::bayes_opt fits).
-/// Determinism contract: its answers are a pure function of its construction and the
-/// sequence of calls made on it.
-template <class S>
-concept lr_search = std::copyable<S> &&
-    requires(S& s, const S& cs, double x, std::uint64_t seed, std::span<const observation> earlier) {
-        { s.ask() } -> std::convertible_to<double>;
-        s.tell(x, x, x);
-        s.tell_infeasible(x);
-        { cs.expected_gain() } -> std::convertible_to<double>;
-        s.reset(seed);
-        s.warm_start(earlier, x);
-    };
-
-/// Call as `static_assert(autolrs::explain_lr_search<S>())`: names what a search type lacks.
-template <class S>
-consteval bool explain_lr_search() {
-    static_assert(std::copyable<S>, "autolrs lr_search: the search must be copyable (the controller keeps a "
-                                    "pristine copy to start every stage from)");
-    static_assert(requires(S& s) { { s.ask() } -> std::convertible_to<double>; },
-                  "autolrs lr_search: add `double ask()`: the next x = log(LR) to try");
-    static_assert(requires(S& s, double x) { s.tell(x, x, x); },
-                  "autolrs lr_search: add `void tell(double x, double y, double noise_variance)`");
-    static_assert(requires(S& s, double x) { s.tell_infeasible(x); },
-                  "autolrs lr_search: add `void tell_infeasible(double x)`: x diverged, ask below it");
-    static_assert(requires(const S& s) { { s.expected_gain() } -> std::convertible_to<double>; },
-                  "autolrs lr_search: add `double expected_gain() const`: what another ask may still gain");
-    static_assert(requires(S& s, std::uint64_t seed) { s.reset(seed); },
-                  "autolrs lr_search: add `void reset(std::uint64_t seed)`: forget everything, new search");
-    static_assert(requires(S& s, std::span<const observation> earlier, double v) { s.warm_start(earlier, v); },
-                  "autolrs lr_search: add `void warm_start(std::span<const autolrs::observation>, double "
-                  "extra_noise_variance)`");
-    return lr_search<S>;
-}
 
 namespace detail {
 
@@ -6103,18 +6209,6 @@ struct run_result {
     [[nodiscard]] double search_overhead() const noexcept {
         return steps_trained == 0 ? 0.0 : static_cast<double>(steps_searched) / static_cast<double>(steps_trained);
     }
-};
-
-/// What run() drives: a controller of controller.hpp (basic_controller, controller<...>).
-template <class C>
-concept ask_tell_controller = requires(C& c, double loss) {
-    { c.pending() } -> std::convertible_to<directive>;
-    { c.tell_step(loss, true) } -> std::convertible_to<directive>;
-    { c.tell_checkpointed() } -> std::convertible_to<directive>;
-    { c.tell_restored() } -> std::convertible_to<directive>;
-    { c.tell_validation(loss) } -> std::convertible_to<directive>;
-    c.events();
-    C::slot_count;
 };
 
 namespace detail {
