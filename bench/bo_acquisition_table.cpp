@@ -1,7 +1,8 @@
 // Prints how often each acquisition gets within 2% of the interval's width (in log LR) of
 // the minimiser within 10 evaluations, over 100 seeds, on the seeded 1-D test functions
-// (tests/support/bo_test_functions.hpp), plus harder cases that the tests do not assert on.
-#include "bo_test_functions.hpp"
+// (support/autolrs_support/bo_test_functions.hpp), plus harder cases that the tests do not
+// assert on.
+#include "autolrs_support/bo_test_functions.hpp"
 
 #include <cstdio>
 #include <vector>

@@ -2,8 +2,8 @@
 # and bench/ all see the same result:
 #   AUTOLRS_TORCH_FOUND          ON when LibTorch (and zlib, for the Fashion-MNIST files) was found
 #   autolrs_libtorch             INTERFACE target: autolrs + torch (the integration header's needs)
-#   autolrs_fashion_mnist        INTERFACE target: autolrs_libtorch + zlib + examples/fashion_mnist
-#                                (the Fashion-MNIST data, models and evaluation helpers)
+# (autolrs_fashion_mnist, the Fashion-MNIST data, models and trainer over it, is defined in
+# support/CMakeLists.txt on top of autolrs_libtorch.)
 # The core library never needs any of this.
 option(AUTOLRS_USE_TORCH "Build the LibTorch integration's tests, demo and benchmarks when LibTorch is found" ON)
 set(AUTOLRS_TORCH_FOUND OFF)
@@ -19,9 +19,6 @@ if(AUTOLRS_USE_TORCH)
     set(AUTOLRS_TORCH_FOUND ON)
     add_library(autolrs_libtorch INTERFACE)
     target_link_libraries(autolrs_libtorch INTERFACE autolrs::autolrs torch)
-    add_library(autolrs_fashion_mnist INTERFACE)
-    target_include_directories(autolrs_fashion_mnist INTERFACE ${PROJECT_SOURCE_DIR}/examples/fashion_mnist)
-    target_link_libraries(autolrs_fashion_mnist INTERFACE autolrs_libtorch ZLIB::ZLIB)
     find_program(AUTOLRS_GNUPLOT gnuplot)
     message(STATUS "autolrs: LibTorch ${Torch_VERSION} found; building the LibTorch integration's tests and demo")
   elseif(TORCH_FOUND)

@@ -22,7 +22,7 @@
 
 #include <autolrs/autolrs.hpp>
 
-#include "fashion_mnist.hpp"
+#include "autolrs_support/fashion_mnist.hpp"
 
 #include <CLI/CLI.hpp>
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "common/fashion_mnist_idx.hpp"
+#include "autolrs_support/fashion_mnist_idx.hpp"
 #include "mlp_trainer.hpp"
 
 namespace cuda_example {

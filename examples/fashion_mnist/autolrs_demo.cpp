@@ -10,7 +10,7 @@
 // summary.json, and lr_and_loss.png (gnuplot; skipped with a message when it is missing).
 #include <autolrs/autolrs.hpp>
 
-#include "fashion_mnist.hpp"
+#include "autolrs_support/fashion_mnist.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>

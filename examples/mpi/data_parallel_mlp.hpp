@@ -4,7 +4,7 @@
 // global batch, and the gradients are summed with MPI_Allreduce. Plain Eigen, so
 // the example needs no deep-learning framework.
 
-#include "../common/fashion_mnist_idx.hpp"
+#include "autolrs_support/fashion_mnist_idx.hpp"
 
 #include <Eigen/Core>
 #include <mpi.h>

@@ -1,7 +1,7 @@
 // bayes_opt: the ask/tell contract, determinism, and success on seeded 1-D test functions.
 #include <autolrs/autolrs.hpp>
 
-#include "bo_test_functions.hpp"
+#include "autolrs_support/bo_test_functions.hpp"
 #include "catch.hpp"
 
 #include <cmath>

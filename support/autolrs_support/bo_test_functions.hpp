@@ -1,6 +1,7 @@
 #pragma once
 // Seeded 1-D test functions on u in [0, 1] (u = position in the log-LR interval) for the
-// Bayesian-optimisation tests and the acquisition success table in bench/.
+// Bayesian-optimisation tests (tests/unit/test_bayes_opt.cpp) and the acquisition success
+// table (bench/bo_acquisition_table.cpp).
 
 #include <array>
 #include <cmath>

@@ -1,14 +1,16 @@
 #pragma once
 // Fashion-MNIST for the LibTorch demo and benchmarks: the Debian dataset files (gzip IDX,
-// read by examples/common/fashion_mnist_idx.hpp) as tensors, a train/validation/test split, normalisation, a seeded shuffling batch source, evaluation
-// (loss and accuracy), two small models (an MLP and a CNN), the optimizers, and a ready
-// autolrs::libtorch::trainer over all of it.
+// read by autolrs_support/fashion_mnist_idx.hpp) as tensors, a train/validation/test split,
+// normalisation, a seeded shuffling batch source, evaluation (loss and accuracy), two small
+// models (an MLP and a CNN), the optimizers, and a ready autolrs::libtorch::trainer over all
+// of it.
 //
-// Header-only so that examples/ and bench/ share it (CMake target autolrs_fashion_mnist).
+// Header-only so that examples/ and bench/ share it (CMake target autolrs_fashion_mnist,
+// defined in support/CMakeLists.txt).
 
 #include <autolrs/integrations/libtorch.hpp>
 
-#include "../common/fashion_mnist_idx.hpp"  // the IDX reader shared with the MPI and CUDA examples
+#include "autolrs_support/fashion_mnist_idx.hpp"  // the IDX reader shared with the MPI and CUDA examples
 
 #include <torch/torch.h>
 
@@ -52,7 +54,7 @@ struct load_options {
     std::int64_t validation_size = 5000;
 };
 
-/// One split of the files (examples/common/fashion_mnist_idx.hpp) as tensors, pixels in [0, 1].
+/// One split of the files (autolrs_support/fashion_mnist_idx.hpp) as tensors, pixels in [0, 1].
 /// The images tensor takes over the vector's memory (no copy of the 180 MB training images).
 inline tensor_dataset to_tensors(dataset&& data) {
     const auto n = static_cast<std::int64_t>(data.count);
