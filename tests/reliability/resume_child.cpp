@@ -18,7 +18,7 @@
 
 namespace {
 
-/// SGD with momentum on a noisy quadratic; the noise comes from a counter (splitmix64 +
+/// SGD with momentum on a noisy quadratic; the noise comes from a counter (mix_seed, splitmix64 +
 /// Box-Muller), so the whole state is {x, velocity, counter} and a checkpoint is 3 doubles.
 class toy_trainer {
 public:
@@ -44,8 +44,8 @@ private:
         const auto u = [](std::uint64_t v) { return (static_cast<double>(v >> 11) + 0.5) * 0x1.0p-53; };
         const std::uint64_t n = static_cast<std::uint64_t>(s_.counter);
         s_.counter += 1.0;
-        return std::sqrt(-2.0 * std::log(u(autolrs::detail::splitmix64(2 * n)))) *
-               std::cos(6.283185307179586 * u(autolrs::detail::splitmix64(2 * n + 1)));
+        return std::sqrt(-2.0 * std::log(u(autolrs::detail::mix_seed(2 * n)))) *
+               std::cos(6.283185307179586 * u(autolrs::detail::mix_seed(2 * n + 1)));
     }
     void velocity_step(double gradient) {
         s_.velocity = 0.9 * s_.velocity + gradient;

@@ -1,0 +1,118 @@
+#pragma once
+// The trajectory: the step counts (every applied step is either on the final model's
+// trajectory or thrown away by the search) and the found schedule, the LR of every
+// trajectory step as rows (start_step, lr). A stage's part can be discarded when the stage
+// diverges.
+
+#include "autolrs/controller/state_io.hpp"
+#include "autolrs/schedule/piecewise_constant.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace autolrs::detail {
+
+class trajectory {
+public:
+    using row = schedule::piecewise_constant_row;
+
+    [[nodiscard]] std::uint64_t steps_total() const noexcept { return total_; }
+    [[nodiscard]] std::uint64_t steps_trained() const noexcept { return trained_; }
+    [[nodiscard]] std::uint64_t steps_searched() const noexcept { return searched_; }
+    [[nodiscard]] std::uint64_t steps_skipped() const noexcept { return skipped_; }
+    [[nodiscard]] std::span<const row> rows() const noexcept { return rows_; }
+
+    void count_skipped() noexcept { ++skipped_; }
+    /// An applied step whose result the search may throw away (a candidate, its probe).
+    void count_searched() noexcept {
+        ++total_;
+        ++searched_;
+    }
+    /// An applied step of a stage (its LR was recorded when the stage was decided).
+    void count_trained() noexcept {
+        ++total_;
+        ++trained_;
+    }
+    /// An applied step of the warmup or the cooldown, whose LR changes every step.
+    void count_trajectory_step(double lr) {
+        ++total_;
+        record(trained_, lr);
+        ++trained_;
+    }
+
+    /// The schedule's row for `start` on (start steps strictly increase, LRs change).
+    void record(std::uint64_t start, double lr) {
+        if (!rows_.empty() && rows_.back().start_step == start) rows_.pop_back();
+        if (rows_.empty() || rows_.back().lr != lr) rows_.push_back({start, lr});
+    }
+    /// A stage's LR from the next trajectory step on.
+    void record_stage_lr(double lr) { record(trained_, lr); }
+
+    /// The kept winner's steps join the trajectory: `candidate_steps` at `lr`, then
+    /// `probe_steps` at `probe_lr`, and the stage goes on at `lr`.
+    void keep_winner(std::uint64_t candidate_steps, std::uint64_t probe_steps, double lr, double probe_lr) {
+        const std::uint64_t kept = candidate_steps + probe_steps;
+        if (probe_steps > 0) {
+            record(trained_ + candidate_steps, probe_lr);
+            record(trained_ + kept, lr);
+        }
+        searched_ -= kept;
+        trained_ += kept;
+    }
+
+    /// Marks where the current stage (or cooldown) starts.
+    void begin_stage() noexcept {
+        stage_begin_trained_ = trained_;
+        stage_rows_ = rows_.size();
+    }
+    /// Undo the stage's trajectory: its steps become thrown-away (searched) steps.
+    void discard_stage() {
+        searched_ += trained_ - stage_begin_trained_;
+        trained_ = stage_begin_trained_;
+        rows_.resize(static_cast<std::size_t>(stage_rows_));
+    }
+
+    /// Room for `rows` more rows, so that a step never allocates.
+    void reserve(std::size_t rows) { rows_.reserve(rows_.size() + rows); }
+    [[nodiscard]] std::size_t spare_rows() const noexcept { return rows_.capacity() - rows_.size(); }
+
+    template <class Self, class V>
+    static void visit_state(Self& t, V& v) {
+        v.value("steps_total", t.total_);
+        v.value("steps_trained", t.trained_);
+        v.value("steps_searched", t.searched_);
+        v.value("steps_skipped", t.skipped_);
+        v.value("stage_begin_trained", t.stage_begin_trained_);
+        v.value("stage_schedule_size", t.stage_rows_);
+        v.list("schedule", t.rows_, [](auto&& io, auto& r) {
+            io(r.start_step);
+            io(r.lr);
+        });
+    }
+    void check_loaded(std::uint64_t total_steps, double lr_max) const {
+        require_state(trained_ + searched_ == total_ && stage_begin_trained_ <= trained_ &&
+                          (total_steps == 0 || total_ <= total_steps),
+                      "step counts");
+        require_state(stage_rows_ <= rows_.size(), "stage_schedule_size");
+        for (std::size_t i = 0; i < rows_.size(); ++i) {
+            const row& r = rows_[i];
+            require_state(std::isfinite(r.lr) && r.lr > 0.0 && r.lr <= lr_max && r.start_step <= trained_ &&
+                              (i == 0 || rows_[i - 1].start_step <= r.start_step),
+                          "the schedule");
+        }
+    }
+
+private:
+    std::uint64_t total_ = 0;
+    std::uint64_t trained_ = 0;
+    std::uint64_t searched_ = 0;
+    std::uint64_t skipped_ = 0;
+    std::uint64_t stage_begin_trained_ = 0;
+    std::uint64_t stage_rows_ = 0;
+    std::vector<row> rows_;
+};
+
+}  // namespace autolrs::detail
