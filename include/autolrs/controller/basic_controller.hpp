@@ -14,52 +14,24 @@
 // fit, a search that cannot pay back is skipped, and the last cooldown_fraction of the
 // budget anneals the LR.
 //
-// Divergence: a non-finite loss, or one above divergence_factor times the stage's starting
-// level for divergence_patience measurements in a row. A diverging candidate stops at once
-// and is told to the search as infeasible (LRs above divergence_backoff times it are not
-// tried again in that stage; it does not count towards `candidates`). A diverging stage (or
-// cooldown) is restored to slot 0, the LR ceiling drops to divergence_backoff times its LR
-// for the rest of training, and the stage is re-decided among its candidates below the
-// ceiling (else it trains at the ceiling); a stage diverging at lr_min restores slot 0 and
-// ends training (done). Every candidate diverging: the stage trains at lr_min.
-//
-// Determinism and resume: the same settings and the same loss stream give bit-identical
-// directives and events. save() writes the whole state as versioned text (doubles as hex
-// floats); load() on a controller built with the same settings continues exactly where the
-// saved one was, even mid-stage (the stage's search is rebuilt by replaying its calls).
+// Divergence and resume: see controller_state.hpp.
 
-#include "autolrs/controller/candidate_table.hpp"
+#include "autolrs/controller/controller_state.hpp"
 #include "autolrs/controller/initial_design.hpp"
-#include "autolrs/controller/loss_guard.hpp"
 #include "autolrs/controller/ramps.hpp"
-#include "autolrs/controller/recorded_search.hpp"
 #include "autolrs/controller/stage_objective.hpp"
-#include "autolrs/controller/stage_plan.hpp"
-#include "autolrs/controller/state_io.hpp"
 #include "autolrs/controller/stop_rule.hpp"
-#include "autolrs/controller/trajectory.hpp"
-#include "autolrs/controller_settings.hpp"
 #include "autolrs/detail/bo_random.hpp"
-#include "autolrs/errors.hpp"
-#include "autolrs/event.hpp"
-#include "autolrs/forecast/concept.hpp"
-#include "autolrs/protocol.hpp"
-#include "autolrs/schedule/piecewise_constant.hpp"
 #include "autolrs/search/concept.hpp"
 
-#include <algorithm>
-#include <cmath>
-#include <cstdint>
 #include <istream>
-#include <limits>
 #include <optional>
 #include <ostream>
-#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
-#include <vector>
 
 namespace autolrs {
 
@@ -67,7 +39,7 @@ namespace autolrs {
 /// `autolrs::controller<...>` is this with autolrs::bayes_opt as the search.
 template <class Search, class Forecaster, class Objective = horizon_forecast_objective,
           class StopRule = expected_gain_stop, class Design = middle_out_design>
-class basic_controller {
+class basic_controller : public detail::controller_state {
     static_assert(explain_lr_search<Search>());
     static_assert(explain_loss_forecaster<Forecaster>());
     static_assert(explain_stage_objective<Objective, Forecaster>());
@@ -83,8 +55,6 @@ public:
     static constexpr std::uint32_t start_slot = 0;   ///< the stage's start state
     static constexpr std::uint32_t winner_slot = 1;  ///< the best candidate's end state
     static constexpr std::uint32_t slot_count = 2;
-    static constexpr std::string_view state_format = "autolrs-controller-state";
-    static constexpr std::uint64_t state_version = 3;
 
     /// The policies besides the search and the forecasters.
     struct policies {
@@ -100,21 +70,12 @@ public:
         : basic_controller(settings, std::move(search), forecaster, forecaster) {}
     basic_controller(const controller_settings& settings, Search search, Forecaster forecaster,
                      Forecaster validation_forecaster, policies chosen = {})
-        : settings_(validated(settings)),
+        : detail::controller_state(settings),
           search_(std::move(search)),
           forecaster_(std::move(forecaster)),
           validation_forecaster_(std::move(validation_forecaster)),
-          policies_(std::move(chosen)),
-          lengths_(detail::resolve_stage_lengths(settings_)),
-          guard_(settings_.divergence_memory) {
-        log_lr_min_ = std::log(settings_.lr_min);
-        log_lr_max_ = std::log(settings_.lr_max);
-        warmup_lr_ = settings_.warmup_lr != 0.0 ? settings_.warmup_lr : std::sqrt(settings_.lr_min * settings_.lr_max);
-        ceiling_ = settings_.lr_max;
-        tau_ = lengths_.first;
-        const std::uint64_t longest_candidate = detail::candidate_steps(lengths_.longest, settings_.candidate_fraction);
-        window_.assign(longest_candidate + detail::anneal_probe_steps(longest_candidate, settings_.anneal_probe) + 1, 0.0);
-        reserve_buffers();
+          policies_(std::move(chosen)) {
+        search_.reserve(settings_.candidates);
         if (settings_.warmup_steps > 0) {
             emit({.kind = event_kind::warmup_start, .learning_rate = warmup_lr_, .length = settings_.warmup_steps,
                   .message = "warmup from lr_min to its target LR, no search"});
@@ -127,9 +88,6 @@ public:
 
     // ---- the protocol ------------------------------------------------------------------------
 
-    /// The directive the host must carry out now.
-    [[nodiscard]] const directive& pending() const noexcept { return pending_; }
-
     /// After a `train` directive: the step's loss, and whether the step was really applied.
     /// Does not allocate.
     directive tell_step(double loss, bool applied = true) {
@@ -139,20 +97,7 @@ public:
             trajectory_.count_skipped();
             return pending_;
         }
-        ++phase_step_;
-        last_loss_ = loss;
-        switch (wait_) {
-            case wait::warmup_step:
-            case wait::cooldown_step:
-                trajectory_.count_trajectory_step(pending_.learning_rate);
-                guard_.remember(loss);
-                break;
-            case wait::stage_step:
-                trajectory_.count_trained();
-                guard_.remember(loss);
-                break;
-            default: trajectory_.count_searched(); break;
-        }
+        count_step(loss);
         if (budget_spent()) {
             finish("the step budget is spent");
             return pending_;
@@ -235,58 +180,17 @@ public:
         return pending_;
     }
 
-    /// The events of the last call (or of construction, before the first call).
-    [[nodiscard]] std::span<const event> events() const noexcept { return events_; }
+    // ---- progress: see also controller_state ----------------------------------------------
 
-    // ---- progress ----------------------------------------------------------------------------
-
-    [[nodiscard]] const controller_settings& settings() const noexcept { return settings_; }
     /// The current stage's search (rebuilt from a pristine copy at every stage).
     [[nodiscard]] const Search& search() const noexcept { return search_.search(); }
     [[nodiscard]] const Forecaster& forecaster() const noexcept { return forecaster_; }
     [[nodiscard]] const policies& chosen_policies() const noexcept { return policies_; }
-    [[nodiscard]] bool finished() const noexcept { return pending_.kind == directive_kind::done; }
-    /// Every applied optimizer step so far, search included.
-    [[nodiscard]] std::uint64_t steps_total() const noexcept { return trajectory_.steps_total(); }
-    /// Steps on the final model's trajectory (warmup, stages, kept winners, cooldown).
-    [[nodiscard]] std::uint64_t steps_trained() const noexcept { return trajectory_.steps_trained(); }
-    /// Steps whose results were thrown away (candidates not kept, stages that diverged).
-    [[nodiscard]] std::uint64_t steps_searched() const noexcept { return trajectory_.steps_searched(); }
-    /// Steps reported with applied = false.
-    [[nodiscard]] std::uint64_t steps_skipped() const noexcept { return trajectory_.steps_skipped(); }
-    [[nodiscard]] std::uint64_t evaluations() const noexcept { return evaluations_; }
-    /// Stages started so far (searched or not).
-    [[nodiscard]] std::uint32_t stages() const noexcept { return stages_started_; }
-    [[nodiscard]] std::uint32_t divergences() const noexcept { return divergences_; }
-    /// The LR ceiling left by divergences (lr_max when none).
-    [[nodiscard]] double learning_rate_ceiling() const noexcept { return ceiling_; }
-    /// The found schedule so far as rows (start_step, lr), in trajectory steps: the steps
-    /// that shaped the model (warmup, stages, kept winners, cooldown), not the search's.
-    [[nodiscard]] std::span<const schedule::piecewise_constant_row> schedule_rows() const noexcept {
-        return trajectory_.rows();
-    }
-    /// The found schedule so far, to replay with no search (autolrs::run_schedule).
-    /// Throws autolrs::invalid_setting while no step has been trained.
-    [[nodiscard]] schedule::piecewise_constant found_schedule() const {
-        const auto rows = trajectory_.rows();
-        return schedule::piecewise_constant({std::vector<schedule::piecewise_constant_row>(rows.begin(), rows.end())});
-    }
-    /// The resolved stage lengths: first stage, longest stage, cooldown steps.
-    [[nodiscard]] std::uint64_t first_stage_length() const noexcept { return lengths_.first; }
-    [[nodiscard]] std::uint64_t longest_stage_length() const noexcept { return lengths_.longest; }
-    [[nodiscard]] std::uint64_t cooldown_steps() const noexcept { return lengths_.cooldown_steps; }
 
     // ---- save and load -------------------------------------------------------------------
 
     /// Writes the whole state (versioned text; doubles as hex floats, so exact).
-    void save(std::ostream& os) const {
-        detail::state_text_writer w(os);
-        w.line(state_format, state_version);
-        for (const auto& [name, value] : detail::describe(settings_)) w.line("setting", name, std::string_view(value));
-        detail::state_saver saver{w};
-        visit_state(*this, saver);
-        w.line("end");
-    }
+    void save(std::ostream& os) const { save_with(os, search_); }
     [[nodiscard]] std::string save() const {
         std::ostringstream os;
         save(os);
@@ -296,88 +200,13 @@ public:
     /// Replaces this controller's state by a saved one. The controller must have been built
     /// with the same settings (else autolrs::invalid_state names the setting that differs)
     /// and equal policies. On any error this controller is left as it was.
-    void load(std::istream& is) {
-        detail::state_text_reader r(is);
-        r.expect(state_format);
-        const std::uint64_t version = r.get_u64();
-        if (version != state_version) {
-            throw invalid_state("unsupported " + std::string(state_format) + " version " + std::to_string(version));
-        }
-        for (const auto& [name, value] : detail::describe(settings_)) {
-            r.expect("setting");
-            const std::string saved_name = r.get_word();
-            const std::string saved_value = r.get_word();
-            if (saved_name != name) {
-                throw invalid_state("expected setting '" + std::string(name) + "', found '" + saved_name + "'");
-            }
-            if (saved_value != value) {
-                throw invalid_state("setting '" + std::string(name) + "' differs: saved " + saved_value +
-                                    ", this controller has " + value);
-            }
-        }
-        basic_controller copy(*this);
-        detail::state_loader loader{r};
-        visit_state(copy, loader);
-        r.expect("end");
-        copy.check_loaded();
-        try {
-            copy.search_.replay();
-        } catch (const invalid_state&) {
-            throw;
-        } catch (const std::exception& e) {
-            throw invalid_state(std::string("replaying the stage's search failed: ") + e.what());
-        }
-        copy.reserve_buffers();
-        copy.events_.clear();
-        *this = std::move(copy);
-    }
+    void load(std::istream& is) { load_into(*this, &basic_controller::search_, is); }
     void load(std::string_view text) {
         std::istringstream is{std::string(text)};
         load(is);
     }
 
 private:
-    enum class wait : std::uint8_t {
-        warmup_step,
-        start_evaluation,
-        start_checkpoint,
-        candidate_restore,
-        candidate_step,
-        probe_step,
-        candidate_evaluation,
-        winner_checkpoint,
-        stage_restore,
-        stage_step,
-        recovery_restore,
-        cooldown_checkpoint,
-        cooldown_step,
-        cooldown_recovery_restore,
-        final_restore,
-        finished,
-    };
-
-    static controller_settings validated(const controller_settings& s) {
-        s.validate();
-        return s;
-    }
-
-    /// Capacity for everything a step may append to, so that tell_step never allocates.
-    void reserve_buffers() {
-        const std::size_t k = settings_.candidates;
-        candidates_.reserve(2 * k);
-        warm_.reserve(2 * k);
-        search_.reserve(k);
-        events_.reserve(16);
-        std::size_t per_step_rows = 0;  // warmup and cooldown record one row per step
-        if (wait_ == wait::finished || wait_ == wait::warmup_step) {
-            per_step_rows = static_cast<std::size_t>(settings_.warmup_steps);
-        } else if (wait_ == wait::cooldown_step || wait_ == wait::cooldown_checkpoint ||
-                   wait_ == wait::cooldown_recovery_restore) {
-            per_step_rows = static_cast<std::size_t>(settings_.total_steps - steps_total());
-        }
-        trajectory_.reserve(per_step_rows + 64);
-    }
-
     // ---- transitions: the only places that set the directive -------------------------------
 
     void expect(directive_kind kind, const char* call) const {
@@ -442,6 +271,8 @@ private:
         if (plan.searched) {
             tau_prime_ = plan.candidate_steps;
             planned_tau_ = plan.planned_horizon;
+            val_signal_ = plan.validation_signal;
+            val_interval_ = plan.validation_interval;
         }
         begin_guarded_phase();
         candidates_.clear();
@@ -450,7 +281,7 @@ private:
         train_reference_from_history_ = guard_.has_history();
         start_val_loss_ = event::none;
         ++stages_started_;
-        probe_steps_ = 0;
+        probe_steps_ = plan.probe_steps;
         if (!searched_) {
             stage_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : std::sqrt(settings_.lr_min * upper());
             val_signal_ = false;
@@ -459,11 +290,6 @@ private:
             await(directive_kind::checkpoint, start_slot, wait::start_checkpoint);
             return;
         }
-        val_signal_ = settings_.signal == loss_signal::validation ||
-                      (settings_.signal == loss_signal::reference_switch && planned_tau_ >= lengths_.longest);
-        val_interval_ = settings_.validation_interval != 0 ? std::min(settings_.validation_interval, tau_prime_)
-                                                           : std::max<std::uint64_t>(tau_prime_ / 16, 1);
-        probe_steps_ = val_signal_ ? 0 : detail::anneal_probe_steps(tau_prime_, settings_.anneal_probe);
         // A kept winner's probe adds rows to the schedule (not on the per-step path).
         if (trajectory_.spare_rows() < 8) trajectory_.reserve(64);
         emit({.kind = event_kind::stage_start, .candidate = settings_.candidates, .loss = start_train_loss_,
@@ -486,13 +312,13 @@ private:
     }
 
     void prepare_search() {
-        search_.begin_stage(detail::mix_seed(settings_.seed + 0x9e3779b97f4a7c15ULL * (stage_index_ + 1ULL)));
-        search_top_x_ = std::log(upper());
+        search_.begin_stage(detail::mix_seed(settings_.seed + 0x9e3779b97f4a7c15ULL * (stage_index_ + 1ULL)),
+                            std::log(upper()));
         const double start = signal_start_loss();
         if (settings_.warm_start && !warm_.empty() && std::isfinite(start)) {
-            search_.warm_start(warm_, start, search_top_x_, std::pow(settings_.warm_start_noise * warm_scale_, 2));
+            search_.warm_start(warm_, start, std::pow(settings_.warm_start_noise * warm_scale_, 2));
         }
-        if (ceiling_ < settings_.lr_max) search_.tell_infeasible(search_top_x_);
+        if (ceiling_ < settings_.lr_max) search_.tell_infeasible(search_.top_x());
     }
 
     void begin_candidate() {
@@ -501,23 +327,17 @@ private:
         const double design_x = index < settings_.initial_design && !search_.warm_started()
                                     ? static_cast<double>(policies_.initial_design.point(
                                           index, settings_.initial_design, log_lr_min_, std::log(upper())))
-                                    : search_top_x_;
-        const bool from_design = design_x < search_top_x_;
-        double x = from_design ? design_x : search_.ask();
-        double lr = std::exp(x);
-        if (!(lr >= settings_.lr_min && lr <= upper())) {
-            lr = std::clamp(std::isfinite(lr) ? lr : settings_.lr_min, settings_.lr_min, upper());
-            x = std::log(lr);
-        }
-        candidate_x_ = x;
-        candidate_lr_ = lr;
+                                    : search_.top_x();
+        const bool from_design = design_x < search_.top_x();
+        std::tie(candidate_x_, candidate_lr_) =
+            detail::inside_interval(from_design ? design_x : search_.ask(), settings_.lr_min, upper());
         begin_phase(0);
         window_size_ = 0;
         over_val_ = 0;
-        emit({.kind = event_kind::candidate_start, .candidate = index, .learning_rate = lr, .length = tau_prime_,
+        emit({.kind = event_kind::candidate_start, .candidate = index, .learning_rate = candidate_lr_, .length = tau_prime_,
               .message = from_design ? "candidate LR from the initial space-filling design" : "candidate LR from the search"});
         if (index == 0) {
-            train_at(lr, wait::candidate_step);
+            train_at(candidate_lr_, wait::candidate_step);
         } else {
             await(directive_kind::restore, start_slot, wait::candidate_restore);
         }
@@ -560,16 +380,11 @@ private:
     /// below, is above the stage's best so far ends with that forecast: finishing it cannot
     /// change the choice.
     [[nodiscard]] std::optional<forecast> race_forecast() const {
-        if (settings_.race_fraction <= 0.0) return std::nullopt;
         const std::uint64_t full = val_signal_ ? tau_prime_ / val_interval_ : tau_prime_;
-        const auto at = static_cast<std::uint64_t>(std::ceil(settings_.race_fraction * static_cast<double>(full)));
-        if (!(at > 2 && at < full && window_size_ == at)) return std::nullopt;
         const std::uint32_t best = candidates_.best(upper());
-        if (best == detail::no_candidate) return std::nullopt;
+        if (!detail::race_due(settings_.race_fraction, window_size_, full) || best == detail::no_candidate) return {};
         const forecast f = judge(window_size_, 0);
-        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev))
-            return std::nullopt;
-        if (!(f.value - settings_.race_stddevs * f.stddev > candidates_[best].forecast)) return std::nullopt;
+        if (!detail::clearly_worse(f, candidates_[best].forecast, settings_.race_stddevs)) return {};
         return f;
     }
 
@@ -587,11 +402,7 @@ private:
 
     /// LRs above divergence_backoff times the running candidate's are infeasible for the rest
     /// of the stage (the LR just below a divergence is rarely worth a candidate).
-    void mark_infeasible() {
-        const double top = candidate_x_ + std::log(settings_.divergence_backoff);
-        search_.tell_infeasible(top);
-        search_top_x_ = std::min(search_top_x_, top);
-    }
+    void mark_infeasible() { search_.rule_out_above(candidate_x_ + std::log(settings_.divergence_backoff)); }
 
     /// `f`: what the candidate is judged by; `raced`: stopped by racing before its tau' steps.
     void end_candidate(const forecast& f, bool raced) {
@@ -626,7 +437,7 @@ private:
     void after_candidate() {
         const search_progress progress{candidates_.size(), candidates_.feasible_count(), 0.0};
         if (progress.feasible >= settings_.candidates || progress.tried >= 2 * settings_.candidates ||
-            search_top_x_ <= log_lr_min_) {
+            search_.top_x() <= log_lr_min_) {
             decide();
             return;
         }
@@ -667,14 +478,10 @@ private:
               .message = best != lowest ? "the largest LR whose forecast is within prefer_larger_lr of the lowest"
                          : settings_.smooth_choice && smooth ? "the lowest posterior mean of the search's model at the stage's candidates"
                                                              : "the lowest forecast of the stage's candidates"});
-        const double tolerance = settings_.bound_tolerance * (log_lr_max_ - log_lr_min_);
-        const double x = std::log(c.learning_rate);
-        if (settings_.bound_tolerance > 0.0 && x - log_lr_min_ <= tolerance) {
+        if (const int side = detail::bound_side(settings_, c.learning_rate); side != 0) {
             emit({.kind = event_kind::warning_lr_at_bound, .learning_rate = c.learning_rate,
-                  .message = "the chosen LR sits on lr_min: the best LR may be lower, lower lr_min"});
-        } else if (settings_.bound_tolerance > 0.0 && log_lr_max_ - x <= tolerance) {
-            emit({.kind = event_kind::warning_lr_at_bound, .learning_rate = c.learning_rate,
-                  .message = "the chosen LR sits on lr_max: the best LR may be higher, raise lr_max"});
+                  .message = side < 0 ? "the chosen LR sits on lr_min: the best LR may be lower, lower lr_min"
+                                      : "the chosen LR sits on lr_max: the best LR may be higher, raise lr_max"});
         }
         start_training(c.learning_rate, settings_.keep_winner_state && best == winner_, true);
     }
@@ -811,189 +618,12 @@ private:
         await(directive_kind::done, 0, wait::finished);
     }
 
-    // ---- the saved state -------------------------------------------------------------------
+    // ---- the policies (the rest of the state is controller_state's) ----------------------
 
-    /// The state machine's own fields, then each part's, in save order; `Self` is const for saving.
-    template <class Self, class V>
-    static void visit_state(Self& c, V& v) {
-        v.value("pending_kind", c.pending_.kind);
-        v.value("pending_learning_rate", c.pending_.learning_rate);
-        v.value("pending_slot", c.pending_.slot);
-        v.value("wait", c.wait_);
-        v.value("evaluations", c.evaluations_);
-        v.value("stage_index", c.stage_index_);
-        v.value("stages_started", c.stages_started_);
-        v.value("divergences", c.divergences_);
-        v.value("tau", c.tau_);
-        v.value("planned_tau", c.planned_tau_);
-        v.value("horizon", c.horizon_);
-        v.value("tau_prime", c.tau_prime_);
-        v.value("probe_steps", c.probe_steps_);
-        v.value("val_interval", c.val_interval_);
-        v.value("val_signal", c.val_signal_);
-        v.value("searched", c.searched_);
-        v.value("phase_step", c.phase_step_);
-        v.value("phase_length", c.phase_length_);
-        v.value("start_train_loss", c.start_train_loss_);
-        v.value("guard_train_loss", c.guard_train_loss_);
-        v.value("train_reference_from_history", c.train_reference_from_history_);
-        v.value("start_val_loss", c.start_val_loss_);
-        v.value("over_train", c.over_train_);
-        v.value("over_val", c.over_val_);
-        v.value("candidate_x", c.candidate_x_);
-        v.value("candidate_lr", c.candidate_lr_);
-        v.value("winner", c.winner_);
-        v.value("last_candidate", c.last_candidate_);
-        v.value("search_top_x", c.search_top_x_);
-        v.value("stage_lr", c.stage_lr_);
-        v.value("last_lr", c.last_lr_);
-        v.value("has_stage_lr", c.has_stage_lr_);
-        v.value("ceiling", c.ceiling_);
-        v.value("cooldown_lr", c.cooldown_lr_);
-        v.value("last_loss", c.last_loss_);
-        v.value("warm_scale", c.warm_scale_);
-        v.prefix("window", c.window_, c.window_size_);
-        v.list("warm", c.warm_, [](auto&& io, auto& o) {
-            io(o.x);
-            io(o.y);
-            io(o.noise_variance);
-        });
-        decltype(c.trajectory_)::visit_state(c.trajectory_, v);
-        decltype(c.guard_)::visit_state(c.guard_, v);
-        decltype(c.candidates_)::visit_state(c.candidates_, v);
-        decltype(c.search_)::visit_state(c.search_, v);
-    }
-
-    /// A loaded state must be one the controller could have reached: else a damaged file
-    /// would index past buffers or hand out LRs outside [lr_min, lr_max].
-    void check_loaded() const {
-        using detail::require_state;
-        const controller_settings& s = settings_;
-        const auto lr_ok = [&](double lr) { return std::isfinite(lr) && lr >= s.lr_min && lr <= s.lr_max; };
-        const auto lr_or_unset = [&](double lr) { return lr == 0.0 || lr_ok(lr); };
-        require_state(pending_.kind <= directive_kind::done && wait_ <= wait::finished, "unknown directive or wait");
-        require_state(pending_.slot < slot_count, "pending_slot");
-        require_state(pending_.kind == awaited(wait_), "the pending directive does not match what it waits for");
-        if (pending_.kind == directive_kind::train) {
-            const double lr = pending_.learning_rate;
-            require_state(std::isfinite(lr) && lr > 0.0 && lr <= s.lr_max && (wait_ == wait::cooldown_step || lr >= s.lr_min),
-                          "pending_learning_rate");
-        }
-        trajectory_.check_loaded(s.total_steps, s.lr_max);
-        guard_.check_loaded();
-        candidates_.check_loaded(2 * s.candidates, s.lr_min, s.lr_max);
-        search_.check_loaded();
-        require_state(tau_ <= lengths_.longest && planned_tau_ <= lengths_.longest &&
-                          tau_prime_ + probe_steps_ < window_.size() && (probe_steps_ == 0 || !val_signal_) &&
-                          val_interval_ >= 1 && (!searched_ || tau_prime_ <= horizon_),
-                      "stage lengths");
-        if (wait_ == wait::candidate_step || wait_ == wait::candidate_evaluation || wait_ == wait::candidate_restore) {
-            require_state(phase_step_ <= tau_prime_ && window_size_ <= phase_step_, "candidate progress");
-        }
-        if (wait_ == wait::probe_step) {
-            require_state(probe_steps_ > 0 && phase_step_ >= tau_prime_ && phase_step_ < tau_prime_ + probe_steps_ &&
-                              window_size_ == phase_step_,
-                          "anneal probe progress");
-        }
-        if (wait_ == wait::warmup_step) {
-            require_state(phase_length_ == s.warmup_steps && phase_step_ < phase_length_, "warmup progress");
-        }
-        if (wait_ == wait::cooldown_step) {
-            require_state(phase_step_ < phase_length_ && phase_length_ - phase_step_ == s.total_steps - steps_total(),
-                          "cooldown progress");
-        }
-        require_state(lr_ok(ceiling_) && lr_or_unset(stage_lr_) && lr_or_unset(last_lr_) && lr_or_unset(candidate_lr_) &&
-                          std::isfinite(candidate_x_) && std::isfinite(cooldown_lr_) && cooldown_lr_ >= 0.0 &&
-                          cooldown_lr_ <= s.lr_max,
-                      "learning rates");
-        require_state((winner_ == detail::no_candidate || winner_ < candidates_.size()) &&
-                          (last_candidate_ == detail::no_candidate || last_candidate_ < candidates_.size()),
-                      "winner or last candidate");
-        require_state(warm_.size() <= 2 * static_cast<std::size_t>(s.candidates) &&
-                          std::all_of(warm_.begin(), warm_.end(), decltype(search_)::finite_observation),
-                      "warm-start observations");
-    }
-
-    /// The directive each wait state answers.
-    static constexpr directive_kind awaited(wait w) noexcept {
-        switch (w) {
-            case wait::warmup_step:
-            case wait::candidate_step:
-            case wait::probe_step:
-            case wait::stage_step:
-            case wait::cooldown_step: return directive_kind::train;
-            case wait::start_evaluation:
-            case wait::candidate_evaluation: return directive_kind::evaluate;
-            case wait::start_checkpoint:
-            case wait::winner_checkpoint:
-            case wait::cooldown_checkpoint: return directive_kind::checkpoint;
-            case wait::finished: return directive_kind::done;
-            default: return directive_kind::restore;
-        }
-    }
-
-    // ---- fields ---------------------------------------------------------------------------
-
-    // the settings, the policies and what the settings resolve to (fixed after construction)
-    controller_settings settings_;
     detail::recorded_search<Search> search_;
     Forecaster forecaster_;
     Forecaster validation_forecaster_;
     policies policies_;
-    detail::stage_lengths lengths_;
-    double log_lr_min_ = 0.0;
-    double log_lr_max_ = 0.0;
-    double warmup_lr_ = 0.0;
-
-    // the parts
-    detail::trajectory trajectory_;
-    detail::loss_guard guard_;
-    detail::candidate_table candidates_;
-
-    // the state machine
-    directive pending_;
-    wait wait_ = wait::finished;
-    std::uint64_t evaluations_ = 0;
-    std::uint32_t stage_index_ = 0;
-    std::uint32_t stages_started_ = 0;
-    std::uint32_t divergences_ = 0;
-    std::uint64_t phase_step_ = 0;    // steps of the current phase (warmup, candidate, stage, cooldown)
-    std::uint64_t phase_length_ = 0;
-    std::uint32_t over_train_ = 0;    // measurements in a row above the divergence threshold
-    std::uint32_t over_val_ = 0;
-    double last_loss_ = event::none;
-    double ceiling_ = 0.0;            // the LR ceiling left by divergences
-    double stage_lr_ = 0.0;
-    double last_lr_ = 0.0;            // the last stage's LR
-    bool has_stage_lr_ = false;
-    double cooldown_lr_ = 0.0;
-
-    // the current stage
-    std::uint64_t tau_ = 0;          // next horizon of the growth sequence
-    std::uint64_t planned_tau_ = 0;  // the current stage's horizon before any extension
-    std::uint64_t horizon_ = 0;      // the current stage's horizon tau (forecast target)
-    std::uint64_t tau_prime_ = 0;
-    std::uint64_t probe_steps_ = 0;  // the anneal probe after each candidate of this stage
-    std::uint64_t val_interval_ = 1;
-    bool val_signal_ = false;
-    bool searched_ = false;
-    double start_train_loss_ = event::none;  // mean level: scales, warm-start shifts
-    double guard_train_loss_ = event::none;  // top of the noise envelope: divergence checks
-    bool train_reference_from_history_ = false;
-    double start_val_loss_ = event::none;
-    double search_top_x_ = 0.0;  // no candidate above this x (the ceiling, or below a divergence)
-    std::uint32_t winner_ = detail::no_candidate;
-    std::uint32_t last_candidate_ = detail::no_candidate;
-    std::vector<observation> warm_;  // the last stage's candidates as improvements (warm_start)
-    double warm_scale_ = 0.0;        // the last stage's loss scale
-
-    // the running candidate
-    double candidate_x_ = 0.0;
-    double candidate_lr_ = 0.0;
-    std::vector<double> window_;  // its losses, then its probe's (capacity fixed at construction)
-    std::size_t window_size_ = 0;
-
-    std::vector<event> events_;
 };
 
 }  // namespace autolrs

@@ -31,6 +31,20 @@ struct candidate_record {
     bool feasible = false;
 };
 
+/// Racing is checked once per candidate, when its window holds `fraction` of the `full`
+/// points a whole candidate gives (and more than two, less than all).
+[[nodiscard]] inline bool race_due(double fraction, std::size_t window, std::uint64_t full) noexcept {
+    if (fraction <= 0.0) return false;
+    const auto at = static_cast<std::uint64_t>(std::ceil(fraction * static_cast<double>(full)));
+    return at > 2 && at < full && window == at;
+}
+
+/// `f`, even `stddevs` below, is above `best`: finishing the candidate cannot change the choice.
+[[nodiscard]] inline bool clearly_worse(const forecast& f, double best, double stddevs) noexcept {
+    if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev)) return false;
+    return f.value - stddevs * f.stddev > best;
+}
+
 class candidate_table {
 public:
     [[nodiscard]] std::span<const candidate_record> rows() const noexcept { return rows_; }

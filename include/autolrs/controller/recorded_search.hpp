@@ -16,6 +16,10 @@
 
 namespace autolrs::detail {
 
+[[nodiscard]] inline bool finite_observation(const observation& o) noexcept {
+    return std::isfinite(o.x) && std::isfinite(o.y) && std::isfinite(o.noise_variance) && o.noise_variance >= 0.0;
+}
+
 template <lr_search Search>
 class recorded_search {
 public:
@@ -24,8 +28,9 @@ public:
     /// The current stage's search.
     [[nodiscard]] const Search& search() const noexcept { return search_; }
 
-    /// A new stage: a pristine search reset to `seed`.
-    void begin_stage(std::uint64_t seed) {
+    /// A new stage: a pristine search reset to `seed`, no candidate above `top_x`.
+    void begin_stage(std::uint64_t seed, double top_x) {
+        top_x_ = top_x;
         search_ = prototype_;
         calls_.clear();
         warm_.clear();
@@ -34,14 +39,13 @@ public:
     }
     /// Starts the search from the previous stage's candidates: `improvements` (their
     /// forecasts less that stage's start) shifted to this stage's `start`, those at or below
-    /// `top_x` and finite, each with `extra_noise_variance` more noise (none when it is not
+    /// top_x() and finite, each with `extra_noise_variance` more noise (none when it is not
     /// finite). The points are kept: the replay needs them.
-    void warm_start(std::span<const observation> improvements, double start, double top_x,
-                    double extra_noise_variance) {
+    void warm_start(std::span<const observation> improvements, double start, double extra_noise_variance) {
         warm_.clear();
         for (const observation& o : improvements) {
             // Finite only: losses near the largest double overflow the search's sums and squares.
-            if (o.x <= top_x && std::isfinite(o.y + start) && std::isfinite(o.noise_variance)) {
+            if (o.x <= top_x_ && std::isfinite(o.y + start) && std::isfinite(o.noise_variance)) {
                 warm_.push_back({o.x, o.y + start, o.noise_variance});
             }
         }
@@ -51,6 +55,13 @@ public:
         calls_.push_back({op::warm_start, extra_noise_variance, 0.0, 0.0, 0});
     }
     [[nodiscard]] bool warm_started() const noexcept { return !warm_.empty(); }
+    /// No candidate above this x = log LR in this stage (the LR ceiling, or below a divergence).
+    [[nodiscard]] double top_x() const noexcept { return top_x_; }
+    /// Tells the search that x and above are infeasible (a divergence): top_x() drops to x.
+    void rule_out_above(double x) {
+        tell_infeasible(x);
+        top_x_ = std::min(top_x_, x);
+    }
 
     double ask() {
         const double x = static_cast<double>(search_.ask());
@@ -105,6 +116,7 @@ public:
 
     template <class Self, class V>
     static void visit_state(Self& s, V& v) {
+        v.value("search_top_x", s.top_x_);
         v.list("search_warm", s.warm_, [](auto&& io, auto& o) {
             io(o.x);
             io(o.y);
@@ -119,12 +131,9 @@ public:
         });
     }
     void check_loaded() const {
+        require_state(!std::isnan(top_x_), "search_top_x");
         require_state(std::all_of(warm_.begin(), warm_.end(), finite_observation), "warm-start observations");
         for (const call& c : calls_) require_state(c.kind <= op::gain, "an unknown search call");
-    }
-
-    [[nodiscard]] static bool finite_observation(const observation& o) noexcept {
-        return std::isfinite(o.x) && std::isfinite(o.y) && std::isfinite(o.noise_variance) && o.noise_variance >= 0.0;
     }
 
 private:
@@ -139,6 +148,7 @@ private:
 
     Search prototype_;
     Search search_;
+    double top_x_ = 0.0;
     std::vector<observation> warm_;  // what this stage's search was warm-started with
     std::vector<call> calls_;        // this stage's calls, replayed at load
 };

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <string_view>
+#include <utility>
 
 namespace autolrs::detail {
 
@@ -63,6 +64,9 @@ struct stage_plan {
     std::uint64_t horizon = 0;         ///< tau: the stage's steps (the forecasts' target)
     std::uint64_t planned_horizon = 0;  ///< before any leftover was added (tau grows from it)
     std::uint64_t candidate_steps = 0;  ///< tau'
+    std::uint64_t probe_steps = 0;      ///< each candidate's anneal probe (0: none)
+    bool validation_signal = false;     ///< candidates are judged on the validation loss
+    std::uint64_t validation_interval = 1;  ///< steps between validation losses
     std::string_view skip_reason;      ///< why not searched
 };
 
@@ -106,7 +110,31 @@ struct stage_plan {
         if (leftover < searched_stage_cost(s, shortest_searched_stage(l))) horizon += leftover;
     }
     p.horizon = horizon;
+    p.validation_signal = s.signal == loss_signal::validation ||
+                          (s.signal == loss_signal::reference_switch && p.planned_horizon >= l.longest);
+    p.validation_interval = s.validation_interval != 0 ? std::min(s.validation_interval, p.candidate_steps)
+                                                       : std::max<std::uint64_t>(p.candidate_steps / 16, 1);
+    p.probe_steps = p.validation_signal ? 0 : anneal_probe_steps(p.candidate_steps, s.anneal_probe);
     return p;
+}
+
+/// x = log LR moved inside [lr_min, upper] (a search may ask outside; NaN goes to lr_min), and its LR.
+[[nodiscard]] inline std::pair<double, double> inside_interval(double x, double lr_min, double upper) noexcept {
+    const double lr = std::exp(x);
+    if (lr >= lr_min && lr <= upper) return {x, lr};
+    const double clamped = std::clamp(std::isfinite(lr) ? lr : lr_min, lr_min, upper);
+    return {std::log(clamped), clamped};
+}
+
+/// -1 when `lr` sits within bound_tolerance (of the log interval) of lr_min, +1 of lr_max, else 0.
+[[nodiscard]] inline int bound_side(const controller_settings& s, double lr) noexcept {
+    if (s.bound_tolerance <= 0.0) return 0;
+    const double lo = std::log(s.lr_min);
+    const double hi = std::log(s.lr_max);
+    const double tolerance = s.bound_tolerance * (hi - lo);
+    const double x = std::log(lr);
+    if (x - lo <= tolerance) return -1;
+    return hi - x <= tolerance ? 1 : 0;
 }
 
 }  // namespace autolrs::detail
