@@ -25,8 +25,22 @@ private:
     std::string field_;
 };
 
-/// The host called a tell_*() that does not answer the pending directive (or autolrs::run
-/// was asked to restore a slot that holds no checkpoint).
+/// A call got an argument that breaks the call's rule (a non-finite observation, an output
+/// span of the wrong size). `where()` names the call, e.g. "bayes_opt::tell"; the message is
+/// "autolrs: <where>: <rule>". A std::invalid_argument, so existing catch sites still work.
+class invalid_input : public std::invalid_argument {
+public:
+    invalid_input(std::string_view where, std::string_view rule)
+        : std::invalid_argument("autolrs: " + std::string(where) + ": " + std::string(rule)), where_(where) {}
+
+    [[nodiscard]] const std::string& where() const noexcept { return where_; }
+
+private:
+    std::string where_;
+};
+
+/// The host called a tell_*() that does not answer the pending directive (or a
+/// directive_executor was asked to restore a slot that holds no checkpoint).
 class protocol_error : public std::logic_error {
 public:
     using std::logic_error::logic_error;
@@ -39,10 +53,11 @@ public:
         : std::runtime_error("autolrs: cannot load state: " + std::string(what)) {}
 };
 
-/// The trainer threw while autolrs::run drove it: says which call failed and where the run
-/// was (step, stage, candidate, LR). The trainer's own exception is the nested exception:
-/// `std::rethrow_if_nested(e)` rethrows it. The controller was not told about the failed
-/// call, so its pending directive is still the one that failed (it can be saved, retried).
+/// The trainer threw while autolrs::run (or a directive_executor) drove it: says which call
+/// failed and where the run was (step, stage, candidate, LR). The trainer's own exception is
+/// the nested exception: `std::rethrow_if_nested(e)` rethrows it. The controller was not told
+/// about the failed call, so its pending directive is still the one that failed (it can be
+/// saved, retried).
 class trainer_error : public std::runtime_error, public std::nested_exception {
 public:
     /// Call inside a catch block: the exception being handled becomes the nested one.
@@ -102,6 +117,11 @@ inline std::string current_exception_text() {
 /// Throws invalid_setting(field, rule) unless `ok`.
 inline void require_setting(bool ok, std::string_view field, std::string_view rule) {
     if (!ok) throw invalid_setting(field, rule);
+}
+
+/// Throws invalid_input(where, rule) unless `ok`.
+inline void require_input(bool ok, std::string_view where, std::string_view rule) {
+    if (!ok) throw invalid_input(where, rule);
 }
 
 }  // namespace detail

@@ -303,3 +303,22 @@ TEST_CASE("a checkpoint of another model is refused", "[libtorch]") {
     auto other = make_trainer(other_model, make_optimizer("sgd_momentum", other_model), data);
     CHECK_THROWS_AS(trainer.restore(other.checkpoint()), autolrs::invalid_state);
 }
+
+TEST_CASE("an optimizer state the adapter cannot copy is refused with invalid_input", "[libtorch][errors]") {
+    auto model = make_model();
+    auto data = std::make_shared<replayable_batches>();
+    auto optimizer = make_optimizer("sgd_momentum", model);
+    auto trainer = make_trainer(model, optimizer, data);
+    // An LBFGS state under an SGD parameter: the kind of state a custom optimizer would keep.
+    const torch::Tensor first = model->parameters().front();  // a handle: the same TensorImpl
+    optimizer->state()[c10::guts::to_string(first.unsafeGetTensorImpl())] =
+        std::make_unique<torch::optim::LBFGSParamState>();
+    try {
+        (void)trainer.checkpoint();
+        FAIL("an unsupported optimizer state was checkpointed");
+    } catch (const autolrs::invalid_input& e) {
+        CHECK(e.where() == "libtorch::checkpoint");
+        CHECK(std::string(e.what()).find("supported optimizers: SGD, Adam, AdamW, RMSprop, Adagrad") !=
+              std::string::npos);
+    }
+}

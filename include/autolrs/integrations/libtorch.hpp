@@ -150,8 +150,9 @@ inline void assign_state(std::unique_ptr<torch::optim::OptimizerParamState>& int
         try_assign_state<optim::RMSpropParamState>(into, from) ||
         try_assign_state<optim::AdagradParamState>(into, from))
         return;
-    throw std::invalid_argument(std::string("autolrs::libtorch: cannot checkpoint an optimizer state of type ") +
-                                typeid(from).name() + "; supported optimizers: SGD, Adam, AdamW, RMSprop, Adagrad");
+    // The optimizer handed to the trainer is the bad argument; it shows at the first checkpoint.
+    throw invalid_input("libtorch::checkpoint", std::string("cannot checkpoint an optimizer state of type ") +
+                        typeid(from).name() + "; supported optimizers: SGD, Adam, AdamW, RMSprop, Adagrad");
 }
 
 // The key torch::optim uses for a parameter's state.

@@ -14,6 +14,7 @@
 //
 // Not in the core single header: include it explicitly and link MPI.
 
+#include "autolrs/errors.hpp"
 #include "autolrs/trainer.hpp"
 
 #include <mpi.h>
@@ -79,7 +80,8 @@ inline std::uint64_t mix(std::uint64_t h, std::uint64_t value) noexcept {
 
 struct averaging_settings {
     /// Check the ranks' fingerprints every this many steps (train or validation).
-    /// 1 (the default) catches a drift before any mismatched collective can run.
+    /// 1 (the default) catches a drift before any mismatched collective can run; 0 throws
+    /// autolrs::invalid_setting("check_every").
     std::uint64_t check_every = 1;
 };
 
@@ -91,8 +93,7 @@ public:
 
     averaging_trainer(Inner& inner, MPI_Comm comm, averaging_settings settings = {})
         : inner_(&inner), comm_(comm), settings_(settings) {
-        if (settings_.check_every == 0)
-            throw std::invalid_argument("autolrs: invalid setting 'check_every': must be at least 1");
+        autolrs::detail::require_setting(settings_.check_every >= 1, "check_every", "must be at least 1");
         detail::check(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
         detail::check(MPI_Comm_size(comm_, &ranks_), "MPI_Comm_size");
         detail::check(MPI_Op_create(&detail::reduce_step, /*commute=*/1, &op_), "MPI_Op_create");

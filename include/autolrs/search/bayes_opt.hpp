@@ -85,20 +85,21 @@ public:
     }
 
     /// The value y observed at x, with its own noise variance (y units squared).
-    /// Throws std::invalid_argument unless x and y are finite and noise_variance finite, >= 0.
+    /// Throws autolrs::invalid_input unless x and y are finite and noise_variance finite, >= 0.
     void tell(double x, double y, double noise_variance = 0.0) {
-        if (!std::isfinite(x) || !std::isfinite(y))
-            throw std::invalid_argument("autolrs::bayes_opt::tell: x and y must be finite (use tell_infeasible for a divergence)");
-        if (!std::isfinite(noise_variance) || noise_variance < 0.0)
-            throw std::invalid_argument("autolrs::bayes_opt::tell: noise_variance must be finite and >= 0");
+        detail::require_input(std::isfinite(x) && std::isfinite(y), "bayes_opt::tell",
+                              "x and y must be finite (use tell_infeasible for a divergence)");
+        detail::require_input(std::isfinite(noise_variance) && noise_variance >= 0.0, "bayes_opt::tell",
+                              "noise_variance must be finite and >= 0");
         surrogate_.add(to_unit(x), y, noise_variance);
         own_.push_back({x, y, noise_variance});
         avoid_.push_back(to_unit(x));
     }
 
     /// x diverged: it gives no y, and later asks stay below x (divergence is monotone in the LR).
+    /// Throws autolrs::invalid_input unless x is finite.
     void tell_infeasible(double x) {
-        if (!std::isfinite(x)) throw std::invalid_argument("autolrs::bayes_opt::tell_infeasible: x must be finite");
+        detail::require_input(std::isfinite(x), "bayes_opt::tell_infeasible", "x must be finite");
         infeasible_u_ = std::min(infeasible_u_, to_unit(x));
         avoid_.push_back(to_unit(x));
     }
@@ -142,12 +143,15 @@ public:
 
     /// Prior data from an earlier stage, given to the surrogate with their noise variance
     /// plus `extra_noise_variance`; they never become best() and do not block re-proposing x.
+    /// Throws autolrs::invalid_input (and adds nothing) unless every number is finite and
+    /// every variance >= 0.
     void warm_start(std::span<const observation> earlier, double extra_noise_variance) {
-        if (!std::isfinite(extra_noise_variance) || extra_noise_variance < 0.0)
-            throw std::invalid_argument("autolrs::bayes_opt::warm_start: extra_noise_variance must be finite and >= 0");
+        detail::require_input(std::isfinite(extra_noise_variance) && extra_noise_variance >= 0.0,
+                              "bayes_opt::warm_start", "extra_noise_variance must be finite and >= 0");
         for (const observation& o : earlier)
-            if (!std::isfinite(o.x) || !std::isfinite(o.y) || !std::isfinite(o.noise_variance) || o.noise_variance < 0.0)
-                throw std::invalid_argument("autolrs::bayes_opt::warm_start: observations must be finite, noise >= 0");
+            detail::require_input(std::isfinite(o.x) && std::isfinite(o.y) && std::isfinite(o.noise_variance) &&
+                                      o.noise_variance >= 0.0,
+                                  "bayes_opt::warm_start", "observations must be finite, noise >= 0");
         for (const observation& o : earlier) {
             const observation inflated{o.x, o.y, o.noise_variance + extra_noise_variance};
             surrogate_.add(to_unit(inflated.x), inflated.y, inflated.noise_variance);

@@ -150,12 +150,11 @@ public:
     }
 
     /// One observation at x of value y with its own noise variance (y units squared).
-    /// Throws std::invalid_argument unless x, y are finite and noise_variance is finite and >= 0.
+    /// Throws autolrs::invalid_input unless x, y are finite and noise_variance is finite and >= 0.
     void add(double x, double y, double noise_variance = 0.0) {
-        if (!std::isfinite(x) || !std::isfinite(y))
-            throw std::invalid_argument("autolrs::gaussian_process::add: x and y must be finite");
-        if (!std::isfinite(noise_variance) || noise_variance < 0.0)
-            throw std::invalid_argument("autolrs::gaussian_process::add: noise_variance must be finite and >= 0");
+        detail::require_input(std::isfinite(x) && std::isfinite(y), "gaussian_process::add", "x and y must be finite");
+        detail::require_input(std::isfinite(noise_variance) && noise_variance >= 0.0, "gaussian_process::add",
+                              "noise_variance must be finite and >= 0");
         x_.push_back(x);
         y_.push_back(y);
         point_noise_.push_back(noise_variance);
@@ -205,9 +204,9 @@ public:
     }
 
     /// The posterior at many points at once; the same values as predict(x), point by point.
+    /// Throws autolrs::invalid_input unless out.size() == xs.size().
     void predict(std::span<const double> xs, std::span<prediction> out) const {
-        if (out.size() != xs.size())
-            throw std::invalid_argument("autolrs::gaussian_process::predict: out.size() must equal xs.size()");
+        detail::require_input(out.size() == xs.size(), "gaussian_process::predict", "out.size() must equal xs.size()");
         const auto k = detail::prepare_kernel(kernel_);
         if (x_.empty() || !factored_) {
             for (std::size_t j = 0; j < xs.size(); ++j) out[j] = {offset_, scale_ * scale_ * k(xs[j], xs[j])};
@@ -256,9 +255,10 @@ public:
     }
 
     /// One joint sample of the latent function's posterior at xs (y units), drawn with rng.
+    /// Throws autolrs::invalid_input unless out.size() == xs.size().
     void sample_posterior(std::span<const double> xs, std::span<double> out, std::mt19937_64& rng) const {
-        if (out.size() != xs.size())
-            throw std::invalid_argument("autolrs::gaussian_process::sample_posterior: out.size() must equal xs.size()");
+        detail::require_input(out.size() == xs.size(), "gaussian_process::sample_posterior",
+                              "out.size() must equal xs.size()");
         const auto n = static_cast<Eigen::Index>(x_.size());
         const auto m = static_cast<Eigen::Index>(xs.size());
         Eigen::MatrixXd cov(m, m);
