@@ -1,14 +1,17 @@
 #pragma once
 // The AutoLRS controller's run-time settings: one validated aggregate, a reference preset,
-// and the field-by-field description that the saved state is checked against.
+// the one list of its fields by name (visit_settings), and the field-by-field description
+// written from that list, which the saved state is checked against.
 
 #include "autolrs/errors.hpp"
 
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -197,6 +200,51 @@ struct controller_settings {
     }
 };
 
+/// Calls `f(name, member)` for every field of `settings`, in declaration order: the one list
+/// of the settings by name (detail::describe, and so the saved state's header and the golden
+/// traces, are written from it; a parser sets fields through it). `Settings` is
+/// controller_settings, const or not. A field added to the struct must be added here too
+/// (tests/unit/test_settings_list.cpp counts the struct's fields against this list).
+template <class Settings, class F>
+    requires std::same_as<std::remove_const_t<Settings>, controller_settings>
+constexpr void visit_settings(Settings& settings, F&& f) {
+    f(std::string_view("lr_min"), settings.lr_min);
+    f(std::string_view("lr_max"), settings.lr_max);
+    f(std::string_view("total_steps"), settings.total_steps);
+    f(std::string_view("budget_aware"), settings.budget_aware);
+    f(std::string_view("candidates"), settings.candidates);
+    f(std::string_view("min_candidates"), settings.min_candidates);
+    f(std::string_view("initial_design"), settings.initial_design);
+    f(std::string_view("early_stop_gain"), settings.early_stop_gain);
+    f(std::string_view("race_fraction"), settings.race_fraction);
+    f(std::string_view("race_stddevs"), settings.race_stddevs);
+    f(std::string_view("tau0"), settings.tau0);
+    f(std::string_view("candidate_fraction"), settings.candidate_fraction);
+    f(std::string_view("growth"), settings.growth);
+    f(std::string_view("tau_max"), settings.tau_max);
+    f(std::string_view("warmup_steps"), settings.warmup_steps);
+    f(std::string_view("warmup_lr"), settings.warmup_lr);
+    f(std::string_view("warmup_shape"), settings.warmup_shape);
+    f(std::string_view("signal"), settings.signal);
+    f(std::string_view("validation_interval"), settings.validation_interval);
+    f(std::string_view("anneal_probe"), settings.anneal_probe);
+    f(std::string_view("anneal_probe_ratio"), settings.anneal_probe_ratio);
+    f(std::string_view("smooth_choice"), settings.smooth_choice);
+    f(std::string_view("prefer_larger_lr"), settings.prefer_larger_lr);
+    f(std::string_view("keep_winner_state"), settings.keep_winner_state);
+    f(std::string_view("warm_start"), settings.warm_start);
+    f(std::string_view("warm_start_noise"), settings.warm_start_noise);
+    f(std::string_view("cooldown_fraction"), settings.cooldown_fraction);
+    f(std::string_view("cooldown_shape"), settings.cooldown_shape);
+    f(std::string_view("cooldown_final_ratio"), settings.cooldown_final_ratio);
+    f(std::string_view("bound_tolerance"), settings.bound_tolerance);
+    f(std::string_view("divergence_factor"), settings.divergence_factor);
+    f(std::string_view("divergence_patience"), settings.divergence_patience);
+    f(std::string_view("divergence_memory"), settings.divergence_memory);
+    f(std::string_view("divergence_backoff"), settings.divergence_backoff);
+    f(std::string_view("seed"), settings.seed);
+}
+
 namespace detail {
 
 inline std::string exact_text(double v) {
@@ -205,46 +253,29 @@ inline std::string exact_text(double v) {
     return buffer;
 }
 
-/// Every setting as (name, exact text): what a saved state records and is checked against.
+/// A setting's exact text: a double as a hex float, anything else (integers, bools, enums)
+/// as an unsigned decimal.
+template <class T>
+[[nodiscard]] std::string setting_text(const T& v) {
+    if constexpr (std::is_same_v<T, double>) {
+        return exact_text(v);
+    } else if constexpr (std::is_enum_v<T>) {
+        return std::to_string(static_cast<std::uint64_t>(static_cast<unsigned>(v)));
+    } else {
+        static_assert(std::is_same_v<T, bool> || std::is_same_v<T, std::uint32_t> || std::is_same_v<T, std::uint64_t>,
+                      "autolrs::controller_settings: a setting's type must be double, bool, an unsigned integer or "
+                      "an enum (detail::setting_text writes it into the saved state)");
+        return std::to_string(static_cast<std::uint64_t>(v));
+    }
+}
+
+/// Every setting as (name, exact text), in visit_settings' order: what a saved state records
+/// and is checked against.
 inline std::vector<std::pair<std::string_view, std::string>> describe(const controller_settings& s) {
-    const auto u = [](std::uint64_t v) { return std::to_string(v); };
-    return {
-        {"lr_min", exact_text(s.lr_min)},
-        {"lr_max", exact_text(s.lr_max)},
-        {"total_steps", u(s.total_steps)},
-        {"budget_aware", u(s.budget_aware)},
-        {"candidates", u(s.candidates)},
-        {"min_candidates", u(s.min_candidates)},
-        {"initial_design", u(s.initial_design)},
-        {"early_stop_gain", exact_text(s.early_stop_gain)},
-        {"race_fraction", exact_text(s.race_fraction)},
-        {"race_stddevs", exact_text(s.race_stddevs)},
-        {"tau0", u(s.tau0)},
-        {"candidate_fraction", exact_text(s.candidate_fraction)},
-        {"growth", exact_text(s.growth)},
-        {"tau_max", u(s.tau_max)},
-        {"warmup_steps", u(s.warmup_steps)},
-        {"warmup_lr", exact_text(s.warmup_lr)},
-        {"warmup_shape", u(static_cast<unsigned>(s.warmup_shape))},
-        {"signal", u(static_cast<unsigned>(s.signal))},
-        {"validation_interval", u(s.validation_interval)},
-        {"anneal_probe", exact_text(s.anneal_probe)},
-        {"anneal_probe_ratio", exact_text(s.anneal_probe_ratio)},
-        {"smooth_choice", u(s.smooth_choice)},
-        {"prefer_larger_lr", exact_text(s.prefer_larger_lr)},
-        {"keep_winner_state", u(s.keep_winner_state)},
-        {"warm_start", u(s.warm_start)},
-        {"warm_start_noise", exact_text(s.warm_start_noise)},
-        {"cooldown_fraction", exact_text(s.cooldown_fraction)},
-        {"cooldown_shape", u(static_cast<unsigned>(s.cooldown_shape))},
-        {"cooldown_final_ratio", exact_text(s.cooldown_final_ratio)},
-        {"bound_tolerance", exact_text(s.bound_tolerance)},
-        {"divergence_factor", exact_text(s.divergence_factor)},
-        {"divergence_patience", u(s.divergence_patience)},
-        {"divergence_memory", u(s.divergence_memory)},
-        {"divergence_backoff", exact_text(s.divergence_backoff)},
-        {"seed", u(s.seed)},
-    };
+    std::vector<std::pair<std::string_view, std::string>> fields;
+    fields.reserve(40);
+    visit_settings(s, [&](std::string_view name, const auto& v) { fields.emplace_back(name, setting_text(v)); });
+    return fields;
 }
 
 }  // namespace detail

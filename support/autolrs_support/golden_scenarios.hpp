@@ -15,56 +15,28 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace autolrs_support {
 
-/// Settings from the (name, exact text) pairs of autolrs::detail::describe.
+/// Settings from the (name, exact text) pairs of autolrs::detail::describe, field by field
+/// through autolrs::visit_settings (a missing name throws std::out_of_range).
 inline autolrs::controller_settings parse_settings(const std::map<std::string, std::string>& fields) {
     autolrs::controller_settings s;
-    const auto d = [&](const char* name, double& v) { v = std::strtod(fields.at(name).c_str(), nullptr); };
-    const auto u64 = [&](const char* name, std::uint64_t& v) { v = std::strtoull(fields.at(name).c_str(), nullptr, 10); };
-    const auto u32 = [&](const char* name, std::uint32_t& v) {
-        v = static_cast<std::uint32_t>(std::strtoul(fields.at(name).c_str(), nullptr, 10));
-    };
-    const auto b = [&](const char* name, bool& v) { v = fields.at(name) == "1"; };
-    const auto e = [&](const char* name, auto& v) {
-        v = static_cast<std::remove_reference_t<decltype(v)>>(std::strtoul(fields.at(name).c_str(), nullptr, 10));
-    };
-    d("lr_min", s.lr_min);
-    d("lr_max", s.lr_max);
-    u64("total_steps", s.total_steps);
-    b("budget_aware", s.budget_aware);
-    u32("candidates", s.candidates);
-    u32("min_candidates", s.min_candidates);
-    u32("initial_design", s.initial_design);
-    d("early_stop_gain", s.early_stop_gain);
-    d("race_fraction", s.race_fraction);
-    d("race_stddevs", s.race_stddevs);
-    u64("tau0", s.tau0);
-    d("candidate_fraction", s.candidate_fraction);
-    d("growth", s.growth);
-    u64("tau_max", s.tau_max);
-    u64("warmup_steps", s.warmup_steps);
-    d("warmup_lr", s.warmup_lr);
-    e("warmup_shape", s.warmup_shape);
-    e("signal", s.signal);
-    u64("validation_interval", s.validation_interval);
-    d("anneal_probe", s.anneal_probe);
-    d("anneal_probe_ratio", s.anneal_probe_ratio);
-    b("smooth_choice", s.smooth_choice);
-    d("prefer_larger_lr", s.prefer_larger_lr);
-    b("keep_winner_state", s.keep_winner_state);
-    b("warm_start", s.warm_start);
-    d("warm_start_noise", s.warm_start_noise);
-    d("cooldown_fraction", s.cooldown_fraction);
-    e("cooldown_shape", s.cooldown_shape);
-    d("cooldown_final_ratio", s.cooldown_final_ratio);
-    d("bound_tolerance", s.bound_tolerance);
-    d("divergence_factor", s.divergence_factor);
-    u32("divergence_patience", s.divergence_patience);
-    u64("divergence_memory", s.divergence_memory);
-    d("divergence_backoff", s.divergence_backoff);
-    u64("seed", s.seed);
+    autolrs::visit_settings(s, [&](std::string_view name, auto& v) {
+        using T = std::remove_cvref_t<decltype(v)>;
+        const char* text = fields.at(std::string(name)).c_str();
+        if constexpr (std::is_same_v<T, double>) {
+            v = std::strtod(text, nullptr);
+        } else if constexpr (std::is_same_v<T, bool>) {
+            v = std::string_view(text) == "1";
+        } else if constexpr (std::is_enum_v<T> || std::is_same_v<T, std::uint32_t>) {
+            v = static_cast<T>(std::strtoul(text, nullptr, 10));
+        } else {
+            static_assert(std::is_same_v<T, std::uint64_t>, "parse_settings: a setting of a type it cannot parse");
+            v = std::strtoull(text, nullptr, 10);
+        }
+    });
     return s;
 }
 
