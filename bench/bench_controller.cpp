@@ -9,23 +9,31 @@
 
 #include <cmath>
 #include <cstdint>
-#include <optional>
+#include <utility>
 
 namespace {
 
-/// Carries out the directives that are not steps (nothing to save in these benchmarks).
-template <class Controller>
-autolrs::directive skip_to_train(Controller& ctl, autolrs::directive d) {
-    while (d.kind != autolrs::directive_kind::train && d.kind != autolrs::directive_kind::done) {
-        switch (d.kind) {
-            case autolrs::directive_kind::checkpoint: d = ctl.tell_checkpointed(); break;
-            case autolrs::directive_kind::restore: d = ctl.tell_restored(); break;
-            case autolrs::directive_kind::evaluate: d = ctl.tell_validation(1.0); break;
-            default: break;
-        }
-    }
-    return d;
-}
+/// A synthetic loss stream as an autolrs::trainer, `loss(lr, t)` at the t-th step (from 1).
+/// Its checkpoints hold nothing (a restore does not rewind the stream): these benchmarks time
+/// the controller's decisions, not a model.
+template <class Loss>
+class synthetic_loss_stream {
+public:
+    struct checkpoint_type {};
+
+    explicit synthetic_loss_stream(Loss loss) : loss_(std::move(loss)) {}
+
+    void set_learning_rate(double lr) { lr_ = lr; }
+    double train_step() { return loss_(lr_, ++t_); }
+    [[nodiscard]] double validation_loss() const { return 1.0; }
+    [[nodiscard]] checkpoint_type checkpoint() const { return {}; }
+    void restore(const checkpoint_type&) {}
+
+private:
+    Loss loss_;
+    double lr_ = 0.0;
+    std::uint64_t t_ = 0;
+};
 
 /// tell_step inside a long stage: what every training step pays for the controller.
 void BM_tell_step_no_decision(benchmark::State& state) {
@@ -38,14 +46,13 @@ void BM_tell_step_no_decision(benchmark::State& state) {
                                    .candidate_fraction = 1e-8,  // 40-step candidates
                                    .tau_max = 4'000'000'000ULL};
     autolrs::controller<> ctl(s);
-    autolrs::directive d = ctl.pending();
     double loss = 1.0;
+    synthetic_loss_stream falling{[&loss](double, std::uint64_t) { return loss *= 0.999; }};
+    autolrs::directive_executor host(falling, ctl);
     // Through the search, into the stage's training.
-    while (ctl.stages() == 1 && ctl.steps_trained() == 0) {
-        d = skip_to_train(ctl, d);
-        loss *= 0.999;
-        d = ctl.tell_step(loss);
-    }
+    while (ctl.stages() == 1 && ctl.steps_trained() == 0) host.carry_out(ctl);
+    autolrs::directive d = ctl.pending();
+    // The timed call: tell_step itself, with no host around it.
     for (auto _ : state) {
         loss = loss * 0.9999999 + 1e-9;
         d = ctl.tell_step(loss);
@@ -69,20 +76,16 @@ void BM_stage_decisions(benchmark::State& state) {
                                    .growth = 1.0,
                                    .tau_max = 1000};
     autolrs::controller<> ctl(s);
-    autolrs::directive d = ctl.pending();
-    std::uint64_t t = 0;
+    // Loss after t steps of a stage: faster decay and a higher floor for larger LRs.
+    synthetic_loss_stream stage_curves{[](double lr, std::uint64_t t) {
+        return 0.2 + 0.3 * lr + std::exp(-lr * static_cast<double>(t % 1000) / 50.0) +
+               1e-3 * std::sin(static_cast<double>(t));
+    }};
+    autolrs::directive_executor host(stage_curves, ctl);
     std::uint32_t stage = ctl.stages();
     for (auto _ : state) {
         // One stage: until the next one starts.
-        while (ctl.stages() == stage) {
-            d = skip_to_train(ctl, d);
-            const double lr = d.learning_rate;
-            // Loss after t steps of a stage: faster decay and a higher floor for larger LRs.
-            ++t;
-            const double loss = 0.2 + 0.3 * lr + std::exp(-lr * static_cast<double>(t % 1000) / 50.0) +
-                                1e-3 * std::sin(static_cast<double>(t));
-            d = ctl.tell_step(loss);
-        }
+        while (ctl.stages() == stage) host.carry_out(ctl);
         stage = ctl.stages();
     }
 }

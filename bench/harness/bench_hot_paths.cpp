@@ -141,25 +141,33 @@ void BM_forecast_window(benchmark::State& state) {
     state.SetComplexityN(state.range(0));
 }
 
+/// A synthetic loss stream as an autolrs::trainer: faster decay and a higher floor for larger
+/// LRs, restarting every 20 steps. Its checkpoints hold nothing (a restore does not rewind the
+/// stream): only the controller's decisions matter here.
+struct synthetic_loss_stream {
+    struct checkpoint_type {};
+    double lr = 0.0;
+    std::uint64_t t = 0;
+
+    void set_learning_rate(double v) { lr = v; }
+    double train_step() {
+        ++t;
+        return 0.2 + 0.3 * lr + std::exp(-lr * static_cast<double>(t % 20) / 5.0);
+    }
+    [[nodiscard]] double validation_loss() const { return 1.0; }
+    [[nodiscard]] checkpoint_type checkpoint() const { return {}; }
+    void restore(const checkpoint_type&) {}
+};
+
 /// A default controller in the middle of a stage's search, after `tried` candidates ended.
 autolrs::controller<> controller_after(std::uint32_t tried) {
     autolrs::controller<> ctl({.lr_min = 1e-4, .lr_max = 1.0, .candidates = 16, .min_candidates = 16,
                                .initial_design = 3, .early_stop_gain = 0.0, .tau0 = 1000, .candidate_fraction = 0.02});
-    std::uint64_t t = 0;
+    synthetic_loss_stream losses;
+    autolrs::directive_executor host(losses, ctl);
     std::uint32_t ended = 0;
     for (autolrs::directive d = ctl.pending(); d.kind != autolrs::directive_kind::done && ended < tried;) {
-        switch (d.kind) {
-            case autolrs::directive_kind::train: {
-                const double lr = d.learning_rate;
-                ++t;
-                d = ctl.tell_step(0.2 + 0.3 * lr + std::exp(-lr * static_cast<double>(t % 20) / 5.0));
-                break;
-            }
-            case autolrs::directive_kind::checkpoint: d = ctl.tell_checkpointed(); break;
-            case autolrs::directive_kind::restore: d = ctl.tell_restored(); break;
-            case autolrs::directive_kind::evaluate: d = ctl.tell_validation(1.0); break;
-            default: break;
-        }
+        d = host.carry_out(ctl);
         for (const auto& e : ctl.events()) ended += e.kind == autolrs::event_kind::candidate_end;
     }
     return ctl;

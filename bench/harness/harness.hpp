@@ -23,6 +23,7 @@
 #include <optional>
 #include <random>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -201,48 +202,64 @@ private:
     std::map<std::uint32_t, std::pair<double, double>> stages_;
 };
 
-/// autolrs::run's loop, with the controller's calls timed and the events fed to the tracker.
+/// Forwards the ask/tell protocol to a controller and adds up the wall time spent inside its
+/// answers (tell_*), so that a directive_executor can drive it while the trainer's time is
+/// left out.
+template <class Controller>
+class timed_controller {
+public:
+    using clock = std::chrono::steady_clock;
+    static constexpr std::uint32_t slot_count = Controller::slot_count;
+
+    explicit timed_controller(Controller& inner) noexcept : inner_(&inner) {}
+
+    [[nodiscard]] directive pending() const { return inner_->pending(); }
+    [[nodiscard]] std::span<const event> events() const { return inner_->events(); }
+    [[nodiscard]] std::uint64_t steps_total() const { return inner_->steps_total(); }
+    directive tell_step(double loss, bool applied) {
+        return timed([&] { return inner_->tell_step(loss, applied); });
+    }
+    directive tell_checkpointed() {
+        return timed([&] { return inner_->tell_checkpointed(); });
+    }
+    directive tell_restored() {
+        return timed([&] { return inner_->tell_restored(); });
+    }
+    directive tell_validation(double loss) {
+        return timed([&] { return inner_->tell_validation(loss); });
+    }
+
+    [[nodiscard]] clock::duration inside() const noexcept { return inside_; }
+
+private:
+    template <class Call>
+    directive timed(Call&& call) {
+        const clock::time_point start = clock::now();
+        const directive next = call();
+        inside_ += clock::now() - start;
+        return next;
+    }
+
+    Controller* inner_;
+    clock::duration inside_{};
+};
+
+/// autolrs::run's loop (a directive_executor), with the controller's calls timed and the
+/// events fed to the tracker.
 template <class Controller>
 run_metrics drive(Controller& ctl, trainer_handle& trainer, const problem& p, double construction_seconds) {
-    using clock = std::chrono::steady_clock;
-    clock::duration inside{};
     regret_tracker regret(p.lr_min, p.lr_max);
-    std::optional<trainer_handle::checkpoint_type> slots[Controller::slot_count];
+    timed_controller<Controller> timed(ctl);
+    directive_executor<trainer_handle, Controller::slot_count> host(trainer);
     const auto report = [&] {
         for (const event& e : ctl.events()) regret.on_event(e, trainer.get());
     };
     report();
     for (directive d = ctl.pending(); d.kind != directive_kind::done;) {
-        clock::time_point start;
-        switch (d.kind) {
-            case directive_kind::train: {
-                trainer.set_learning_rate(d.learning_rate);
-                const double loss = trainer.train_step();
-                start = clock::now();
-                d = ctl.tell_step(loss);
-                break;
-            }
-            case directive_kind::checkpoint:
-                slots[d.slot] = trainer.checkpoint();
-                start = clock::now();
-                d = ctl.tell_checkpointed();
-                break;
-            case directive_kind::restore:
-                trainer.restore(*slots[d.slot]);
-                start = clock::now();
-                d = ctl.tell_restored();
-                break;
-            case directive_kind::evaluate: {
-                const double loss = trainer.validation_loss();
-                start = clock::now();
-                d = ctl.tell_validation(loss);
-                break;
-            }
-            case directive_kind::done: break;
-        }
-        inside += clock::now() - start;
+        d = host.carry_out(timed);
         report();
     }
+    const auto inside = timed.inside();
     run_metrics m;
     m.regret = regret.weighted_regret();
     m.final_loss = trainer.get().true_loss();

@@ -33,5 +33,6 @@
 #include "autolrs/event.hpp"
 #include "autolrs/event_writers.hpp"
 #include "autolrs/controller.hpp"
+#include "autolrs/carry_out.hpp"
 #include "autolrs/run.hpp"
 #include "autolrs/state_file.hpp"

@@ -9,6 +9,7 @@
 // is what the user pays. run_result says how many of them trained the final model and how
 // many were spent searching.
 
+#include "autolrs/carry_out.hpp"
 #include "autolrs/controller.hpp"
 #include "autolrs/protocol.hpp"
 #include "autolrs/event.hpp"
@@ -53,15 +54,6 @@ struct run_result {
 
 namespace detail {
 
-template <class R>
-[[nodiscard]] step_result run_step_result(R&& r) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<R>, step_result>) {
-        return r;
-    } else {
-        return {static_cast<double>(r), true};
-    }
-}
-
 struct ignore_events {
     void operator()(const event&) const noexcept {}
 };
@@ -71,90 +63,25 @@ struct ignore_events {
 /// Drives `trainer` with a controller the caller built (any search, forecaster, settings)
 /// until the controller says done; `observer(const event&)` sees every event. The
 /// controller may also be one loaded from a saved state (the slots are then empty: it
-/// must not be waiting on a restore).
+/// must not be waiting on a restore). Each directive is carried out by a
+/// directive_executor (carry_out.hpp): a trainer's exception arrives as autolrs::trainer_error.
 template <trainer T, ask_tell_controller Controller, class Observer>
 run_result run(T& trainer, Controller& controller, Observer&& observer) {
     static_assert(explain_trainer<T>());
-    using checkpoint_type = typename T::checkpoint_type;
-    std::optional<checkpoint_type> slots[Controller::slot_count];
+    directive_executor<T, Controller::slot_count> host(trainer);
     run_result result;
-    // Where the run is, for the context of a trainer_error.
-    std::uint32_t stage = 0;
-    std::optional<std::uint32_t> candidate;
     const auto report = [&] {
         for (const event& e : controller.events()) {
             ++result.events;
-            stage = e.stage;
-            if (e.kind == event_kind::candidate_start) {
-                candidate = e.candidate;
-            } else if (e.kind != event_kind::candidate_end && e.kind != event_kind::candidate_diverged) {
-                candidate.reset();
-            }
             observer(e);
         }
     };
     report();
-    bool lr_set = false;
-    double lr = 0.0;
-    directive d = controller.pending();
-    const char* operation = nullptr;  // the trainer call in progress: its exceptions get context
-    try {
-        while (d.kind != directive_kind::done) {
-            switch (d.kind) {
-                case directive_kind::train: {
-                    // Set again after every restore: backends may restore the LR with the optimizer.
-                    if (!lr_set || d.learning_rate != lr) {
-                        operation = "set_learning_rate";
-                        trainer.set_learning_rate(d.learning_rate);
-                        lr = d.learning_rate;
-                        lr_set = true;
-                    }
-                    operation = "train_step";
-                    const step_result r = detail::run_step_result(trainer.train_step());
-                    operation = nullptr;
-                    if (r.applied) result.final_loss = r.loss;
-                    d = controller.tell_step(r.loss, r.applied);
-                    break;
-                }
-                case directive_kind::checkpoint:
-                    operation = "checkpoint";
-                    if constexpr (reusing_trainer<T>) {
-                        if (slots[d.slot]) {
-                            trainer.checkpoint(*slots[d.slot]);
-                        } else {
-                            slots[d.slot].emplace(trainer.checkpoint());
-                        }
-                    } else {
-                        slots[d.slot].emplace(trainer.checkpoint());
-                    }
-                    operation = nullptr;
-                    d = controller.tell_checkpointed();
-                    break;
-                case directive_kind::restore:
-                    if (!slots[d.slot]) throw protocol_error("autolrs::run: restore of a slot that holds no checkpoint");
-                    lr_set = false;  // also when the restore throws: the trainer's LR is unknown then
-                    operation = "restore";
-                    trainer.restore(*slots[d.slot]);
-                    operation = nullptr;
-                    d = controller.tell_restored();
-                    break;
-                case directive_kind::evaluate: {
-                    operation = "validation_loss";
-                    const auto loss = static_cast<double>(trainer.validation_loss());
-                    operation = nullptr;
-                    d = controller.tell_validation(loss);
-                    break;
-                }
-                case directive_kind::done: break;
-            }
-            report();
-        }
-    } catch (...) {
-        if (operation == nullptr) throw;  // the controller's or the observer's own exceptions
+    for (directive d = controller.pending(); d.kind != directive_kind::done;) {
         const bool stepping = d.kind == directive_kind::train;
-        throw trainer_error(operation, controller.steps_total(), stage, candidate,
-                            stepping ? d.learning_rate : std::numeric_limits<double>::quiet_NaN(),
-                            detail::current_exception_text());
+        d = host.carry_out(controller);
+        if (stepping && host.last_step()->applied) result.final_loss = host.last_step()->loss;
+        report();
     }
     result.steps_total = controller.steps_total();
     result.steps_trained = controller.steps_trained();

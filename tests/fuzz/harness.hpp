@@ -136,6 +136,50 @@ struct toy_model {
     [[nodiscard]] double loss() const { return 0.5 * v; }
 };
 
+/// The toy model as an autolrs::trainer: a step at the LR set, reporting the loss after it.
+struct toy_trainer {
+    using checkpoint_type = double;
+    toy_model model;
+    double lr = 0.0;
+
+    void set_learning_rate(double v) { lr = v; }
+    double train_step() {
+        model.step(lr);
+        return model.loss();
+    }
+    [[nodiscard]] double validation_loss() const { return model.loss(); }
+    [[nodiscard]] checkpoint_type checkpoint() const { return model.v; }
+    void restore(const checkpoint_type& v) { model.v = v; }
+};
+
+/// The toy model as an autolrs::trainer whose answers come from the fuzz bytes: each step
+/// reads a code that says whether it applies (>= 8; a skipped step leaves the model as it
+/// was) and which loss it reports (hostile_value of the model's loss before the step).
+struct hostile_toy_trainer {
+    using checkpoint_type = double;
+    toy_model model;
+    byte_reader* in = nullptr;
+    double lr = 0.0;
+    std::uint64_t applied = 0, skipped = 0;
+
+    void set_learning_rate(double v) { lr = v; }
+    autolrs::step_result train_step() {
+        const std::uint8_t code = in->u8();
+        const bool applies = code >= 8;
+        const double loss = hostile_value(code, model.loss(), *in);
+        if (applies) {
+            model.step(lr);
+            ++applied;
+        } else {
+            ++skipped;
+        }
+        return {loss, applies};
+    }
+    double validation_loss() { return hostile_value(in->u8(), model.loss() * 1.05, *in); }
+    [[nodiscard]] checkpoint_type checkpoint() const { return model.v; }
+    void restore(const checkpoint_type& v) { model.v = v; }
+};
+
 /// Settings decoded from two bytes: every signal, keep-winner on/off, warm start, warmup,
 /// known and unknown budgets, short stages (a fuzz input must finish quickly).
 inline autolrs::controller_settings decode_settings(byte_reader& in) {
@@ -178,16 +222,18 @@ std::uint64_t play(Controller& ctl, byte_reader& in, Make make, std::optional<st
                    std::vector<std::string>* trace = nullptr, bool slots_valid = false,
                    std::uint64_t max_directives = 20000) {
     const autolrs::controller_settings& s = ctl.settings();
-    toy_model model;
-    std::optional<double> slots[Controller::slot_count];
+    hostile_toy_trainer trainer;
+    trainer.in = &in;
+    autolrs::directive_executor<hostile_toy_trainer, Controller::slot_count> host(trainer);
+    const auto slots = host.slots();
     if (slots_valid) {
-        for (auto& slot : slots) slot = model.v;
+        for (auto& slot : slots) slot = trainer.model.v;
     }
     // A loaded state may already be in the cooldown (its cooldown_start event came before the
     // save): the cooldown is the budget's last cooldown_steps() steps.
     bool in_cooldown = slots_valid && s.total_steps != 0 && ctl.cooldown_steps() > 0 &&
                        ctl.steps_total() >= s.total_steps - ctl.cooldown_steps();
-    std::uint64_t applied = 0, skipped = 0, directives = 0;
+    std::uint64_t directives = 0;
     Controller* current = &ctl;
     std::optional<Controller> reloaded;
     const auto observe = [&] {
@@ -219,48 +265,34 @@ std::uint64_t play(Controller& ctl, byte_reader& in, Make make, std::optional<st
             trace->push_back(std::string(autolrs::to_string(d.kind)) + " " + autolrs::detail::exact_text(d.learning_rate) +
                              " " + std::to_string(d.slot));
         }
+        // The directive's own invariants; the trainer (the fuzz bytes) carries it out.
         switch (d.kind) {
             case autolrs::directive_kind::train: {
                 const double lr = d.learning_rate;
                 require(std::isfinite(lr) && lr > 0.0, "a train directive with a non-finite or non-positive LR");
                 require(lr <= s.lr_max, "a train directive above lr_max");
                 require(in_cooldown || lr >= s.lr_min, "a train directive below lr_min outside the cooldown");
-                const std::uint8_t code = in.u8();
-                const bool applies = code >= 8;
-                const double loss = hostile_value(code, model.loss(), in);
-                if (applies) {
-                    model.step(lr);
-                    ++applied;
-                } else {
-                    ++skipped;
-                }
-                current->tell_step(loss, applies);
                 break;
             }
             case autolrs::directive_kind::checkpoint:
                 require(d.slot < Controller::slot_count, "a checkpoint of a slot that does not exist");
-                slots[d.slot] = model.v;
-                current->tell_checkpointed();
                 break;
             case autolrs::directive_kind::restore:
                 require(d.slot < Controller::slot_count, "a restore of a slot that does not exist");
                 require(slots[d.slot].has_value(), "a restore of a slot not checkpointed in this stage");
-                model.v = *slots[d.slot];
-                current->tell_restored();
                 break;
             case autolrs::directive_kind::evaluate:
-                current->tell_validation(hostile_value(in.u8(), model.loss() * 1.05, in));
-                break;
             case autolrs::directive_kind::done: break;
         }
+        host.carry_out(*current);
         observe();
         require(current->steps_trained() + current->steps_searched() == current->steps_total(),
                 "steps_trained + steps_searched != steps_total");
         require(s.total_steps == 0 || current->steps_total() <= s.total_steps, "the budget was overspent");
     }
     if (!slots_valid && !save_at) {
-        require(current->steps_total() == applied, "steps_total is not the number of applied steps");
-        require(current->steps_skipped() == skipped, "steps_skipped is not the number of skipped steps");
+        require(current->steps_total() == trainer.applied, "steps_total is not the number of applied steps");
+        require(current->steps_skipped() == trainer.skipped, "steps_skipped is not the number of skipped steps");
     }
     for (const auto& row : current->schedule_rows()) {
         require(std::isfinite(row.lr) && row.lr > 0.0 && row.lr <= s.lr_max, "a schedule row with a bad LR");
@@ -316,28 +348,13 @@ inline void check_state_load(std::span<const std::uint8_t> bytes) {
 inline std::vector<std::string> seed_states(std::size_t every = 37) {
     const autolrs::controller_settings s = load_target_settings();
     autolrs::controller<> ctl(s);
-    toy_model model;
-    std::optional<double> slots[2];
+    toy_trainer trainer;
+    autolrs::directive_executor host(trainer, ctl);
     std::vector<std::string> states;
     std::size_t calls = 0;
-    for (autolrs::directive d = ctl.pending(); d.kind != autolrs::directive_kind::done; d = ctl.pending(), ++calls) {
+    for (autolrs::directive d = ctl.pending(); d.kind != autolrs::directive_kind::done; ++calls) {
         if (calls % every == 0) states.push_back(ctl.save());
-        switch (d.kind) {
-            case autolrs::directive_kind::train:
-                model.step(d.learning_rate);
-                ctl.tell_step(model.loss());
-                break;
-            case autolrs::directive_kind::checkpoint:
-                slots[d.slot] = model.v;
-                ctl.tell_checkpointed();
-                break;
-            case autolrs::directive_kind::restore:
-                model.v = *slots[d.slot];
-                ctl.tell_restored();
-                break;
-            case autolrs::directive_kind::evaluate: ctl.tell_validation(model.loss()); break;
-            case autolrs::directive_kind::done: break;
-        }
+        d = host.carry_out(ctl);
     }
     states.push_back(ctl.save());
     return states;

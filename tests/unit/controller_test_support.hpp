@@ -266,36 +266,18 @@ struct trace_entry {
     double loss = 0.0;  // for train: the loss reported
 };
 
-/// A plain host loop that records everything (sets the LR before every step).
+/// A host loop (autolrs::directive_executor) that records every directive, the events that
+/// came with it and, for train, the loss reported.
 template <class Controller, class Trainer>
 std::vector<trace_entry> run_traced(Controller& ctl, Trainer& trainer, std::size_t max_calls = 10000000) {
     std::vector<trace_entry> trace;
-    std::optional<typename Trainer::checkpoint_type> slots[2];
+    autolrs::directive_executor host(trainer, ctl);
     autolrs::directive d = ctl.pending();
-    std::vector<autolrs::event> events(ctl.events().begin(), ctl.events().end());
     while (trace.size() < max_calls) {
-        trace.push_back({d, events});
+        trace.push_back({d, {ctl.events().begin(), ctl.events().end()}});
         if (d.kind == autolrs::directive_kind::done) break;
-        switch (d.kind) {
-            case autolrs::directive_kind::train: {
-                trainer.set_learning_rate(d.learning_rate);
-                const double loss = trainer.train_step();
-                trace.back().loss = loss;
-                d = ctl.tell_step(loss);
-                break;
-            }
-            case autolrs::directive_kind::checkpoint:
-                slots[d.slot].emplace(trainer.checkpoint());
-                d = ctl.tell_checkpointed();
-                break;
-            case autolrs::directive_kind::restore:
-                trainer.restore(*slots[d.slot]);
-                d = ctl.tell_restored();
-                break;
-            case autolrs::directive_kind::evaluate: d = ctl.tell_validation(trainer.validation_loss()); break;
-            case autolrs::directive_kind::done: break;
-        }
-        events.assign(ctl.events().begin(), ctl.events().end());
+        d = host.carry_out(ctl);
+        if (trace.back().directive.kind == autolrs::directive_kind::train) trace.back().loss = host.last_step()->loss;
     }
     return trace;
 }

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,19 +17,11 @@ namespace {
 
 std::vector<std::string> describe_run(autolrs::controller<>& ctl, noisy_quadratic& trainer) {
     std::vector<std::string> out;
-    std::optional<noisy_quadratic::checkpoint_type> slots[2];
+    autolrs::directive_executor host(trainer, ctl);
     for (autolrs::directive d = ctl.pending();;) {
         out.push_back(describe(d, ctl.events()));
         if (d.kind == directive_kind::done) break;
-        switch (d.kind) {
-            case directive_kind::train:
-                trainer.set_learning_rate(d.learning_rate);
-                d = ctl.tell_step(trainer.train_step());
-                break;
-            case directive_kind::checkpoint: slots[d.slot] = trainer.checkpoint(); d = ctl.tell_checkpointed(); break;
-            case directive_kind::restore: trainer.restore(*slots[d.slot]); d = ctl.tell_restored(); break;
-            default: d = ctl.tell_validation(trainer.validation_loss()); break;
-        }
+        d = host.carry_out(ctl);
     }
     return out;
 }
@@ -83,35 +74,17 @@ TEST_CASE("controller<>: deterministic, and resumable mid-stage with the real se
     // Cut every 37 calls: save, load into a fresh controller, go on; same decisions.
     for (std::size_t cut = 1; cut < x.size(); cut += 37) {
         noisy_quadratic trainer(9);
-        std::optional<noisy_quadratic::checkpoint_type> slots[2];
         autolrs::controller<> first(s);
-        autolrs::directive d = first.pending();
-        for (std::size_t i = 0; i < cut; ++i) {
-            switch (d.kind) {
-                case directive_kind::train:
-                    trainer.set_learning_rate(d.learning_rate);
-                    d = first.tell_step(trainer.train_step());
-                    break;
-                case directive_kind::checkpoint: slots[d.slot] = trainer.checkpoint(); d = first.tell_checkpointed(); break;
-                case directive_kind::restore: trainer.restore(*slots[d.slot]); d = first.tell_restored(); break;
-                default: d = first.tell_validation(trainer.validation_loss()); break;
-            }
-        }
+        // One host (trainer, slots, LR) for both controllers: the checkpoints outlive the save.
+        autolrs::directive_executor host(trainer, first);
+        for (std::size_t i = 0; i < cut; ++i) host.carry_out(first);
         autolrs::controller<> second(s);
         second.load(first.save());
         std::vector<std::string> rest;
-        for (d = second.pending();;) {
+        for (autolrs::directive d = second.pending();;) {
             rest.push_back(describe(d, second.events()));
             if (d.kind == directive_kind::done) break;
-            switch (d.kind) {
-                case directive_kind::train:
-                    trainer.set_learning_rate(d.learning_rate);
-                    d = second.tell_step(trainer.train_step());
-                    break;
-                case directive_kind::checkpoint: slots[d.slot] = trainer.checkpoint(); d = second.tell_checkpointed(); break;
-                case directive_kind::restore: trainer.restore(*slots[d.slot]); d = second.tell_restored(); break;
-                default: d = second.tell_validation(trainer.validation_loss()); break;
-            }
+            d = host.carry_out(second);
         }
         INFO("cut " << cut);
         REQUIRE(rest.size() == x.size() - cut);

@@ -87,9 +87,9 @@ TEST_CASE("a candidate with a non-finite loss is infeasible: told as such, never
     std::vector<grid_search::call> calls;
     std::vector<trace_entry> trace;
     // Run two stages, collecting the search's calls of each stage before it is rebuilt.
-    std::optional<recording_trainer::checkpoint_type> slots[2];
+    autolrs::directive_executor host(trainer, ctl);
     std::size_t stage_starts = 0;
-    for (autolrs::directive d = ctl.pending(); stage_starts < 3;) {
+    while (stage_starts < 3) {
         for (const auto& e : ctl.events()) {
             if (e.kind == event_kind::stage_start) {
                 ++stage_starts;
@@ -103,17 +103,8 @@ TEST_CASE("a candidate with a non-finite loss is infeasible: told as such, never
             if (e.kind == event_kind::candidate_end) CHECK(e.learning_rate <= 0.5);
             if (e.kind == event_kind::stage_lr_chosen) CHECK(e.learning_rate <= 0.5);
         }
-        trace.push_back({d, {ctl.events().begin(), ctl.events().end()}});
-        if (d.kind == directive_kind::train) {
-            trainer.set_learning_rate(d.learning_rate);
-            d = ctl.tell_step(trainer.train_step());
-        } else if (d.kind == directive_kind::checkpoint) {
-            slots[d.slot] = trainer.checkpoint();
-            d = ctl.tell_checkpointed();
-        } else {
-            trainer.restore(*slots[d.slot]);
-            d = ctl.tell_restored();
-        }
+        trace.push_back({ctl.pending(), {ctl.events().begin(), ctl.events().end()}});
+        host.carry_out(ctl);
     }
     const auto events = all_events(trace);
     CHECK(count(events, event_kind::candidate_diverged) >= 2);

@@ -191,32 +191,26 @@ TEST_CASE("steps are counted exactly: the budget, trained + searched, skipped st
     s.keep_winner_state = true;
     s.cooldown_fraction = 0.1;
     auto ctl = make_test_controller(s);
-    recording_trainer trainer;
-    std::optional<recording_trainer::checkpoint_type> slots[2];
+    // Reports its next step as not applied when told to (a rejected mixed-precision step).
+    struct skipping_on_demand : recording_trainer {
+        bool skip_next = false;
+        autolrs::step_result train_step() { return {recording_trainer::train_step(), !skip_next}; }
+    } trainer;
+    autolrs::directive_executor host(trainer, ctl);
     std::uint64_t applied = 0, skipped = 0, calls = 0;
     autolrs::directive d = ctl.pending();
     while (d.kind != directive_kind::done) {
         ++calls;
-        switch (d.kind) {
-            case directive_kind::train: {
-                trainer.set_learning_rate(d.learning_rate);
-                const double loss = trainer.train_step();
-                if (calls % 7 == 0) {  // a skipped (not applied) step: nothing moves
-                    const autolrs::directive again = ctl.tell_step(autolrs::step_result{loss, false});
-                    CHECK(again == d);
-                    CHECK(ctl.events().empty());
-                    ++skipped;
-                } else {
-                    d = ctl.tell_step(loss);
-                    ++applied;
-                }
-                break;
-            }
-            case directive_kind::checkpoint: slots[d.slot] = trainer.checkpoint(); d = ctl.tell_checkpointed(); break;
-            case directive_kind::restore: trainer.restore(*slots[d.slot]); d = ctl.tell_restored(); break;
-            case directive_kind::evaluate: d = ctl.tell_validation(trainer.validation_loss()); break;
-            case directive_kind::done: break;
+        trainer.skip_next = d.kind == directive_kind::train && calls % 7 == 0;
+        const autolrs::directive next = host.carry_out(ctl);
+        if (trainer.skip_next) {  // a skipped (not applied) step: nothing moves
+            CHECK(next == d);
+            CHECK(ctl.events().empty());
+            ++skipped;
+        } else if (d.kind == directive_kind::train) {
+            ++applied;
         }
+        d = next;
     }
     CHECK(applied == 1500);
     CHECK(ctl.steps_total() == 1500);
@@ -306,7 +300,8 @@ TEST_CASE("every step runs at the controller's LR, also the first after a restor
 
     // The same trainer under a host that sets the LR only when it changes runs steps at
     // the wrong LR (here: one candidate, so the stage, restored from slot 0, runs at the
-    // candidate's LR, which that host believes is still set).
+    // candidate's LR, which that host believes is still set). This host's loop stays written
+    // by hand: its mistake is what the test is about.
     s.keep_winner_state = false;
     s.candidates = 1;
     s.min_candidates = 1;
@@ -420,19 +415,10 @@ TEST_CASE("warm start: a stage's search starts from the previous stage's observa
     auto ctl = make_test_controller(s);
     recording_trainer trainer;
     std::size_t stage_starts = 0, warm_calls = 0;
-    std::optional<recording_trainer::checkpoint_type> slots[2];
-    for (autolrs::directive d = ctl.pending(); stage_starts < 4;) {
+    autolrs::directive_executor host(trainer, ctl);
+    while (stage_starts < 4) {
         for (const auto& e : ctl.events()) stage_starts += e.kind == event_kind::stage_start ? 1 : 0;
-        if (d.kind == directive_kind::train) {
-            trainer.set_learning_rate(d.learning_rate);
-            d = ctl.tell_step(trainer.train_step());
-        } else if (d.kind == directive_kind::checkpoint) {
-            slots[d.slot] = trainer.checkpoint();
-            d = ctl.tell_checkpointed();
-        } else {
-            trainer.restore(*slots[d.slot]);
-            d = ctl.tell_restored();
-        }
+        host.carry_out(ctl);
         // The search object is rebuilt for each stage: look at the current one's calls.
         for (const auto& call : ctl.search().calls()) {
             if (call.op == 'w') {

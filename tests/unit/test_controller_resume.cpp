@@ -4,7 +4,6 @@
 #include "controller_test_support.hpp"
 
 #include <cmath>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,30 +15,20 @@ namespace {
 /// A host that can hand its trainer and slots from one controller to another.
 struct host {
     recording_trainer trainer;
-    std::optional<recording_trainer::checkpoint_type> slots[2];
+    autolrs::directive_executor<recording_trainer, test_controller::slot_count> executor{trainer};
     std::vector<std::string> trace;
+
+    host() = default;
+    host(const host&) = delete;  // the executor refers to this host's own trainer
+    host& operator=(const host&) = delete;
 
     template <class Controller>
     bool step(Controller& ctl) {
         const autolrs::directive d = ctl.pending();
         trace.push_back(describe(d, ctl.events()));
-        switch (d.kind) {
-            case directive_kind::train:
-                trainer.set_learning_rate(d.learning_rate);
-                ctl.tell_step(trainer.train_step());
-                return true;
-            case directive_kind::checkpoint:
-                slots[d.slot] = trainer.checkpoint();
-                ctl.tell_checkpointed();
-                return true;
-            case directive_kind::restore:
-                trainer.restore(*slots[d.slot]);
-                ctl.tell_restored();
-                return true;
-            case directive_kind::evaluate: ctl.tell_validation(trainer.validation_loss()); return true;
-            case directive_kind::done: return false;
-        }
-        return false;
+        if (d.kind == directive_kind::done) return false;
+        executor.carry_out(ctl);
+        return true;
     }
 };
 

@@ -146,7 +146,7 @@ TEST_CASE("a host that retries the failed directive ends with the same decisions
     const auto drive = [](std::mt19937_64* faults) {
         autolrs::controller<> ctl(fault_settings());
         faulty_trainer t;
-        std::optional<double> slots[2];
+        autolrs::directive_executor host(t, ctl);
         std::vector<std::string> trace;
         int failures = 0;
         const auto report = [&] {
@@ -165,25 +165,12 @@ TEST_CASE("a host that retries the failed directive ends with the same decisions
                 t.fail_at = t.calls = 0;
             }
             try {
-                switch (d.kind) {
-                    case autolrs::directive_kind::train:
-                        t.set_learning_rate(d.learning_rate);
-                        d = ctl.tell_step(t.train_step());
-                        break;
-                    case autolrs::directive_kind::checkpoint:
-                        slots[d.slot] = t.checkpoint();
-                        d = ctl.tell_checkpointed();
-                        break;
-                    case autolrs::directive_kind::restore:
-                        t.restore(*slots[d.slot]);
-                        d = ctl.tell_restored();
-                        break;
-                    case autolrs::directive_kind::evaluate: d = ctl.tell_validation(t.validation_loss()); break;
-                    case autolrs::directive_kind::done: break;
-                }
+                d = host.carry_out(ctl);
                 report();
-            } catch (const device_lost&) {
+            } catch (const autolrs::trainer_error& e) {
                 ++failures;
+                CHECK(e.operation() == t.fail_op);
+                CHECK_THROWS_AS(std::rethrow_if_nested(e), device_lost);
                 REQUIRE(ctl.pending() == d);  // retry the same directive
             }
             t.fail_op.clear();

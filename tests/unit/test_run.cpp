@@ -6,8 +6,11 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 using autolrs::directive_kind;
@@ -35,7 +38,7 @@ TEST_CASE("the chosen stage LRs track a best LR that falls as training goes on",
         s, grid_search(std::log(s.lr_min), std::log(s.lr_max), 21));
     recording_trainer trainer(1.0, model);
     const grid_search grid(std::log(s.lr_min), std::log(s.lr_max), 21);
-    std::optional<recording_trainer::checkpoint_type> slots[2];
+    autolrs::directive_executor host(trainer, ctl);
     std::vector<double> chosen, best;
     double stage_v = 0.0;
     std::uint64_t horizon = 0;
@@ -58,22 +61,9 @@ TEST_CASE("the chosen stage LRs track a best LR that falls as training goes on",
                 best.push_back(best_lr);
             }
         }
-        switch (d.kind) {
-            case directive_kind::train:
-                trainer.set_learning_rate(d.learning_rate);
-                d = ctl.tell_step(trainer.train_step());
-                break;
-            case directive_kind::checkpoint:
-                if (d.slot == 0) stage_v = trainer.v();
-                slots[d.slot] = trainer.checkpoint();
-                d = ctl.tell_checkpointed();
-                break;
-            case directive_kind::restore:
-                trainer.restore(*slots[d.slot]);
-                d = ctl.tell_restored();
-                break;
-            default: FAIL("unexpected directive"); break;
-        }
+        REQUIRE((d.kind != directive_kind::evaluate && d.kind != directive_kind::done));
+        if (d.kind == directive_kind::checkpoint && d.slot == 0) stage_v = trainer.v();  // the stage's start
+        d = host.carry_out(ctl);
     }
     for (std::size_t i = 0; i < chosen.size(); ++i) {
         INFO("stage " << i);
@@ -193,4 +183,249 @@ TEST_CASE("events are written as CSV and JSON Lines, with text escaped", "[run][
     std::size_t count = 0;
     for (const char c : lines.str()) count += c == '\n' ? 1 : 0;
     CHECK(count == result.events);
+}
+
+// ---- directive_executor: one directive carried out and answered ---------------------------------
+
+namespace {
+
+/// Hands out the directives of its script, one per answer, and records the answers: the
+/// smallest answerable_controller (it does not check that an answer fits its directive).
+struct scripted_controller {
+    static constexpr std::uint32_t slot_count = 2;
+    std::vector<autolrs::directive> script{};
+    std::size_t at = 0;
+    std::vector<std::string> answers{};
+    std::vector<autolrs::event> last_events{};
+    std::uint64_t steps = 0;
+
+    [[nodiscard]] autolrs::directive pending() const { return at < script.size() ? script[at] : autolrs::directive{}; }
+    [[nodiscard]] std::span<const autolrs::event> events() const { return last_events; }
+    [[nodiscard]] std::uint64_t steps_total() const { return steps; }
+    autolrs::directive tell_step(double loss, bool applied) {
+        steps += applied ? 1 : 0;
+        return answer("step " + std::to_string(loss) + (applied ? "" : " skipped"));
+    }
+    autolrs::directive tell_checkpointed() { return answer("checkpointed"); }
+    autolrs::directive tell_restored() { return answer("restored"); }
+    autolrs::directive tell_validation(double loss) { return answer("validation " + std::to_string(loss)); }
+
+private:
+    autolrs::directive answer(std::string text) {
+        answers.push_back(std::move(text));
+        last_events.clear();
+        ++at;
+        return pending();
+    }
+};
+
+/// x <- x - lr x per step (reporting x before it); logs every call; `fail_op` throws once.
+struct logging_trainer {
+    using checkpoint_type = double;
+    double x = 1.0;
+    double lr = 0.0;
+    std::vector<std::string> log;
+    std::string fail_op;
+
+    void maybe_fail(const std::string& op) {
+        if (op != fail_op) return;
+        fail_op.clear();
+        throw std::runtime_error("device lost in " + op);
+    }
+    void set_learning_rate(double v) {
+        maybe_fail("set_learning_rate");
+        log.push_back("lr " + std::to_string(v));
+        lr = v;
+    }
+    double train_step() {
+        maybe_fail("train_step");
+        log.push_back("step");
+        const double loss = x;
+        x -= lr * x;
+        return loss;
+    }
+    double validation_loss() {
+        maybe_fail("validation_loss");
+        log.push_back("validation");
+        return 2.0 * x;
+    }
+    checkpoint_type checkpoint() {
+        maybe_fail("checkpoint");
+        log.push_back("checkpoint");
+        return x;
+    }
+    void restore(const checkpoint_type& saved) {
+        maybe_fail("restore");
+        log.push_back("restore");
+        x = saved;
+    }
+};
+
+autolrs::directive train_directive(double lr) { return {directive_kind::train, lr, 0}; }
+autolrs::directive checkpoint_directive(std::uint32_t slot) { return {directive_kind::checkpoint, 0.0, slot}; }
+autolrs::directive restore_directive(std::uint32_t slot) { return {directive_kind::restore, 0.0, slot}; }
+autolrs::directive evaluate_directive() { return {directive_kind::evaluate, 0.0, 0}; }
+
+}  // namespace
+
+TEST_CASE("directive_executor: each directive is carried out and answered; the LR is set when it changes and after a restore",
+          "[run][carry_out]") {
+    STATIC_REQUIRE(autolrs::explain_answerable_controller<scripted_controller>());
+    STATIC_REQUIRE(autolrs::answerable_controller<test_controller>);
+    logging_trainer trainer;
+    scripted_controller ctl{.script = {train_directive(0.5), train_directive(0.5), train_directive(0.25),
+                                       checkpoint_directive(1), train_directive(0.25), restore_directive(1),
+                                       train_directive(0.25), evaluate_directive()}};
+    autolrs::directive_executor host(trainer, ctl);
+    STATIC_REQUIRE(std::is_same_v<decltype(host), autolrs::directive_executor<logging_trainer, 2>>);
+    CHECK_FALSE(host.last_step().has_value());
+    for (std::size_t i = 0; i + 1 < ctl.script.size(); ++i) CHECK(host.carry_out(ctl) == ctl.script[i + 1]);
+    CHECK(host.carry_out(ctl).kind == directive_kind::done);
+    CHECK(trainer.log == std::vector<std::string>{"lr 0.500000", "step", "step", "lr 0.250000", "step", "checkpoint",
+                                                  "step", "restore", "lr 0.250000", "step", "validation"});
+    // Losses: 1, 0.5, 0.25 (-> x = 0.1875, saved), 0.1875, restored 0.1875, x = 0.140625.
+    CHECK(ctl.answers == std::vector<std::string>{"step 1.000000", "step 0.500000", "step 0.250000", "checkpointed",
+                                                  "step 0.187500", "restored", "step 0.187500", "validation 0.281250"});
+    REQUIRE(host.last_step().has_value());
+    CHECK(host.last_step()->loss == 0.1875);
+    CHECK(host.last_step()->applied);
+    CHECK_FALSE(host.slots()[0].has_value());
+    CHECK(host.slots()[1] == 0.1875);
+    // done: nothing is called, done comes back.
+    CHECK(host.carry_out(ctl).kind == directive_kind::done);
+    CHECK(trainer.log.size() == 11);
+}
+
+TEST_CASE("directive_executor: a skipped step is told as not applied", "[run][carry_out]") {
+    struct skipping : logging_trainer {
+        autolrs::step_result train_step() { return {logging_trainer::train_step(), false}; }
+    } trainer;
+    scripted_controller ctl{.script = {train_directive(0.5)}};
+    autolrs::directive_executor host(trainer, ctl);
+    host.carry_out(ctl);
+    CHECK(ctl.answers == std::vector<std::string>{"step 1.000000 skipped"});
+    CHECK_FALSE(host.last_step()->applied);
+    CHECK(ctl.steps_total() == 0);
+}
+
+TEST_CASE("directive_executor: a reusing trainer's checkpoint is overwritten in place", "[run][carry_out]") {
+    struct reusing : logging_trainer {
+        int fresh = 0, reused = 0;
+        checkpoint_type checkpoint() {
+            ++fresh;
+            return logging_trainer::checkpoint();
+        }
+        void checkpoint(checkpoint_type& into) {
+            ++reused;
+            into = logging_trainer::checkpoint();
+        }
+    } trainer;
+    STATIC_REQUIRE(autolrs::reusing_trainer<reusing>);
+    scripted_controller ctl{.script = {checkpoint_directive(0), train_directive(0.5), checkpoint_directive(0),
+                                       checkpoint_directive(1), train_directive(0.5), checkpoint_directive(1),
+                                       restore_directive(0)}};
+    autolrs::directive_executor host(trainer, ctl);
+    host.carry_out(ctl);
+    const double* slot0 = &*host.slots()[0];
+    for (int i = 0; i < 5; ++i) host.carry_out(ctl);
+    CHECK(trainer.fresh == 2);  // one per slot
+    CHECK(trainer.reused == 2);
+    CHECK(&*host.slots()[0] == slot0);  // the same object, overwritten
+    CHECK(*host.slots()[0] == 0.5);
+    CHECK(*host.slots()[1] == 0.25);
+    host.carry_out(ctl);
+    CHECK(trainer.x == 0.5);
+}
+
+TEST_CASE("directive_executor: a restore of an empty slot throws protocol_error; nothing is called or told",
+          "[run][carry_out]") {
+    logging_trainer trainer;
+    scripted_controller ctl{.script = {restore_directive(1)}};
+    autolrs::directive_executor host(trainer, ctl);
+    CHECK_THROWS_AS(host.carry_out(ctl), autolrs::protocol_error);
+    CHECK(trainer.log.empty());
+    CHECK(ctl.answers.empty());
+    CHECK(ctl.pending() == restore_directive(1));
+    // A slot the executor does not have is refused the same way.
+    scripted_controller beyond{.script = {checkpoint_directive(2)}};
+    CHECK_THROWS_AS(host.carry_out(beyond), autolrs::protocol_error);
+    CHECK(trainer.log.empty());
+}
+
+TEST_CASE("directive_executor: a trainer exception becomes trainer_error with the run's context; a retry goes on",
+          "[run][carry_out]") {
+    logging_trainer trainer;
+    scripted_controller ctl{.script = {train_directive(0.5), checkpoint_directive(0), train_directive(0.25),
+                                       restore_directive(0), train_directive(0.25), evaluate_directive()},
+                            .steps = 41};
+    autolrs::event stage;
+    stage.kind = autolrs::event_kind::stage_start;
+    stage.stage = 3;
+    autolrs::event candidate;
+    candidate.kind = autolrs::event_kind::candidate_start;
+    candidate.stage = 3;
+    candidate.candidate = 2;
+    ctl.last_events = {stage, candidate};
+    autolrs::directive_executor host(trainer, ctl);
+    const auto fails = [&](const std::string& op) -> autolrs::trainer_error {
+        trainer.fail_op = op;
+        const std::size_t answered = ctl.answers.size();
+        try {
+            host.carry_out(ctl);
+        } catch (const autolrs::trainer_error& e) {
+            CHECK(ctl.answers.size() == answered);  // the controller was not told
+            CHECK_THROWS_WITH(std::rethrow_if_nested(e), "device lost in " + op);
+            return e;
+        }
+        FAIL("carry_out did not throw");
+        return autolrs::trainer_error("none", 0, 0, std::nullopt, 0.0, "none");
+    };
+    auto e = fails("set_learning_rate");
+    CHECK(e.operation() == "set_learning_rate");
+    CHECK(e.step() == 41);
+    CHECK(e.stage() == 3);
+    CHECK(e.candidate() == std::optional<std::uint32_t>(2));
+    CHECK(e.learning_rate() == 0.5);
+    CHECK(std::string(e.what()) ==
+          "autolrs: the trainer's set_learning_rate() failed at step 41 (stage 3, candidate 2, lr 0.5): "
+          "device lost in set_learning_rate");
+    e = fails("train_step");  // the retry sets the LR: it was never set
+    CHECK(e.operation() == "train_step");
+    CHECK(e.learning_rate() == 0.5);
+    host.carry_out(ctl);  // the retry steps without setting the LR again
+    CHECK(trainer.log == std::vector<std::string>{"lr 0.500000", "step"});
+    e = fails("checkpoint");
+    CHECK(e.operation() == "checkpoint");
+    CHECK(e.step() == 42);
+    CHECK(std::isnan(e.learning_rate()));
+    CHECK_FALSE(host.slots()[0].has_value());
+    host.carry_out(ctl);
+    host.carry_out(ctl);  // train at 0.25
+    CHECK(fails("restore").candidate() == std::optional<std::uint32_t>(2));  // answers without events keep it
+    ctl.last_events = {stage};  // an event outside the candidate's own ends it
+    e = fails("restore");
+    CHECK(e.operation() == "restore");
+    CHECK(e.stage() == 3);
+    CHECK_FALSE(e.candidate().has_value());
+    host.carry_out(ctl);
+    host.carry_out(ctl);  // after a failed and a good restore, the LR is set again
+    e = fails("validation_loss");
+    CHECK(e.operation() == "validation_loss");
+    host.carry_out(ctl);
+    CHECK(trainer.log == std::vector<std::string>{"lr 0.500000", "step", "checkpoint", "lr 0.250000", "step", "restore",
+                                                  "lr 0.250000", "step", "validation"});
+    CHECK(ctl.pending().kind == directive_kind::done);
+}
+
+TEST_CASE("run is a loop over directive_executor: the same run, step for step", "[run][carry_out]") {
+    autolrs::controller_settings s{.lr_min = 1e-3, .lr_max = 1.5, .total_steps = 1500, .warmup_steps = 20};
+    noisy_quadratic by_run(4), by_hand(4);
+    auto ctl_run = make_test_controller(s);
+    auto ctl_hand = make_test_controller(s);
+    const auto result = autolrs::run(by_run, ctl_run);
+    autolrs::directive_executor host(by_hand, ctl_hand);
+    for (autolrs::directive d = ctl_hand.pending(); d.kind != directive_kind::done;) d = host.carry_out(ctl_hand);
+    CHECK(by_hand.x() == by_run.x());
+    CHECK(ctl_hand.save() == ctl_run.save());
+    CHECK(host.last_step()->loss == result.final_loss);
 }
