@@ -203,6 +203,12 @@ TEST_CASE("last_half_line_forecaster: fallbacks and bad input", "[docs][forecast
     CHECK(std::isfinite(d.stddev));
 }
 
+TEST_CASE("last_half_line_forecaster: a configured value reaches the controller", "[docs][forecaster]") {
+    const autolrs::controller_settings settings{.lr_min = 1e-3, .lr_max = 0.9, .total_steps = 3000};
+    example::line_controller ctl(settings, last_half_line_forecaster{.floor = 0.1});
+    CHECK(ctl.forecaster().floor == 0.1);
+}
+
 TEST_CASE("last_half_line_forecaster in a controller: every candidate is judged by its line", "[docs][forecaster]") {
     // No anneal probe: the default stage objective is then exactly the forecast at the horizon.
     const autolrs::controller_settings settings{.lr_min = 1e-3, .lr_max = 0.9, .total_steps = 3000, .anneal_probe = 0.0};
