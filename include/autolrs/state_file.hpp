@@ -23,7 +23,7 @@
 #include "autolrs/event.hpp"
 #include "autolrs/run.hpp"
 #include "autolrs/trainer.hpp"
-#include "autolrs/detail/state_text.hpp"
+#include "autolrs/controller/state_text.hpp"
 
 #include <cerrno>
 #include <concepts>

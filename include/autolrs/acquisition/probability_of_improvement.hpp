@@ -6,7 +6,7 @@
 
 #include <boost/math/distributions/normal.hpp>
 
-#include "autolrs/detail/fast_normal.hpp"
+#include "autolrs/acquisition/detail/fast_normal.hpp"
 #include "autolrs/types.hpp"
 
 namespace autolrs {

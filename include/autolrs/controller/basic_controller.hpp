@@ -21,7 +21,7 @@
 #include "autolrs/controller/ramps.hpp"
 #include "autolrs/controller/stage_objective.hpp"
 #include "autolrs/controller/stop_rule.hpp"
-#include "autolrs/detail/bo_random.hpp"
+#include "autolrs/numeric/seeded_random.hpp"
 #include "autolrs/search/concept.hpp"
 
 #include <istream>

@@ -3,7 +3,7 @@
 // visit_state(visitor) member, and the same list writes and reads them (the visitor is a
 // state_saver or a state_loader). A field added next to its use is saved and loaded.
 
-#include "autolrs/detail/state_text.hpp"
+#include "autolrs/controller/state_text.hpp"
 #include "autolrs/errors.hpp"
 
 #include <array>

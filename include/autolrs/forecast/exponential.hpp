@@ -2,7 +2,7 @@
 // The default loss forecaster: L(t) = a*exp(b*t) + c with b < 0, fitted robustly,
 // bounded, with a fallback and a predictive standard deviation.
 
-#include "autolrs/detail/profile_forecast.hpp"
+#include "autolrs/forecast/detail/profile_fit.hpp"
 #include "autolrs/errors.hpp"
 #include "autolrs/forecast/concept.hpp"
 
@@ -53,6 +53,27 @@ struct exponential_fit {
 };
 
 namespace detail {
+/// phi[i] = exp(-k * (i + 1) / n): four interleaved product chains (one exp each) keep
+/// the loop short on long windows.
+inline void fill_exponential_basis(double k, std::size_t n, double* phi) noexcept {
+    const double r = std::exp(-k / static_cast<double>(n));
+    const double r4 = (r * r) * (r * r);
+    double p0 = r, p1 = r * r, p2 = p1 * r, p3 = p2 * r;
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        phi[i] = p0;
+        phi[i + 1] = p1;
+        phi[i + 2] = p2;
+        phi[i + 3] = p3;
+        p0 *= r4;
+        p1 *= r4;
+        p2 *= r4;
+        p3 *= r4;
+    }
+    const double tail[3] = {p0, p1, p2};
+    for (std::size_t j = 0; i < n; ++i, ++j) phi[i] = tail[j];
+}
+
 /// phi(s) = exp(-k s), theta = log k.
 struct exponential_basis {
     double theta_lo, theta_hi;
@@ -60,6 +81,7 @@ struct exponential_basis {
     [[nodiscard]] double at(double theta, double s) const { return std::exp(-std::exp(theta) * s); }
     [[nodiscard]] double dtheta(double theta, double s, double phi) const { return -std::exp(theta) * s * phi; }
 };
+static_assert(explain_profile_basis<exponential_basis>());
 }  // namespace detail
 
 /// The default forecaster. predict() fits L(t) = a*exp(b*t) + c (b < 0) to the finite

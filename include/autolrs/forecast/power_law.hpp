@@ -2,7 +2,7 @@
 // An alternative loss forecaster: L(t) = a*(t + t0)^(-p) + c, a drop-in for
 // exponential_forecaster with the same robust fit, fallbacks, bounds and stddev.
 
-#include "autolrs/detail/profile_forecast.hpp"
+#include "autolrs/forecast/detail/profile_fit.hpp"
 #include "autolrs/errors.hpp"
 #include "autolrs/forecast/concept.hpp"
 
@@ -62,6 +62,7 @@ struct power_basis {
         return -std::exp(theta) * std::log(s + s0) * phi;
     }
 };
+static_assert(explain_profile_basis<power_basis>());
 }  // namespace detail
 
 /// Robust power-law forecaster (see exponential_forecaster for the procedure); of the

@@ -3,7 +3,7 @@
 // reference preset. Its defects (no bounds, wild extrapolation of near-linear windows,
 // 1-step-off horizon) are kept on purpose; only crashes and NaN become statuses.
 
-#include "autolrs/detail/forecast_window.hpp"
+#include "autolrs/forecast/detail/window.hpp"
 #include "autolrs/forecast/concept.hpp"
 
 #include <Eigen/Cholesky>

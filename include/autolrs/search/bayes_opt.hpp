@@ -17,7 +17,7 @@
 #include "autolrs/acquisition/concept.hpp"
 #include "autolrs/acquisition/expected_improvement.hpp"
 #include "autolrs/acquisition/maximiser.hpp"
-#include "autolrs/detail/bo_random.hpp"
+#include "autolrs/numeric/seeded_random.hpp"
 #include "autolrs/errors.hpp"
 #include "autolrs/kernel/matern52.hpp"
 #include "autolrs/surrogate/concept.hpp"

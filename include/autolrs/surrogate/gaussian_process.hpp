@@ -21,8 +21,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "autolrs/detail/bo_random.hpp"
-#include "autolrs/detail/box_lbfgs.hpp"
+#include "autolrs/numeric/seeded_random.hpp"
+#include "autolrs/surrogate/detail/box_lbfgs.hpp"
 #include "autolrs/errors.hpp"
 #include "autolrs/kernel/concept.hpp"
 #include "autolrs/kernel/matern52.hpp"

@@ -3,16 +3,12 @@
 // s = t / n, one nonlinear parameter theta searched by Brent (Boost.Math), (a, c) by
 // weighted least squares for each trial, Huber reweighting (IRLS) against outliers,
 // a significance test for flat and rising windows, bounds on the extrapolation, and a
-// Laplace (delta-method) predictive standard deviation.
-//
-// A Basis provides:
-//   double theta_lo, theta_hi;                      search interval
-//   void fill(double theta, std::size_t n, double* phi) const;   phi[i] at s = (i+1)/n
-//   double at(double theta, double s) const;        phi at any s
-//   double dtheta(double theta, double s, double phi) const;     d phi / d theta at s
+// Laplace (delta-method) predictive standard deviation. The curve's shape phi_theta is a
+// Basis: a type that satisfies profile_basis (profile_basis.hpp).
 
-#include "autolrs/detail/forecast_window.hpp"
 #include "autolrs/forecast/concept.hpp"
+#include "autolrs/forecast/detail/profile_basis.hpp"
+#include "autolrs/forecast/detail/window.hpp"
 
 #include <boost/math/tools/minima.hpp>
 
@@ -52,6 +48,7 @@ struct profile_fit_result {
 template <class Basis>
 profile_fit_result fit_profile(const Basis& basis, forecast_workspace& ws, std::size_t n, double lo, double hi,
                                int bits) {
+    static_assert(explain_profile_basis<Basis>());
     auto objective = [&](double theta) {
         basis.fill(theta, n, ws.phi.data());
         const affine_fit f = fit_affine(ws.phi.data(), ws.z.data(), ws.w.data(), n);
@@ -110,6 +107,7 @@ inline forecast fallback_level(forecast_status status, const double* z, const do
 template <class Basis>
 profile_outcome profile_forecast(const Basis& basis, const profile_options& opt, std::span<const double> losses,
                                  double horizon) {
+    static_assert(explain_profile_basis<Basis>());
     profile_outcome out;
     const window_scan scan = scan_window(losses);
     const std::size_t n = scan.n;

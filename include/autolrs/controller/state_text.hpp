@@ -1,6 +1,7 @@
 #pragma once
 // A small line-based text format for saved controller states: every line is
 // `key value...`; doubles are written as C99 hex floats ("%a") so they round-trip exactly.
+// The layer under state_io.hpp (each part's fields) and state_file.hpp (the run's file).
 
 #include "autolrs/errors.hpp"
 

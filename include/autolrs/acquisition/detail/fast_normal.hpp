@@ -1,5 +1,6 @@
 #pragma once
-// Boost.Math's standard normal distribution, computed in plain double precision.
+// Boost.Math's standard normal distribution, computed in plain double precision: the
+// cdf and pdf behind expected_improvement and probability_of_improvement.
 
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/policies/policy.hpp>

@@ -1,7 +1,8 @@
 #pragma once
-// A small projected L-BFGS for smooth objectives of a few variables in a box (the GP
-// hyperparameters: 2 to 4 of them). Hand-written: the Boost.Math version available here
-// (1.74) has no gradient-based minimiser, and this needs no allocation.
+// A small projected L-BFGS for smooth objectives of a few variables in a box: the
+// optimiser of the GP's hyperparameter fit (2 to 4 log-hyperparameters). Hand-written:
+// the Boost.Math version available here (1.74) has no gradient-based minimiser, and this
+// needs no allocation.
 //
 // Direction: the two-loop recursion on the free variables (those not held at a bound by
 // the gradient); step: projection onto the box with backtracking by safeguarded quadratic

@@ -1,6 +1,11 @@
 #pragma once
-// Seeded random numbers for the search, written out by hand because the std::*_distribution
-// algorithms differ between standard libraries: these give the same numbers everywhere.
+// Seeded random numbers, written out by hand because the std::*_distribution algorithms
+// differ between standard libraries: these give the same numbers everywhere.
+//
+// numeric/ holds the internals (namespace autolrs::detail) that more than one family uses;
+// this header serves three: the search (bayes_opt's random candidates and seeds), the
+// surrogate (the GP's restart draws and posterior samples) and the controller (a seed per
+// stage). A family's own internals live in its <family>/detail/ folder instead.
 
 #include <cmath>
 #include <cstdint>

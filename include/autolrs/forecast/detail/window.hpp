@@ -1,8 +1,9 @@
 #pragma once
-// Shared machinery of the loss forecasters: scanning a window (finite points, exact
-// power-of-two rescaling so huge values cannot overflow), robust levels, a per-thread
-// scratch workspace (no allocation per call once it has grown), and the weighted
-// least-squares fit of y = a*phi(t) + c that every profile-likelihood fit uses.
+// The loss window, as the forecasters see it: scanning it (finite points, exact power-of-two
+// rescaling so huge values cannot overflow), robust levels and noise scale, a per-thread
+// scratch workspace (no allocation per call once it has grown), the weighted least-squares
+// fit of z = a*phi + c that the profile fit (profile_fit.hpp) repeats for every trial theta,
+// and the last guard against non-finite output that every forecaster applies.
 
 #include <algorithm>
 #include <cmath>
@@ -161,27 +162,6 @@ inline affine_fit fit_affine(const double* phi, const double* z, const double* w
     f.sse = std::max(0.0, szz - spz * f.a);
     f.ok = std::isfinite(f.a) && std::isfinite(f.c) && std::isfinite(f.sse);
     return f;
-}
-
-/// phi[i] = exp(-k * (i + 1) / n): four interleaved product chains (one exp each) keep
-/// the loop short on long windows.
-inline void fill_exponential_basis(double k, std::size_t n, double* phi) noexcept {
-    const double r = std::exp(-k / static_cast<double>(n));
-    const double r4 = (r * r) * (r * r);
-    double p0 = r, p1 = r * r, p2 = p1 * r, p3 = p2 * r;
-    std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        phi[i] = p0;
-        phi[i + 1] = p1;
-        phi[i + 2] = p2;
-        phi[i + 3] = p3;
-        p0 *= r4;
-        p1 *= r4;
-        p2 *= r4;
-        p3 *= r4;
-    }
-    const double tail[3] = {p0, p1, p2};
-    for (std::size_t j = 0; i < n; ++i, ++j) phi[i] = tail[j];
 }
 
 /// Clamps to the finite doubles (a last guard: never NaN/inf out of a forecaster).
