@@ -6,6 +6,12 @@
 // point's own noise variance in y units (e.g. the variance of a loss forecast).
 // `mean` and `scale` (the outputs' mean and standard deviation) are refreshed at every
 // refit, and held between refits so that the Cholesky factor can grow by one row.
+//
+// This header: the observations, their normalisation, the cached Cholesky factor (grown a
+// row at a time, refactored with jitter when a pivot fails) and the posterior (predictions
+// and joint samples). The hyperparameter fit (log marginal likelihood, its gradient, the
+// restarted L-BFGS) is detail/gp_hyperparameter_fit.hpp; the row-by-row Cholesky both use
+// is detail/cholesky_rows.hpp.
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
@@ -16,17 +22,20 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <random>
 #include <span>
 #include <stdexcept>
 #include <vector>
 
-#include "autolrs/numeric/seeded_random.hpp"
-#include "autolrs/surrogate/detail/box_lbfgs.hpp"
 #include "autolrs/errors.hpp"
 #include "autolrs/kernel/concept.hpp"
 #include "autolrs/kernel/matern52.hpp"
+#include "autolrs/numeric/seeded_random.hpp"
 #include "autolrs/surrogate/concept.hpp"
+#include "autolrs/surrogate/detail/cholesky_rows.hpp"
+#include "autolrs/surrogate/detail/gp_hyperparameter_fit.hpp"
+#include "autolrs/surrogate/detail/prepared_kernel.hpp"
 #include "autolrs/types.hpp"
 
 namespace autolrs {
@@ -68,48 +77,6 @@ struct gaussian_process_settings {
                                 "noise_variance_min", "must be > 0 when the noise is fitted (min < max)");
     }
 };
-
-namespace detail {
-
-using row_major_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-/// Computes row i of the lower Cholesky factor L from the covariance's row i (`c[0..i-1]`
-/// below the diagonal, `diagonal` on it), rows 0..i-1 of L being final. Used for both the
-/// incremental update and the full factorisation, so that the two agree to the bit.
-/// Returns false when the pivot is not clearly positive.
-inline bool cholesky_append_row(row_major_matrix& l, Eigen::Index i, const double* c, double diagonal) {
-    double* li = l.data() + i * l.cols();
-    double pivot = diagonal;
-    for (Eigen::Index j = 0; j < i; ++j) {
-        const double* lj = l.data() + j * l.cols();
-        double s = c[j];
-        for (Eigen::Index k = 0; k < j; ++k) s -= li[k] * lj[k];
-        li[j] = s / lj[j];
-        pivot -= li[j] * li[j];
-    }
-    if (!(pivot > 1e-10 * diagonal) || !std::isfinite(pivot)) return false;
-    li[i] = std::sqrt(pivot);
-    return true;
-}
-
-template <class K>
-struct kernel_reference {
-    const K* kernel;
-    double operator()(double a, double b) const { return (*kernel)(a, b); }
-};
-
-/// The kernel with its constants precomputed when it offers `prepare()` (stationary_kernel
-/// does), else the kernel itself: hot loops then pay one exp per pair instead of three.
-template <class K>
-auto prepare_kernel(const K& k) {
-    if constexpr (requires { k.prepare(); }) {
-        return k.prepare();
-    } else {
-        return kernel_reference<K>{&k};
-    }
-}
-
-}  // namespace detail
 
 /// A Gaussian-process regression surrogate (see the file comment for the model).
 /// Hyperparameters: the kernel's (log space) and the log global noise variance, fitted by
@@ -295,8 +262,8 @@ public:
 
     /// The log marginal likelihood (normalised outputs) at the current hyperparameters.
     [[nodiscard]] double log_marginal_likelihood() const {
-        workspace ws;
-        return likelihood_value(log_hyperparameters(), false, ws);
+        detail::gp_marginal_likelihood<Kernel> likelihood;
+        return likelihood.value(observations(), log_hyperparameters(), false);
     }
 
     /// The log marginal likelihood at `theta` and, if `gradient` is given, its gradient with
@@ -304,11 +271,11 @@ public:
     /// covariance does not factor.
     [[nodiscard]] double log_marginal_likelihood(const hyperparameter_vector& theta,
                                                  hyperparameter_vector* gradient = nullptr) const {
-        workspace ws;
-        const double value = likelihood_value(theta, gradient != nullptr, ws);
+        detail::gp_marginal_likelihood<Kernel> likelihood;
+        const double value = likelihood.value(observations(), theta, gradient != nullptr);
         if (gradient) {
             gradient->fill(0.0);
-            if (std::isfinite(value)) likelihood_gradient(ws, *gradient);
+            if (std::isfinite(value)) likelihood.gradient(*gradient);
         }
         return value;
     }
@@ -344,28 +311,13 @@ public:
     }
 
 private:
-    // Scratch for the likelihood: n x n buffers, row-major, and what likelihood_value()
-    // leaves for likelihood_gradient().
-    struct workspace {
-        detail::row_major_matrix l;
-        std::vector<double> k, inverse_l, inverse_k;
-        std::array<std::vector<double>, kernel_hyperparameter_count> dk;
-        std::vector<double> alpha;
-        double noise = 0.0;
-        void resize(Eigen::Index n) {
-            if (l.rows() == n) return;
-            const auto nn = static_cast<std::size_t>(n * n);
-            l.resize(n, n);
-            k.resize(nn);
-            inverse_l.resize(nn);
-            inverse_k.resize(nn);
-            for (auto& d : dk) d.resize(nn);
-            alpha.resize(static_cast<std::size_t>(n));
-        }
-    };
-
     [[nodiscard]] bool noise_fixed() const noexcept {
         return settings_.noise_variance_min == settings_.noise_variance_max;
+    }
+
+    // The observations as the hyperparameter fit reads them (normalised units).
+    [[nodiscard]] detail::gp_observations<Kernel> observations() const {
+        return {kernel_, x_, yn_.data(), dn_.data(), noise_fixed(), settings_.noise_variance};
     }
 
     void apply(const hyperparameter_vector& theta) {
@@ -503,171 +455,18 @@ private:
         if (static_cast<int>(s) > static_cast<int>(status_)) status_ = s;
     }
 
-    // Log marginal likelihood of the normalised outputs, using the same row-append
-    // factorisation (no jitter: a failed pivot means -inf). With `keep_derivatives`, the
-    // kernel's derivatives are stored for likelihood_gradient() (same exp, no extra cost).
-    // Plain loops: at the sizes that matter (n <= 40) Eigen's expression set-up costs more
-    // than the arithmetic.
-    double likelihood_value(const hyperparameter_vector& theta, bool keep_derivatives, workspace& ws) const {
-        const auto n = static_cast<Eigen::Index>(x_.size());
-        const auto un = static_cast<std::size_t>(n);
-        if (n == 0) return 0.0;
-        Kernel kernel = kernel_;
-        typename std::remove_cvref_t<decltype(kernel_.log_hyperparameters())> kt{};
-        std::copy(theta.begin(), theta.begin() + kernel_hyperparameter_count, kt.begin());
-        kernel.set_log_hyperparameters(kt);
-        const auto k = detail::prepare_kernel(kernel);
-        const double noise = noise_fixed() ? settings_.noise_variance : std::exp(theta.back());
-        ws.resize(n);
-        ws.noise = noise;
-        for (std::size_t i = 0; i < un; ++i) {
-            const double xi = x_[i];
-            for (std::size_t j = 0; j <= i; ++j) {
-                const double xj = x_[j];
-                double v;
-                if (keep_derivatives) {
-                    std::array<double, kernel_hyperparameter_count> g;
-                    if constexpr (requires { k.value_and_gradient(xi, xj, g); }) {
-                        v = k.value_and_gradient(xi, xj, g);
-                    } else {
-                        v = k(xi, xj);
-                        g = kernel.gradient(xi, xj);
-                    }
-                    for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) ws.dk[p][i * un + j] = g[p];
-                } else {
-                    v = k(xi, xj);
-                }
-                ws.k[i * un + j] = v;
-            }
-            ws.k[i * un + i] += noise + dn_(static_cast<Eigen::Index>(i));
-        }
-        double log_det_half = 0.0;
-        for (Eigen::Index i = 0; i < n; ++i) {
-            if (!detail::cholesky_append_row(ws.l, i, ws.k.data() + i * n, ws.k[static_cast<std::size_t>(i * n + i)]))
-                return -std::numeric_limits<double>::infinity();
-            log_det_half += std::log(ws.l(i, i));
-        }
-        const double* l = ws.l.data();
-        double* alpha = ws.alpha.data();
-        for (std::size_t i = 0; i < un; ++i) {  // L z = y
-            double s = yn_(static_cast<Eigen::Index>(i));
-            for (std::size_t j = 0; j < i; ++j) s -= l[i * un + j] * alpha[j];
-            alpha[i] = s / l[i * un + i];
-        }
-        double fit = 0.0;
-        for (std::size_t i = 0; i < un; ++i) fit += alpha[i] * alpha[i];
-        for (std::size_t i = un; i-- > 0;) {  // L' alpha = z
-            double s = alpha[i];
-            for (std::size_t j = i + 1; j < un; ++j) s -= l[j * un + i] * alpha[j];
-            alpha[i] = s / l[i * un + i];
-        }
-        constexpr double log_two_pi = 1.8378770664093453;
-        const double value = -0.5 * fit - log_det_half - 0.5 * static_cast<double>(n) * log_two_pi;
-        return std::isfinite(value) ? value : -std::numeric_limits<double>::infinity();
-    }
-
-    // The gradient at the point of the latest finite likelihood_value(ws, keep_derivatives = true):
-    // d lml / d theta_p = (alpha' dK alpha - tr(K^-1 dK)) / 2, summed over the lower triangle.
-    // K^-1 = L^-T L^-1 is accumulated as a sum of outer products of the rows of L^-1, so
-    // every inner loop runs over contiguous memory.
-    void likelihood_gradient(workspace& ws, hyperparameter_vector& g) const {
-        const auto un = x_.size();
-        const double* l = ws.l.data();
-        const double* alpha = ws.alpha.data();
-        double* inv = ws.inverse_l.data();  // L^-1, lower triangle, row-major
-        double* kinv = ws.inverse_k.data();  // K^-1, lower triangle, row-major
-        for (std::size_t i = 0; i < un; ++i) {
-            double* row = inv + i * un;  // row i of L^-1 = (e_i - sum_m L_im row_m) / L_ii
-            std::fill(row, row + i + 1, 0.0);
-            row[i] = 1.0;
-            for (std::size_t m = 0; m < i; ++m) {
-                const double lim = l[i * un + m];
-                const double* row_m = inv + m * un;
-                for (std::size_t j = 0; j <= m; ++j) row[j] -= lim * row_m[j];
-            }
-            const double inverse_pivot = 1.0 / l[i * un + i];
-            for (std::size_t j = 0; j <= i; ++j) row[j] *= inverse_pivot;
-        }
-        for (std::size_t a = 0; a < un; ++a) std::fill(kinv + a * un, kinv + a * un + a + 1, 0.0);
-        for (std::size_t m = 0; m < un; ++m) {  // K^-1 += row_m' row_m
-            const double* row_m = inv + m * un;
-            for (std::size_t a = 0; a <= m; ++a) {
-                const double r = row_m[a];
-                double* kinv_a = kinv + a * un;
-                for (std::size_t b = 0; b <= a; ++b) kinv_a[b] += r * row_m[b];
-            }
-        }
-        g.fill(0.0);
-        double trace_inverse = 0.0, alpha_norm = 0.0;
-        for (std::size_t i = 0; i < un; ++i) {
-            const double* kinv_i = kinv + i * un;
-            std::array<double, kernel_hyperparameter_count> off{};  // the strict lower triangle
-            for (std::size_t j = 0; j < i; ++j) {
-                const double weight = alpha[i] * alpha[j] - kinv_i[j];
-                for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) off[p] += weight * ws.dk[p][i * un + j];
-            }
-            const double diagonal_weight = alpha[i] * alpha[i] - kinv_i[i];
-            for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p)
-                g[p] += off[p] + 0.5 * diagonal_weight * ws.dk[p][i * un + i];
-            trace_inverse += kinv_i[i];
-            alpha_norm += alpha[i] * alpha[i];
-        }
-        if (!noise_fixed()) g.back() = 0.5 * ws.noise * (alpha_norm - trace_inverse);
-    }
-
-    // The negated log marginal likelihood as box_lbfgs_minimise's objective.
-    struct negated_likelihood {
-        const gaussian_process* gp;
-        workspace* ws;
-        double value(const hyperparameter_vector& theta) { return -gp->likelihood_value(theta, true, *ws); }
-        void gradient(hyperparameter_vector& g) {
-            gp->likelihood_gradient(*ws, g);
-            for (double& gi : g) gi = -gi;
-        }
-    };
-
+    // Maximises the log marginal likelihood (detail/gp_hyperparameter_fit.hpp) and applies the
+    // result; when no start reaches a finite likelihood, keeps the previous hyperparameters.
     void fit_hyperparameters() {
-        hyperparameter_vector lower{}, upper{}, start = log_hyperparameters();
-        const auto kl = kernel_.lower_bounds(), ku = kernel_.upper_bounds();
-        std::copy(kl.begin(), kl.end(), lower.begin());
-        std::copy(ku.begin(), ku.end(), upper.begin());
-        if (noise_fixed()) {
-            lower.back() = upper.back() = start.back() = 0.0;
-        } else {
-            lower.back() = std::log(settings_.noise_variance_min);
-            upper.back() = std::log(settings_.noise_variance_max);
-        }
-        negated_likelihood objective{this, &ws_};
-        const detail::box_lbfgs_settings optimiser{.max_iterations = settings_.max_iterations,
-                                                   .gradient_tolerance = 1e-3,
-                                                   .relative_tolerance = 1e-6};
-        // Restarts are screened: the seeded random starts are scored by the likelihood alone
-        // (no gradient), and L-BFGS runs from the previous optimum and from the best random
-        // start only if that one already beats the previous optimum's result.
-        hyperparameter_vector candidate = start;
-        double candidate_value = std::numeric_limits<double>::infinity();
-        for (std::size_t r = 0; r < settings_.restarts; ++r) {
-            hyperparameter_vector theta{};
-            for (std::size_t p = 0; p < hyperparameter_count; ++p)
-                theta[p] = lower[p] + (upper[p] - lower[p]) * detail::uniform01(rng_);
-            const double value = -likelihood_value(theta, false, ws_);
-            if (value < candidate_value) {
-                candidate_value = value;
-                candidate = theta;
-            }
-        }
-        hyperparameter_vector best = start;
-        const double best_value = detail::box_lbfgs_minimise(objective, best, lower, upper, optimiser).value;
-        double chosen_value = best_value;
-        if (candidate_value < best_value) {
-            const double value = detail::box_lbfgs_minimise(objective, candidate, lower, upper, optimiser).value;
-            if (value < best_value) {
-                best = candidate;
-                chosen_value = value;
-            }
-        }
-        if (std::isfinite(chosen_value)) {
-            apply(best);
+        const std::optional<hyperparameter_vector> fitted = detail::fit_gp_hyperparameters(
+            likelihood_, observations(), log_hyperparameters(),
+            {.restarts = settings_.restarts,
+             .max_iterations = settings_.max_iterations,
+             .noise_variance_min = settings_.noise_variance_min,
+             .noise_variance_max = settings_.noise_variance_max},
+            rng_);
+        if (fitted) {
+            apply(*fitted);
         } else {
             worsen(gaussian_process_status::fit_failed);
         }
@@ -686,7 +485,7 @@ private:
     detail::row_major_matrix l_;
     Eigen::VectorXd alpha_, yn_, dn_;
     std::vector<double> row_;  // scratch row of the covariance
-    workspace ws_;             // scratch for the likelihood fit
+    detail::gp_marginal_likelihood<Kernel> likelihood_;  // the fit's scratch, kept between refits
 };
 
 static_assert(posterior_sampler<gaussian_process<>>);
