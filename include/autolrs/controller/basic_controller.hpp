@@ -443,7 +443,8 @@ private:
         }
         auto gain = [this] { return search_.expected_gain(); };
         const stop_verdict verdict = policies_.stop_rule.verdict(
-            {progress.tried, progress.feasible, loss_scale()}, settings_, expected_gain_query(gain));
+            {progress.tried, progress.feasible, loss_scale(), candidates_.best(settings_.lr_max)}, settings_,
+            expected_gain_query(gain));
         if (verdict.stop) {
             emit({.kind = event_kind::search_stopped_early, .candidate = progress.tried, .loss = verdict.gain,
                   .forecast = verdict.scale,

@@ -16,6 +16,9 @@ struct search_progress {
     std::uint32_t tried = 0;     ///< candidates tried, diverged ones included
     std::uint32_t feasible = 0;  ///< candidates with a usable forecast
     double loss_scale = 0.0;     ///< the stage's loss scale (the improvement its best promises)
+    std::uint32_t best = 0xffffffffU;  ///< the index (in try order) of the best feasible candidate
+                                       ///< so far, or 0xffffffff when none: a stateless rule can
+                                       ///< stop once `tried - 1 - best` candidates did not improve
 };
 
 /// Asks the search what another candidate may still gain (type-erased: one call costs a
