@@ -4,18 +4,9 @@
 // policy families (stop rule, initial design, stage objective) with controller<...>'s
 // placement of policies. The state machine that wires them together is tested through the
 // protocol in test_controller_*.cpp and the golden traces.
+// Only the umbrella header (it includes every part), so that the test also runs against the
+// single header.
 #include <autolrs/autolrs.hpp>
-#include <autolrs/controller/anneal_probe.hpp>
-#include <autolrs/controller/candidate_table.hpp>
-#include <autolrs/controller/initial_design.hpp>
-#include <autolrs/controller/loss_guard.hpp>
-#include <autolrs/controller/ramps.hpp>
-#include <autolrs/controller/recorded_search.hpp>
-#include <autolrs/controller/stage_objective.hpp>
-#include <autolrs/controller/stage_plan.hpp>
-#include <autolrs/controller/state_io.hpp>
-#include <autolrs/controller/stop_rule.hpp>
-#include <autolrs/controller/trajectory.hpp>
 
 #include "catch.hpp"
 
