@@ -122,7 +122,7 @@ struct stage_plan {
 [[nodiscard]] inline std::pair<double, double> inside_interval(double x, double lr_min, double upper) noexcept {
     const double lr = std::exp(x);
     if (lr >= lr_min && lr <= upper) return {x, lr};
-    const double clamped = std::clamp(std::isfinite(lr) ? lr : lr_min, lr_min, upper);
+    const double clamped = std::clamp(std::isnan(lr) ? lr_min : lr, lr_min, upper);
     return {std::log(clamped), clamped};
 }
 

@@ -23,6 +23,9 @@ struct state_saver {
 
     template <class T>
     void put(const T& v) {
+        static_assert(std::is_same_v<T, double> || std::is_same_v<T, bool> || std::is_enum_v<T> ||
+                          (std::is_unsigned_v<T> && sizeof(T) >= 4),
+                      "state_saver: a saved field is a double, a bool, an enum or an unsigned 32/64-bit integer");
         if constexpr (std::is_same_v<T, double>) {
             w.put(v);
         } else {
