@@ -1,0 +1,246 @@
+// The noisy-quadratic schedule lab: how far a schedule is from the best one on the noisy
+// quadratic model, measured exactly (the expected final loss of an LR sequence follows from
+// the per-direction moment recursion, no sampling noise), for tuned fixed schedules and for
+// AutoLRS variants (run on the stochastic model, then their found schedule evaluated exactly).
+// A quick place to try a decision rule before the suite (bench/suite).
+//
+//   nqm_schedule_lab --what baselines   # tuned constant / cosine / WSD, and cosine on a fraction of the budget
+//   nqm_schedule_lab --what autolrs     # our defaults and a few variants, 5 seeds
+//
+// Model: 1000 directions, curvatures h_i = 1/i, x_i = 1 at the start, heavy-ball momentum 0.9,
+// gradient noise of variance c h_i (c = 1/batch); tasks: c = 1/32 and 1/8 at 6000 steps,
+// c = 1/32 at 2000 steps.
+
+#include <autolrs/autolrs.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <numbers>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+struct nqm_task {
+    const char* name;
+    double noise;  // c: gradient noise variance c h_i
+    std::uint64_t budget;
+};
+
+constexpr int dimensions = 1000;
+constexpr double momentum = 0.9;
+
+/// The stochastic model, as an autolrs::trainer.
+class nqm_trainer {
+public:
+    using checkpoint_type = std::pair<std::vector<double>, std::vector<double>>;
+
+    nqm_trainer(double noise, std::uint64_t seed) : noise_(noise), x_(dimensions, 1.0), v_(dimensions, 0.0), rng_(seed) {}
+
+    void set_learning_rate(double lr) { lr_ = lr; }
+    double train_step() {
+        double loss = 0.0;
+        for (int i = 0; i < dimensions; ++i) {
+            const double h = 1.0 / (i + 1);
+            const double g = h * x_[i] + std::sqrt(noise_ * h) * normal_(rng_);
+            v_[i] = momentum * v_[i] - lr_ * g;
+            x_[i] += v_[i];
+            loss += 0.5 * h * x_[i] * x_[i];
+        }
+        return std::isfinite(loss) ? loss : std::numeric_limits<double>::infinity();
+    }
+    [[nodiscard]] double validation_loss() const {
+        double loss = 0.0;
+        for (int i = 0; i < dimensions; ++i) loss += 0.5 / (i + 1) * x_[i] * x_[i];
+        return loss;
+    }
+    [[nodiscard]] checkpoint_type checkpoint() const { return {x_, v_}; }
+    void restore(const checkpoint_type& c) {
+        x_ = c.first;
+        v_ = c.second;
+    }
+
+private:
+    double noise_;
+    double lr_ = 0.0;
+    std::vector<double> x_, v_;
+    std::mt19937_64 rng_;
+    std::normal_distribution<double> normal_;
+};
+
+/// The exact expected loss after `steps` steps at lr(0), lr(1), ... from x = 1, v = 0.
+double expected_final_loss(double noise, const std::function<double(std::uint64_t)>& lr, std::uint64_t steps) {
+    std::vector<double> lrs(steps);
+    for (std::uint64_t t = 0; t < steps; ++t) lrs[t] = lr(t);
+    double total = 0.0;
+    for (int i = 0; i < dimensions; ++i) {
+        const double h = 1.0 / (i + 1);
+        double xx = 1.0, xv = 0.0, vv = 0.0;  // E[x^2], E[xv], E[v^2]
+        for (const double a : lrs) {
+            // v' = -a h x + b v - a e, x' = x + v' = (1 - a h) x + b v - a e
+            const double p = 1.0 - a * h, q = -a * h, b = momentum, injected = a * a * noise * h;
+            const double nxx = p * p * xx + 2.0 * p * b * xv + b * b * vv + injected;
+            const double nxv = p * q * xx + (p + q) * b * xv + b * b * vv + injected;
+            const double nvv = q * q * xx + 2.0 * q * b * xv + b * b * vv + injected;
+            xx = nxx;
+            xv = nxv;
+            vv = nvv;
+            if (!(xx < 1e30)) return std::numeric_limits<double>::infinity();
+        }
+        total += 0.5 * h * xx;
+    }
+    return total;
+}
+
+std::vector<double> peak_grid() {  // 8 per decade, 0.01 .. 3
+    std::vector<double> grid;
+    for (double g = 0.01; g < 3.01; g *= std::pow(10.0, 0.125)) grid.push_back(g);
+    return grid;
+}
+
+double cosine(double peak, std::uint64_t t, double length) {
+    return 0.5 * peak * (1.0 + std::cos(std::numbers::pi * static_cast<double>(t) / length));
+}
+
+double wsd(double peak, std::uint64_t t, double length) {  // 5% linear warmup, last 20% linear to 0
+    const double s = static_cast<double>(t);
+    if (s < 0.05 * length) return peak * (s + 1.0) / (0.05 * length);
+    if (s < 0.8 * length) return peak;
+    return peak * (length - s) / (0.2 * length);
+}
+
+void baselines(const std::vector<nqm_task>& tasks) {
+    std::printf("| task | best constant | best cosine | best WSD | cosine on 95 / 90 / 80 / 70%% of the budget |\n");
+    std::printf("| --- | --- | --- | --- | --- |\n");
+    for (const nqm_task& task : tasks) {
+        const auto T = static_cast<double>(task.budget);
+        const auto best_of = [&](auto schedule, double fraction, double* at) {
+            double best = std::numeric_limits<double>::infinity();
+            const auto steps = static_cast<std::uint64_t>(fraction * T);
+            for (const double g : peak_grid()) {
+                const double l = expected_final_loss(
+                    task.noise, [&](std::uint64_t t) { return schedule(g, t, fraction * T); }, steps);
+                if (l < best) {
+                    best = l;
+                    if (at) *at = g;
+                }
+            }
+            return best;
+        };
+        double pc = 0, pcos = 0, pw = 0;
+        const double c = best_of([](double g, std::uint64_t, double) { return g; }, 1.0, &pc);
+        const double cos = best_of(cosine, 1.0, &pcos);
+        const double w = best_of(wsd, 1.0, &pw);
+        std::printf("| %s | %.4g (lr %.3g) | %.4g (peak %.3g) | %.4g (peak %.3g) | %.4g / %.4g / %.4g / %.4g |\n", task.name,
+                    c, pc, cos, pcos, w, pw, best_of(cosine, 0.95, nullptr), best_of(cosine, 0.9, nullptr),
+                    best_of(cosine, 0.8, nullptr), best_of(cosine, 0.7, nullptr));
+    }
+}
+
+/// Judges a candidate by the mean of the last half of its anneal probe (the loss it reaches
+/// once annealed, no extrapolation), or the last fifth of its window when it has no probe.
+struct annealed_tail_objective {
+    template <class F>
+    [[nodiscard]] autolrs::forecast judge(const F& forecaster, const autolrs::candidate_window& w) const {
+        const std::size_t n = w.losses.size();
+        const std::size_t tail = w.probe_steps > 0 ? std::max<std::size_t>(1, static_cast<std::size_t>(w.probe_steps / 2))
+                                                   : std::max<std::size_t>(2, w.candidate_points / 5);
+        if (n < 2 || tail > n) return forecaster.predict(w.losses.first(w.candidate_points), w.horizon);
+        double sum = 0.0;
+        for (std::size_t i = n - tail; i < n; ++i) sum += w.losses[i];
+        const double mean = sum / static_cast<double>(tail);
+        double spread = 0.0;
+        for (std::size_t i = n - tail; i < n; ++i) spread += (w.losses[i] - mean) * (w.losses[i] - mean);
+        const double stderr_ = tail > 1 ? std::sqrt(spread / static_cast<double>((tail - 1) * tail)) : 0.1 * std::abs(mean);
+        if (!std::isfinite(mean) || !std::isfinite(stderr_)) return {0.0, 0.0, autolrs::forecast_status::invalid_input, 0};
+        return {mean, stderr_, autolrs::forecast_status::fallback_flat, 0};
+    }
+};
+
+template <class Controller>
+double found_schedule_loss(const nqm_task& task, Controller& ctl, std::uint64_t seed, double& overhead, std::string& decisions) {
+    nqm_trainer trainer(task.noise, seed * 7919 + 13);
+    decisions.clear();
+    const autolrs::run_result r = autolrs::run(trainer, ctl, [&](const autolrs::event& e) {
+        if (e.kind != autolrs::event_kind::stage_lr_chosen && e.kind != autolrs::event_kind::cooldown_start) return;
+        char text[64];
+        std::snprintf(text, sizeof text, "%s%.3g@%llu", decisions.empty() ? "" : " ", e.learning_rate,
+                      static_cast<unsigned long long>(e.step));
+        decisions += text;
+    });
+    overhead = static_cast<double>(r.steps_searched) / static_cast<double>(task.budget);
+    const auto schedule = r.found_schedule();
+    return expected_final_loss(task.noise, [&](std::uint64_t t) { return schedule(t); }, r.steps_trained);
+}
+
+void autolrs_variants(const std::vector<nqm_task>& tasks, std::uint64_t seeds) {
+    std::printf("| task | variant | final expected loss: median [min, max] | search / budget | seed 1: stage LR@step, cooldown LR@step |\n");
+    std::printf("| --- | --- | --- | --- | --- |\n");
+    for (const nqm_task& task : tasks) {
+        const autolrs::controller_settings defaults{.lr_min = 1e-3, .lr_max = 3.0, .total_steps = task.budget};
+        const auto report = [&](const char* name, auto make) {
+            std::vector<double> losses, overheads;
+            std::string first;
+            for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
+                auto ctl = make(seed);
+                double overhead = 0.0;
+                std::string decisions;
+                losses.push_back(found_schedule_loss(task, ctl, seed, overhead, decisions));
+                overheads.push_back(overhead);
+                if (seed == 1) first = decisions;
+            }
+            std::sort(losses.begin(), losses.end());
+            std::sort(overheads.begin(), overheads.end());
+            std::printf("| %s | %s | %.4g [%.4g, %.4g] | %.2f | %s |\n", task.name, name, losses[losses.size() / 2],
+                        losses.front(), losses.back(), overheads[overheads.size() / 2], first.c_str());
+        };
+        const auto with = [&](auto change) {
+            return [=](std::uint64_t seed) {
+                autolrs::controller_settings s = defaults;
+                s.seed = seed;
+                change(s);
+                return autolrs::controller<>(s);
+            };
+        };
+        const auto annealed = [&](auto change) {
+            return [=](std::uint64_t seed) {
+                autolrs::controller_settings s = defaults;
+                s.seed = seed;
+                change(s);
+                return autolrs::controller<annealed_tail_objective>(s);
+            };
+        };
+        report("defaults", with([](auto&) {}));
+        report("early_stop_gain=0", with([](auto& s) { s.early_stop_gain = 0.0; }));
+        report("anneal_probe=0", with([](auto& s) { s.anneal_probe = 0.0; }));
+        report("anneal_probe=2", with([](auto& s) { s.anneal_probe = 2.0; }));
+        report("prefer_larger_lr=0.25", with([](auto& s) { s.prefer_larger_lr = 0.25; }));
+        report("annealed_tail objective", annealed([](auto&) {}));
+        report("annealed_tail, anneal_probe=1", annealed([](auto& s) { s.anneal_probe = 1.0; }));
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"The noisy-quadratic schedule lab: exact expected final losses of schedules"};
+    std::string what = "baselines";
+    std::uint64_t seeds = 5;
+    app.add_option("--what", what, "baselines or autolrs")->check(CLI::IsMember({"baselines", "autolrs"}));
+    app.add_option("--seeds", seeds, "seeds per AutoLRS variant")->check(CLI::Range(1, 100));
+    CLI11_PARSE(app, argc, argv);
+    const std::vector<nqm_task> tasks{
+        {"c=1/32, 6000 steps", 1.0 / 32, 6000}, {"c=1/8, 6000 steps", 1.0 / 8, 6000}, {"c=1/32, 2000 steps", 1.0 / 32, 2000}};
+    if (what == "baselines") {
+        baselines(tasks);
+    } else {
+        autolrs_variants(tasks, seeds);
+    }
+}
