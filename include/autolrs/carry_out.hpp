@@ -40,43 +40,6 @@
 
 namespace autolrs {
 
-/// What a directive_executor needs from a controller: the pending directive, the four answers,
-/// the events of the last call and steps_total (both for a trainer_error's context), and
-/// slot_count. Every ask_tell_controller is one; so is a thin wrapper that forwards these.
-template <class C>
-concept answerable_controller = requires(C& c, const C& cc, double loss) {
-    { cc.pending() } -> std::convertible_to<directive>;
-    { c.tell_step(loss, true) } -> std::convertible_to<directive>;
-    { c.tell_checkpointed() } -> std::convertible_to<directive>;
-    { c.tell_restored() } -> std::convertible_to<directive>;
-    { c.tell_validation(loss) } -> std::convertible_to<directive>;
-    { cc.events() } -> std::convertible_to<std::span<const event>>;
-    { cc.steps_total() } -> std::convertible_to<std::uint64_t>;
-    { C::slot_count } -> std::convertible_to<std::uint32_t>;
-};
-
-/// Call as `static_assert(autolrs::explain_answerable_controller<C>())`: names what C lacks.
-template <class C>
-consteval bool explain_answerable_controller() {
-    static_assert(requires(const C& c) { { c.pending() } -> std::convertible_to<directive>; },
-                  "autolrs answerable_controller: add `directive pending() const`: the directive to carry out");
-    static_assert(requires(C& c, double loss) {
-        { c.tell_step(loss, true) } -> std::convertible_to<directive>;
-        { c.tell_checkpointed() } -> std::convertible_to<directive>;
-        { c.tell_restored() } -> std::convertible_to<directive>;
-        { c.tell_validation(loss) } -> std::convertible_to<directive>;
-    }, "autolrs answerable_controller: add the four answers tell_step(double loss, bool applied), "
-       "tell_checkpointed(), tell_restored(), tell_validation(double loss), each returning the next directive");
-    static_assert(requires(const C& c) { { c.events() } -> std::convertible_to<std::span<const event>>; },
-                  "autolrs answerable_controller: add `std::span<const autolrs::event> events() const`: the last "
-                  "call's events (they say which stage and candidate a failed trainer call belongs to)");
-    static_assert(requires(const C& c) { { c.steps_total() } -> std::convertible_to<std::uint64_t>; },
-                  "autolrs answerable_controller: add `std::uint64_t steps_total() const`: applied steps so far");
-    static_assert(requires { { C::slot_count } -> std::convertible_to<std::uint32_t>; },
-                  "autolrs answerable_controller: add `static constexpr std::uint32_t slot_count`: checkpoint slots used");
-    return answerable_controller<C>;
-}
-
 namespace detail {
 
 /// A train_step()'s result as a step_result (a plain double counts as applied).

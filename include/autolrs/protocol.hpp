@@ -52,19 +52,48 @@ struct directive {
     friend bool operator==(const directive&, const directive&) = default;
 };
 
-/// What autolrs::run (and save_state/load_state) drives: the protocol above, the events of
-/// the last call, and the progress counters a run reports.
+/// What autolrs::directive_executor (carry_out.hpp) needs from a controller: the pending directive, the four answers,
+/// the events of the last call and steps_total (both for a trainer_error's context), and
+/// slot_count. Every ask_tell_controller is one; so is a thin wrapper that forwards these.
 template <class C>
-concept ask_tell_controller = requires(C& c, const C& cc, double loss) {
+concept answerable_controller = requires(C& c, const C& cc, double loss) {
     { cc.pending() } -> std::convertible_to<directive>;
     { c.tell_step(loss, true) } -> std::convertible_to<directive>;
     { c.tell_checkpointed() } -> std::convertible_to<directive>;
     { c.tell_restored() } -> std::convertible_to<directive>;
     { c.tell_validation(loss) } -> std::convertible_to<directive>;
     { cc.events() } -> std::convertible_to<std::span<const event>>;
-    { C::slot_count } -> std::convertible_to<std::uint32_t>;
-    { cc.settings() } -> std::convertible_to<const controller_settings&>;
     { cc.steps_total() } -> std::convertible_to<std::uint64_t>;
+    { C::slot_count } -> std::convertible_to<std::uint32_t>;
+};
+
+/// Call as `static_assert(autolrs::explain_answerable_controller<C>())`: names what C lacks.
+template <class C>
+consteval bool explain_answerable_controller() {
+    static_assert(requires(const C& c) { { c.pending() } -> std::convertible_to<directive>; },
+                  "autolrs answerable_controller: add `directive pending() const`: the directive to carry out");
+    static_assert(requires(C& c, double loss) {
+        { c.tell_step(loss, true) } -> std::convertible_to<directive>;
+        { c.tell_checkpointed() } -> std::convertible_to<directive>;
+        { c.tell_restored() } -> std::convertible_to<directive>;
+        { c.tell_validation(loss) } -> std::convertible_to<directive>;
+    }, "autolrs answerable_controller: add the four answers tell_step(double loss, bool applied), "
+       "tell_checkpointed(), tell_restored(), tell_validation(double loss), each returning the next directive");
+    static_assert(requires(const C& c) { { c.events() } -> std::convertible_to<std::span<const event>>; },
+                  "autolrs answerable_controller: add `std::span<const autolrs::event> events() const`: the last "
+                  "call's events (they say which stage and candidate a failed trainer call belongs to)");
+    static_assert(requires(const C& c) { { c.steps_total() } -> std::convertible_to<std::uint64_t>; },
+                  "autolrs answerable_controller: add `std::uint64_t steps_total() const`: applied steps so far");
+    static_assert(requires { { C::slot_count } -> std::convertible_to<std::uint32_t>; },
+                  "autolrs answerable_controller: add `static constexpr std::uint32_t slot_count`: checkpoint slots used");
+    return answerable_controller<C>;
+}
+
+/// What autolrs::run (and save_state/load_state) drives: an answerable_controller with its
+/// settings, the progress counters a run reports and the found schedule.
+template <class C>
+concept ask_tell_controller = answerable_controller<C> && requires(const C& cc) {
+    { cc.settings() } -> std::convertible_to<const controller_settings&>;
     { cc.steps_trained() } -> std::convertible_to<std::uint64_t>;
     { cc.steps_searched() } -> std::convertible_to<std::uint64_t>;
     { cc.steps_skipped() } -> std::convertible_to<std::uint64_t>;
@@ -77,30 +106,17 @@ concept ask_tell_controller = requires(C& c, const C& cc, double loss) {
 /// Call as `static_assert(autolrs::explain_ask_tell_controller<C>())`: names what C lacks.
 template <class C>
 consteval bool explain_ask_tell_controller() {
-    static_assert(requires(const C& c) { { c.pending() } -> std::convertible_to<directive>; },
-                  "autolrs ask_tell_controller: add `directive pending() const`: what the host must do now");
-    static_assert(requires(C& c, double loss) {
-        { c.tell_step(loss, true) } -> std::convertible_to<directive>;
-        { c.tell_checkpointed() } -> std::convertible_to<directive>;
-        { c.tell_restored() } -> std::convertible_to<directive>;
-        { c.tell_validation(loss) } -> std::convertible_to<directive>;
-    }, "autolrs ask_tell_controller: add the four answers tell_step(double loss, bool applied), "
-       "tell_checkpointed(), tell_restored(), tell_validation(double loss), each returning the next directive");
-    static_assert(requires(const C& c) { { c.events() } -> std::convertible_to<std::span<const event>>; },
-                  "autolrs ask_tell_controller: add `std::span<const autolrs::event> events() const`: the last call's events");
-    static_assert(requires { { C::slot_count } -> std::convertible_to<std::uint32_t>; },
-                  "autolrs ask_tell_controller: add `static constexpr std::uint32_t slot_count`: checkpoint slots used");
+    static_assert(explain_answerable_controller<C>());
     static_assert(requires(const C& c) { { c.settings() } -> std::convertible_to<const controller_settings&>; },
                   "autolrs ask_tell_controller: add `const autolrs::controller_settings& settings() const`");
     static_assert(requires(const C& c) {
-        { c.steps_total() } -> std::convertible_to<std::uint64_t>;
         { c.steps_trained() } -> std::convertible_to<std::uint64_t>;
         { c.steps_searched() } -> std::convertible_to<std::uint64_t>;
         { c.steps_skipped() } -> std::convertible_to<std::uint64_t>;
         { c.evaluations() } -> std::convertible_to<std::uint64_t>;
         { c.stages() } -> std::convertible_to<std::uint32_t>;
         { c.divergences() } -> std::convertible_to<std::uint32_t>;
-    }, "autolrs ask_tell_controller: add the progress counters steps_total(), steps_trained(), steps_searched(), "
+    }, "autolrs ask_tell_controller: add the progress counters steps_trained(), steps_searched(), "
        "steps_skipped(), evaluations() (std::uint64_t), stages(), divergences() (std::uint32_t)");
     static_assert(requires(const C& c) {
         { c.schedule_rows() } -> std::convertible_to<std::span<const schedule::piecewise_constant_row>>;
