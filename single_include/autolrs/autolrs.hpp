@@ -51,8 +51,22 @@ private:
     std::string field_;
 };
 
-/// The host called a tell_*() that does not answer the pending directive (or autolrs::run
-/// was asked to restore a slot that holds no checkpoint).
+/// A call got an argument that breaks the call's rule (a non-finite observation, an output
+/// span of the wrong size). `where()` names the call, e.g. "bayes_opt::tell"; the message is
+/// "autolrs: <where>: <rule>". A std::invalid_argument, so existing catch sites still work.
+class invalid_input : public std::invalid_argument {
+public:
+    invalid_input(std::string_view where, std::string_view rule)
+        : std::invalid_argument("autolrs: " + std::string(where) + ": " + std::string(rule)), where_(where) {}
+
+    [[nodiscard]] const std::string& where() const noexcept { return where_; }
+
+private:
+    std::string where_;
+};
+
+/// The host called a tell_*() that does not answer the pending directive (or a
+/// directive_executor was asked to restore a slot that holds no checkpoint).
 class protocol_error : public std::logic_error {
 public:
     using std::logic_error::logic_error;
@@ -65,10 +79,11 @@ public:
         : std::runtime_error("autolrs: cannot load state: " + std::string(what)) {}
 };
 
-/// The trainer threw while autolrs::run drove it: says which call failed and where the run
-/// was (step, stage, candidate, LR). The trainer's own exception is the nested exception:
-/// `std::rethrow_if_nested(e)` rethrows it. The controller was not told about the failed
-/// call, so its pending directive is still the one that failed (it can be saved, retried).
+/// The trainer threw while autolrs::run (or a directive_executor) drove it: says which call
+/// failed and where the run was (step, stage, candidate, LR). The trainer's own exception is
+/// the nested exception: `std::rethrow_if_nested(e)` rethrows it. The controller was not told
+/// about the failed call, so its pending directive is still the one that failed (it can be
+/// saved, retried).
 class trainer_error : public std::runtime_error, public std::nested_exception {
 public:
     /// Call inside a catch block: the exception being handled becomes the nested one.
@@ -128,6 +143,11 @@ inline std::string current_exception_text() {
 /// Throws invalid_setting(field, rule) unless `ok`.
 inline void require_setting(bool ok, std::string_view field, std::string_view rule) {
     if (!ok) throw invalid_setting(field, rule);
+}
+
+/// Throws invalid_input(where, rule) unless `ok`.
+inline void require_input(bool ok, std::string_view where, std::string_view rule) {
+    if (!ok) throw invalid_input(where, rule);
 }
 
 }  // namespace detail
@@ -1149,24 +1169,71 @@ consteval bool explain_loss_forecaster() {
 // The default loss forecaster: L(t) = a*exp(b*t) + c with b < 0, fitted robustly,
 // bounded, with a fallback and a predictive standard deviation.
 
-// ---- begin autolrs/detail/profile_forecast.hpp
+// ---- begin autolrs/forecast/detail/profile_fit.hpp
 // The robust profile fit shared by the model forecasters: z = a*phi_theta(s) + c with
 // s = t / n, one nonlinear parameter theta searched by Brent (Boost.Math), (a, c) by
 // weighted least squares for each trial, Huber reweighting (IRLS) against outliers,
 // a significance test for flat and rising windows, bounds on the extrapolation, and a
-// Laplace (delta-method) predictive standard deviation.
-//
-// A Basis provides:
-//   double theta_lo, theta_hi;                      search interval
-//   void fill(double theta, std::size_t n, double* phi) const;   phi[i] at s = (i+1)/n
-//   double at(double theta, double s) const;        phi at any s
-//   double dtheta(double theta, double s, double phi) const;     d phi / d theta at s
+// Laplace (delta-method) predictive standard deviation. The curve's shape phi_theta is a
+// Basis: a type that satisfies profile_basis (profile_basis.hpp).
 
-// ---- begin autolrs/detail/forecast_window.hpp
-// Shared machinery of the loss forecasters: scanning a window (finite points, exact
-// power-of-two rescaling so huge values cannot overflow), robust levels, a per-thread
-// scratch workspace (no allocation per call once it has grown), and the weighted
-// least-squares fit of y = a*phi(t) + c that every profile-likelihood fit uses.
+// ---- begin autolrs/forecast/detail/profile_basis.hpp
+// The curve-fit basis concept: what the profile fit (profile_fit.hpp) needs of a model's
+// shape phi_theta(s), s = t / n, so that it can fit z = a*phi_theta(s) + c to a window.
+// exponential_basis (exponential.hpp) and power_basis (power_law.hpp) satisfy it.
+
+#include <concepts>
+#include <cstddef>
+
+namespace autolrs::detail {
+
+/// A one-parameter family of curve shapes phi_theta(s) on s in (0, 1] (and beyond, for the
+/// horizon):
+///
+/// - `b.theta_lo`, `b.theta_hi`: the interval searched for theta (Brent), lo < hi.
+/// - `b.fill(theta, n, phi)`: writes phi_theta((i + 1) / n) to phi[i] for i < n (the hot
+///   loop: called once per trial theta).
+/// - `b.at(theta, s)`: phi_theta(s) at any s > 0 (the window's ends and the horizon).
+/// - `b.dtheta(theta, s, phi)`: d phi_theta(s) / d theta, given phi = phi_theta(s) (the
+///   Laplace standard deviation).
+template <class B>
+concept profile_basis = requires(const B& b, double theta, double s, double phi, std::size_t n, double* out) {
+    { b.theta_lo } -> std::convertible_to<double>;
+    { b.theta_hi } -> std::convertible_to<double>;
+    b.fill(theta, n, out);
+    { b.at(theta, s) } -> std::convertible_to<double>;
+    { b.dtheta(theta, s, phi) } -> std::convertible_to<double>;
+};
+
+/// Call as `static_assert(autolrs::detail::explain_profile_basis<B>())` where a basis is
+/// required: the compiler then names the member that is missing and how to write it.
+template <class B>
+consteval bool explain_profile_basis() {
+    static_assert(requires(const B& b) {
+        { b.theta_lo } -> std::convertible_to<double>;
+        { b.theta_hi } -> std::convertible_to<double>;
+    }, "autolrs profile_basis: add `double theta_lo, theta_hi;`: the interval in which the shape "
+       "parameter theta is searched");
+    static_assert(requires(const B& b, double theta, std::size_t n, double* out) { b.fill(theta, n, out); },
+                  "autolrs profile_basis: add `void fill(double theta, std::size_t n, double* phi) const`: "
+                  "phi[i] = phi_theta((i + 1) / n) for i < n");
+    static_assert(requires(const B& b, double theta, double s) { { b.at(theta, s) } -> std::convertible_to<double>; },
+                  "autolrs profile_basis: add `double at(double theta, double s) const`: phi_theta(s) at any s > 0");
+    static_assert(requires(const B& b, double theta, double s, double phi) {
+        { b.dtheta(theta, s, phi) } -> std::convertible_to<double>;
+    }, "autolrs profile_basis: add `double dtheta(double theta, double s, double phi) const`: "
+       "d phi_theta(s) / d theta, given phi = phi_theta(s)");
+    return profile_basis<B>;
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/forecast/detail/profile_basis.hpp
+// ---- begin autolrs/forecast/detail/window.hpp
+// The loss window, as the forecasters see it: scanning it (finite points, exact power-of-two
+// rescaling so huge values cannot overflow), robust levels and noise scale, a per-thread
+// scratch workspace (no allocation per call once it has grown), the weighted least-squares
+// fit of z = a*phi + c that the profile fit (profile_fit.hpp) repeats for every trial theta,
+// and the last guard against non-finite output that every forecaster applies.
 
 #include <algorithm>
 #include <cmath>
@@ -1327,27 +1394,6 @@ inline affine_fit fit_affine(const double* phi, const double* z, const double* w
     return f;
 }
 
-/// phi[i] = exp(-k * (i + 1) / n): four interleaved product chains (one exp each) keep
-/// the loop short on long windows.
-inline void fill_exponential_basis(double k, std::size_t n, double* phi) noexcept {
-    const double r = std::exp(-k / static_cast<double>(n));
-    const double r4 = (r * r) * (r * r);
-    double p0 = r, p1 = r * r, p2 = p1 * r, p3 = p2 * r;
-    std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        phi[i] = p0;
-        phi[i + 1] = p1;
-        phi[i + 2] = p2;
-        phi[i + 3] = p3;
-        p0 *= r4;
-        p1 *= r4;
-        p2 *= r4;
-        p3 *= r4;
-    }
-    const double tail[3] = {p0, p1, p2};
-    for (std::size_t j = 0; i < n; ++i, ++j) phi[i] = tail[j];
-}
-
 /// Clamps to the finite doubles (a last guard: never NaN/inf out of a forecaster).
 [[nodiscard]] inline double finite_or(double x, double otherwise) noexcept {
     if (std::isnan(x)) return otherwise;
@@ -1355,7 +1401,7 @@ inline void fill_exponential_basis(double k, std::size_t n, double* phi) noexcep
 }
 
 }  // namespace autolrs::detail
-// ---- end autolrs/detail/forecast_window.hpp
+// ---- end autolrs/forecast/detail/window.hpp
 
 #include <boost/math/tools/minima.hpp>
 
@@ -1395,6 +1441,7 @@ struct profile_fit_result {
 template <class Basis>
 profile_fit_result fit_profile(const Basis& basis, forecast_workspace& ws, std::size_t n, double lo, double hi,
                                int bits) {
+    static_assert(explain_profile_basis<Basis>());
     auto objective = [&](double theta) {
         basis.fill(theta, n, ws.phi.data());
         const affine_fit f = fit_affine(ws.phi.data(), ws.z.data(), ws.w.data(), n);
@@ -1453,6 +1500,7 @@ inline forecast fallback_level(forecast_status status, const double* z, const do
 template <class Basis>
 profile_outcome profile_forecast(const Basis& basis, const profile_options& opt, std::span<const double> losses,
                                  double horizon) {
+    static_assert(explain_profile_basis<Basis>());
     profile_outcome out;
     const window_scan scan = scan_window(losses);
     const std::size_t n = scan.n;
@@ -1627,7 +1675,7 @@ profile_outcome profile_forecast(const Basis& basis, const profile_options& opt,
 }
 
 }  // namespace autolrs::detail
-// ---- end autolrs/detail/profile_forecast.hpp
+// ---- end autolrs/forecast/detail/profile_fit.hpp
 
 #include <cmath>
 #include <cstddef>
@@ -1676,6 +1724,27 @@ struct exponential_fit {
 };
 
 namespace detail {
+/// phi[i] = exp(-k * (i + 1) / n): four interleaved product chains (one exp each) keep
+/// the loop short on long windows.
+inline void fill_exponential_basis(double k, std::size_t n, double* phi) noexcept {
+    const double r = std::exp(-k / static_cast<double>(n));
+    const double r4 = (r * r) * (r * r);
+    double p0 = r, p1 = r * r, p2 = p1 * r, p3 = p2 * r;
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        phi[i] = p0;
+        phi[i + 1] = p1;
+        phi[i + 2] = p2;
+        phi[i + 3] = p3;
+        p0 *= r4;
+        p1 *= r4;
+        p2 *= r4;
+        p3 *= r4;
+    }
+    const double tail[3] = {p0, p1, p2};
+    for (std::size_t j = 0; i < n; ++i, ++j) phi[i] = tail[j];
+}
+
 /// phi(s) = exp(-k s), theta = log k.
 struct exponential_basis {
     double theta_lo, theta_hi;
@@ -1683,6 +1752,7 @@ struct exponential_basis {
     [[nodiscard]] double at(double theta, double s) const { return std::exp(-std::exp(theta) * s); }
     [[nodiscard]] double dtheta(double theta, double s, double phi) const { return -std::exp(theta) * s * phi; }
 };
+static_assert(explain_profile_basis<exponential_basis>());
 }  // namespace detail
 
 /// The default forecaster. predict() fits L(t) = a*exp(b*t) + c (b < 0) to the finite
@@ -1800,6 +1870,7 @@ struct power_basis {
         return -std::exp(theta) * std::log(s + s0) * phi;
     }
 };
+static_assert(explain_profile_basis<power_basis>());
 }  // namespace detail
 
 /// Robust power-law forecaster (see exponential_forecaster for the procedure); of the
@@ -2461,6 +2532,12 @@ consteval bool explain_surrogate() {
 // point's own noise variance in y units (e.g. the variance of a loss forecast).
 // `mean` and `scale` (the outputs' mean and standard deviation) are refreshed at every
 // refit, and held between refits so that the Cholesky factor can grow by one row.
+//
+// This header: the observations, their normalisation, the cached Cholesky factor (grown a
+// row at a time, refactored with jitter when a pivot fails) and the posterior (predictions
+// and joint samples). The hyperparameter fit (log marginal likelihood, its gradient, the
+// restarted L-BFGS) is detail/gp_hyperparameter_fit.hpp; the row-by-row Cholesky both use
+// is detail/cholesky_rows.hpp.
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
@@ -2471,14 +2548,20 @@ consteval bool explain_surrogate() {
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <random>
 #include <span>
 #include <stdexcept>
 #include <vector>
 
-// ---- begin autolrs/detail/bo_random.hpp
-// Seeded random numbers for the search, written out by hand because the std::*_distribution
-// algorithms differ between standard libraries: these give the same numbers everywhere.
+// ---- begin autolrs/numeric/seeded_random.hpp
+// Seeded random numbers, written out by hand because the std::*_distribution algorithms
+// differ between standard libraries: these give the same numbers everywhere.
+//
+// numeric/ holds the internals (namespace autolrs::detail) that more than one family uses;
+// this header serves three: the search (bayes_opt's random candidates and seeds), the
+// surrogate (the GP's restart draws and posterior samples) and the controller (a seed per
+// stage). A family's own internals live in its <family>/detail/ folder instead.
 
 #include <cmath>
 #include <cstdint>
@@ -2506,11 +2589,55 @@ inline double standard_normal(std::mt19937_64& rng) {
 }
 
 }  // namespace autolrs::detail
-// ---- end autolrs/detail/bo_random.hpp
-// ---- begin autolrs/detail/box_lbfgs.hpp
-// A small projected L-BFGS for smooth objectives of a few variables in a box (the GP
-// hyperparameters: 2 to 4 of them). Hand-written: the Boost.Math version available here
-// (1.74) has no gradient-based minimiser, and this needs no allocation.
+// ---- end autolrs/numeric/seeded_random.hpp
+// ---- begin autolrs/surrogate/detail/cholesky_rows.hpp
+// The Gaussian process's Cholesky factorisation, one row at a time: the cached factor grows
+// by a row per observation (gaussian_process.hpp) and the likelihood refactors the whole
+// covariance for every trial of the hyperparameters (gp_hyperparameter_fit.hpp) with the
+// same routine, so that the two agree to the bit.
+
+#include <Eigen/Core>
+
+#include <cmath>
+
+namespace autolrs::detail {
+
+using row_major_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Computes row i of the lower Cholesky factor L from the covariance's row i (`c[0..i-1]`
+/// below the diagonal, `diagonal` on it), rows 0..i-1 of L being final. Used for both the
+/// incremental update and the full factorisation, so that the two agree to the bit.
+/// Returns false when the pivot is not clearly positive.
+inline bool cholesky_append_row(row_major_matrix& l, Eigen::Index i, const double* c, double diagonal) {
+    double* li = l.data() + i * l.cols();
+    double pivot = diagonal;
+    for (Eigen::Index j = 0; j < i; ++j) {
+        const double* lj = l.data() + j * l.cols();
+        double s = c[j];
+        for (Eigen::Index k = 0; k < j; ++k) s -= li[k] * lj[k];
+        li[j] = s / lj[j];
+        pivot -= li[j] * li[j];
+    }
+    if (!(pivot > 1e-10 * diagonal) || !std::isfinite(pivot)) return false;
+    li[i] = std::sqrt(pivot);
+    return true;
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/surrogate/detail/cholesky_rows.hpp
+// ---- begin autolrs/surrogate/detail/gp_hyperparameter_fit.hpp
+// The Gaussian process's hyperparameter fit: the log marginal likelihood of the normalised
+// outputs, its gradient in the log hyperparameters {kernel's..., log global noise variance},
+// and the maximisation by projected L-BFGS from the current values and from the best of a
+// few seeded random starts. gaussian_process.hpp owns the observations, the normalisation
+// and the cached factor; it lends them here as a gp_observations view and applies the
+// result.
+
+// ---- begin autolrs/surrogate/detail/box_lbfgs.hpp
+// A small projected L-BFGS for smooth objectives of a few variables in a box: the
+// optimiser of the GP's hyperparameter fit (2 to 4 log-hyperparameters). Hand-written:
+// the Boost.Math version available here (1.74) has no gradient-based minimiser, and this
+// needs no allocation.
 //
 // Direction: the two-loop recursion on the free variables (those not held at a bound by
 // the gradient); step: projection onto the box with backtracking by safeguarded quadratic
@@ -2665,7 +2792,280 @@ box_lbfgs_result box_lbfgs_minimise(Objective& f, std::array<double, N>& x, cons
 }
 
 }  // namespace autolrs::detail
-// ---- end autolrs/detail/box_lbfgs.hpp
+// ---- end autolrs/surrogate/detail/box_lbfgs.hpp
+// ---- begin autolrs/surrogate/detail/prepared_kernel.hpp
+// The kernel as the Gaussian process's hot loops call it: with its constants precomputed
+// when the kernel offers `prepare()` (stationary_kernel does), else the kernel itself.
+
+namespace autolrs::detail {
+
+template <class K>
+struct kernel_reference {
+    const K* kernel;
+    double operator()(double a, double b) const { return (*kernel)(a, b); }
+};
+
+/// The kernel with its constants precomputed when it offers `prepare()`, else a reference
+/// to the kernel itself: hot loops then pay one exp per pair instead of three.
+template <class K>
+auto prepare_kernel(const K& k) {
+    if constexpr (requires { k.prepare(); }) {
+        return k.prepare();
+    } else {
+        return kernel_reference<K>{&k};
+    }
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/surrogate/detail/prepared_kernel.hpp
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <random>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+namespace autolrs::detail {
+
+/// What the likelihood is of: a gaussian_process's data, in normalised units (views).
+template <class Kernel>
+struct gp_observations {
+    const Kernel& kernel;           // all but its log-hyperparameters, which theta replaces
+    std::span<const double> x;
+    const double* y;                // normalised outputs, x.size() of them
+    const double* point_noise;      // each point's noise variance, normalised, x.size() of them
+    bool noise_fixed;               // the global noise is fixed_noise, not exp(theta.back())
+    double fixed_noise;
+};
+
+/// The log marginal likelihood and its gradient, with the n x n scratch they share (kept
+/// between calls: a fit allocates once per size). value() leaves in the scratch what
+/// gradient() needs.
+template <class Kernel>
+class gp_marginal_likelihood {
+public:
+    static constexpr std::size_t kernel_hyperparameter_count = Kernel::hyperparameter_count;
+    /// {kernel's log-hyperparameters..., log global noise variance}
+    using hyperparameter_vector = std::array<double, kernel_hyperparameter_count + 1>;
+
+    // Uses the same row-append factorisation as the cached factor (no jitter: a failed pivot
+    // means -inf). With `keep_derivatives`, the kernel's derivatives are stored for
+    // gradient() (same exp, no extra cost). Plain loops: at the sizes that matter (n <= 40)
+    // Eigen's expression set-up costs more than the arithmetic.
+    double value(const gp_observations<Kernel>& data, const hyperparameter_vector& theta, bool keep_derivatives) {
+        const auto n = static_cast<Eigen::Index>(data.x.size());
+        const auto un = static_cast<std::size_t>(n);
+        size_ = un;
+        noise_fixed_ = data.noise_fixed;
+        if (n == 0) return 0.0;
+        Kernel kernel = data.kernel;
+        typename std::remove_cvref_t<decltype(kernel.log_hyperparameters())> kt{};
+        std::copy(theta.begin(), theta.begin() + kernel_hyperparameter_count, kt.begin());
+        kernel.set_log_hyperparameters(kt);
+        const auto k = prepare_kernel(kernel);
+        const double noise = data.noise_fixed ? data.fixed_noise : std::exp(theta.back());
+        resize(n);
+        noise_ = noise;
+        for (std::size_t i = 0; i < un; ++i) {
+            const double xi = data.x[i];
+            for (std::size_t j = 0; j <= i; ++j) {
+                const double xj = data.x[j];
+                double v;
+                if (keep_derivatives) {
+                    std::array<double, kernel_hyperparameter_count> g;
+                    if constexpr (requires { k.value_and_gradient(xi, xj, g); }) {
+                        v = k.value_and_gradient(xi, xj, g);
+                    } else {
+                        v = k(xi, xj);
+                        g = kernel.gradient(xi, xj);
+                    }
+                    for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) dk_[p][i * un + j] = g[p];
+                } else {
+                    v = k(xi, xj);
+                }
+                k_[i * un + j] = v;
+            }
+            k_[i * un + i] += noise + data.point_noise[i];
+        }
+        double log_det_half = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            if (!cholesky_append_row(l_, i, k_.data() + i * n, k_[static_cast<std::size_t>(i * n + i)]))
+                return -std::numeric_limits<double>::infinity();
+            log_det_half += std::log(l_(i, i));
+        }
+        const double* l = l_.data();
+        double* alpha = alpha_.data();
+        for (std::size_t i = 0; i < un; ++i) {  // L z = y
+            double s = data.y[i];
+            for (std::size_t j = 0; j < i; ++j) s -= l[i * un + j] * alpha[j];
+            alpha[i] = s / l[i * un + i];
+        }
+        double fit = 0.0;
+        for (std::size_t i = 0; i < un; ++i) fit += alpha[i] * alpha[i];
+        for (std::size_t i = un; i-- > 0;) {  // L' alpha = z
+            double s = alpha[i];
+            for (std::size_t j = i + 1; j < un; ++j) s -= l[j * un + i] * alpha[j];
+            alpha[i] = s / l[i * un + i];
+        }
+        constexpr double log_two_pi = 1.8378770664093453;
+        const double value = -0.5 * fit - log_det_half - 0.5 * static_cast<double>(n) * log_two_pi;
+        return std::isfinite(value) ? value : -std::numeric_limits<double>::infinity();
+    }
+
+    // The gradient at the point of the latest finite value(..., keep_derivatives = true):
+    // d lml / d theta_p = (alpha' dK alpha - tr(K^-1 dK)) / 2, summed over the lower triangle.
+    // K^-1 = L^-T L^-1 is accumulated as a sum of outer products of the rows of L^-1, so
+    // every inner loop runs over contiguous memory. The noise component is 0 when it is fixed.
+    void gradient(hyperparameter_vector& g) {
+        const auto un = size_;
+        const double* l = l_.data();
+        const double* alpha = alpha_.data();
+        double* inv = inverse_l_.data();  // L^-1, lower triangle, row-major
+        double* kinv = inverse_k_.data();  // K^-1, lower triangle, row-major
+        for (std::size_t i = 0; i < un; ++i) {
+            double* row = inv + i * un;  // row i of L^-1 = (e_i - sum_m L_im row_m) / L_ii
+            std::fill(row, row + i + 1, 0.0);
+            row[i] = 1.0;
+            for (std::size_t m = 0; m < i; ++m) {
+                const double lim = l[i * un + m];
+                const double* row_m = inv + m * un;
+                for (std::size_t j = 0; j <= m; ++j) row[j] -= lim * row_m[j];
+            }
+            const double inverse_pivot = 1.0 / l[i * un + i];
+            for (std::size_t j = 0; j <= i; ++j) row[j] *= inverse_pivot;
+        }
+        for (std::size_t a = 0; a < un; ++a) std::fill(kinv + a * un, kinv + a * un + a + 1, 0.0);
+        for (std::size_t m = 0; m < un; ++m) {  // K^-1 += row_m' row_m
+            const double* row_m = inv + m * un;
+            for (std::size_t a = 0; a <= m; ++a) {
+                const double r = row_m[a];
+                double* kinv_a = kinv + a * un;
+                for (std::size_t b = 0; b <= a; ++b) kinv_a[b] += r * row_m[b];
+            }
+        }
+        g.fill(0.0);
+        double trace_inverse = 0.0, alpha_norm = 0.0;
+        for (std::size_t i = 0; i < un; ++i) {
+            const double* kinv_i = kinv + i * un;
+            std::array<double, kernel_hyperparameter_count> off{};  // the strict lower triangle
+            for (std::size_t j = 0; j < i; ++j) {
+                const double weight = alpha[i] * alpha[j] - kinv_i[j];
+                for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) off[p] += weight * dk_[p][i * un + j];
+            }
+            const double diagonal_weight = alpha[i] * alpha[i] - kinv_i[i];
+            for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p)
+                g[p] += off[p] + 0.5 * diagonal_weight * dk_[p][i * un + i];
+            trace_inverse += kinv_i[i];
+            alpha_norm += alpha[i] * alpha[i];
+        }
+        if (!noise_fixed_) g.back() = 0.5 * noise_ * (alpha_norm - trace_inverse);
+    }
+
+private:
+    void resize(Eigen::Index n) {
+        if (l_.rows() == n) return;
+        const auto nn = static_cast<std::size_t>(n * n);
+        l_.resize(n, n);
+        k_.resize(nn);
+        inverse_l_.resize(nn);
+        inverse_k_.resize(nn);
+        for (auto& d : dk_) d.resize(nn);
+        alpha_.resize(static_cast<std::size_t>(n));
+    }
+
+    // n x n buffers, row-major: what value() leaves for gradient() (l_, dk_, alpha_, noise_)
+    // and gradient()'s own scratch (inverse_l_, inverse_k_).
+    row_major_matrix l_;
+    std::vector<double> k_, inverse_l_, inverse_k_;
+    std::array<std::vector<double>, kernel_hyperparameter_count> dk_;
+    std::vector<double> alpha_;
+    double noise_ = 0.0;
+    std::size_t size_ = 0;
+    bool noise_fixed_ = false;
+};
+
+/// The settings of the fit (gaussian_process_settings copies them in).
+struct gp_fit_settings {
+    std::size_t restarts;         // seeded random starts, screened by their likelihood
+    std::size_t max_iterations;   // L-BFGS iterations per start
+    double noise_variance_min;    // the box of the global noise (ignored when it is fixed)
+    double noise_variance_max;
+};
+
+/// Maximises the log marginal likelihood over the box of the kernel's bounds and the noise
+/// box, from `start` (the current hyperparameters) and from the best of settings.restarts
+/// random starts drawn with rng. The best hyperparameters found, or nothing when no start
+/// reached a finite likelihood.
+template <class Kernel>
+std::optional<typename gp_marginal_likelihood<Kernel>::hyperparameter_vector> fit_gp_hyperparameters(
+    gp_marginal_likelihood<Kernel>& likelihood, const gp_observations<Kernel>& data,
+    typename gp_marginal_likelihood<Kernel>::hyperparameter_vector start, const gp_fit_settings& settings,
+    std::mt19937_64& rng) {
+    using hyperparameter_vector = typename gp_marginal_likelihood<Kernel>::hyperparameter_vector;
+    constexpr std::size_t hyperparameter_count = std::tuple_size_v<hyperparameter_vector>;
+    // The negated log marginal likelihood as box_lbfgs_minimise's objective.
+    struct negated_likelihood {
+        gp_marginal_likelihood<Kernel>* likelihood;
+        const gp_observations<Kernel>* data;
+        double value(const hyperparameter_vector& theta) { return -likelihood->value(*data, theta, true); }
+        void gradient(hyperparameter_vector& g) {
+            likelihood->gradient(g);
+            for (double& gi : g) gi = -gi;
+        }
+    };
+
+    hyperparameter_vector lower{}, upper{};
+    const auto kl = data.kernel.lower_bounds(), ku = data.kernel.upper_bounds();
+    std::copy(kl.begin(), kl.end(), lower.begin());
+    std::copy(ku.begin(), ku.end(), upper.begin());
+    if (data.noise_fixed) {
+        lower.back() = upper.back() = start.back() = 0.0;
+    } else {
+        lower.back() = std::log(settings.noise_variance_min);
+        upper.back() = std::log(settings.noise_variance_max);
+    }
+    negated_likelihood objective{&likelihood, &data};
+    const box_lbfgs_settings optimiser{.max_iterations = settings.max_iterations,
+                                       .gradient_tolerance = 1e-3,
+                                       .relative_tolerance = 1e-6};
+    // Restarts are screened: the seeded random starts are scored by the likelihood alone
+    // (no gradient), and L-BFGS runs from the previous optimum and from the best random
+    // start only if that one already beats the previous optimum's result.
+    hyperparameter_vector candidate = start;
+    double candidate_value = std::numeric_limits<double>::infinity();
+    for (std::size_t r = 0; r < settings.restarts; ++r) {
+        hyperparameter_vector theta{};
+        for (std::size_t p = 0; p < hyperparameter_count; ++p)
+            theta[p] = lower[p] + (upper[p] - lower[p]) * uniform01(rng);
+        const double value = -likelihood.value(data, theta, false);
+        if (value < candidate_value) {
+            candidate_value = value;
+            candidate = theta;
+        }
+    }
+    hyperparameter_vector best = start;
+    const double best_value = box_lbfgs_minimise(objective, best, lower, upper, optimiser).value;
+    double chosen_value = best_value;
+    if (candidate_value < best_value) {
+        const double value = box_lbfgs_minimise(objective, candidate, lower, upper, optimiser).value;
+        if (value < best_value) {
+            best = candidate;
+            chosen_value = value;
+        }
+    }
+    if (!std::isfinite(chosen_value)) return std::nullopt;
+    return best;
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/surrogate/detail/gp_hyperparameter_fit.hpp
 
 namespace autolrs {
 
@@ -2707,48 +3107,6 @@ struct gaussian_process_settings {
     }
 };
 
-namespace detail {
-
-using row_major_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-/// Computes row i of the lower Cholesky factor L from the covariance's row i (`c[0..i-1]`
-/// below the diagonal, `diagonal` on it), rows 0..i-1 of L being final. Used for both the
-/// incremental update and the full factorisation, so that the two agree to the bit.
-/// Returns false when the pivot is not clearly positive.
-inline bool cholesky_append_row(row_major_matrix& l, Eigen::Index i, const double* c, double diagonal) {
-    double* li = l.data() + i * l.cols();
-    double pivot = diagonal;
-    for (Eigen::Index j = 0; j < i; ++j) {
-        const double* lj = l.data() + j * l.cols();
-        double s = c[j];
-        for (Eigen::Index k = 0; k < j; ++k) s -= li[k] * lj[k];
-        li[j] = s / lj[j];
-        pivot -= li[j] * li[j];
-    }
-    if (!(pivot > 1e-10 * diagonal) || !std::isfinite(pivot)) return false;
-    li[i] = std::sqrt(pivot);
-    return true;
-}
-
-template <class K>
-struct kernel_reference {
-    const K* kernel;
-    double operator()(double a, double b) const { return (*kernel)(a, b); }
-};
-
-/// The kernel with its constants precomputed when it offers `prepare()` (stationary_kernel
-/// does), else the kernel itself: hot loops then pay one exp per pair instead of three.
-template <class K>
-auto prepare_kernel(const K& k) {
-    if constexpr (requires { k.prepare(); }) {
-        return k.prepare();
-    } else {
-        return kernel_reference<K>{&k};
-    }
-}
-
-}  // namespace detail
-
 /// A Gaussian-process regression surrogate (see the file comment for the model).
 /// Hyperparameters: the kernel's (log space) and the log global noise variance, fitted by
 /// maximising the log marginal likelihood with a projected L-BFGS from the previous optimum
@@ -2788,12 +3146,11 @@ public:
     }
 
     /// One observation at x of value y with its own noise variance (y units squared).
-    /// Throws std::invalid_argument unless x, y are finite and noise_variance is finite and >= 0.
+    /// Throws autolrs::invalid_input unless x, y are finite and noise_variance is finite and >= 0.
     void add(double x, double y, double noise_variance = 0.0) {
-        if (!std::isfinite(x) || !std::isfinite(y))
-            throw std::invalid_argument("autolrs::gaussian_process::add: x and y must be finite");
-        if (!std::isfinite(noise_variance) || noise_variance < 0.0)
-            throw std::invalid_argument("autolrs::gaussian_process::add: noise_variance must be finite and >= 0");
+        detail::require_input(std::isfinite(x) && std::isfinite(y), "gaussian_process::add", "x and y must be finite");
+        detail::require_input(std::isfinite(noise_variance) && noise_variance >= 0.0, "gaussian_process::add",
+                              "noise_variance must be finite and >= 0");
         x_.push_back(x);
         y_.push_back(y);
         point_noise_.push_back(noise_variance);
@@ -2843,9 +3200,9 @@ public:
     }
 
     /// The posterior at many points at once; the same values as predict(x), point by point.
+    /// Throws autolrs::invalid_input unless out.size() == xs.size().
     void predict(std::span<const double> xs, std::span<prediction> out) const {
-        if (out.size() != xs.size())
-            throw std::invalid_argument("autolrs::gaussian_process::predict: out.size() must equal xs.size()");
+        detail::require_input(out.size() == xs.size(), "gaussian_process::predict", "out.size() must equal xs.size()");
         const auto k = detail::prepare_kernel(kernel_);
         if (x_.empty() || !factored_) {
             for (std::size_t j = 0; j < xs.size(); ++j) out[j] = {offset_, scale_ * scale_ * k(xs[j], xs[j])};
@@ -2894,9 +3251,10 @@ public:
     }
 
     /// One joint sample of the latent function's posterior at xs (y units), drawn with rng.
+    /// Throws autolrs::invalid_input unless out.size() == xs.size().
     void sample_posterior(std::span<const double> xs, std::span<double> out, std::mt19937_64& rng) const {
-        if (out.size() != xs.size())
-            throw std::invalid_argument("autolrs::gaussian_process::sample_posterior: out.size() must equal xs.size()");
+        detail::require_input(out.size() == xs.size(), "gaussian_process::sample_posterior",
+                              "out.size() must equal xs.size()");
         const auto n = static_cast<Eigen::Index>(x_.size());
         const auto m = static_cast<Eigen::Index>(xs.size());
         Eigen::MatrixXd cov(m, m);
@@ -2933,8 +3291,8 @@ public:
 
     /// The log marginal likelihood (normalised outputs) at the current hyperparameters.
     [[nodiscard]] double log_marginal_likelihood() const {
-        workspace ws;
-        return likelihood_value(log_hyperparameters(), false, ws);
+        detail::gp_marginal_likelihood<Kernel> likelihood;
+        return likelihood.value(observations(), log_hyperparameters(), false);
     }
 
     /// The log marginal likelihood at `theta` and, if `gradient` is given, its gradient with
@@ -2942,11 +3300,11 @@ public:
     /// covariance does not factor.
     [[nodiscard]] double log_marginal_likelihood(const hyperparameter_vector& theta,
                                                  hyperparameter_vector* gradient = nullptr) const {
-        workspace ws;
-        const double value = likelihood_value(theta, gradient != nullptr, ws);
+        detail::gp_marginal_likelihood<Kernel> likelihood;
+        const double value = likelihood.value(observations(), theta, gradient != nullptr);
         if (gradient) {
             gradient->fill(0.0);
-            if (std::isfinite(value)) likelihood_gradient(ws, *gradient);
+            if (std::isfinite(value)) likelihood.gradient(*gradient);
         }
         return value;
     }
@@ -2982,28 +3340,13 @@ public:
     }
 
 private:
-    // Scratch for the likelihood: n x n buffers, row-major, and what likelihood_value()
-    // leaves for likelihood_gradient().
-    struct workspace {
-        detail::row_major_matrix l;
-        std::vector<double> k, inverse_l, inverse_k;
-        std::array<std::vector<double>, kernel_hyperparameter_count> dk;
-        std::vector<double> alpha;
-        double noise = 0.0;
-        void resize(Eigen::Index n) {
-            if (l.rows() == n) return;
-            const auto nn = static_cast<std::size_t>(n * n);
-            l.resize(n, n);
-            k.resize(nn);
-            inverse_l.resize(nn);
-            inverse_k.resize(nn);
-            for (auto& d : dk) d.resize(nn);
-            alpha.resize(static_cast<std::size_t>(n));
-        }
-    };
-
     [[nodiscard]] bool noise_fixed() const noexcept {
         return settings_.noise_variance_min == settings_.noise_variance_max;
+    }
+
+    // The observations as the hyperparameter fit reads them (normalised units).
+    [[nodiscard]] detail::gp_observations<Kernel> observations() const {
+        return {kernel_, x_, yn_.data(), dn_.data(), noise_fixed(), settings_.noise_variance};
     }
 
     void apply(const hyperparameter_vector& theta) {
@@ -3141,171 +3484,18 @@ private:
         if (static_cast<int>(s) > static_cast<int>(status_)) status_ = s;
     }
 
-    // Log marginal likelihood of the normalised outputs, using the same row-append
-    // factorisation (no jitter: a failed pivot means -inf). With `keep_derivatives`, the
-    // kernel's derivatives are stored for likelihood_gradient() (same exp, no extra cost).
-    // Plain loops: at the sizes that matter (n <= 40) Eigen's expression set-up costs more
-    // than the arithmetic.
-    double likelihood_value(const hyperparameter_vector& theta, bool keep_derivatives, workspace& ws) const {
-        const auto n = static_cast<Eigen::Index>(x_.size());
-        const auto un = static_cast<std::size_t>(n);
-        if (n == 0) return 0.0;
-        Kernel kernel = kernel_;
-        typename std::remove_cvref_t<decltype(kernel_.log_hyperparameters())> kt{};
-        std::copy(theta.begin(), theta.begin() + kernel_hyperparameter_count, kt.begin());
-        kernel.set_log_hyperparameters(kt);
-        const auto k = detail::prepare_kernel(kernel);
-        const double noise = noise_fixed() ? settings_.noise_variance : std::exp(theta.back());
-        ws.resize(n);
-        ws.noise = noise;
-        for (std::size_t i = 0; i < un; ++i) {
-            const double xi = x_[i];
-            for (std::size_t j = 0; j <= i; ++j) {
-                const double xj = x_[j];
-                double v;
-                if (keep_derivatives) {
-                    std::array<double, kernel_hyperparameter_count> g;
-                    if constexpr (requires { k.value_and_gradient(xi, xj, g); }) {
-                        v = k.value_and_gradient(xi, xj, g);
-                    } else {
-                        v = k(xi, xj);
-                        g = kernel.gradient(xi, xj);
-                    }
-                    for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) ws.dk[p][i * un + j] = g[p];
-                } else {
-                    v = k(xi, xj);
-                }
-                ws.k[i * un + j] = v;
-            }
-            ws.k[i * un + i] += noise + dn_(static_cast<Eigen::Index>(i));
-        }
-        double log_det_half = 0.0;
-        for (Eigen::Index i = 0; i < n; ++i) {
-            if (!detail::cholesky_append_row(ws.l, i, ws.k.data() + i * n, ws.k[static_cast<std::size_t>(i * n + i)]))
-                return -std::numeric_limits<double>::infinity();
-            log_det_half += std::log(ws.l(i, i));
-        }
-        const double* l = ws.l.data();
-        double* alpha = ws.alpha.data();
-        for (std::size_t i = 0; i < un; ++i) {  // L z = y
-            double s = yn_(static_cast<Eigen::Index>(i));
-            for (std::size_t j = 0; j < i; ++j) s -= l[i * un + j] * alpha[j];
-            alpha[i] = s / l[i * un + i];
-        }
-        double fit = 0.0;
-        for (std::size_t i = 0; i < un; ++i) fit += alpha[i] * alpha[i];
-        for (std::size_t i = un; i-- > 0;) {  // L' alpha = z
-            double s = alpha[i];
-            for (std::size_t j = i + 1; j < un; ++j) s -= l[j * un + i] * alpha[j];
-            alpha[i] = s / l[i * un + i];
-        }
-        constexpr double log_two_pi = 1.8378770664093453;
-        const double value = -0.5 * fit - log_det_half - 0.5 * static_cast<double>(n) * log_two_pi;
-        return std::isfinite(value) ? value : -std::numeric_limits<double>::infinity();
-    }
-
-    // The gradient at the point of the latest finite likelihood_value(ws, keep_derivatives = true):
-    // d lml / d theta_p = (alpha' dK alpha - tr(K^-1 dK)) / 2, summed over the lower triangle.
-    // K^-1 = L^-T L^-1 is accumulated as a sum of outer products of the rows of L^-1, so
-    // every inner loop runs over contiguous memory.
-    void likelihood_gradient(workspace& ws, hyperparameter_vector& g) const {
-        const auto un = x_.size();
-        const double* l = ws.l.data();
-        const double* alpha = ws.alpha.data();
-        double* inv = ws.inverse_l.data();  // L^-1, lower triangle, row-major
-        double* kinv = ws.inverse_k.data();  // K^-1, lower triangle, row-major
-        for (std::size_t i = 0; i < un; ++i) {
-            double* row = inv + i * un;  // row i of L^-1 = (e_i - sum_m L_im row_m) / L_ii
-            std::fill(row, row + i + 1, 0.0);
-            row[i] = 1.0;
-            for (std::size_t m = 0; m < i; ++m) {
-                const double lim = l[i * un + m];
-                const double* row_m = inv + m * un;
-                for (std::size_t j = 0; j <= m; ++j) row[j] -= lim * row_m[j];
-            }
-            const double inverse_pivot = 1.0 / l[i * un + i];
-            for (std::size_t j = 0; j <= i; ++j) row[j] *= inverse_pivot;
-        }
-        for (std::size_t a = 0; a < un; ++a) std::fill(kinv + a * un, kinv + a * un + a + 1, 0.0);
-        for (std::size_t m = 0; m < un; ++m) {  // K^-1 += row_m' row_m
-            const double* row_m = inv + m * un;
-            for (std::size_t a = 0; a <= m; ++a) {
-                const double r = row_m[a];
-                double* kinv_a = kinv + a * un;
-                for (std::size_t b = 0; b <= a; ++b) kinv_a[b] += r * row_m[b];
-            }
-        }
-        g.fill(0.0);
-        double trace_inverse = 0.0, alpha_norm = 0.0;
-        for (std::size_t i = 0; i < un; ++i) {
-            const double* kinv_i = kinv + i * un;
-            std::array<double, kernel_hyperparameter_count> off{};  // the strict lower triangle
-            for (std::size_t j = 0; j < i; ++j) {
-                const double weight = alpha[i] * alpha[j] - kinv_i[j];
-                for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p) off[p] += weight * ws.dk[p][i * un + j];
-            }
-            const double diagonal_weight = alpha[i] * alpha[i] - kinv_i[i];
-            for (std::size_t p = 0; p < kernel_hyperparameter_count; ++p)
-                g[p] += off[p] + 0.5 * diagonal_weight * ws.dk[p][i * un + i];
-            trace_inverse += kinv_i[i];
-            alpha_norm += alpha[i] * alpha[i];
-        }
-        if (!noise_fixed()) g.back() = 0.5 * ws.noise * (alpha_norm - trace_inverse);
-    }
-
-    // The negated log marginal likelihood as box_lbfgs_minimise's objective.
-    struct negated_likelihood {
-        const gaussian_process* gp;
-        workspace* ws;
-        double value(const hyperparameter_vector& theta) { return -gp->likelihood_value(theta, true, *ws); }
-        void gradient(hyperparameter_vector& g) {
-            gp->likelihood_gradient(*ws, g);
-            for (double& gi : g) gi = -gi;
-        }
-    };
-
+    // Maximises the log marginal likelihood (detail/gp_hyperparameter_fit.hpp) and applies the
+    // result; when no start reaches a finite likelihood, keeps the previous hyperparameters.
     void fit_hyperparameters() {
-        hyperparameter_vector lower{}, upper{}, start = log_hyperparameters();
-        const auto kl = kernel_.lower_bounds(), ku = kernel_.upper_bounds();
-        std::copy(kl.begin(), kl.end(), lower.begin());
-        std::copy(ku.begin(), ku.end(), upper.begin());
-        if (noise_fixed()) {
-            lower.back() = upper.back() = start.back() = 0.0;
-        } else {
-            lower.back() = std::log(settings_.noise_variance_min);
-            upper.back() = std::log(settings_.noise_variance_max);
-        }
-        negated_likelihood objective{this, &ws_};
-        const detail::box_lbfgs_settings optimiser{.max_iterations = settings_.max_iterations,
-                                                   .gradient_tolerance = 1e-3,
-                                                   .relative_tolerance = 1e-6};
-        // Restarts are screened: the seeded random starts are scored by the likelihood alone
-        // (no gradient), and L-BFGS runs from the previous optimum and from the best random
-        // start only if that one already beats the previous optimum's result.
-        hyperparameter_vector candidate = start;
-        double candidate_value = std::numeric_limits<double>::infinity();
-        for (std::size_t r = 0; r < settings_.restarts; ++r) {
-            hyperparameter_vector theta{};
-            for (std::size_t p = 0; p < hyperparameter_count; ++p)
-                theta[p] = lower[p] + (upper[p] - lower[p]) * detail::uniform01(rng_);
-            const double value = -likelihood_value(theta, false, ws_);
-            if (value < candidate_value) {
-                candidate_value = value;
-                candidate = theta;
-            }
-        }
-        hyperparameter_vector best = start;
-        const double best_value = detail::box_lbfgs_minimise(objective, best, lower, upper, optimiser).value;
-        double chosen_value = best_value;
-        if (candidate_value < best_value) {
-            const double value = detail::box_lbfgs_minimise(objective, candidate, lower, upper, optimiser).value;
-            if (value < best_value) {
-                best = candidate;
-                chosen_value = value;
-            }
-        }
-        if (std::isfinite(chosen_value)) {
-            apply(best);
+        const std::optional<hyperparameter_vector> fitted = detail::fit_gp_hyperparameters(
+            likelihood_, observations(), log_hyperparameters(),
+            {.restarts = settings_.restarts,
+             .max_iterations = settings_.max_iterations,
+             .noise_variance_min = settings_.noise_variance_min,
+             .noise_variance_max = settings_.noise_variance_max},
+            rng_);
+        if (fitted) {
+            apply(*fitted);
         } else {
             worsen(gaussian_process_status::fit_failed);
         }
@@ -3324,7 +3514,7 @@ private:
     detail::row_major_matrix l_;
     Eigen::VectorXd alpha_, yn_, dn_;
     std::vector<double> row_;  // scratch row of the covariance
-    workspace ws_;             // scratch for the likelihood fit
+    detail::gp_marginal_likelihood<Kernel> likelihood_;  // the fit's scratch, kept between refits
 };
 
 static_assert(posterior_sampler<gaussian_process<>>);
@@ -3407,8 +3597,9 @@ struct lower_confidence_bound {
 
 #include <boost/math/distributions/normal.hpp>
 
-// ---- begin autolrs/detail/fast_normal.hpp
-// Boost.Math's standard normal distribution, computed in plain double precision.
+// ---- begin autolrs/acquisition/detail/fast_normal.hpp
+// Boost.Math's standard normal distribution, computed in plain double precision: the
+// cdf and pdf behind expected_improvement and probability_of_improvement.
 
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/policies/policy.hpp>
@@ -3421,7 +3612,7 @@ using fast_normal = boost::math::normal_distribution<
     double, boost::math::policies::policy<boost::math::policies::promote_double<false>>>;
 
 }  // namespace autolrs::detail
-// ---- end autolrs/detail/fast_normal.hpp
+// ---- end autolrs/acquisition/detail/fast_normal.hpp
 
 namespace autolrs {
 
@@ -3741,20 +3932,21 @@ public:
     }
 
     /// The value y observed at x, with its own noise variance (y units squared).
-    /// Throws std::invalid_argument unless x and y are finite and noise_variance finite, >= 0.
+    /// Throws autolrs::invalid_input unless x and y are finite and noise_variance finite, >= 0.
     void tell(double x, double y, double noise_variance = 0.0) {
-        if (!std::isfinite(x) || !std::isfinite(y))
-            throw std::invalid_argument("autolrs::bayes_opt::tell: x and y must be finite (use tell_infeasible for a divergence)");
-        if (!std::isfinite(noise_variance) || noise_variance < 0.0)
-            throw std::invalid_argument("autolrs::bayes_opt::tell: noise_variance must be finite and >= 0");
+        detail::require_input(std::isfinite(x) && std::isfinite(y), "bayes_opt::tell",
+                              "x and y must be finite (use tell_infeasible for a divergence)");
+        detail::require_input(std::isfinite(noise_variance) && noise_variance >= 0.0, "bayes_opt::tell",
+                              "noise_variance must be finite and >= 0");
         surrogate_.add(to_unit(x), y, noise_variance);
         own_.push_back({x, y, noise_variance});
         avoid_.push_back(to_unit(x));
     }
 
     /// x diverged: it gives no y, and later asks stay below x (divergence is monotone in the LR).
+    /// Throws autolrs::invalid_input unless x is finite.
     void tell_infeasible(double x) {
-        if (!std::isfinite(x)) throw std::invalid_argument("autolrs::bayes_opt::tell_infeasible: x must be finite");
+        detail::require_input(std::isfinite(x), "bayes_opt::tell_infeasible", "x must be finite");
         infeasible_u_ = std::min(infeasible_u_, to_unit(x));
         avoid_.push_back(to_unit(x));
     }
@@ -3798,12 +3990,15 @@ public:
 
     /// Prior data from an earlier stage, given to the surrogate with their noise variance
     /// plus `extra_noise_variance`; they never become best() and do not block re-proposing x.
+    /// Throws autolrs::invalid_input (and adds nothing) unless every number is finite and
+    /// every variance >= 0.
     void warm_start(std::span<const observation> earlier, double extra_noise_variance) {
-        if (!std::isfinite(extra_noise_variance) || extra_noise_variance < 0.0)
-            throw std::invalid_argument("autolrs::bayes_opt::warm_start: extra_noise_variance must be finite and >= 0");
+        detail::require_input(std::isfinite(extra_noise_variance) && extra_noise_variance >= 0.0,
+                              "bayes_opt::warm_start", "extra_noise_variance must be finite and >= 0");
         for (const observation& o : earlier)
-            if (!std::isfinite(o.x) || !std::isfinite(o.y) || !std::isfinite(o.noise_variance) || o.noise_variance < 0.0)
-                throw std::invalid_argument("autolrs::bayes_opt::warm_start: observations must be finite, noise >= 0");
+            detail::require_input(std::isfinite(o.x) && std::isfinite(o.y) && std::isfinite(o.noise_variance) &&
+                                      o.noise_variance >= 0.0,
+                                  "bayes_opt::warm_start", "observations must be finite, noise >= 0");
         for (const observation& o : earlier) {
             const observation inflated{o.x, o.y, o.noise_variance + extra_noise_variance};
             surrogate_.add(to_unit(inflated.x), inflated.y, inflated.noise_variance);
@@ -3882,14 +4077,17 @@ private:
 
 // ---- begin autolrs/controller_settings.hpp
 // The AutoLRS controller's run-time settings: one validated aggregate, a reference preset,
-// and the field-by-field description that the saved state is checked against.
+// the one list of its fields by name (visit_settings), and the field-by-field description
+// written from that list, which the saved state is checked against.
 
 
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -4078,6 +4276,51 @@ struct controller_settings {
     }
 };
 
+/// Calls `f(name, member)` for every field of `settings`, in declaration order: the one list
+/// of the settings by name (detail::describe, and so the saved state's header and the golden
+/// traces, are written from it; a parser sets fields through it). `Settings` is
+/// controller_settings, const or not. A field added to the struct must be added here too
+/// (tests/unit/test_settings_list.cpp counts the struct's fields against this list).
+template <class Settings, class F>
+    requires std::same_as<std::remove_const_t<Settings>, controller_settings>
+constexpr void visit_settings(Settings& settings, F&& f) {
+    f(std::string_view("lr_min"), settings.lr_min);
+    f(std::string_view("lr_max"), settings.lr_max);
+    f(std::string_view("total_steps"), settings.total_steps);
+    f(std::string_view("budget_aware"), settings.budget_aware);
+    f(std::string_view("candidates"), settings.candidates);
+    f(std::string_view("min_candidates"), settings.min_candidates);
+    f(std::string_view("initial_design"), settings.initial_design);
+    f(std::string_view("early_stop_gain"), settings.early_stop_gain);
+    f(std::string_view("race_fraction"), settings.race_fraction);
+    f(std::string_view("race_stddevs"), settings.race_stddevs);
+    f(std::string_view("tau0"), settings.tau0);
+    f(std::string_view("candidate_fraction"), settings.candidate_fraction);
+    f(std::string_view("growth"), settings.growth);
+    f(std::string_view("tau_max"), settings.tau_max);
+    f(std::string_view("warmup_steps"), settings.warmup_steps);
+    f(std::string_view("warmup_lr"), settings.warmup_lr);
+    f(std::string_view("warmup_shape"), settings.warmup_shape);
+    f(std::string_view("signal"), settings.signal);
+    f(std::string_view("validation_interval"), settings.validation_interval);
+    f(std::string_view("anneal_probe"), settings.anneal_probe);
+    f(std::string_view("anneal_probe_ratio"), settings.anneal_probe_ratio);
+    f(std::string_view("smooth_choice"), settings.smooth_choice);
+    f(std::string_view("prefer_larger_lr"), settings.prefer_larger_lr);
+    f(std::string_view("keep_winner_state"), settings.keep_winner_state);
+    f(std::string_view("warm_start"), settings.warm_start);
+    f(std::string_view("warm_start_noise"), settings.warm_start_noise);
+    f(std::string_view("cooldown_fraction"), settings.cooldown_fraction);
+    f(std::string_view("cooldown_shape"), settings.cooldown_shape);
+    f(std::string_view("cooldown_final_ratio"), settings.cooldown_final_ratio);
+    f(std::string_view("bound_tolerance"), settings.bound_tolerance);
+    f(std::string_view("divergence_factor"), settings.divergence_factor);
+    f(std::string_view("divergence_patience"), settings.divergence_patience);
+    f(std::string_view("divergence_memory"), settings.divergence_memory);
+    f(std::string_view("divergence_backoff"), settings.divergence_backoff);
+    f(std::string_view("seed"), settings.seed);
+}
+
 namespace detail {
 
 inline std::string exact_text(double v) {
@@ -4086,46 +4329,29 @@ inline std::string exact_text(double v) {
     return buffer;
 }
 
-/// Every setting as (name, exact text): what a saved state records and is checked against.
+/// A setting's exact text: a double as a hex float, anything else (integers, bools, enums)
+/// as an unsigned decimal.
+template <class T>
+[[nodiscard]] std::string setting_text(const T& v) {
+    if constexpr (std::is_same_v<T, double>) {
+        return exact_text(v);
+    } else if constexpr (std::is_enum_v<T>) {
+        return std::to_string(static_cast<std::uint64_t>(static_cast<unsigned>(v)));
+    } else {
+        static_assert(std::is_same_v<T, bool> || std::is_same_v<T, std::uint32_t> || std::is_same_v<T, std::uint64_t>,
+                      "autolrs::controller_settings: a setting's type must be double, bool, an unsigned integer or "
+                      "an enum (detail::setting_text writes it into the saved state)");
+        return std::to_string(static_cast<std::uint64_t>(v));
+    }
+}
+
+/// Every setting as (name, exact text), in visit_settings' order: what a saved state records
+/// and is checked against.
 inline std::vector<std::pair<std::string_view, std::string>> describe(const controller_settings& s) {
-    const auto u = [](std::uint64_t v) { return std::to_string(v); };
-    return {
-        {"lr_min", exact_text(s.lr_min)},
-        {"lr_max", exact_text(s.lr_max)},
-        {"total_steps", u(s.total_steps)},
-        {"budget_aware", u(s.budget_aware)},
-        {"candidates", u(s.candidates)},
-        {"min_candidates", u(s.min_candidates)},
-        {"initial_design", u(s.initial_design)},
-        {"early_stop_gain", exact_text(s.early_stop_gain)},
-        {"race_fraction", exact_text(s.race_fraction)},
-        {"race_stddevs", exact_text(s.race_stddevs)},
-        {"tau0", u(s.tau0)},
-        {"candidate_fraction", exact_text(s.candidate_fraction)},
-        {"growth", exact_text(s.growth)},
-        {"tau_max", u(s.tau_max)},
-        {"warmup_steps", u(s.warmup_steps)},
-        {"warmup_lr", exact_text(s.warmup_lr)},
-        {"warmup_shape", u(static_cast<unsigned>(s.warmup_shape))},
-        {"signal", u(static_cast<unsigned>(s.signal))},
-        {"validation_interval", u(s.validation_interval)},
-        {"anneal_probe", exact_text(s.anneal_probe)},
-        {"anneal_probe_ratio", exact_text(s.anneal_probe_ratio)},
-        {"smooth_choice", u(s.smooth_choice)},
-        {"prefer_larger_lr", exact_text(s.prefer_larger_lr)},
-        {"keep_winner_state", u(s.keep_winner_state)},
-        {"warm_start", u(s.warm_start)},
-        {"warm_start_noise", exact_text(s.warm_start_noise)},
-        {"cooldown_fraction", exact_text(s.cooldown_fraction)},
-        {"cooldown_shape", u(static_cast<unsigned>(s.cooldown_shape))},
-        {"cooldown_final_ratio", exact_text(s.cooldown_final_ratio)},
-        {"bound_tolerance", exact_text(s.bound_tolerance)},
-        {"divergence_factor", exact_text(s.divergence_factor)},
-        {"divergence_patience", u(s.divergence_patience)},
-        {"divergence_memory", u(s.divergence_memory)},
-        {"divergence_backoff", exact_text(s.divergence_backoff)},
-        {"seed", u(s.seed)},
-    };
+    std::vector<std::pair<std::string_view, std::string>> fields;
+    fields.reserve(40);
+    visit_settings(s, [&](std::string_view name, const auto& v) { fields.emplace_back(name, setting_text(v)); });
+    return fields;
 }
 
 }  // namespace detail
@@ -4229,19 +4455,48 @@ struct directive {
     friend bool operator==(const directive&, const directive&) = default;
 };
 
-/// What autolrs::run (and save_state/load_state) drives: the protocol above, the events of
-/// the last call, and the progress counters a run reports.
+/// What autolrs::directive_executor (carry_out.hpp) needs from a controller: the pending directive, the four answers,
+/// the events of the last call and steps_total (both for a trainer_error's context), and
+/// slot_count. Every ask_tell_controller is one; so is a thin wrapper that forwards these.
 template <class C>
-concept ask_tell_controller = requires(C& c, const C& cc, double loss) {
+concept answerable_controller = requires(C& c, const C& cc, double loss) {
     { cc.pending() } -> std::convertible_to<directive>;
     { c.tell_step(loss, true) } -> std::convertible_to<directive>;
     { c.tell_checkpointed() } -> std::convertible_to<directive>;
     { c.tell_restored() } -> std::convertible_to<directive>;
     { c.tell_validation(loss) } -> std::convertible_to<directive>;
     { cc.events() } -> std::convertible_to<std::span<const event>>;
-    { C::slot_count } -> std::convertible_to<std::uint32_t>;
-    { cc.settings() } -> std::convertible_to<const controller_settings&>;
     { cc.steps_total() } -> std::convertible_to<std::uint64_t>;
+    { C::slot_count } -> std::convertible_to<std::uint32_t>;
+};
+
+/// Call as `static_assert(autolrs::explain_answerable_controller<C>())`: names what C lacks.
+template <class C>
+consteval bool explain_answerable_controller() {
+    static_assert(requires(const C& c) { { c.pending() } -> std::convertible_to<directive>; },
+                  "autolrs answerable_controller: add `directive pending() const`: the directive to carry out");
+    static_assert(requires(C& c, double loss) {
+        { c.tell_step(loss, true) } -> std::convertible_to<directive>;
+        { c.tell_checkpointed() } -> std::convertible_to<directive>;
+        { c.tell_restored() } -> std::convertible_to<directive>;
+        { c.tell_validation(loss) } -> std::convertible_to<directive>;
+    }, "autolrs answerable_controller: add the four answers tell_step(double loss, bool applied), "
+       "tell_checkpointed(), tell_restored(), tell_validation(double loss), each returning the next directive");
+    static_assert(requires(const C& c) { { c.events() } -> std::convertible_to<std::span<const event>>; },
+                  "autolrs answerable_controller: add `std::span<const autolrs::event> events() const`: the last "
+                  "call's events (they say which stage and candidate a failed trainer call belongs to)");
+    static_assert(requires(const C& c) { { c.steps_total() } -> std::convertible_to<std::uint64_t>; },
+                  "autolrs answerable_controller: add `std::uint64_t steps_total() const`: applied steps so far");
+    static_assert(requires { { C::slot_count } -> std::convertible_to<std::uint32_t>; },
+                  "autolrs answerable_controller: add `static constexpr std::uint32_t slot_count`: checkpoint slots used");
+    return answerable_controller<C>;
+}
+
+/// What autolrs::run (and save_state/load_state) drives: an answerable_controller with its
+/// settings, the progress counters a run reports and the found schedule.
+template <class C>
+concept ask_tell_controller = answerable_controller<C> && requires(const C& cc) {
+    { cc.settings() } -> std::convertible_to<const controller_settings&>;
     { cc.steps_trained() } -> std::convertible_to<std::uint64_t>;
     { cc.steps_searched() } -> std::convertible_to<std::uint64_t>;
     { cc.steps_skipped() } -> std::convertible_to<std::uint64_t>;
@@ -4254,30 +4509,17 @@ concept ask_tell_controller = requires(C& c, const C& cc, double loss) {
 /// Call as `static_assert(autolrs::explain_ask_tell_controller<C>())`: names what C lacks.
 template <class C>
 consteval bool explain_ask_tell_controller() {
-    static_assert(requires(const C& c) { { c.pending() } -> std::convertible_to<directive>; },
-                  "autolrs ask_tell_controller: add `directive pending() const`: what the host must do now");
-    static_assert(requires(C& c, double loss) {
-        { c.tell_step(loss, true) } -> std::convertible_to<directive>;
-        { c.tell_checkpointed() } -> std::convertible_to<directive>;
-        { c.tell_restored() } -> std::convertible_to<directive>;
-        { c.tell_validation(loss) } -> std::convertible_to<directive>;
-    }, "autolrs ask_tell_controller: add the four answers tell_step(double loss, bool applied), "
-       "tell_checkpointed(), tell_restored(), tell_validation(double loss), each returning the next directive");
-    static_assert(requires(const C& c) { { c.events() } -> std::convertible_to<std::span<const event>>; },
-                  "autolrs ask_tell_controller: add `std::span<const autolrs::event> events() const`: the last call's events");
-    static_assert(requires { { C::slot_count } -> std::convertible_to<std::uint32_t>; },
-                  "autolrs ask_tell_controller: add `static constexpr std::uint32_t slot_count`: checkpoint slots used");
+    static_assert(explain_answerable_controller<C>());
     static_assert(requires(const C& c) { { c.settings() } -> std::convertible_to<const controller_settings&>; },
                   "autolrs ask_tell_controller: add `const autolrs::controller_settings& settings() const`");
     static_assert(requires(const C& c) {
-        { c.steps_total() } -> std::convertible_to<std::uint64_t>;
         { c.steps_trained() } -> std::convertible_to<std::uint64_t>;
         { c.steps_searched() } -> std::convertible_to<std::uint64_t>;
         { c.steps_skipped() } -> std::convertible_to<std::uint64_t>;
         { c.evaluations() } -> std::convertible_to<std::uint64_t>;
         { c.stages() } -> std::convertible_to<std::uint32_t>;
         { c.divergences() } -> std::convertible_to<std::uint32_t>;
-    }, "autolrs ask_tell_controller: add the progress counters steps_total(), steps_trained(), steps_searched(), "
+    }, "autolrs ask_tell_controller: add the progress counters steps_trained(), steps_searched(), "
        "steps_skipped(), evaluations() (std::uint64_t), stages(), divergences() (std::uint32_t)");
     static_assert(requires(const C& c) {
         { c.schedule_rows() } -> std::convertible_to<std::span<const schedule::piecewise_constant_row>>;
@@ -4422,51 +4664,9 @@ private:
 }  // namespace autolrs
 // ---- end autolrs/event_writers.hpp
 // ---- begin autolrs/controller.hpp
-// The AutoLRS controller: an ask/tell state machine that the host's training loop drives.
-//
-// The protocol. The host owns the model, the optimizer and the loop. The controller hands
-// out one directive at a time; the host carries it out and acknowledges it with the
-// matching tell_*() call, which returns the next directive:
-//
-//   directive              host does                                  then calls
-//   train (learning_rate)  set the LR, run ONE optimizer step          tell_step(loss, applied)
-//   checkpoint (slot)      save model+optimizer state into slot        tell_checkpointed()
-//   restore (slot)         put slot's state back exactly               tell_restored()
-//   evaluate               compute the validation loss                 tell_validation(loss)
-//   done                   stop: the budget is spent                   -
-//
-// Two slots: 0 holds the current stage's start state, 1 the best candidate's end state
-// (only with keep_winner_state). A step reported with applied = false (a skipped
-// mixed-precision step, a gradient-accumulation micro-step) does not count: the same
-// directive comes back. After a restore, set the LR again before the next step (some
-// backends restore the LR with the optimizer state). Calling a tell_*() that does not
-// match the pending directive throws autolrs::protocol_error.
-//
-// What happens: an optional warmup; then stages. A stage checkpoints its start (slot 0),
-// tries up to `candidates` LRs for tau' steps each (restoring slot 0 before each but the
-// first; the first few from a space-filling design, then from the search), forecasts each
-// candidate's loss at the stage's horizon tau and tells the search (forecast variance as
-// the observation's noise), picks the lowest forecast, and trains the stage at that LR
-// (from the winner's state when kept). With anneal_probe (on by default) each candidate then
-// trains anneal_probe * tau' more steps at anneal_probe_ratio times its LR, and what it is
-// judged by is its forecast less the loss that short anneal removed: over a few dozen steps a
-// small LR otherwise wins by settling into the current valley (noise the final cooldown
-// removes anyway), not by progress, and the schedule decays far too early. The search
-// stops early when its expected gain is small. When the budget is known, stages are
-// planned to fit, a search that cannot pay back is skipped, and the last cooldown_fraction
-// of the budget anneals the LR. Every decision is reported as an event (events() after
-// each call).
-//
-// Divergence: a non-finite loss, or one above divergence_factor times the stage's starting
-// level for divergence_patience measurements in a row (training loss against the top of
-// the recent training losses; validation loss against the stage's starting validation
-// loss). A diverging candidate stops at once and is told to the search as infeasible
-// (LRs above divergence_backoff times it are not tried again in that stage; it does not
-// count towards `candidates`). A diverging stage (or cooldown) is restored to slot 0, the
-// LR ceiling drops to divergence_backoff times its LR for the rest of training, and the
-// stage is re-decided among its candidates below the ceiling (else it trains at the
-// ceiling); a stage diverging at lr_min restores slot 0 and ends training (done). Every
-// candidate diverging: the stage trains at lr_min. Each case is an event.
+// The AutoLRS controller: the default assembly of the state machine (controller/basic_controller.hpp)
+// with Bayesian optimisation as the search, policies chosen by what they are, and the
+// reference implementation's preset. The protocol the host follows is in protocol.hpp.
 //
 // A host loop (autolrs::run in run.hpp is exactly this, for any autolrs::trainer):
 //
@@ -4485,17 +4685,59 @@ private:
 //           case autolrs::directive_kind::done: break;
 //       }
 //   }
+
+// ---- begin autolrs/controller/basic_controller.hpp
+// basic_controller: the AutoLRS state machine. It alone sets the next directive and reports
+// events; its parts (stage plan, candidate table, loss guard, trajectory, recorded search,
+// and the policies: search, forecaster, stage objective, stop rule, initial design) own
+// their fields, take inputs and return values.
+//
+// What happens: an optional warmup; then stages. A stage checkpoints its start (slot 0),
+// tries up to `candidates` LRs for tau' steps each (restoring slot 0 before each but the
+// first; the first few from the initial design, then from the search), judges each by the
+// stage objective (by default its forecast loss at the stage's horizon tau, less what its
+// anneal probe removed) and tells the search (the stddev as the observation's noise),
+// picks the lowest, and trains the stage at that LR (from the winner's state when kept).
+// The stop rule may end the search early. When the budget is known, stages are planned to
+// fit, a search that cannot pay back is skipped, and the last cooldown_fraction of the
+// budget anneals the LR.
+//
+// Divergence and resume: see controller_state.hpp.
+
+// ---- begin autolrs/controller/controller_state.hpp
+// The controller's state: every field the state machine (basic_controller.hpp) keeps besides
+// its policies, the progress a host reads from it, the fields' save order, and the check
+// that a loaded state is one the controller could have reached. The parts (trajectory, loss
+// guard, candidate table) save and check their own fields.
+//
+// Divergence: a non-finite loss, or one above divergence_factor times the stage's starting
+// level for divergence_patience measurements in a row. A diverging candidate stops at once
+// and is told to the search as infeasible (LRs above divergence_backoff times it are not
+// tried again in that stage; it does not count towards `candidates`). A diverging stage (or
+// cooldown) is restored to slot 0, the LR ceiling drops to divergence_backoff times its LR
+// for the rest of training, and the stage is re-decided among its candidates below the
+// ceiling (else it trains at the ceiling); a stage diverging at lr_min restores slot 0 and
+// ends training (done). Every candidate diverging: the stage trains at lr_min.
 //
 // Determinism and resume: the same settings and the same loss stream give bit-identical
 // directives and events. save() writes the whole state as versioned text (doubles as hex
-// floats); load() on a controller built with the same settings continues exactly where
-// the saved one was, even mid-stage (the current stage's search is rebuilt by replaying
-// its calls). A state saved under other settings throws autolrs::invalid_state naming
-// the setting that differs.
+// floats); load() on a controller built with the same settings continues exactly where the
+// saved one was, even mid-stage (the stage's search is rebuilt by replaying its calls).
 
-// ---- begin autolrs/detail/state_text.hpp
+// ---- begin autolrs/controller/candidate_table.hpp
+// The candidate table: every LR a stage tried, with what it was judged by, and the choices
+// made from it (the best, the largest nearly as good, the stage's loss scale). Queries are
+// pure; the table changes only by add() and clear().
+
+// ---- begin autolrs/controller/state_io.hpp
+// Saving and loading the controller's state: every part lists its own fields once, in a
+// visit_state(visitor) member, and the same list writes and reads them (the visitor is a
+// state_saver or a state_loader). A field added next to its use is saved and loaded.
+
+// ---- begin autolrs/controller/state_text.hpp
 // A small line-based text format for saved controller states: every line is
 // `key value...`; doubles are written as C99 hex floats ("%a") so they round-trip exactly.
+// The layer under state_io.hpp (each part's fields) and state_file.hpp (the run's file).
 
 
 #include <cerrno>
@@ -4609,62 +4851,1477 @@ private:
 };
 
 }  // namespace autolrs::detail
-// ---- end autolrs/detail/state_text.hpp
+// ---- end autolrs/controller/state_text.hpp
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace autolrs::detail {
+
+/// Writes fields as `key value...` lines (doubles as hex floats: exact).
+struct state_saver {
+    static constexpr bool loading = false;
+    state_text_writer& w;
+
+    template <class T>
+    void put(const T& v) {
+        static_assert(std::is_same_v<T, double> || std::is_same_v<T, bool> || std::is_enum_v<T> ||
+                          (std::is_unsigned_v<T> && sizeof(T) >= 4),
+                      "state_saver: a saved field is a double, a bool, an enum or an unsigned 32/64-bit integer");
+        if constexpr (std::is_same_v<T, double>) {
+            w.put(v);
+        } else {
+            w.put(static_cast<std::uint64_t>(v));
+        }
+    }
+    template <class T>
+    void value(std::string_view key, const T& v) {
+        w.begin(key);
+        put(v);
+        w.end();
+    }
+    /// `each(io, item)` calls io(member) for each member of an item.
+    template <class R, class F>
+    void list(std::string_view key, const std::vector<R>& items, F each) {
+        w.begin(key);
+        w.put(static_cast<std::uint64_t>(items.size()));
+        for (const R& item : items) each([&](const auto& m) { put(m); }, item);
+        w.end();
+    }
+    /// The first `count` items of a fixed-capacity buffer.
+    void prefix(std::string_view key, const std::vector<double>& items, const std::size_t& count) {
+        w.begin(key);
+        w.put(static_cast<std::uint64_t>(count));
+        for (std::size_t i = 0; i < count; ++i) w.put(items[i]);
+        w.end();
+    }
+    template <std::size_t N>
+    void array(std::string_view key, const std::array<double, N>& items) {
+        w.begin(key);
+        for (const double v : items) w.put(v);
+        w.end();
+    }
+};
+
+/// Reads what state_saver wrote, in the same order; a damaged line throws invalid_state.
+struct state_loader {
+    static constexpr bool loading = true;
+    state_text_reader& r;
+
+    template <class T>
+    void get(T& v) {
+        if constexpr (std::is_same_v<T, double>) {
+            v = r.get_double();
+        } else if constexpr (std::is_same_v<T, bool>) {
+            v = r.get_bool();
+        } else if constexpr (std::is_enum_v<T>) {
+            v = static_cast<T>(r.get_u64());
+        } else if constexpr (sizeof(T) == 4) {
+            v = r.get_u32();
+        } else {
+            v = static_cast<T>(r.get_u64());
+        }
+    }
+    template <class T>
+    void value(std::string_view key, T& v) {
+        r.expect(key);
+        get(v);
+        r.finish_line();
+    }
+    template <class R, class F>
+    void list(std::string_view key, std::vector<R>& items, F each) {
+        r.expect(key);
+        const std::uint64_t n = length(key);
+        // Grown item by item: a damaged count cannot allocate more than the line holds.
+        items.clear();
+        for (std::uint64_t i = 0; i < n; ++i) each([&](auto& m) { get(m); }, items.emplace_back());
+        r.finish_line();
+    }
+    /// Into a buffer whose capacity the controller fixed: a longer list is damage.
+    void prefix(std::string_view key, std::vector<double>& items, std::size_t& count) {
+        r.expect(key);
+        const std::uint64_t n = length(key);
+        if (n >= items.size()) throw invalid_state("'" + std::string(key) + "' is longer than this controller's buffer");
+        count = static_cast<std::size_t>(n);
+        for (std::size_t i = 0; i < count; ++i) items[i] = r.get_double();
+        r.finish_line();
+    }
+    template <std::size_t N>
+    void array(std::string_view key, std::array<double, N>& items) {
+        r.expect(key);
+        for (double& v : items) v = r.get_double();
+        r.finish_line();
+    }
+
+private:
+    std::uint64_t length(std::string_view key) {
+        const std::uint64_t n = r.get_u64();
+        if (n > (1ULL << 32)) throw invalid_state("'" + std::string(key) + "' is too long");
+        return n;
+    }
+};
+
+/// Throws invalid_state("inconsistent state: what") unless `ok`: a loaded state must be one
+/// the controller could have reached.
+inline void require_state(bool ok, const char* what) {
+    if (!ok) throw invalid_state(std::string("inconsistent state: ") + what);
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/controller/state_io.hpp
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace autolrs::detail {
+
+inline constexpr std::uint32_t no_candidate = 0xffffffffU;
+
+/// One candidate: where it was (x = log LR), what it was judged by, and whether that counts
+/// (a diverged candidate, or one with no usable loss, is infeasible).
+struct candidate_record {
+    double x = 0.0;
+    double learning_rate = 0.0;
+    double forecast = 0.0;
+    double stddev = 0.0;
+    forecast_status status = forecast_status::fitted;
+    bool feasible = false;
+};
+
+/// Racing is checked once per candidate, when its window holds `fraction` of the `full`
+/// points a whole candidate gives (and more than two, less than all).
+[[nodiscard]] inline bool race_due(double fraction, std::size_t window, std::uint64_t full) noexcept {
+    if (fraction <= 0.0) return false;
+    const auto at = static_cast<std::uint64_t>(std::ceil(fraction * static_cast<double>(full)));
+    return at > 2 && at < full && window == at;
+}
+
+/// `f`, even `stddevs` below, is above `best`: finishing the candidate cannot change the choice.
+[[nodiscard]] inline bool clearly_worse(const forecast& f, double best, double stddevs) noexcept {
+    if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev)) return false;
+    return f.value - stddevs * f.stddev > best;
+}
+
+class candidate_table {
+public:
+    [[nodiscard]] std::span<const candidate_record> rows() const noexcept { return rows_; }
+    [[nodiscard]] std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(rows_.size()); }
+    [[nodiscard]] const candidate_record& operator[](std::uint32_t i) const noexcept { return rows_[i]; }
+
+    /// Returns the new candidate's index.
+    std::uint32_t add(const candidate_record& c) {
+        rows_.push_back(c);
+        return size() - 1;
+    }
+    void clear() noexcept { rows_.clear(); }
+    void reserve(std::size_t n) { rows_.reserve(n); }
+
+    [[nodiscard]] std::uint32_t feasible_count() const noexcept {
+        return static_cast<std::uint32_t>(
+            std::count_if(rows_.begin(), rows_.end(), [](const candidate_record& c) { return c.feasible; }));
+    }
+
+    /// The feasible candidate with the lowest forecast at or below `limit`, or no_candidate.
+    [[nodiscard]] std::uint32_t best(double limit) const noexcept {
+        std::uint32_t best = no_candidate;
+        for (std::uint32_t i = 0; i < size(); ++i) {
+            const candidate_record& c = rows_[i];
+            if (!c.feasible || c.learning_rate > limit) continue;
+            if (best == no_candidate || c.forecast < rows_[best].forecast) best = i;
+        }
+        return best;
+    }
+
+    /// The stage's loss scale: the improvement its best forecast promises over `start` (the
+    /// stage's starting loss), or (when none) the spread of its forecasts.
+    [[nodiscard]] double loss_scale(double start) const noexcept {
+        double lo = std::numeric_limits<double>::infinity();
+        double hi = -lo;
+        for (const candidate_record& c : rows_) {
+            if (!c.feasible) continue;
+            lo = std::min(lo, c.forecast);
+            hi = std::max(hi, c.forecast);
+        }
+        if (!std::isfinite(lo)) return 0.0;
+        const double improvement = std::isfinite(start) ? start - lo : 0.0;
+        return improvement > 0.0 ? improvement : hi - lo;
+    }
+
+    /// The largest LR at or below `limit` whose forecast is within `tolerance` of `best`'s.
+    [[nodiscard]] std::uint32_t largest_within(std::uint32_t best, double tolerance, double limit) const noexcept {
+        if (best == no_candidate) return best;
+        const double bound = rows_[best].forecast + tolerance;
+        std::uint32_t chosen = best;
+        for (std::uint32_t i = 0; i < size(); ++i) {
+            const candidate_record& c = rows_[i];
+            if (c.feasible && c.learning_rate <= limit && c.forecast <= bound &&
+                c.learning_rate > rows_[chosen].learning_rate) {
+                chosen = i;
+            }
+        }
+        return chosen;
+    }
+
+    /// The feasible candidate at or below `limit` with the lowest `mean(x)` (a search model's
+    /// posterior mean), or `fallback` when none is finite.
+    template <class Mean>
+    [[nodiscard]] std::uint32_t lowest_by(Mean&& mean, double limit, std::uint32_t fallback) const {
+        std::uint32_t best = fallback;
+        double best_mean = std::numeric_limits<double>::infinity();
+        for (std::uint32_t i = 0; i < size(); ++i) {
+            const candidate_record& c = rows_[i];
+            if (!c.feasible || c.learning_rate > limit) continue;
+            const double m = static_cast<double>(mean(c.x));
+            if (std::isfinite(m) && m < best_mean) {
+                best_mean = m;
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /// The feasible candidates as observations of improvement over `start`, to warm-start
+    /// the next stage's search (none when `start` is unknown).
+    void improvements_over(double start, std::vector<observation>& out) const {
+        out.clear();
+        if (!std::isfinite(start)) return;
+        for (const candidate_record& c : rows_) {
+            if (c.feasible) out.push_back({c.x, c.forecast - start, c.stddev * c.stddev});
+        }
+    }
+
+    template <class Self, class V>
+    static void visit_state(Self& t, V& v) {
+        v.list("candidates", t.rows_, [](auto&& io, auto& r) {
+            io(r.x);
+            io(r.learning_rate);
+            io(r.forecast);
+            io(r.stddev);
+            io(r.status);
+            io(r.feasible);
+        });
+    }
+    void check_loaded(std::uint32_t most, double lr_min, double lr_max) const {
+        require_state(rows_.size() <= most, "too many candidates");
+        for (const candidate_record& c : rows_) {
+            require_state(std::isfinite(c.x) && std::isfinite(c.learning_rate) && c.learning_rate >= lr_min &&
+                              c.learning_rate <= lr_max && c.status <= forecast_status::invalid_input &&
+                              (!c.feasible || (std::isfinite(c.forecast) && std::isfinite(c.stddev * c.stddev))),
+                          "a candidate");
+        }
+    }
+
+private:
+    std::vector<candidate_record> rows_;
+};
+
+}  // namespace autolrs::detail
+// ---- end autolrs/controller/candidate_table.hpp
+// ---- begin autolrs/controller/loss_guard.hpp
+// The loss guard: what the controller remembers of the training losses on the final
+// trajectory (a recent mean, the top of their envelope), a snapshot of it taken at a stage's
+// start and put back when the stage is discarded, and the divergence test.
+
 
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <concepts>
 #include <cstdint>
-#include <istream>
-#include <limits>
-#include <numbers>
-#include <optional>
-#include <ostream>
+
+namespace autolrs::detail {
+
+/// A non-finite loss diverges at once; one above `factor` times `reference` must persist for
+/// `patience` measurements in a row (`over` counts them; the caller keeps it per phase).
+[[nodiscard]] inline bool exploding(double loss, double reference, double factor, std::uint32_t patience,
+                                    std::uint32_t& over) noexcept {
+    if (!std::isfinite(loss)) return true;
+    if (!std::isfinite(reference) || reference == 0.0) return false;
+    const double threshold = reference + (factor - 1.0) * std::abs(reference);
+    over = loss > threshold ? over + 1 : 0;
+    return over >= patience;
+}
+
+class loss_guard {
+public:
+    static constexpr std::size_t recent_capacity = 16;
+
+    loss_guard() = default;
+    explicit loss_guard(std::uint64_t divergence_memory)
+        : decay_(std::exp(-1.0 / static_cast<double>(divergence_memory))) {}
+
+    /// A training loss on the final trajectory (non-finite ones are not remembered).
+    void remember(double loss) noexcept {
+        if (!std::isfinite(loss)) return;
+        // The guard level: the top of the losses' envelope, forgetting a high loss over
+        // divergence_memory steps. Not their mean: per-step losses (minibatch noise, slow
+        // fluctuations near a noise floor) often sit several times above a recent mean,
+        // while a divergence outgrows any bound.
+        envelope_ = std::isfinite(envelope_) ? std::max(loss, envelope_ * decay_) : loss;
+        now_.recent[now_.next] = loss;
+        now_.next = (now_.next + 1) % recent_capacity;
+        now_.count = std::min<std::uint64_t>(now_.count + 1, recent_capacity);
+    }
+
+    /// The mean of the last few remembered losses (event::none before any).
+    [[nodiscard]] double recent_mean() const noexcept {
+        if (now_.count == 0) return event::none;
+        double sum = 0.0;
+        for (std::uint64_t i = 0; i < now_.count; ++i) sum += now_.recent[i];
+        return sum / static_cast<double>(now_.count);
+    }
+    [[nodiscard]] bool has_history() const noexcept { return now_.count > 0; }
+    /// The top of the losses' envelope (event::none before any).
+    [[nodiscard]] double envelope() const noexcept { return envelope_; }
+
+    /// At a stage's (or the cooldown's) start.
+    void snapshot() noexcept {
+        saved_ = now_;
+        saved_envelope_ = envelope_;
+    }
+    /// The stage was discarded: forget what it added.
+    void rollback() noexcept {
+        now_ = saved_;
+        envelope_ = saved_envelope_;
+    }
+
+    template <class Self, class V>
+    static void visit_state(Self& g, V& v) {
+        v.value("recent_next", g.now_.next);
+        v.value("recent_count", g.now_.count);
+        v.array("recent", g.now_.recent);
+        v.value("saved_recent_next", g.saved_.next);
+        v.value("saved_recent_count", g.saved_.count);
+        v.array("saved_recent", g.saved_.recent);
+        v.value("envelope", g.envelope_);
+        v.value("saved_envelope", g.saved_envelope_);
+    }
+    void check_loaded() const {
+        require_state(now_.next < recent_capacity && now_.count <= recent_capacity && saved_.next < recent_capacity &&
+                          saved_.count <= recent_capacity,
+                      "recent losses");
+    }
+
+private:
+    struct ring {
+        std::array<double, recent_capacity> recent{};
+        std::uint64_t next = 0;
+        std::uint64_t count = 0;
+    };
+    ring now_;
+    ring saved_;
+    double envelope_ = event::none;
+    double saved_envelope_ = event::none;
+    double decay_ = 1.0;  // exp(-1 / divergence_memory), from the settings
+};
+
+}  // namespace autolrs::detail
+// ---- end autolrs/controller/loss_guard.hpp
+// ---- begin autolrs/controller/recorded_search.hpp
+// The recorded search: a stage's lr_search with every call on it logged, so that a loaded
+// state rebuilds the search mid-stage by replaying the calls (and checks that the replayed
+// search answers exactly as the saved one did).
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <span>
-#include <sstream>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
+namespace autolrs::detail {
+
+[[nodiscard]] inline bool finite_observation(const observation& o) noexcept {
+    return std::isfinite(o.x) && std::isfinite(o.y) && std::isfinite(o.noise_variance) && o.noise_variance >= 0.0;
+}
+
+template <lr_search Search>
+class recorded_search {
+public:
+    explicit recorded_search(Search prototype) : prototype_(std::move(prototype)), search_(prototype_) {}
+
+    /// The current stage's search.
+    [[nodiscard]] const Search& search() const noexcept { return search_; }
+
+    /// A new stage: a pristine search reset to `seed`, no candidate above `top_x`.
+    void begin_stage(std::uint64_t seed, double top_x) {
+        top_x_ = top_x;
+        search_ = prototype_;
+        calls_.clear();
+        warm_.clear();
+        search_.reset(seed);
+        calls_.push_back({op::reset, 0.0, 0.0, 0.0, seed});
+    }
+    /// Starts the search from the previous stage's candidates: `improvements` (their
+    /// forecasts less that stage's start) shifted to this stage's `start`, those at or below
+    /// top_x() and finite, each with `extra_noise_variance` more noise (none when it is not
+    /// finite). The points are kept: the replay needs them.
+    void warm_start(std::span<const observation> improvements, double start, double extra_noise_variance) {
+        warm_.clear();
+        for (const observation& o : improvements) {
+            // Finite only: losses near the largest double overflow the search's sums and squares.
+            if (o.x <= top_x_ && std::isfinite(o.y + start) && std::isfinite(o.noise_variance)) {
+                warm_.push_back({o.x, o.y + start, o.noise_variance});
+            }
+        }
+        if (!std::isfinite(extra_noise_variance)) warm_.clear();
+        if (warm_.empty()) return;
+        search_.warm_start(std::span<const observation>(warm_), extra_noise_variance);
+        calls_.push_back({op::warm_start, extra_noise_variance, 0.0, 0.0, 0});
+    }
+    [[nodiscard]] bool warm_started() const noexcept { return !warm_.empty(); }
+    /// No candidate above this x = log LR in this stage (the LR ceiling, or below a divergence).
+    [[nodiscard]] double top_x() const noexcept { return top_x_; }
+    /// Tells the search that x and above are infeasible (a divergence): top_x() drops to x.
+    void rule_out_above(double x) {
+        tell_infeasible(x);
+        top_x_ = std::min(top_x_, x);
+    }
+
+    double ask() {
+        const double x = static_cast<double>(search_.ask());
+        calls_.push_back({op::ask, x, 0.0, 0.0, 0});
+        return x;
+    }
+    void tell(double x, double y, double noise_variance) {
+        search_.tell(x, y, noise_variance);
+        calls_.push_back({op::tell, x, y, noise_variance, 0});
+    }
+    void tell_infeasible(double x) {
+        search_.tell_infeasible(x);
+        calls_.push_back({op::tell_infeasible, x, 0.0, 0.0, 0});
+    }
+    /// The search's expected gain from another ask (logged: replay checks it).
+    double expected_gain() {
+        const double gain = static_cast<double>(std::as_const(search_).expected_gain());
+        calls_.push_back({op::gain, gain, 0.0, 0.0, 0});
+        return gain;
+    }
+
+    /// Room for a stage's calls with `candidates` candidates, so that a step never allocates.
+    void reserve(std::size_t candidates) {
+        warm_.reserve(2 * candidates);
+        calls_.reserve(8 * candidates + 8);
+    }
+
+    /// Rebuilds the search from the logged calls; throws invalid_state when it answers differently.
+    void replay() {
+        search_ = prototype_;
+        for (const call& c : calls_) {
+            switch (c.kind) {
+                case op::reset: search_.reset(c.seed); break;
+                case op::warm_start: search_.warm_start(std::span<const observation>(warm_), c.a); break;
+                case op::ask:
+                    if (!(static_cast<double>(search_.ask()) == c.a)) {
+                        throw invalid_state("replaying the stage's search gave a different LR: the search "
+                                            "is not deterministic, or differs from the saved one");
+                    }
+                    break;
+                case op::tell: search_.tell(c.a, c.b, c.c); break;
+                case op::tell_infeasible: search_.tell_infeasible(c.a); break;
+                case op::gain:
+                    if (!(static_cast<double>(std::as_const(search_).expected_gain()) == c.a)) {
+                        throw invalid_state("replaying the stage's search gave a different expected "
+                                            "gain: the search differs from the saved one");
+                    }
+                    break;
+            }
+        }
+    }
+
+    template <class Self, class V>
+    static void visit_state(Self& s, V& v) {
+        v.value("search_top_x", s.top_x_);
+        v.list("search_warm", s.warm_, [](auto&& io, auto& o) {
+            io(o.x);
+            io(o.y);
+            io(o.noise_variance);
+        });
+        v.list("search_calls", s.calls_, [](auto&& io, auto& c) {
+            io(c.kind);
+            io(c.a);
+            io(c.b);
+            io(c.c);
+            io(c.seed);
+        });
+    }
+    void check_loaded() const {
+        require_state(!std::isnan(top_x_), "search_top_x");
+        require_state(std::all_of(warm_.begin(), warm_.end(), finite_observation), "warm-start observations");
+        for (const call& c : calls_) require_state(c.kind <= op::gain, "an unknown search call");
+    }
+
+private:
+    enum class op : std::uint8_t { reset, warm_start, ask, tell, tell_infeasible, gain };
+    struct call {
+        op kind = op::reset;
+        double a = 0.0;
+        double b = 0.0;
+        double c = 0.0;
+        std::uint64_t seed = 0;
+    };
+
+    Search prototype_;
+    Search search_;
+    double top_x_ = 0.0;
+    std::vector<observation> warm_;  // what this stage's search was warm-started with
+    std::vector<call> calls_;        // this stage's calls, replayed at load
+};
+
+}  // namespace autolrs::detail
+// ---- end autolrs/controller/recorded_search.hpp
+// ---- begin autolrs/controller/stage_plan.hpp
+// The stage plan: how long the stages, their candidates and the cooldown are, and what a
+// searched stage costs. One cost model (searched_stage_cost) serves every decision. Pure
+// functions of the settings and the budget left.
+
+// ---- begin autolrs/controller/anneal_probe.hpp
+// The anneal probe: after its tau' steps a candidate trains a few more at a fraction of its
+// LR, and is judged by its forecast less the loss that short anneal removed. Over a few dozen
+// steps a small LR otherwise wins by settling into the current valley (noise the final
+// cooldown removes anyway), not by progress, and the schedule decays far too early.
+// Pure functions of the settings and the candidate's window.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace autolrs::detail {
+
+/// The probe's length after a candidate of `candidate_steps` (0: no probe).
+[[nodiscard]] inline std::uint64_t anneal_probe_steps(std::uint64_t candidate_steps, double anneal_probe) noexcept {
+    if (anneal_probe <= 0.0) return 0;
+    return std::max<std::uint64_t>(
+        2, static_cast<std::uint64_t>(std::llround(anneal_probe * static_cast<double>(candidate_steps))));
+}
+
+/// The probe's LR: `ratio` times the candidate's, not below lr_min.
+[[nodiscard]] inline double anneal_probe_lr(double candidate_lr, double ratio, double lr_min) noexcept {
+    return std::max(lr_min, candidate_lr * ratio);
+}
+
+/// The candidate's forecast `f` (from its first `candidate_points` losses) less the loss its
+/// anneal probe removed: the drop from the mean of the candidate's last fifth to the mean of
+/// the probe's second half (`losses` holds the candidate's points, then the probe's
+/// `probe_steps`). Its variance adds the noise of both means (the per-step noise estimated
+/// from the candidate's last fifth) to the forecast's. For a positive loss the result is at
+/// least f times after / before (the drop in proportion): near the edge of stability a
+/// candidate's window is far from its noise level, the forecast extrapolates a fall, and the
+/// two drops added would promise a loss below zero (seen on the noisy quadratic model).
+[[nodiscard]] inline forecast less_anneal_gain(const forecast& f, std::span<const double> losses,
+                                               std::size_t candidate_points, std::uint64_t probe_steps) {
+    const std::size_t n = candidate_points;
+    const std::size_t tail = std::max<std::size_t>(2, n / 5);
+    const std::size_t probe_tail = std::max<std::size_t>(1, static_cast<std::size_t>(probe_steps / 2));
+    if (n < tail || !std::isfinite(f.value) || losses.size() < n + probe_tail) return f;
+    const auto mean = [&](std::size_t first, std::size_t count) {
+        double sum = 0.0;
+        for (std::size_t i = first; i < first + count; ++i) sum += losses[i];
+        return sum / static_cast<double>(count);
+    };
+    const double before = mean(n - tail, tail);
+    const double after = mean(losses.size() - probe_tail, probe_tail);
+    double spread = 0.0;
+    for (std::size_t i = n - tail; i < n; ++i) spread += (losses[i] - before) * (losses[i] - before);
+    const double step_var = spread / static_cast<double>(tail - 1);
+    const double gain = before - after;
+    if (!std::isfinite(gain) || !std::isfinite(step_var) || gain <= 0.0) return f;
+    double value = f.value - gain;
+    if (before > 0.0 && after > 0.0 && f.value > 0.0) value = std::max(value, f.value * (after / before));
+    const double gain_var = step_var * (1.0 / static_cast<double>(tail) + 1.0 / static_cast<double>(probe_tail));
+    return {value, std::sqrt(f.stddev * f.stddev + gain_var), f.status, f.non_finite};
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/controller/anneal_probe.hpp
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+#include <utility>
+
+namespace autolrs::detail {
+
+/// The lengths the settings resolve to (0 = automatic in the settings).
+struct stage_lengths {
+    std::uint64_t first = 0;           ///< tau0: the first stage's horizon
+    std::uint64_t longest = 0;         ///< tau_max
+    bool budget_aware = false;         ///< stages and the cooldown are planned around total_steps
+    std::uint64_t cooldown_steps = 0;  ///< the final anneal's steps
+    std::uint64_t cooldown_start = 0;  ///< the step (of all steps) where the cooldown starts
+};
+
+[[nodiscard]] inline stage_lengths resolve_stage_lengths(const controller_settings& s) noexcept {
+    const std::uint64_t budget = s.total_steps;
+    stage_lengths l;
+    l.longest = s.tau_max != 0 ? s.tau_max : (budget != 0 ? std::max<std::uint64_t>(budget / 4, 1) : 8000);
+    l.first = s.tau0 != 0 ? s.tau0 : std::min(l.longest, budget != 0 ? std::max<std::uint64_t>(budget / 16, 1) : 1000);
+    l.longest = std::max(l.longest, l.first);
+    l.budget_aware = s.budget_aware && budget != 0;
+    if (l.budget_aware) {
+        l.cooldown_steps = static_cast<std::uint64_t>(std::llround(s.cooldown_fraction * static_cast<double>(budget)));
+        l.cooldown_steps = std::min(l.cooldown_steps, budget - s.warmup_steps);
+    }
+    l.cooldown_start = budget - l.cooldown_steps;
+    return l;
+}
+
+/// tau': a candidate's steps for a stage of horizon `tau` (at least 1, at most tau).
+[[nodiscard]] inline std::uint64_t candidate_steps(std::uint64_t tau, double candidate_fraction) noexcept {
+    const auto tp = static_cast<std::uint64_t>(std::llround(static_cast<double>(tau) * candidate_fraction));
+    return std::clamp<std::uint64_t>(tp, 1, std::max<std::uint64_t>(tau, 1));
+}
+
+/// The most steps a searched stage of horizon `tau` spends: every candidate with its anneal
+/// probe, then the stage (a kept winner's steps count towards it).
+[[nodiscard]] inline std::uint64_t searched_stage_cost(const controller_settings& s, std::uint64_t tau) noexcept {
+    const std::uint64_t tp = candidate_steps(tau, s.candidate_fraction);
+    const std::uint64_t per_candidate = tp + anneal_probe_steps(tp, s.anneal_probe);
+    return s.candidates * per_candidate + std::max(tau, per_candidate) - (s.keep_winner_state ? per_candidate : 0);
+}
+
+/// The shortest stage worth a search: half the first.
+[[nodiscard]] inline std::uint64_t shortest_searched_stage(const stage_lengths& l) noexcept {
+    return std::max<std::uint64_t>(l.first / 2, 1);
+}
+
+/// The next stage's shape.
+struct stage_plan {
+    bool searched = false;             ///< false: the stage trains at one LR with no search
+    std::uint64_t horizon = 0;         ///< tau: the stage's steps (the forecasts' target)
+    std::uint64_t planned_horizon = 0;  ///< before any leftover was added (tau grows from it)
+    std::uint64_t candidate_steps = 0;  ///< tau'
+    std::uint64_t probe_steps = 0;      ///< each candidate's anneal probe (0: none)
+    bool validation_signal = false;     ///< candidates are judged on the validation loss
+    std::uint64_t validation_interval = 1;  ///< steps between validation losses
+    std::string_view skip_reason;      ///< why not searched
+};
+
+/// The next stage: the growth sequence's `tau`, shortened to fit the `room` left before the
+/// cooldown (when budget-aware); not searched when `searchable` is false (the LR ceiling is
+/// lr_min) or when a search would not pay back and an LR to go on with exists.
+[[nodiscard]] inline stage_plan plan_stage(const controller_settings& s, const stage_lengths& l, std::uint64_t tau,
+                                           std::uint64_t room, bool searchable, bool has_stage_lr) noexcept {
+    stage_plan p;
+    p.searched = searchable;
+    std::uint64_t horizon = tau;
+    if (!p.searched) {
+        p.skip_reason = "the LR ceiling left by divergences is lr_min: nothing to search";
+    } else if (l.budget_aware && searched_stage_cost(s, horizon) > room) {
+        // The largest horizon whose search still fits (the cost grows with the horizon).
+        std::uint64_t fits = 0;
+        for (std::uint64_t lo = 1, hi = horizon - 1; lo <= hi;) {
+            const std::uint64_t mid = lo + (hi - lo) / 2;
+            if (searched_stage_cost(s, mid) <= room) {
+                fits = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        horizon = fits;
+        if (horizon == 0 || (horizon < shortest_searched_stage(l) && has_stage_lr)) {
+            p.searched = false;
+            p.skip_reason = "a search would not pay back before the cooldown: the last LR goes on";
+        }
+    }
+    if (!p.searched) {
+        p.horizon = l.budget_aware ? room : tau;
+        return p;
+    }
+    p.candidate_steps = candidate_steps(horizon, s.candidate_fraction);
+    p.planned_horizon = horizon;
+    if (l.budget_aware) {
+        // Too little would be left for another searched stage: this one takes it.
+        const std::uint64_t leftover = room - searched_stage_cost(s, horizon);
+        if (leftover < searched_stage_cost(s, shortest_searched_stage(l))) horizon += leftover;
+    }
+    p.horizon = horizon;
+    p.validation_signal = s.signal == loss_signal::validation ||
+                          (s.signal == loss_signal::reference_switch && p.planned_horizon >= l.longest);
+    p.validation_interval = s.validation_interval != 0 ? std::min(s.validation_interval, p.candidate_steps)
+                                                       : std::max<std::uint64_t>(p.candidate_steps / 16, 1);
+    p.probe_steps = p.validation_signal ? 0 : anneal_probe_steps(p.candidate_steps, s.anneal_probe);
+    return p;
+}
+
+/// x = log LR moved inside [lr_min, upper] (a search may ask outside; NaN goes to lr_min), and its LR.
+[[nodiscard]] inline std::pair<double, double> inside_interval(double x, double lr_min, double upper) noexcept {
+    const double lr = std::exp(x);
+    if (lr >= lr_min && lr <= upper) return {x, lr};
+    const double clamped = std::clamp(std::isnan(lr) ? lr_min : lr, lr_min, upper);
+    return {std::log(clamped), clamped};
+}
+
+/// -1 when `lr` sits within bound_tolerance (of the log interval) of lr_min, +1 of lr_max, else 0.
+[[nodiscard]] inline int bound_side(const controller_settings& s, double lr) noexcept {
+    if (s.bound_tolerance <= 0.0) return 0;
+    const double lo = std::log(s.lr_min);
+    const double hi = std::log(s.lr_max);
+    const double tolerance = s.bound_tolerance * (hi - lo);
+    const double x = std::log(lr);
+    if (x - lo <= tolerance) return -1;
+    return hi - x <= tolerance ? 1 : 0;
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/controller/stage_plan.hpp
+// ---- begin autolrs/controller/trajectory.hpp
+// The trajectory: the step counts (every applied step is either on the final model's
+// trajectory or thrown away by the search) and the found schedule, the LR of every
+// trajectory step as rows (start_step, lr). A stage's part can be discarded when the stage
+// diverges.
+
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace autolrs::detail {
+
+class trajectory {
+public:
+    using row = schedule::piecewise_constant_row;
+
+    [[nodiscard]] std::uint64_t steps_total() const noexcept { return total_; }
+    [[nodiscard]] std::uint64_t steps_trained() const noexcept { return trained_; }
+    [[nodiscard]] std::uint64_t steps_searched() const noexcept { return searched_; }
+    [[nodiscard]] std::uint64_t steps_skipped() const noexcept { return skipped_; }
+    [[nodiscard]] std::span<const row> rows() const noexcept { return rows_; }
+
+    void count_skipped() noexcept { ++skipped_; }
+    /// An applied step whose result the search may throw away (a candidate, its probe).
+    void count_searched() noexcept {
+        ++total_;
+        ++searched_;
+    }
+    /// An applied step of a stage (its LR was recorded when the stage was decided).
+    void count_trained() noexcept {
+        ++total_;
+        ++trained_;
+    }
+    /// An applied step of the warmup or the cooldown, whose LR changes every step.
+    void count_trajectory_step(double lr) {
+        ++total_;
+        record(trained_, lr);
+        ++trained_;
+    }
+
+    /// The schedule's row for `start` on (start steps strictly increase, LRs change).
+    void record(std::uint64_t start, double lr) {
+        if (!rows_.empty() && rows_.back().start_step == start) rows_.pop_back();
+        if (rows_.empty() || rows_.back().lr != lr) rows_.push_back({start, lr});
+    }
+    /// A stage's LR from the next trajectory step on.
+    void record_stage_lr(double lr) { record(trained_, lr); }
+
+    /// The kept winner's steps join the trajectory: `candidate_steps` at `lr`, then
+    /// `probe_steps` at `probe_lr`, and the stage goes on at `lr`.
+    void keep_winner(std::uint64_t candidate_steps, std::uint64_t probe_steps, double lr, double probe_lr) {
+        const std::uint64_t kept = candidate_steps + probe_steps;
+        if (probe_steps > 0) {
+            record(trained_ + candidate_steps, probe_lr);
+            record(trained_ + kept, lr);
+        }
+        searched_ -= kept;
+        trained_ += kept;
+    }
+
+    /// Marks where the current stage (or cooldown) starts.
+    void begin_stage() noexcept {
+        stage_begin_trained_ = trained_;
+        stage_rows_ = rows_.size();
+    }
+    /// Undo the stage's trajectory: its steps become thrown-away (searched) steps.
+    void discard_stage() {
+        searched_ += trained_ - stage_begin_trained_;
+        trained_ = stage_begin_trained_;
+        rows_.resize(static_cast<std::size_t>(stage_rows_));
+    }
+
+    /// Room for `rows` more rows, so that a step never allocates.
+    void reserve(std::size_t rows) { rows_.reserve(rows_.size() + rows); }
+    [[nodiscard]] std::size_t spare_rows() const noexcept { return rows_.capacity() - rows_.size(); }
+
+    template <class Self, class V>
+    static void visit_state(Self& t, V& v) {
+        v.value("steps_total", t.total_);
+        v.value("steps_trained", t.trained_);
+        v.value("steps_searched", t.searched_);
+        v.value("steps_skipped", t.skipped_);
+        v.value("stage_begin_trained", t.stage_begin_trained_);
+        v.value("stage_schedule_size", t.stage_rows_);
+        v.list("schedule", t.rows_, [](auto&& io, auto& r) {
+            io(r.start_step);
+            io(r.lr);
+        });
+    }
+    void check_loaded(std::uint64_t total_steps, double lr_max) const {
+        require_state(trained_ + searched_ == total_ && stage_begin_trained_ <= trained_ &&
+                          (total_steps == 0 || total_ <= total_steps),
+                      "step counts");
+        require_state(stage_rows_ <= rows_.size(), "stage_schedule_size");
+        for (std::size_t i = 0; i < rows_.size(); ++i) {
+            const row& r = rows_[i];
+            require_state(std::isfinite(r.lr) && r.lr > 0.0 && r.lr <= lr_max && r.start_step <= trained_ &&
+                              (i == 0 || rows_[i - 1].start_step <= r.start_step),
+                          "the schedule");
+        }
+    }
+
+private:
+    std::uint64_t total_ = 0;
+    std::uint64_t trained_ = 0;
+    std::uint64_t searched_ = 0;
+    std::uint64_t skipped_ = 0;
+    std::uint64_t stage_begin_trained_ = 0;
+    std::uint64_t stage_rows_ = 0;
+    std::vector<row> rows_;
+};
+
+}  // namespace autolrs::detail
+// ---- end autolrs/controller/trajectory.hpp
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <istream>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace autolrs::detail {
+
+class controller_state {
+public:
+    static constexpr std::string_view state_format = "autolrs-controller-state";
+    static constexpr std::uint64_t state_version = 3;
+
+    /// The directive the host must carry out now.
+    [[nodiscard]] const directive& pending() const noexcept { return pending_; }
+
+    [[nodiscard]] const controller_settings& settings() const noexcept { return settings_; }
+    [[nodiscard]] bool finished() const noexcept { return pending_.kind == directive_kind::done; }
+    /// Every applied optimizer step so far, search included.
+    [[nodiscard]] std::uint64_t steps_total() const noexcept { return trajectory_.steps_total(); }
+    /// Steps on the final model's trajectory (warmup, stages, kept winners, cooldown).
+    [[nodiscard]] std::uint64_t steps_trained() const noexcept { return trajectory_.steps_trained(); }
+    /// Steps whose results were thrown away (candidates not kept, stages that diverged).
+    [[nodiscard]] std::uint64_t steps_searched() const noexcept { return trajectory_.steps_searched(); }
+    /// Steps reported with applied = false.
+    [[nodiscard]] std::uint64_t steps_skipped() const noexcept { return trajectory_.steps_skipped(); }
+    [[nodiscard]] std::uint64_t evaluations() const noexcept { return evaluations_; }
+    /// Stages started so far (searched or not).
+    [[nodiscard]] std::uint32_t stages() const noexcept { return stages_started_; }
+    [[nodiscard]] std::uint32_t divergences() const noexcept { return divergences_; }
+    /// The LR ceiling left by divergences (lr_max when none).
+    [[nodiscard]] double learning_rate_ceiling() const noexcept { return ceiling_; }
+    /// The found schedule so far as rows (start_step, lr), in trajectory steps: the steps
+    /// that shaped the model (warmup, stages, kept winners, cooldown), not the search's.
+    [[nodiscard]] std::span<const schedule::piecewise_constant_row> schedule_rows() const noexcept {
+        return trajectory_.rows();
+    }
+    /// The found schedule so far, to replay with no search (autolrs::run_schedule).
+    /// Throws autolrs::invalid_setting while no step has been trained.
+    [[nodiscard]] schedule::piecewise_constant found_schedule() const {
+        const auto rows = trajectory_.rows();
+        return schedule::piecewise_constant({std::vector<schedule::piecewise_constant_row>(rows.begin(), rows.end())});
+    }
+    /// The resolved stage lengths: first stage, longest stage, cooldown steps.
+    [[nodiscard]] std::uint64_t first_stage_length() const noexcept { return lengths_.first; }
+    [[nodiscard]] std::uint64_t longest_stage_length() const noexcept { return lengths_.longest; }
+    [[nodiscard]] std::uint64_t cooldown_steps() const noexcept { return lengths_.cooldown_steps; }
+
+    /// The events of the last call (or of construction, before the first call).
+    [[nodiscard]] std::span<const event> events() const noexcept { return events_; }
+
+protected:
+    enum class wait : std::uint8_t {
+        warmup_step,
+        start_evaluation,
+        start_checkpoint,
+        candidate_restore,
+        candidate_step,
+        probe_step,
+        candidate_evaluation,
+        winner_checkpoint,
+        stage_restore,
+        stage_step,
+        recovery_restore,
+        cooldown_checkpoint,
+        cooldown_step,
+        cooldown_recovery_restore,
+        final_restore,
+        finished,
+    };
+
+    explicit controller_state(const controller_settings& settings)
+        : settings_(validated(settings)),
+          lengths_(resolve_stage_lengths(settings_)),
+          log_lr_min_(std::log(settings_.lr_min)),
+          log_lr_max_(std::log(settings_.lr_max)),
+          warmup_lr_(settings_.warmup_lr != 0.0 ? settings_.warmup_lr : std::sqrt(settings_.lr_min * settings_.lr_max)),
+          guard_(settings_.divergence_memory),
+          ceiling_(settings_.lr_max),
+          tau_(lengths_.first) {
+        const std::uint64_t longest_candidate = candidate_steps(lengths_.longest, settings_.candidate_fraction);
+        window_.assign(longest_candidate + anneal_probe_steps(longest_candidate, settings_.anneal_probe) + 1, 0.0);
+        reserve_buffers();
+    }
+
+    /// An applied step's bookkeeping: the count it joins, what the loss guard remembers.
+    void count_step(double loss) {
+        ++phase_step_;
+        last_loss_ = loss;
+        switch (wait_) {
+            case wait::warmup_step:
+            case wait::cooldown_step:
+                trajectory_.count_trajectory_step(pending_.learning_rate);
+                guard_.remember(loss);
+                break;
+            case wait::stage_step:
+                trajectory_.count_trained();
+                guard_.remember(loss);
+                break;
+            default: trajectory_.count_searched(); break;
+        }
+    }
+
+    /// Capacity for everything a step may append to, so that tell_step never allocates.
+    void reserve_buffers() {
+        const std::size_t k = settings_.candidates;
+        candidates_.reserve(2 * k);
+        warm_.reserve(2 * k);
+        events_.reserve(16);
+        std::size_t per_step_rows = 0;  // warmup and cooldown record one row per step
+        if (wait_ == wait::finished || wait_ == wait::warmup_step) {
+            per_step_rows = static_cast<std::size_t>(settings_.warmup_steps);
+        } else if (wait_ == wait::cooldown_step || wait_ == wait::cooldown_checkpoint ||
+                   wait_ == wait::cooldown_recovery_restore) {
+            per_step_rows = static_cast<std::size_t>(settings_.total_steps - steps_total());
+        }
+        trajectory_.reserve(per_step_rows + 64);
+    }
+
+    /// Writes the header, the state's fields, then `search`'s.
+    template <class SearchPart>
+    void save_with(std::ostream& os, const SearchPart& search) const {
+        state_text_writer w(os);
+        write_header(w);
+        state_saver saver{w};
+        visit_state(*this, saver);
+        SearchPart::visit_state(search, saver);
+        w.line("end");
+    }
+
+    /// Loads into a copy of `self` (its search is the member `search`), checks the copy and
+    /// replays its search, and only then replaces `self`: on any error `self` is unchanged.
+    template <class Derived, class SearchPart>
+    static void load_into(Derived& self, SearchPart Derived::*search, std::istream& is) {
+        state_text_reader r(is);
+        static_cast<const controller_state&>(self).check_header(r);
+        Derived copy(self);
+        controller_state& state = copy;
+        state_loader loader{r};
+        visit_state(state, loader);
+        SearchPart::visit_state(copy.*search, loader);
+        r.expect("end");
+        state.check_loaded();
+        (copy.*search).check_loaded();
+        try {
+            (copy.*search).replay();
+        } catch (const invalid_state&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw invalid_state(std::string("replaying the stage's search failed: ") + e.what());
+        }
+        state.reserve_buffers();
+        (copy.*search).reserve(state.settings_.candidates);
+        state.events_.clear();
+        self = std::move(copy);
+    }
+
+    /// A saved state's first lines: its format, version and the settings it was saved under.
+    void write_header(state_text_writer& w) const {
+        w.line(state_format, state_version);
+        for (const auto& [name, value] : describe(settings_)) w.line("setting", name, std::string_view(value));
+    }
+    /// Throws invalid_state naming what differs: the format, the version or a setting.
+    void check_header(state_text_reader& r) const {
+        r.expect(state_format);
+        const std::uint64_t version = r.get_u64();
+        if (version != state_version) {
+            throw invalid_state("unsupported " + std::string(state_format) + " version " + std::to_string(version));
+        }
+        for (const auto& [name, value] : describe(settings_)) {
+            r.expect("setting");
+            const std::string saved_name = r.get_word();
+            const std::string saved_value = r.get_word();
+            if (saved_name != name) {
+                throw invalid_state("expected setting '" + std::string(name) + "', found '" + saved_name + "'");
+            }
+            if (saved_value != value) {
+                throw invalid_state("setting '" + std::string(name) + "' differs: saved " + saved_value +
+                                    ", this controller has " + value);
+            }
+        }
+    }
+
+    /// The state's fields, then each part's, in save order (the search's are the controller's);
+    /// `Self` is const for saving.
+    template <class Self, class V>
+    static void visit_state(Self& c, V& v) {
+        v.value("pending_kind", c.pending_.kind);
+        v.value("pending_learning_rate", c.pending_.learning_rate);
+        v.value("pending_slot", c.pending_.slot);
+        v.value("wait", c.wait_);
+        v.value("evaluations", c.evaluations_);
+        v.value("stage_index", c.stage_index_);
+        v.value("stages_started", c.stages_started_);
+        v.value("divergences", c.divergences_);
+        v.value("tau", c.tau_);
+        v.value("planned_tau", c.planned_tau_);
+        v.value("horizon", c.horizon_);
+        v.value("tau_prime", c.tau_prime_);
+        v.value("probe_steps", c.probe_steps_);
+        v.value("val_interval", c.val_interval_);
+        v.value("val_signal", c.val_signal_);
+        v.value("searched", c.searched_);
+        v.value("phase_step", c.phase_step_);
+        v.value("phase_length", c.phase_length_);
+        v.value("start_train_loss", c.start_train_loss_);
+        v.value("guard_train_loss", c.guard_train_loss_);
+        v.value("train_reference_from_history", c.train_reference_from_history_);
+        v.value("start_val_loss", c.start_val_loss_);
+        v.value("over_train", c.over_train_);
+        v.value("over_val", c.over_val_);
+        v.value("candidate_x", c.candidate_x_);
+        v.value("candidate_lr", c.candidate_lr_);
+        v.value("winner", c.winner_);
+        v.value("last_candidate", c.last_candidate_);
+        v.value("stage_lr", c.stage_lr_);
+        v.value("last_lr", c.last_lr_);
+        v.value("has_stage_lr", c.has_stage_lr_);
+        v.value("ceiling", c.ceiling_);
+        v.value("cooldown_lr", c.cooldown_lr_);
+        v.value("last_loss", c.last_loss_);
+        v.value("warm_scale", c.warm_scale_);
+        v.prefix("window", c.window_, c.window_size_);
+        v.list("warm", c.warm_, [](auto&& io, auto& o) {
+            io(o.x);
+            io(o.y);
+            io(o.noise_variance);
+        });
+        trajectory::visit_state(c.trajectory_, v);
+        loss_guard::visit_state(c.guard_, v);
+        candidate_table::visit_state(c.candidates_, v);
+    }
+
+    /// A loaded state must be one the controller could have reached: else a damaged file
+    /// would index past buffers or hand out LRs outside [lr_min, lr_max].
+    void check_loaded() const {
+        const controller_settings& s = settings_;
+        const auto lr_ok = [&](double lr) { return std::isfinite(lr) && lr >= s.lr_min && lr <= s.lr_max; };
+        const auto lr_or_unset = [&](double lr) { return lr == 0.0 || lr_ok(lr); };
+        require_state(pending_.kind <= directive_kind::done && wait_ <= wait::finished, "unknown directive or wait");
+        require_state(pending_.slot < 2, "pending_slot");
+        require_state(pending_.kind == awaited(wait_), "the pending directive does not match what it waits for");
+        if (pending_.kind == directive_kind::train) {
+            const double lr = pending_.learning_rate;
+            require_state(std::isfinite(lr) && lr > 0.0 && lr <= s.lr_max && (wait_ == wait::cooldown_step || lr >= s.lr_min),
+                          "pending_learning_rate");
+        }
+        trajectory_.check_loaded(s.total_steps, s.lr_max);
+        guard_.check_loaded();
+        candidates_.check_loaded(2 * s.candidates, s.lr_min, s.lr_max);
+        require_state(tau_ <= lengths_.longest && planned_tau_ <= lengths_.longest &&
+                          tau_prime_ + probe_steps_ < window_.size() && (probe_steps_ == 0 || !val_signal_) &&
+                          val_interval_ >= 1 && (!searched_ || tau_prime_ <= horizon_),
+                      "stage lengths");
+        if (wait_ == wait::candidate_step || wait_ == wait::candidate_evaluation || wait_ == wait::candidate_restore) {
+            require_state(phase_step_ <= tau_prime_ && window_size_ <= phase_step_, "candidate progress");
+        }
+        if (wait_ == wait::probe_step) {
+            require_state(probe_steps_ > 0 && phase_step_ >= tau_prime_ && phase_step_ < tau_prime_ + probe_steps_ &&
+                              window_size_ == phase_step_,
+                          "anneal probe progress");
+        }
+        if (wait_ == wait::warmup_step) {
+            require_state(phase_length_ == s.warmup_steps && phase_step_ < phase_length_, "warmup progress");
+        }
+        if (wait_ == wait::cooldown_step) {
+            require_state(phase_step_ < phase_length_ && phase_length_ - phase_step_ == s.total_steps - steps_total(),
+                          "cooldown progress");
+        }
+        require_state(lr_ok(ceiling_) && lr_or_unset(stage_lr_) && lr_or_unset(last_lr_) && lr_or_unset(candidate_lr_) &&
+                          std::isfinite(candidate_x_) && std::isfinite(cooldown_lr_) && cooldown_lr_ >= 0.0 &&
+                          cooldown_lr_ <= s.lr_max,
+                      "learning rates");
+        require_state((winner_ == no_candidate || winner_ < candidates_.size()) &&
+                          (last_candidate_ == no_candidate || last_candidate_ < candidates_.size()),
+                      "winner or last candidate");
+        require_state(warm_.size() <= 2 * static_cast<std::size_t>(s.candidates) &&
+                          std::all_of(warm_.begin(), warm_.end(), finite_observation),
+                      "warm-start observations");
+    }
+
+    /// The directive each wait state answers.
+    static constexpr directive_kind awaited(wait w) noexcept {
+        switch (w) {
+            case wait::warmup_step:
+            case wait::candidate_step:
+            case wait::probe_step:
+            case wait::stage_step:
+            case wait::cooldown_step: return directive_kind::train;
+            case wait::start_evaluation:
+            case wait::candidate_evaluation: return directive_kind::evaluate;
+            case wait::start_checkpoint:
+            case wait::winner_checkpoint:
+            case wait::cooldown_checkpoint: return directive_kind::checkpoint;
+            case wait::finished: return directive_kind::done;
+            default: return directive_kind::restore;
+        }
+    }
+
+    static controller_settings validated(const controller_settings& s) {
+        s.validate();
+        return s;
+    }
+
+    // the settings and what they resolve to (fixed after construction)
+    controller_settings settings_;
+    stage_lengths lengths_;
+    double log_lr_min_ = 0.0;
+    double log_lr_max_ = 0.0;
+    double warmup_lr_ = 0.0;
+
+    // the parts
+    trajectory trajectory_;
+    loss_guard guard_;
+    candidate_table candidates_;
+
+    // the state machine
+    directive pending_;
+    wait wait_ = wait::finished;
+    std::uint64_t evaluations_ = 0;
+    std::uint32_t stage_index_ = 0;
+    std::uint32_t stages_started_ = 0;
+    std::uint32_t divergences_ = 0;
+    std::uint64_t phase_step_ = 0;    // steps of the current phase (warmup, candidate, stage, cooldown)
+    std::uint64_t phase_length_ = 0;
+    std::uint32_t over_train_ = 0;    // measurements in a row above the divergence threshold
+    std::uint32_t over_val_ = 0;
+    double last_loss_ = event::none;
+    double ceiling_ = 0.0;            // the LR ceiling left by divergences
+    double stage_lr_ = 0.0;
+    double last_lr_ = 0.0;            // the last stage's LR
+    bool has_stage_lr_ = false;
+    double cooldown_lr_ = 0.0;
+
+    // the current stage
+    std::uint64_t tau_ = 0;          // next horizon of the growth sequence
+    std::uint64_t planned_tau_ = 0;  // the current stage's horizon before any extension
+    std::uint64_t horizon_ = 0;      // the current stage's horizon tau (forecast target)
+    std::uint64_t tau_prime_ = 0;
+    std::uint64_t probe_steps_ = 0;  // the anneal probe after each candidate of this stage
+    std::uint64_t val_interval_ = 1;
+    bool val_signal_ = false;
+    bool searched_ = false;
+    double start_train_loss_ = event::none;  // mean level: scales, warm-start shifts
+    double guard_train_loss_ = event::none;  // top of the noise envelope: divergence checks
+    bool train_reference_from_history_ = false;
+    double start_val_loss_ = event::none;
+    std::uint32_t winner_ = no_candidate;
+    std::uint32_t last_candidate_ = no_candidate;
+    std::vector<observation> warm_;  // the last stage's candidates as improvements (warm_start)
+    double warm_scale_ = 0.0;        // the last stage's loss scale
+
+    // the running candidate
+    double candidate_x_ = 0.0;
+    double candidate_lr_ = 0.0;
+    std::vector<double> window_;  // its losses, then its probe's (capacity fixed at construction)
+    std::size_t window_size_ = 0;
+
+    std::vector<event> events_;
+};
+
+}  // namespace autolrs::detail
+// ---- end autolrs/controller/controller_state.hpp
+// ---- begin autolrs/controller/initial_design.hpp
+// Where a stage's search starts: the initial design policy family. A stage whose search
+// starts empty (no warm start) first tries `initial_design` points from the design (a random
+// first ask and a model fitted to one or two points explore a wide interval badly), then
+// asks the search.
+
+#include <concepts>
+#include <cstdint>
+
 namespace autolrs {
 
-namespace detail {
+template <class D>
+concept initial_design = std::copyable<D> && requires(const D& d, std::uint32_t index, std::uint32_t size, double x) {
+    { d.point(index, size, x, x) } -> std::convertible_to<double>;
+};
 
-[[nodiscard]] constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
+/// Call as `static_assert(autolrs::explain_initial_design<D>())`: names what a design lacks.
+template <class D>
+consteval bool explain_initial_design() {
+    static_assert(std::copyable<D>, "autolrs initial_design: the design must be copyable");
+    static_assert(requires(const D& d, std::uint32_t index, std::uint32_t size, double x) {
+        { d.point(index, size, x, x) } -> std::convertible_to<double>;
+    }, "autolrs initial_design: add `double point(std::uint32_t index, std::uint32_t size, double x_low, double "
+       "x_high) const`: the index-th of `size` points in [x_low, x_high] (x = log LR)");
+    return initial_design<D>;
 }
+
+/// The default: `size` points evenly inside the interval (its ends excluded), tried from the
+/// middle outwards, the higher first.
+struct middle_out_design {
+    [[nodiscard]] double point(std::uint32_t index, std::uint32_t size, double x_low, double x_high) const noexcept {
+        std::uint32_t j = size / 2;  // the middle (the upper middle for even sizes)
+        for (std::uint32_t step = 1, taken = 0; taken < index; ++step) {
+            if (size / 2 + step < size && taken < index) {
+                j = size / 2 + step;
+                ++taken;
+            }
+            if (step <= size / 2 && taken < index) {
+                j = size / 2 - step;
+                ++taken;
+            }
+        }
+        return x_low + (x_high - x_low) * static_cast<double>(j + 1) / static_cast<double>(size + 1);
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/controller/initial_design.hpp
+// ---- begin autolrs/controller/ramps.hpp
+// The warmup's and the cooldown's LR ramps, step by step. Pure.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+
+namespace autolrs::detail {
 
 [[nodiscard]] inline double ramp(ramp_shape shape, double fraction) noexcept {
     return shape == ramp_shape::linear ? fraction : 0.5 * (1.0 - std::cos(std::numbers::pi * fraction));
 }
 
-inline constexpr std::uint32_t no_candidate = 0xffffffffU;
+/// The warmup's LR at `step` (0-based) of `length`: from lr_min up to `target`, reached at the last step.
+[[nodiscard]] inline double warmup_lr_at(const controller_settings& s, double target, std::uint64_t step,
+                                         std::uint64_t length) noexcept {
+    const double fraction = static_cast<double>(step + 1) / static_cast<double>(length);
+    return s.lr_min + (target - s.lr_min) * ramp(s.warmup_shape, fraction);
+}
 
-}  // namespace detail
+/// The cooldown's LR at `step` (0-based) of `length`: from `start` down to
+/// start * cooldown_final_ratio.
+[[nodiscard]] inline double cooldown_lr_at(const controller_settings& s, double start, std::uint64_t step,
+                                           std::uint64_t length) noexcept {
+    const double fraction = static_cast<double>(step) / static_cast<double>(std::max<std::uint64_t>(length, 1));
+    const double r = s.cooldown_final_ratio;
+    return start * (r + (1.0 - r) * (1.0 - ramp(s.cooldown_shape, fraction)));
+}
 
-/// The controller, for any search and forecaster (see the protocol at the top of this
-/// header). `autolrs::controller<Surrogate, Acquisition, Forecaster>` is this with
-/// autolrs::bayes_opt as the search.
-template <class Search, class Forecaster>
-class basic_controller {
+}  // namespace autolrs::detail
+// ---- end autolrs/controller/ramps.hpp
+// ---- begin autolrs/controller/stage_objective.hpp
+// What a stage judges a candidate by: the stage objective policy family. It sees the
+// candidate's losses (its tau' steps, then its anneal probe's, if any) and the stage's
+// forecaster, and returns the value the search minimises (with a stddev: the search's noise).
+
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace autolrs {
+
+/// One candidate's losses, as the stage objective sees them.
+struct candidate_window {
+    std::span<const double> losses;    ///< the candidate's points, then its probe's
+    std::size_t candidate_points = 0;  ///< how many of `losses` are the candidate's own
+    std::uint64_t probe_steps = 0;     ///< the probe's length (0: no probe, or not run yet)
+    double horizon = 0.0;              ///< the stage's horizon, in window points
+};
+
+template <class O, class Forecaster>
+concept stage_objective = std::copyable<O> && loss_forecaster<Forecaster> &&
+    requires(const O& o, const Forecaster& f, const candidate_window& w) {
+        { o.judge(f, w) } -> std::same_as<forecast>;
+    };
+
+/// Call as `static_assert(autolrs::explain_stage_objective<O, F>())`: names what it lacks.
+template <class O, class Forecaster>
+consteval bool explain_stage_objective() {
+    static_assert(std::copyable<O>, "autolrs stage_objective: the objective must be copyable");
+    static_assert(requires(const O& o, const Forecaster& f, const candidate_window& w) {
+        { o.judge(f, w) } -> std::same_as<forecast>;
+    }, "autolrs stage_objective: add `template <class F> autolrs::forecast judge(const F& forecaster, const "
+       "autolrs::candidate_window&) const`: the value a candidate is judged by (lower is better)");
+    return stage_objective<O, Forecaster>;
+}
+
+/// The default: the forecast of the candidate's loss at the stage's horizon, less the loss
+/// its anneal probe removed (autolrs/controller/anneal_probe.hpp says why).
+struct horizon_forecast_objective {
+    template <class F>
+    [[nodiscard]] forecast judge(const F& forecaster, const candidate_window& w) const {
+        const forecast f = forecaster.predict(w.losses.first(w.candidate_points), w.horizon);
+        if (w.probe_steps == 0) return f;
+        return detail::less_anneal_gain(f, w.losses, w.candidate_points, w.probe_steps);
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/controller/stage_objective.hpp
+// ---- begin autolrs/controller/stop_rule.hpp
+// When a stage's search stops: the stop rule policy family. The controller always stops at
+// `candidates` feasible candidates (or twice that many tried) and when divergences leave no
+// LR to try; a stop rule may end the search earlier.
+
+
+#include <concepts>
+#include <cstdint>
+#include <type_traits>
+
+namespace autolrs {
+
+/// Where a stage's search stands after a candidate.
+struct search_progress {
+    std::uint32_t tried = 0;     ///< candidates tried, diverged ones included
+    std::uint32_t feasible = 0;  ///< candidates with a usable forecast
+    double loss_scale = 0.0;     ///< the stage's loss scale (the improvement its best promises)
+    std::uint32_t best = 0xffffffffU;  ///< the index (in try order) of the best feasible candidate
+                                       ///< so far, or 0xffffffff when none: a stateless rule can
+                                       ///< stop once `tried - 1 - best` candidates did not improve
+};
+
+/// Asks the search what another candidate may still gain (type-erased: one call costs a
+/// search call, which the controller logs, so a rule asks only when it needs it).
+class expected_gain_query {
+public:
+    template <class F>
+        requires std::invocable<F&> && (!std::same_as<std::remove_cvref_t<F>, expected_gain_query>)
+    explicit expected_gain_query(F& f) noexcept
+        : context_(&f), call_([](void* c) { return static_cast<double>((*static_cast<F*>(c))()); }) {}
+    double operator()() const { return call_(context_); }
+
+private:
+    void* context_;
+    double (*call_)(void*);
+};
+
+/// A stop rule's answer: go on, or stop (with what the event reports).
+struct stop_verdict {
+    bool stop = false;
+    double gain = 0.0;   ///< what the rule measured (reported as the event's loss)
+    double scale = 0.0;  ///< what it measured against (the event's forecast)
+};
+
+template <class R>
+concept stage_stop_rule = std::copyable<R> &&
+    requires(const R& r, const search_progress& p, const controller_settings& s, const expected_gain_query& gain) {
+        { r.verdict(p, s, gain) } -> std::same_as<stop_verdict>;
+    };
+
+/// Call as `static_assert(autolrs::explain_stage_stop_rule<R>())`: names what a stop rule lacks.
+template <class R>
+consteval bool explain_stage_stop_rule() {
+    static_assert(std::copyable<R>, "autolrs stage_stop_rule: the stop rule must be copyable");
+    static_assert(requires(const R& r, const search_progress& p, const controller_settings& s,
+                           const expected_gain_query& gain) { { r.verdict(p, s, gain) } -> std::same_as<stop_verdict>; },
+                  "autolrs stage_stop_rule: add `autolrs::stop_verdict verdict(const autolrs::search_progress&, const "
+                  "autolrs::controller_settings&, const autolrs::expected_gain_query&) const`");
+    return stage_stop_rule<R>;
+}
+
+/// The default: after min_candidates feasible candidates, stop once the search's expected
+/// gain is below early_stop_gain times the stage's loss scale (0 turns it off).
+struct expected_gain_stop {
+    [[nodiscard]] stop_verdict verdict(const search_progress& p, const controller_settings& s,
+                                       const expected_gain_query& gain) const {
+        if (p.feasible < s.min_candidates || s.early_stop_gain <= 0.0 || !(p.loss_scale > 0.0)) return {};
+        const double g = gain();
+        return {g < s.early_stop_gain * p.loss_scale, g, p.loss_scale};
+    }
+};
+
+/// Never stops early: every stage tries `candidates` feasible LRs.
+struct never_stop_early {
+    [[nodiscard]] stop_verdict verdict(const search_progress&, const controller_settings&,
+                                       const expected_gain_query&) const {
+        return {};
+    }
+};
+
+}  // namespace autolrs
+// ---- end autolrs/controller/stop_rule.hpp
+
+#include <istream>
+#include <optional>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+namespace autolrs {
+
+/// The controller, for any search and policies (the protocol is in autolrs/protocol.hpp).
+/// `autolrs::controller<...>` is this with autolrs::bayes_opt as the search.
+template <class Search, class Forecaster, class Objective = horizon_forecast_objective,
+          class StopRule = expected_gain_stop, class Design = middle_out_design>
+class basic_controller : public detail::controller_state {
     static_assert(explain_lr_search<Search>());
     static_assert(explain_loss_forecaster<Forecaster>());
+    static_assert(explain_stage_objective<Objective, Forecaster>());
+    static_assert(explain_stage_stop_rule<StopRule>());
+    static_assert(explain_initial_design<Design>());
 
 public:
     using search_type = Search;
     using forecaster_type = Forecaster;
+    using objective_type = Objective;
+    using stop_rule_type = StopRule;
+    using initial_design_type = Design;
     static constexpr std::uint32_t start_slot = 0;   ///< the stage's start state
     static constexpr std::uint32_t winner_slot = 1;  ///< the best candidate's end state
     static constexpr std::uint32_t slot_count = 2;
-    static constexpr std::string_view state_format = "autolrs-controller-state";
-    static constexpr std::uint64_t state_version = 2;
+
+    /// The policies besides the search and the forecasters.
+    struct policies {
+        Objective objective{};
+        StopRule stop_rule{};
+        Design initial_design{};
+    };
 
     /// `search` must already be set up for x = log(LR) in [log(lr_min), log(lr_max)].
     /// `forecaster` forecasts training-loss windows, `validation_forecaster` validation-loss
@@ -4672,20 +6329,24 @@ public:
     basic_controller(const controller_settings& settings, Search search, Forecaster forecaster = Forecaster{})
         : basic_controller(settings, std::move(search), forecaster, forecaster) {}
     basic_controller(const controller_settings& settings, Search search, Forecaster forecaster,
-                     Forecaster validation_forecaster)
-        : settings_(validated(settings)),
-          prototype_(std::move(search)),
-          search_(prototype_),
+                     Forecaster validation_forecaster, policies chosen = {})
+        : detail::controller_state(settings),
+          search_(std::move(search)),
           forecaster_(std::move(forecaster)),
-          validation_forecaster_(std::move(validation_forecaster)) {
-        resolve();
-        begin();
+          validation_forecaster_(std::move(validation_forecaster)),
+          policies_(std::move(chosen)) {
+        search_.reserve(settings_.candidates);
+        if (settings_.warmup_steps > 0) {
+            emit({.kind = event_kind::warmup_start, .learning_rate = warmup_lr_, .length = settings_.warmup_steps,
+                  .message = "warmup from lr_min to its target LR, no search"});
+            begin_phase(settings_.warmup_steps);
+            train_at(detail::warmup_lr_at(settings_, warmup_lr_, 0, phase_length_), wait::warmup_step);
+        } else {
+            start_stage();
+        }
     }
 
     // ---- the protocol ------------------------------------------------------------------------
-
-    /// The directive the host must carry out now.
-    [[nodiscard]] const directive& pending() const noexcept { return pending_; }
 
     /// After a `train` directive: the step's loss, and whether the step was really applied.
     /// Does not allocate.
@@ -4693,34 +6354,31 @@ public:
         expect(directive_kind::train, "tell_step");
         events_.clear();
         if (!applied) {
-            ++steps_skipped_;
+            trajectory_.count_skipped();
             return pending_;
         }
-        ++steps_total_;
-        ++phase_step_;
-        last_loss_ = loss;
-        switch (wait_) {
-            case wait::warmup_step:
-            case wait::cooldown_step:
-                trajectory_step(pending_.learning_rate);
-                remember(loss);
-                break;
-            case wait::stage_step:
-                ++steps_trained_;
-                remember(loss);
-                break;
-            default:
-                ++steps_searched_;
-                break;
-        }
+        count_step(loss);
         if (budget_spent()) {
             finish("the step budget is spent");
             return pending_;
         }
         switch (wait_) {
-            case wait::warmup_step: warmup_step(); break;
+            case wait::warmup_step:
+                if (phase_step_ >= phase_length_) {
+                    start_stage();
+                } else {
+                    pending_.learning_rate = detail::warmup_lr_at(settings_, warmup_lr_, phase_step_, phase_length_);
+                }
+                break;
             case wait::candidate_step: candidate_step(loss); break;
-            case wait::probe_step: probe_step(loss); break;
+            case wait::probe_step:
+                if (exploding(loss, guard_train_loss_, over_train_)) {
+                    candidate_diverged(loss);
+                } else {
+                    window_[window_size_++] = loss;
+                    if (phase_step_ >= tau_prime_ + probe_steps_) end_candidate(judge(tau_prime_, probe_steps_), false);
+                }
+                break;
             case wait::stage_step: stage_step(loss); break;
             case wait::cooldown_step: cooldown_step(loss); break;
             default: break;
@@ -4754,13 +6412,7 @@ public:
         events_.clear();
         switch (wait_) {
             case wait::candidate_restore: train_at(candidate_lr_, wait::candidate_step); break;
-            case wait::stage_restore:
-                if (phase_length_ == 0) {
-                    end_stage();
-                } else {
-                    train_at(stage_lr_, wait::stage_step);
-                }
-                break;
+            case wait::stage_restore: train_stage_or_end(); break;
             case wait::recovery_restore: redecide(); break;
             case wait::cooldown_recovery_restore: run_cooldown(); break;
             case wait::final_restore: finish("the loss diverges even at lr_min: training stops"); break;
@@ -4776,73 +6428,29 @@ public:
         ++evaluations_;
         if (wait_ == wait::start_evaluation) {
             start_val_loss_ = std::isfinite(loss) ? loss : event::none;
-            pending_ = {directive_kind::checkpoint, 0.0, start_slot};
-            wait_ = wait::start_checkpoint;
+            await(directive_kind::checkpoint, start_slot, wait::start_checkpoint);
         } else if (wait_ == wait::candidate_evaluation) {
             if (exploding(loss, start_val_loss_, over_val_)) {
                 candidate_diverged(loss);
             } else {
                 window_[window_size_++] = loss;
-                if (phase_step_ >= tau_prime_) {
-                    end_candidate(current_forecast(), false);
-                } else if (const auto raced = race_forecast()) {
-                    end_candidate(*raced, true);
-                } else {
-                    train_at(candidate_lr_, wait::candidate_step);
-                }
+                window_filled();
             }
         }
         return pending_;
     }
 
-    /// The events of the last call (or of construction, before the first call).
-    [[nodiscard]] std::span<const event> events() const noexcept { return events_; }
+    // ---- progress: see also controller_state ----------------------------------------------
 
-    // ---- progress ----------------------------------------------------------------------------
-
-    [[nodiscard]] const controller_settings& settings() const noexcept { return settings_; }
     /// The current stage's search (rebuilt from a pristine copy at every stage).
-    [[nodiscard]] const Search& search() const noexcept { return search_; }
+    [[nodiscard]] const Search& search() const noexcept { return search_.search(); }
     [[nodiscard]] const Forecaster& forecaster() const noexcept { return forecaster_; }
-    [[nodiscard]] bool finished() const noexcept { return pending_.kind == directive_kind::done; }
-    /// Every applied optimizer step so far, search included.
-    [[nodiscard]] std::uint64_t steps_total() const noexcept { return steps_total_; }
-    /// Steps on the final model's trajectory (warmup, stages, kept winners, cooldown).
-    [[nodiscard]] std::uint64_t steps_trained() const noexcept { return steps_trained_; }
-    /// Steps whose results were thrown away (candidates not kept, stages that diverged).
-    [[nodiscard]] std::uint64_t steps_searched() const noexcept { return steps_searched_; }
-    /// Steps reported with applied = false.
-    [[nodiscard]] std::uint64_t steps_skipped() const noexcept { return steps_skipped_; }
-    [[nodiscard]] std::uint64_t evaluations() const noexcept { return evaluations_; }
-    /// Stages started so far (searched or not).
-    [[nodiscard]] std::uint32_t stages() const noexcept { return stages_started_; }
-    [[nodiscard]] std::uint32_t divergences() const noexcept { return divergences_; }
-    /// The LR ceiling left by divergences (lr_max when none).
-    [[nodiscard]] double learning_rate_ceiling() const noexcept { return ceiling_; }
-    /// The found schedule so far as rows (start_step, lr), in trajectory steps: the steps
-    /// that shaped the model (warmup, stages, kept winners, cooldown), not the search's.
-    [[nodiscard]] std::span<const schedule::piecewise_constant_row> schedule_rows() const noexcept { return schedule_; }
-    /// The found schedule so far, to replay with no search (autolrs::run_schedule).
-    /// Throws autolrs::invalid_setting while no step has been trained.
-    [[nodiscard]] schedule::piecewise_constant found_schedule() const {
-        return schedule::piecewise_constant({schedule_});
-    }
-    /// The resolved stage lengths: first stage, longest stage, cooldown steps.
-    [[nodiscard]] std::uint64_t first_stage_length() const noexcept { return tau0_; }
-    [[nodiscard]] std::uint64_t longest_stage_length() const noexcept { return tau_max_; }
-    [[nodiscard]] std::uint64_t cooldown_steps() const noexcept { return cooldown_steps_; }
+    [[nodiscard]] const policies& chosen_policies() const noexcept { return policies_; }
 
     // ---- save and load -------------------------------------------------------------------
 
     /// Writes the whole state (versioned text; doubles as hex floats, so exact).
-    void save(std::ostream& os) const {
-        detail::state_text_writer w(os);
-        w.line(state_format, state_version);
-        for (const auto& [name, value] : detail::describe(settings_)) w.line("setting", name, std::string_view(value));
-        state_saver saver{w};
-        visit_state(*this, saver);
-        w.line("end");
-    }
+    void save(std::ostream& os) const { save_with(os, search_); }
     [[nodiscard]] std::string save() const {
         std::ostringstream os;
         save(os);
@@ -4851,251 +6459,15 @@ public:
 
     /// Replaces this controller's state by a saved one. The controller must have been built
     /// with the same settings (else autolrs::invalid_state names the setting that differs)
-    /// and an equal search and forecaster.
-    void load(std::istream& is) {
-        detail::state_text_reader r(is);
-        r.expect(state_format);
-        const std::uint64_t version = r.get_u64();
-        if (version != state_version) {
-            throw invalid_state("unsupported " + std::string(state_format) + " version " + std::to_string(version));
-        }
-        for (const auto& [name, value] : detail::describe(settings_)) {
-            r.expect("setting");
-            const std::string saved_name = r.get_word();
-            const std::string saved_value = r.get_word();
-            if (saved_name != name) {
-                throw invalid_state("expected setting '" + std::string(name) + "', found '" + saved_name + "'");
-            }
-            if (saved_value != value) {
-                throw invalid_state("setting '" + std::string(name) + "' differs: saved " + saved_value +
-                                    ", this controller has " + value);
-            }
-        }
-        basic_controller copy(*this);
-        state_loader loader{r};
-        visit_state(copy, loader);
-        r.expect("end");
-        copy.check_loaded(window_.size());
-        copy.window_.resize(window_.size());
-        try {
-            copy.replay_search();
-        } catch (const invalid_state&) {
-            throw;
-        } catch (const std::exception& e) {
-            throw invalid_state(std::string("replaying the stage's search failed: ") + e.what());
-        }
-        copy.reserve_buffers();
-        copy.events_.clear();
-        *this = std::move(copy);
-    }
+    /// and equal policies. On any error this controller is left as it was.
+    void load(std::istream& is) { load_into(*this, &basic_controller::search_, is); }
     void load(std::string_view text) {
         std::istringstream is{std::string(text)};
         load(is);
     }
 
 private:
-    /// A loaded state must be one the controller could have reached: else a damaged file
-    /// would index past buffers or hand out LRs outside [lr_min, lr_max].
-    void check_loaded(std::size_t window_capacity) const {
-        const controller_settings& s = settings_;
-        const auto require = [](bool ok, const char* what) {
-            if (!ok) throw invalid_state(std::string("inconsistent state: ") + what);
-        };
-        const auto lr_ok = [&](double lr) { return std::isfinite(lr) && lr >= s.lr_min && lr <= s.lr_max; };
-        const auto lr_or_unset = [&](double lr) { return lr == 0.0 || lr_ok(lr); };
-        const auto finite_observation = [](const observation& o) {
-            return std::isfinite(o.x) && std::isfinite(o.y) && std::isfinite(o.noise_variance) && o.noise_variance >= 0.0;
-        };
-        require(pending_.kind <= directive_kind::done && wait_ <= wait::finished, "unknown directive or wait");
-        require(pending_.slot < slot_count, "pending_slot");
-        directive_kind expected = directive_kind::restore;
-        switch (wait_) {
-            case wait::warmup_step:
-            case wait::candidate_step:
-            case wait::probe_step:
-            case wait::stage_step:
-            case wait::cooldown_step: expected = directive_kind::train; break;
-            case wait::start_evaluation:
-            case wait::candidate_evaluation: expected = directive_kind::evaluate; break;
-            case wait::start_checkpoint:
-            case wait::winner_checkpoint:
-            case wait::cooldown_checkpoint: expected = directive_kind::checkpoint; break;
-            case wait::finished: expected = directive_kind::done; break;
-            default: break;
-        }
-        require(pending_.kind == expected, "the pending directive does not match what it waits for");
-        if (pending_.kind == directive_kind::train) {
-            const double lr = pending_.learning_rate;
-            require(std::isfinite(lr) && lr > 0.0 && lr <= s.lr_max &&
-                        (wait_ == wait::cooldown_step || lr >= s.lr_min),
-                    "pending_learning_rate");
-        }
-        require(steps_trained_ + steps_searched_ == steps_total_ && stage_begin_trained_ <= steps_trained_ &&
-                    (s.total_steps == 0 || steps_total_ <= s.total_steps),
-                "step counts");
-        require(tau_ <= tau_max_ && planned_tau_ <= tau_max_ && tau_prime_ + probe_steps_ < window_capacity &&
-                    (probe_steps_ == 0 || !val_signal_) &&
-                    window_size_ < window_capacity && val_interval_ >= 1 && (!searched_ || tau_prime_ <= horizon_),
-                "stage lengths");
-        if (wait_ == wait::candidate_step || wait_ == wait::candidate_evaluation || wait_ == wait::candidate_restore) {
-            require(phase_step_ <= tau_prime_ && window_size_ <= phase_step_, "candidate progress");
-        }
-        if (wait_ == wait::probe_step) {
-            require(probe_steps_ > 0 && phase_step_ >= tau_prime_ && phase_step_ < tau_prime_ + probe_steps_ &&
-                        window_size_ == phase_step_,
-                    "anneal probe progress");
-        }
-        if (wait_ == wait::warmup_step) {
-            require(phase_length_ == s.warmup_steps && phase_step_ < phase_length_, "warmup progress");
-        }
-        if (wait_ == wait::cooldown_step) {
-            require(phase_step_ < phase_length_ && phase_length_ - phase_step_ == s.total_steps - steps_total_,
-                    "cooldown progress");
-        }
-        require(recent_next_ < recent_capacity && recent_count_ <= recent_capacity &&
-                    saved_recent_next_ < recent_capacity && saved_recent_count_ <= recent_capacity,
-                "recent losses");
-        require(lr_ok(ceiling_) && lr_or_unset(stage_lr_) && lr_or_unset(last_lr_) && lr_or_unset(candidate_lr_) &&
-                    std::isfinite(candidate_x_) && std::isfinite(cooldown_lr_) && cooldown_lr_ >= 0.0 &&
-                    cooldown_lr_ <= s.lr_max,
-                "learning rates");
-        require(candidates_.size() <= 2 * static_cast<std::size_t>(s.candidates), "too many candidates");
-        for (const candidate_record& c : candidates_) {
-            require(std::isfinite(c.x) && lr_ok(c.learning_rate) && c.status <= forecast_status::invalid_input &&
-                        (!c.feasible || (std::isfinite(c.forecast) && std::isfinite(c.stddev * c.stddev))),
-                    "a candidate");
-        }
-        require((winner_ == detail::no_candidate || winner_ < candidates_.size()) &&
-                    (last_candidate_ == detail::no_candidate || last_candidate_ < candidates_.size()),
-                "winner or last candidate");
-        require(std::all_of(warm_.begin(), warm_.end(), finite_observation) &&
-                    std::all_of(log_warm_.begin(), log_warm_.end(), finite_observation),
-                "warm-start observations");
-        for (const search_call& call : log_) require(call.op <= search_op::gain, "an unknown search call");
-        require(stage_schedule_size_ <= schedule_.size(), "stage_schedule_size");
-        for (std::size_t i = 0; i < schedule_.size(); ++i) {
-            const auto& row = schedule_[i];
-            require(std::isfinite(row.lr) && row.lr > 0.0 && row.lr <= s.lr_max && row.start_step <= steps_trained_ &&
-                        (i == 0 || schedule_[i - 1].start_step <= row.start_step),
-                    "the schedule");
-        }
-    }
-
-    enum class wait : std::uint8_t {
-        warmup_step,
-        start_evaluation,
-        start_checkpoint,
-        candidate_restore,
-        candidate_step,
-        probe_step,
-        candidate_evaluation,
-        winner_checkpoint,
-        stage_restore,
-        stage_step,
-        recovery_restore,
-        cooldown_checkpoint,
-        cooldown_step,
-        cooldown_recovery_restore,
-        final_restore,
-        finished,
-    };
-
-    struct candidate_record {
-        double x = 0.0;
-        double learning_rate = 0.0;
-        double forecast = 0.0;
-        double stddev = 0.0;
-        forecast_status status = forecast_status::fitted;
-        bool feasible = false;
-    };
-
-    enum class search_op : std::uint8_t { reset, warm_start, ask, tell, tell_infeasible, gain };
-    struct search_call {
-        search_op op = search_op::reset;
-        double a = 0.0;
-        double b = 0.0;
-        double c = 0.0;
-        std::uint64_t seed = 0;
-    };
-
-    static constexpr std::size_t recent_capacity = 16;
-
-    static controller_settings validated(const controller_settings& s) {
-        s.validate();
-        return s;
-    }
-
-    // ---- setup ---------------------------------------------------------------------------
-
-    static std::uint64_t candidate_steps_for(std::uint64_t tau, double fraction) noexcept {
-        const auto tp = static_cast<std::uint64_t>(std::llround(static_cast<double>(tau) * fraction));
-        return std::clamp<std::uint64_t>(tp, 1, std::max<std::uint64_t>(tau, 1));
-    }
-
-    /// The anneal probe's length after a candidate of `tau_prime` steps (0: no probe).
-    [[nodiscard]] std::uint64_t probe_steps_for(std::uint64_t tau_prime) const noexcept {
-        if (settings_.anneal_probe <= 0.0) return 0;
-        return std::max<std::uint64_t>(
-            2, static_cast<std::uint64_t>(std::llround(settings_.anneal_probe * static_cast<double>(tau_prime))));
-    }
-
-    void resolve() {
-        const controller_settings& s = settings_;
-        const std::uint64_t budget = s.total_steps;
-        log_lr_min_ = std::log(s.lr_min);
-        log_lr_max_ = std::log(s.lr_max);
-        tau_max_ = s.tau_max != 0 ? s.tau_max : (budget != 0 ? std::max<std::uint64_t>(budget / 4, 1) : 8000);
-        tau0_ = s.tau0 != 0 ? s.tau0 : std::min(tau_max_, budget != 0 ? std::max<std::uint64_t>(budget / 16, 1) : 1000);
-        tau_max_ = std::max(tau_max_, tau0_);
-        aware_ = s.budget_aware && budget != 0;
-        cooldown_steps_ = 0;
-        if (aware_) {
-            cooldown_steps_ = static_cast<std::uint64_t>(std::llround(s.cooldown_fraction * static_cast<double>(budget)));
-            cooldown_steps_ = std::min(cooldown_steps_, budget - s.warmup_steps);
-        }
-        cooldown_start_ = budget - cooldown_steps_;
-        warmup_lr_ = s.warmup_lr != 0.0 ? s.warmup_lr : std::sqrt(s.lr_min * s.lr_max);
-        ceiling_ = s.lr_max;
-        tau_ = tau0_;
-        envelope_decay_ = std::exp(-1.0 / static_cast<double>(s.divergence_memory));
-
-        const std::uint64_t longest_candidate = candidate_steps_for(tau_max_, s.candidate_fraction);
-        window_.assign(longest_candidate + probe_steps_for(longest_candidate) + 1, 0.0);
-        reserve_buffers();
-    }
-
-    /// Capacity for everything a step may append to, so that tell_step never allocates.
-    void reserve_buffers() {
-        const std::size_t k = settings_.candidates;
-        candidates_.reserve(2 * k);
-        warm_.reserve(2 * k);
-        log_warm_.reserve(2 * k);
-        log_.reserve(8 * k + 8);
-        events_.reserve(16);
-        std::size_t per_step_segments = 0;  // warmup and cooldown record one segment per step
-        if (wait_ == wait::finished || wait_ == wait::warmup_step) {
-            per_step_segments = static_cast<std::size_t>(settings_.warmup_steps);
-        } else if (wait_ == wait::cooldown_step || wait_ == wait::cooldown_checkpoint ||
-                   wait_ == wait::cooldown_recovery_restore) {
-            per_step_segments = static_cast<std::size_t>(settings_.total_steps - steps_total_);
-        }
-        schedule_.reserve(schedule_.size() + per_step_segments + 64);
-    }
-
-    void begin() {
-        events_.clear();
-        if (settings_.warmup_steps > 0) {
-            emit({.kind = event_kind::warmup_start, .learning_rate = warmup_lr_, .length = settings_.warmup_steps,
-                  .message = "warmup from lr_min to its target LR, no search"});
-            phase_step_ = 0;
-            phase_length_ = settings_.warmup_steps;
-            train_at(warmup_lr_at(0), wait::warmup_step);
-        } else {
-            start_stage();
-        }
-    }
-
-    // ---- small helpers -------------------------------------------------------------------
+    // ---- transitions: the only places that set the directive -------------------------------
 
     void expect(directive_kind kind, const char* call) const {
         if (pending_.kind != kind) {
@@ -5103,314 +6475,132 @@ private:
                                  std::string(to_string(pending_.kind)) + "'");
         }
     }
-
     void emit(event e) {
-        e.step = steps_total_;
+        e.step = steps_total();
         e.stage = stage_index_;
         events_.push_back(e);
     }
-
     void train_at(double lr, wait next) {
         pending_ = {directive_kind::train, lr, 0};
         wait_ = next;
     }
+    void await(directive_kind kind, std::uint32_t slot, wait next) {
+        pending_ = {kind, 0.0, slot};
+        wait_ = next;
+    }
+    void begin_phase(std::uint64_t length) {
+        phase_step_ = 0;
+        phase_length_ = length;
+        over_train_ = 0;
+    }
 
     [[nodiscard]] bool budget_spent() const noexcept {
-        return settings_.total_steps != 0 && steps_total_ >= settings_.total_steps;
+        return settings_.total_steps != 0 && steps_total() >= settings_.total_steps;
     }
-
     [[nodiscard]] double upper() const noexcept { return std::min(settings_.lr_max, ceiling_); }
-
-    [[nodiscard]] double warmup_lr_at(std::uint64_t step) const noexcept {
-        const double fraction = static_cast<double>(step + 1) / static_cast<double>(settings_.warmup_steps);
-        return settings_.lr_min + (warmup_lr_ - settings_.lr_min) * detail::ramp(settings_.warmup_shape, fraction);
+    [[nodiscard]] std::uint64_t room() const noexcept {
+        if (!lengths_.budget_aware) return std::numeric_limits<std::uint64_t>::max();
+        return lengths_.cooldown_start > steps_total() ? lengths_.cooldown_start - steps_total() : 0;
     }
-
-    [[nodiscard]] double cooldown_lr_at(std::uint64_t step) const noexcept {
-        const double fraction = static_cast<double>(step) / static_cast<double>(std::max<std::uint64_t>(phase_length_, 1));
-        const double r = settings_.cooldown_final_ratio;
-        return cooldown_lr_ * (r + (1.0 - r) * (1.0 - detail::ramp(settings_.cooldown_shape, fraction)));
-    }
-
-    /// A step on the final trajectory at `lr` (warmup and cooldown; stages record at decision).
-    void trajectory_step(double lr) {
-        record_lr(steps_trained_, lr);
-        ++steps_trained_;
-    }
-
-    /// The found schedule's row for `start` on (start steps strictly increase, LRs change).
-    void record_lr(std::uint64_t start, double lr) {
-        if (!schedule_.empty() && schedule_.back().start_step == start) schedule_.pop_back();
-        if (schedule_.empty() || schedule_.back().lr != lr) schedule_.push_back({start, lr});
-    }
-
-    void remember(double loss) {
-        if (!std::isfinite(loss)) return;
-        // The guard level: the top of the losses' envelope, forgetting a high loss over
-        // divergence_memory steps. Not their mean: per-step losses (minibatch noise, slow
-        // fluctuations near a noise floor) often sit several times above a recent mean,
-        // while a divergence outgrows any bound.
-        envelope_ = std::isfinite(envelope_) ? std::max(loss, envelope_ * envelope_decay_) : loss;
-        recent_[recent_next_] = loss;
-        recent_next_ = (recent_next_ + 1) % recent_capacity;
-        recent_count_ = std::min<std::uint64_t>(recent_count_ + 1, recent_capacity);
-    }
-
-    [[nodiscard]] double recent_mean() const noexcept {
-        if (recent_count_ == 0) return event::none;
-        double sum = 0.0;
-        for (std::uint64_t i = 0; i < recent_count_; ++i) sum += recent_[i];
-        return sum / static_cast<double>(recent_count_);
-    }
-
-    /// A non-finite loss diverges at once; one above factor * reference must persist.
     [[nodiscard]] bool exploding(double loss, double reference, std::uint32_t& over) const noexcept {
-        if (!std::isfinite(loss)) return true;
-        if (!std::isfinite(reference) || reference == 0.0) return false;
-        const double threshold = reference + (settings_.divergence_factor - 1.0) * std::abs(reference);
-        over = loss > threshold ? over + 1 : 0;
-        return over >= settings_.divergence_patience;
+        return detail::exploding(loss, reference, settings_.divergence_factor, settings_.divergence_patience, over);
     }
-
     [[nodiscard]] double signal_start_loss() const noexcept { return val_signal_ ? start_val_loss_ : start_train_loss_; }
-
-    /// The stage's loss scale: the improvement its best forecast promises over the stage's
-    /// start, or (when none) the spread of its forecasts.
-    [[nodiscard]] double loss_scale() const noexcept {
-        double lo = std::numeric_limits<double>::infinity();
-        double hi = -lo;
-        for (const candidate_record& c : candidates_) {
-            if (!c.feasible) continue;
-            lo = std::min(lo, c.forecast);
-            hi = std::max(hi, c.forecast);
-        }
-        if (!std::isfinite(lo)) return 0.0;
-        const double start = signal_start_loss();
-        const double improvement = std::isfinite(start) ? start - lo : 0.0;
-        return improvement > 0.0 ? improvement : hi - lo;
+    [[nodiscard]] double loss_scale() const noexcept { return candidates_.loss_scale(signal_start_loss()); }
+    [[nodiscard]] double horizon_units() const noexcept {
+        const double h = static_cast<double>(horizon_);
+        return val_signal_ ? h / static_cast<double>(val_interval_) : h;
     }
-
-    // ---- the search, with every call logged for replay at load ---------------------------
-
-    double search_ask() {
-        const double x = static_cast<double>(search_.ask());
-        log_.push_back({search_op::ask, x, 0.0, 0.0, 0});
-        return x;
-    }
-    void search_tell(double x, double y, double noise_variance) {
-        search_.tell(x, y, noise_variance);
-        log_.push_back({search_op::tell, x, y, noise_variance, 0});
-    }
-    void search_infeasible(double x) {
-        search_.tell_infeasible(x);
-        log_.push_back({search_op::tell_infeasible, x, 0.0, 0.0, 0});
-        search_top_x_ = std::min(search_top_x_, x);
-    }
-    /// A candidate diverged at x: LRs above divergence_backoff * exp(x) are infeasible for the
-    /// rest of the stage (the LR just below a divergence is rarely worth a candidate).
-    void mark_infeasible(double x) { search_infeasible(x + std::log(settings_.divergence_backoff)); }
-    double search_gain() {
-        const double gain = static_cast<double>(std::as_const(search_).expected_gain());
-        log_.push_back({search_op::gain, gain, 0.0, 0.0, 0});
-        return gain;
-    }
-
-    void prepare_search() {
-        search_ = prototype_;
-        log_.clear();
-        log_warm_.clear();
-        const std::uint64_t seed = detail::splitmix64(settings_.seed + 0x9e3779b97f4a7c15ULL * (stage_index_ + 1ULL));
-        search_.reset(seed);
-        log_.push_back({search_op::reset, 0.0, 0.0, 0.0, seed});
-        search_top_x_ = std::log(upper());
-        const double start = signal_start_loss();
-        if (settings_.warm_start && !warm_.empty() && std::isfinite(start)) {
-            // Finite only: losses near the largest double overflow these sums and squares.
-            const double extra = std::pow(settings_.warm_start_noise * warm_scale_, 2);
-            for (const observation& o : warm_) {
-                if (o.x <= search_top_x_ && std::isfinite(o.y + start) && std::isfinite(o.noise_variance)) {
-                    log_warm_.push_back({o.x, o.y + start, o.noise_variance});
-                }
-            }
-            if (!std::isfinite(extra)) log_warm_.clear();
-            if (!log_warm_.empty()) {
-                search_.warm_start(std::span<const observation>(log_warm_), extra);
-                log_.push_back({search_op::warm_start, extra, 0.0, 0.0, 0});
-            }
-        }
-        if (ceiling_ < settings_.lr_max) {
-            search_.tell_infeasible(search_top_x_);
-            log_.push_back({search_op::tell_infeasible, search_top_x_, 0.0, 0.0, 0});
-        }
-    }
-
-    void replay_search() {
-        search_ = prototype_;
-        for (const search_call& call : log_) {
-            switch (call.op) {
-                case search_op::reset: search_.reset(call.seed); break;
-                case search_op::warm_start: search_.warm_start(std::span<const observation>(log_warm_), call.a); break;
-                case search_op::ask: {
-                    const double x = static_cast<double>(search_.ask());
-                    if (!(x == call.a)) throw invalid_state("replaying the stage's search gave a different LR: the search "
-                                                            "is not deterministic, or differs from the saved one");
-                    break;
-                }
-                case search_op::tell: search_.tell(call.a, call.b, call.c); break;
-                case search_op::tell_infeasible: search_.tell_infeasible(call.a); break;
-                case search_op::gain: {
-                    const double gain = static_cast<double>(std::as_const(search_).expected_gain());
-                    if (!(gain == call.a)) throw invalid_state("replaying the stage's search gave a different expected "
-                                                               "gain: the search differs from the saved one");
-                    break;
-                }
-            }
-        }
+    /// What the running candidate is judged by, from its first `points` and `probe` probe steps.
+    [[nodiscard]] forecast judge(std::size_t points, std::uint64_t probe) const {
+        const candidate_window w{std::span<const double>(window_.data(), window_size_), points, probe, horizon_units()};
+        return policies_.objective.judge(val_signal_ ? validation_forecaster_ : forecaster_, w);
     }
 
     // ---- stages ----------------------------------------------------------------------------
 
-    [[nodiscard]] std::uint64_t room() const noexcept {
-        if (!aware_) return std::numeric_limits<std::uint64_t>::max();
-        return cooldown_start_ > steps_total_ ? cooldown_start_ - steps_total_ : 0;
-    }
-
-    /// Worst-case steps of a searched stage of horizon tau (all candidates).
-    [[nodiscard]] std::uint64_t stage_cost(std::uint64_t tau) const noexcept {
-        const std::uint64_t tp = candidate_steps_for(tau, settings_.candidate_fraction);
-        const std::uint64_t per_candidate = tp + probe_steps_for(tp);
-        return settings_.candidates * per_candidate + std::max(tau, per_candidate) -
-               (settings_.keep_winner_state ? per_candidate : 0);
-    }
-
-    [[nodiscard]] std::uint64_t shortest_searched_stage() const noexcept { return std::max<std::uint64_t>(tau0_ / 2, 1); }
-
     void start_stage() {
-        if (aware_ && room() == 0) {
+        if (lengths_.budget_aware && room() == 0) {
             start_cooldown();
             return;
         }
-        const std::uint64_t available = room();
-        std::uint64_t horizon = tau_;
-        searched_ = upper() > settings_.lr_min;
-        std::string_view skip_reason = "the LR ceiling left by divergences is lr_min: nothing to search";
-        if (aware_ && searched_) {
-            if (stage_cost(horizon) > available) {
-                // The largest horizon whose worst-case search still fits.
-                const double per_step = 1.0 + settings_.candidate_fraction * (1.0 + settings_.anneal_probe) *
-                                                  (settings_.candidates - (settings_.keep_winner_state ? 1.0 : 0.0));
-                horizon = static_cast<std::uint64_t>(static_cast<double>(available) / per_step) + 1;
-                while (horizon > 0 && stage_cost(horizon) > available) --horizon;
-                if (horizon == 0 || (horizon < shortest_searched_stage() && has_stage_lr_)) {
-                    searched_ = false;
-                    skip_reason = "a search would not pay back before the cooldown: the last LR goes on";
-                }
-            }
-            if (searched_) {
-                const std::uint64_t leftover = available - stage_cost(horizon);
-                tau_prime_ = candidate_steps_for(horizon, settings_.candidate_fraction);
-                planned_tau_ = horizon;
-                // Too little would be left for another searched stage: this one takes it.
-                if (leftover < stage_cost(shortest_searched_stage())) horizon += leftover;
-            }
-        } else if (searched_) {
-            tau_prime_ = candidate_steps_for(horizon, settings_.candidate_fraction);
-            planned_tau_ = horizon;
+        const detail::stage_plan plan =
+            detail::plan_stage(settings_, lengths_, tau_, room(), upper() > settings_.lr_min, has_stage_lr_);
+        searched_ = plan.searched;
+        horizon_ = plan.horizon;
+        if (plan.searched) {
+            tau_prime_ = plan.candidate_steps;
+            planned_tau_ = plan.planned_horizon;
+            val_signal_ = plan.validation_signal;
+            val_interval_ = plan.validation_interval;
         }
-
-        stage_begin_trained_ = steps_trained_;
-        stage_schedule_size_ = schedule_.size();
-        saved_recent_ = recent_;
-        saved_recent_next_ = recent_next_;
-        saved_recent_count_ = recent_count_;
-        saved_envelope_ = envelope_;
+        begin_guarded_phase();
         candidates_.clear();
         winner_ = detail::no_candidate;
         last_candidate_ = detail::no_candidate;
-        start_train_loss_ = recent_mean();
-        guard_train_loss_ = envelope_;
-        train_reference_from_history_ = recent_count_ > 0;
+        train_reference_from_history_ = guard_.has_history();
         start_val_loss_ = event::none;
         ++stages_started_;
-
-        probe_steps_ = 0;
+        probe_steps_ = plan.probe_steps;
         if (!searched_) {
-            horizon_ = aware_ ? available : tau_;
             stage_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : std::sqrt(settings_.lr_min * upper());
             val_signal_ = false;
-            emit({.kind = event_kind::search_skipped, .learning_rate = stage_lr_, .length = horizon_, .message = skip_reason});
-            pending_ = {directive_kind::checkpoint, 0.0, start_slot};
-            wait_ = wait::start_checkpoint;
+            emit({.kind = event_kind::search_skipped, .learning_rate = stage_lr_, .length = horizon_,
+                  .message = plan.skip_reason});
+            await(directive_kind::checkpoint, start_slot, wait::start_checkpoint);
             return;
         }
-
-        horizon_ = horizon;
-        val_signal_ = settings_.signal == loss_signal::validation ||
-                      (settings_.signal == loss_signal::reference_switch && planned_tau_ >= tau_max_);
-        val_interval_ = settings_.validation_interval != 0 ? std::min(settings_.validation_interval, tau_prime_)
-                                                           : std::max<std::uint64_t>(tau_prime_ / 16, 1);
-        probe_steps_ = val_signal_ ? 0 : probe_steps_for(tau_prime_);
-        // A kept winner's probe adds a segment to the schedule (not on the per-step path).
-        if (schedule_.capacity() - schedule_.size() < 8) schedule_.reserve(schedule_.size() + 64);
+        // A kept winner's probe adds rows to the schedule (not on the per-step path).
+        if (trajectory_.spare_rows() < 8) trajectory_.reserve(64);
         emit({.kind = event_kind::stage_start, .candidate = settings_.candidates, .loss = start_train_loss_,
               .length = horizon_,
               .message = val_signal_ ? "a stage: search up to `candidate` LRs on the validation loss, horizon `length`"
                                      : "a stage: search up to `candidate` LRs on the training loss, horizon `length`"});
         if (val_signal_) {
-            pending_ = {directive_kind::evaluate, 0.0, 0};
-            wait_ = wait::start_evaluation;
+            await(directive_kind::evaluate, 0, wait::start_evaluation);
         } else {
-            pending_ = {directive_kind::checkpoint, 0.0, start_slot};
-            wait_ = wait::start_checkpoint;
+            await(directive_kind::checkpoint, start_slot, wait::start_checkpoint);
         }
+    }
+
+    /// A stage's or the cooldown's start: snapshot what a divergence would undo.
+    void begin_guarded_phase() {
+        trajectory_.begin_stage();
+        guard_.snapshot();
+        start_train_loss_ = guard_.recent_mean();
+        guard_train_loss_ = guard_.envelope();
+    }
+
+    void prepare_search() {
+        search_.begin_stage(detail::mix_seed(settings_.seed + 0x9e3779b97f4a7c15ULL * (stage_index_ + 1ULL)),
+                            std::log(upper()));
+        const double start = signal_start_loss();
+        if (settings_.warm_start && !warm_.empty() && std::isfinite(start)) {
+            search_.warm_start(warm_, start, std::pow(settings_.warm_start_noise * warm_scale_, 2));
+        }
+        if (ceiling_ < settings_.lr_max) search_.tell_infeasible(search_.top_x());
     }
 
     void begin_candidate() {
-        const auto index = static_cast<std::uint32_t>(candidates_.size());
+        const std::uint32_t index = candidates_.size();
         if (index == 0) prepare_search();
-        // A stage whose search starts empty first tries a space-filling design: a random
-        // first ask and a GP fitted to one or two points explore a wide interval badly.
-        const bool from_design = index < settings_.initial_design && log_warm_.empty() &&
-                                 design_x(index) < search_top_x_;
-        double x = from_design ? design_x(index) : search_ask();
-        double lr = std::exp(x);
-        if (!(lr >= settings_.lr_min && lr <= upper())) {
-            lr = std::clamp(std::isfinite(lr) ? lr : settings_.lr_min, settings_.lr_min, upper());
-            x = std::log(lr);
-        }
-        candidate_x_ = x;
-        candidate_lr_ = lr;
-        phase_step_ = 0;
+        const double design_x = index < settings_.initial_design && !search_.warm_started()
+                                    ? static_cast<double>(policies_.initial_design.point(
+                                          index, settings_.initial_design, log_lr_min_, std::log(upper())))
+                                    : search_.top_x();
+        const bool from_design = design_x < search_.top_x();
+        std::tie(candidate_x_, candidate_lr_) =
+            detail::inside_interval(from_design ? design_x : search_.ask(), settings_.lr_min, upper());
+        begin_phase(0);
         window_size_ = 0;
-        over_train_ = 0;
         over_val_ = 0;
-        emit({.kind = event_kind::candidate_start, .candidate = index, .learning_rate = lr, .length = tau_prime_,
+        emit({.kind = event_kind::candidate_start, .candidate = index, .learning_rate = candidate_lr_, .length = tau_prime_,
               .message = from_design ? "candidate LR from the initial space-filling design" : "candidate LR from the search"});
         if (index == 0) {
-            train_at(lr, wait::candidate_step);
+            train_at(candidate_lr_, wait::candidate_step);
         } else {
-            pending_ = {directive_kind::restore, 0.0, start_slot};
-            wait_ = wait::candidate_restore;
+            await(directive_kind::restore, start_slot, wait::candidate_restore);
         }
-    }
-
-    /// The index-th point of the initial design: n points evenly inside the log interval
-    /// (lr_min to the ceiling), from the middle outwards, the higher first.
-    [[nodiscard]] double design_x(std::uint32_t index) const noexcept {
-        const std::uint32_t n = settings_.initial_design;
-        std::uint32_t j = n / 2;  // the middle (the upper middle for even n)
-        for (std::uint32_t step = 1, taken = 0; taken < index; ++step) {
-            if (n / 2 + step < n && taken < index) {
-                j = n / 2 + step;
-                ++taken;
-            }
-            if (step <= n / 2 && taken < index) {
-                j = n / 2 - step;
-                ++taken;
-            }
-        }
-        const double top = std::log(upper());
-        return log_lr_min_ + (top - log_lr_min_) * static_cast<double>(j + 1) / static_cast<double>(n + 1);
     }
 
     void candidate_step(double loss) {
@@ -5421,111 +6611,47 @@ private:
         }
         if (exploding(loss, guard_train_loss_, over_train_)) {
             candidate_diverged(loss);
-            return;
-        }
-        if (!val_signal_) {
+        } else if (!val_signal_) {
             window_[window_size_++] = loss;
-            if (const auto raced = race_forecast()) {
-                end_candidate(*raced, true);
-                return;
-            }
+            window_filled();
         } else if (phase_step_ % val_interval_ == 0) {
-            pending_ = {directive_kind::evaluate, 0.0, 0};
-            wait_ = wait::candidate_evaluation;
-            return;
-        }
-        if (phase_step_ >= tau_prime_) {
-            if (probe_steps_ > 0) {
-                train_at(probe_lr(candidate_lr_), wait::probe_step);
-            } else {
-                end_candidate(current_forecast(), false);
-            }
+            await(directive_kind::evaluate, 0, wait::candidate_evaluation);
+        } else if (phase_step_ >= tau_prime_) {
+            end_candidate(judge(window_size_, 0), false);
         }
     }
 
-    [[nodiscard]] double probe_lr(double candidate_lr) const noexcept {
-        return std::max(settings_.lr_min, candidate_lr * settings_.anneal_probe_ratio);
-    }
-
-    void probe_step(double loss) {
-        if (exploding(loss, guard_train_loss_, over_train_)) {
-            candidate_diverged(loss);
-            return;
+    /// After a point joins the running candidate's window: race it, end it, probe it, or go on.
+    void window_filled() {
+        if (const auto raced = race_forecast()) {
+            end_candidate(*raced, true);
+        } else if (phase_step_ < tau_prime_) {
+            if (wait_ == wait::candidate_evaluation) train_at(candidate_lr_, wait::candidate_step);
+        } else if (probe_steps_ > 0) {
+            train_at(detail::anneal_probe_lr(candidate_lr_, settings_.anneal_probe_ratio, settings_.lr_min),
+                     wait::probe_step);
+        } else {
+            end_candidate(judge(window_size_, 0), false);
         }
-        window_[window_size_++] = loss;
-        if (phase_step_ >= tau_prime_ + probe_steps_) end_candidate(probed_forecast(), false);
     }
 
-    /// The candidate's forecast (from its tau' steps) less the loss its anneal probe removed:
-    /// the drop from the mean of the window's last fifth to the mean of the probe's second
-    /// half. Its variance adds the noise of both means (the per-step noise estimated from
-    /// the window's last fifth) to the forecast's. For a positive loss the result is at least
-    /// the forecast times after / before (the drop in proportion): near the edge of stability
-    /// a candidate's window is far from its noise level, the forecast extrapolates a fall, and
-    /// the two drops added would promise a loss below zero (seen on the noisy quadratic model).
-    [[nodiscard]] forecast probed_forecast() const {
-        const auto n = static_cast<std::size_t>(tau_prime_);
-        const forecast f = forecast_of(n);
-        const std::size_t tail = std::max<std::size_t>(2, n / 5);
-        const std::size_t probe_tail = std::max<std::size_t>(1, static_cast<std::size_t>(probe_steps_ / 2));
-        if (n < tail || !std::isfinite(f.value)) return f;
-        const auto mean = [&](std::size_t first, std::size_t count) {
-            double sum = 0.0;
-            for (std::size_t i = first; i < first + count; ++i) sum += window_[i];
-            return sum / static_cast<double>(count);
-        };
-        const double before = mean(n - tail, tail);
-        const double after = mean(window_size_ - probe_tail, probe_tail);
-        double spread = 0.0;
-        for (std::size_t i = n - tail; i < n; ++i) spread += (window_[i] - before) * (window_[i] - before);
-        const double step_var = spread / static_cast<double>(tail - 1);
-        const double gain = before - after;
-        if (!std::isfinite(gain) || !std::isfinite(step_var) || gain <= 0.0) return f;
-        double value = f.value - gain;
-        if (before > 0.0 && after > 0.0 && f.value > 0.0) value = std::max(value, f.value * (after / before));
-        const double gain_var = step_var * (1.0 / static_cast<double>(tail) + 1.0 / static_cast<double>(probe_tail));
-        return {value, std::sqrt(f.stddev * f.stddev + gain_var), f.status, f.non_finite};
-    }
-
-    /// Racing is checked once per candidate, when its window holds race_fraction of the
-    /// points a full candidate gives (and more than two, less than all).
-    [[nodiscard]] bool race_due() const noexcept {
-        if (settings_.race_fraction <= 0.0) return false;
-        const std::uint64_t full = val_signal_ ? tau_prime_ / val_interval_ : tau_prime_;
-        const auto at = static_cast<std::uint64_t>(std::ceil(settings_.race_fraction * static_cast<double>(full)));
-        return at > 2 && at < full && window_size_ == at;
-    }
-
-    /// The running candidate's forecast from its window so far, at the stage's horizon.
-    [[nodiscard]] forecast current_forecast() const { return forecast_of(window_size_); }
-    [[nodiscard]] forecast forecast_of(std::size_t window_points) const {
-        const Forecaster& forecaster = val_signal_ ? validation_forecaster_ : forecaster_;
-        return forecaster.predict(std::span<const double>(window_.data(), window_points), horizon_units());
-    }
-
-    /// When racing is due and the running candidate's forecast, even at its lower bound
-    /// (race_stddevs stddevs below), is above the stage's best so far, that forecast:
-    /// finishing the candidate cannot change the choice.
+    /// Racing: once per candidate, when its window holds race_fraction of a full candidate's
+    /// points (more than two, less than all), a candidate whose forecast, even race_stddevs
+    /// below, is above the stage's best so far ends with that forecast: finishing it cannot
+    /// change the choice.
     [[nodiscard]] std::optional<forecast> race_forecast() const {
-        if (!race_due()) return std::nullopt;
-        const std::uint32_t best = best_candidate(upper());
-        if (best == detail::no_candidate) return std::nullopt;
-        const forecast f = current_forecast();
-        if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev))
-            return std::nullopt;
-        if (!(f.value - settings_.race_stddevs * f.stddev > candidates_[best].forecast)) return std::nullopt;
+        const std::uint64_t full = val_signal_ ? tau_prime_ / val_interval_ : tau_prime_;
+        const std::uint32_t best = candidates_.best(upper());
+        if (!detail::race_due(settings_.race_fraction, window_size_, full) || best == detail::no_candidate) return {};
+        const forecast f = judge(window_size_, 0);
+        if (!detail::clearly_worse(f, candidates_[best].forecast, settings_.race_stddevs)) return {};
         return f;
     }
 
-    [[nodiscard]] double horizon_units() const noexcept {
-        const double h = static_cast<double>(horizon_);
-        return val_signal_ ? h / static_cast<double>(val_interval_) : h;
-    }
-
     void candidate_diverged(double loss) {
-        candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, forecast_status::invalid_input, false});
-        last_candidate_ = static_cast<std::uint32_t>(candidates_.size() - 1);
-        mark_infeasible(candidate_x_);
+        last_candidate_ = candidates_.add(
+            {candidate_x_, candidate_lr_, event::none, event::none, forecast_status::invalid_input, false});
+        mark_infeasible();
         emit({.kind = event_kind::candidate_diverged, .candidate = last_candidate_, .learning_rate = candidate_lr_,
               .loss = loss, .length = phase_step_,
               .message = std::isfinite(loss) ? "the loss rose above divergence_factor times the stage's starting level: "
@@ -5534,151 +6660,91 @@ private:
         after_candidate();
     }
 
-    /// `f`: the candidate's forecast; `raced`: stopped by racing before its tau' steps.
+    /// LRs above divergence_backoff times the running candidate's are infeasible for the rest
+    /// of the stage (the LR just below a divergence is rarely worth a candidate).
+    void mark_infeasible() { search_.rule_out_above(candidate_x_ + std::log(settings_.divergence_backoff)); }
+
+    /// `f`: what the candidate is judged by; `raced`: stopped by racing before its tau' steps.
     void end_candidate(const forecast& f, bool raced) {
-        const auto index = static_cast<std::uint32_t>(candidates_.size());
         // stddev^2 must be finite too: it is the search's noise variance (losses near 1e300 overflow it).
         if (f.status == forecast_status::invalid_input || !std::isfinite(f.value) || !std::isfinite(f.stddev * f.stddev)) {
-            candidates_.push_back({candidate_x_, candidate_lr_, event::none, event::none, f.status, false});
-            last_candidate_ = index;
-            mark_infeasible(candidate_x_);
-            emit({.kind = event_kind::candidate_diverged, .candidate = index, .learning_rate = candidate_lr_,
+            last_candidate_ = candidates_.add({candidate_x_, candidate_lr_, event::none, event::none, f.status, false});
+            mark_infeasible();
+            emit({.kind = event_kind::candidate_diverged, .candidate = last_candidate_, .learning_rate = candidate_lr_,
                   .loss = last_loss_, .length = phase_step_, .message = "no usable loss to forecast: infeasible"});
             after_candidate();
             return;
         }
-        search_tell(candidate_x_, f.value, f.stddev * f.stddev);
-        candidates_.push_back({candidate_x_, candidate_lr_, f.value, f.stddev, f.status, true});
-        last_candidate_ = index;
-        emit({.kind = event_kind::candidate_end, .candidate = index, .learning_rate = candidate_lr_, .loss = last_loss_,
-              .forecast = f.value, .stddev = f.stddev, .status = f.status, .length = phase_step_,
+        search_.tell(candidate_x_, f.value, f.stddev * f.stddev);
+        last_candidate_ = candidates_.add({candidate_x_, candidate_lr_, f.value, f.stddev, f.status, true});
+        emit({.kind = event_kind::candidate_end, .candidate = last_candidate_, .learning_rate = candidate_lr_,
+              .loss = last_loss_, .forecast = f.value, .stddev = f.stddev, .status = f.status, .length = phase_step_,
               .message = raced ? "dropped by racing (its forecast's lower bound is above the best): "
                                  "forecast from the steps so far, told to the search"
                     : probe_steps_ > 0 ? "forecast at the stage's horizon less the loss its anneal probe removed, told to the search"
                                        : "forecast at the stage's horizon, told to the search"});
-        if (settings_.keep_winner_state && (winner_ == detail::no_candidate || f.value < candidates_[winner_].forecast)) {
-            winner_ = index;
-            pending_ = {directive_kind::checkpoint, 0.0, winner_slot};
-            wait_ = wait::winner_checkpoint;
+        if (settings_.keep_winner_state &&
+            (winner_ == detail::no_candidate || f.value < candidates_[winner_].forecast)) {
+            winner_ = last_candidate_;
+            await(directive_kind::checkpoint, winner_slot, wait::winner_checkpoint);
             return;
         }
         after_candidate();
     }
 
-    /// Diverged candidates cost a few steps each and do not count towards `candidates`
-    /// (an interval whose top diverges would otherwise use up the search); at most twice
-    /// `candidates` are tried.
+    /// Diverged candidates do not count towards `candidates` (an interval whose top diverges
+    /// would otherwise use up the search); at most twice `candidates` are tried.
     void after_candidate() {
-        const std::size_t tried = candidates_.size();
-        const auto feasible = static_cast<std::size_t>(
-            std::count_if(candidates_.begin(), candidates_.end(), [](const auto& c) { return c.feasible; }));
-        if (feasible >= settings_.candidates || tried >= 2 * static_cast<std::size_t>(settings_.candidates)) {
+        const search_progress progress{candidates_.size(), candidates_.feasible_count(), 0.0};
+        if (progress.feasible >= settings_.candidates || progress.tried >= 2 * settings_.candidates ||
+            search_.top_x() <= log_lr_min_) {
             decide();
             return;
         }
-        if (search_top_x_ <= log_lr_min_) {
+        auto gain = [this] { return search_.expected_gain(); };
+        const stop_verdict verdict = policies_.stop_rule.verdict(
+            {progress.tried, progress.feasible, loss_scale(), candidates_.best(settings_.lr_max)}, settings_,
+            expected_gain_query(gain));
+        if (verdict.stop) {
+            emit({.kind = event_kind::search_stopped_early, .candidate = progress.tried, .loss = verdict.gain,
+                  .forecast = verdict.scale,
+                  .message = "the search's expected gain (loss) is small against the stage's loss scale (forecast)"});
             decide();
             return;
-        }
-        if (feasible >= settings_.min_candidates && settings_.early_stop_gain > 0.0) {
-            const double scale = loss_scale();
-            if (scale > 0.0) {
-                const double gain = search_gain();
-                if (gain < settings_.early_stop_gain * scale) {
-                    emit({.kind = event_kind::search_stopped_early, .candidate = static_cast<std::uint32_t>(tried),
-                          .loss = gain, .forecast = scale,
-                          .message = "the search's expected gain (loss) is small against the stage's loss scale (forecast)"});
-                    decide();
-                    return;
-                }
-            }
         }
         begin_candidate();
     }
 
-    /// The best feasible candidate at or below `limit`, or no_candidate.
-    [[nodiscard]] std::uint32_t best_candidate(double limit) const noexcept {
-        std::uint32_t best = detail::no_candidate;
-        for (std::uint32_t i = 0; i < candidates_.size(); ++i) {
-            const candidate_record& c = candidates_[i];
-            if (!c.feasible || c.learning_rate > limit) continue;
-            if (best == detail::no_candidate || c.forecast < candidates_[best].forecast) best = i;
-        }
-        return best;
-    }
-
-    /// The largest LR whose forecast is within prefer_larger_lr * the stage's loss scale of
-    /// the lowest (the lowest itself when that tolerance is 0).
-    [[nodiscard]] std::uint32_t chosen_candidate(std::uint32_t best) const noexcept {
-        if (best == detail::no_candidate || settings_.prefer_larger_lr <= 0.0) return best;
-        const double limit = candidates_[best].forecast + settings_.prefer_larger_lr * loss_scale();
-        std::uint32_t chosen = best;
-        for (std::uint32_t i = 0; i < candidates_.size(); ++i) {
-            const candidate_record& c = candidates_[i];
-            if (c.feasible && c.learning_rate <= upper() && c.forecast <= limit &&
-                c.learning_rate > candidates_[chosen].learning_rate) {
-                chosen = i;
-            }
-        }
-        return chosen;
-    }
-
-    /// The feasible candidate at or below the ceiling with the lowest posterior mean of the
-    /// search's model, when smooth_choice is on and the search offers one; else `lowest`.
-    static constexpr bool search_has_posterior_mean = requires(const Search& s, double x) {
-        { s.posterior_mean(x) } -> std::convertible_to<double>;
-    };
-
-    [[nodiscard]] std::uint32_t smoothed_best(std::uint32_t lowest) const {
-        if constexpr (search_has_posterior_mean) {
-            if (!settings_.smooth_choice || lowest == detail::no_candidate) return lowest;
-            std::uint32_t best = lowest;
-            double best_mean = std::numeric_limits<double>::infinity();
-            for (std::uint32_t i = 0; i < candidates_.size(); ++i) {
-                const candidate_record& c = candidates_[i];
-                if (!c.feasible || c.learning_rate > upper()) continue;
-                const double mean = static_cast<double>(search_.posterior_mean(c.x));
-                if (std::isfinite(mean) && mean < best_mean) {
-                    best_mean = mean;
-                    best = i;
-                }
-            }
-            return best;
-        } else {
-            return lowest;
-        }
-    }
-
     void decide() {
-        const std::uint32_t lowest = smoothed_best(best_candidate(upper()));
+        std::uint32_t lowest = candidates_.best(upper());
+        constexpr bool smooth = lr_search_with_posterior_mean<Search>;
+        if constexpr (smooth) {
+            if (settings_.smooth_choice && lowest != detail::no_candidate) {
+                lowest = candidates_.lowest_by([&](double x) { return search_.search().posterior_mean(x); }, upper(),
+                                               lowest);
+            }
+        }
         if (lowest == detail::no_candidate) {
             emit({.kind = event_kind::fallback, .learning_rate = settings_.lr_min,
                   .message = "every candidate diverged: the stage trains at lr_min"});
             start_training(settings_.lr_min, false, true);
             return;
         }
-        const std::uint32_t best = chosen_candidate(lowest);
-        const candidate_record& c = candidates_[best];
+        const std::uint32_t best = settings_.prefer_larger_lr > 0.0
+                                       ? candidates_.largest_within(lowest, settings_.prefer_larger_lr * loss_scale(), upper())
+                                       : lowest;
+        const detail::candidate_record& c = candidates_[best];
         emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
               .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
               .message = best != lowest ? "the largest LR whose forecast is within prefer_larger_lr of the lowest"
-                         : settings_.smooth_choice && search_has_posterior_mean ? "the lowest posterior mean of the search's model at the stage's candidates"
-                                                   : "the lowest forecast of the stage's candidates"});
-        warn_if_at_bound(c.learning_rate);
-        start_training(c.learning_rate, settings_.keep_winner_state && best == winner_, true);
-    }
-
-    void warn_if_at_bound(double lr) {
-        const double tolerance = settings_.bound_tolerance * (log_lr_max_ - log_lr_min_);
-        if (settings_.bound_tolerance <= 0.0) return;
-        const double x = std::log(lr);
-        if (x - log_lr_min_ <= tolerance) {
-            emit({.kind = event_kind::warning_lr_at_bound, .learning_rate = lr,
-                  .message = "the chosen LR sits on lr_min: the best LR may be lower, lower lr_min"});
-        } else if (log_lr_max_ - x <= tolerance) {
-            emit({.kind = event_kind::warning_lr_at_bound, .learning_rate = lr,
-                  .message = "the chosen LR sits on lr_max: the best LR may be higher, raise lr_max"});
+                         : settings_.smooth_choice && smooth ? "the lowest posterior mean of the search's model at the stage's candidates"
+                                                             : "the lowest forecast of the stage's candidates"});
+        if (const int side = detail::bound_side(settings_, c.learning_rate); side != 0) {
+            emit({.kind = event_kind::warning_lr_at_bound, .learning_rate = c.learning_rate,
+                  .message = side < 0 ? "the chosen LR sits on lr_min: the best LR may be lower, lower lr_min"
+                                      : "the chosen LR sits on lr_max: the best LR may be higher, raise lr_max"});
         }
+        start_training(c.learning_rate, settings_.keep_winner_state && best == winner_, true);
     }
 
     /// Trains the stage at `lr`: from the kept winner's state, or from slot 0.
@@ -5686,40 +6752,33 @@ private:
         stage_lr_ = lr;
         last_lr_ = lr;
         has_stage_lr_ = true;
-        phase_step_ = 0;
-        over_train_ = 0;
-        record_lr(steps_trained_, lr);
+        trajectory_.record_stage_lr(lr);
         if (from_winner) {
             // The winner's tau' steps, and its anneal probe's, join the trajectory.
             const std::uint64_t kept = tau_prime_ + probe_steps_;
-            if (probe_steps_ > 0) {
-                const double probe = probe_lr(lr);
-                record_lr(steps_trained_ + tau_prime_, probe);
-                record_lr(steps_trained_ + kept, lr);
-            }
-            steps_searched_ -= kept;
-            steps_trained_ += kept;
-            phase_length_ = std::min(horizon_ > kept ? horizon_ - kept : 0, room());
+            trajectory_.keep_winner(tau_prime_, probe_steps_, lr,
+                                    detail::anneal_probe_lr(lr, settings_.anneal_probe_ratio, settings_.lr_min));
+            begin_phase(std::min(horizon_ > kept ? horizon_ - kept : 0, room()));
             if (last_candidate_ == winner_) {
-                if (phase_length_ == 0) {
-                    end_stage();
-                } else {
-                    train_at(lr, wait::stage_step);
-                }
-                return;
+                train_stage_or_end();
+            } else {
+                await(directive_kind::restore, winner_slot, wait::stage_restore);
             }
-            pending_ = {directive_kind::restore, 0.0, winner_slot};
-            wait_ = wait::stage_restore;
             return;
         }
-        phase_length_ = std::min(horizon_, room());
+        begin_phase(std::min(horizon_, room()));
         if (needs_restore) {
-            pending_ = {directive_kind::restore, 0.0, start_slot};
-            wait_ = wait::stage_restore;
-        } else if (phase_length_ == 0) {
+            await(directive_kind::restore, start_slot, wait::stage_restore);
+        } else {
+            train_stage_or_end();
+        }
+    }
+
+    void train_stage_or_end() {
+        if (phase_length_ == 0) {
             end_stage();
         } else {
-            train_at(lr, wait::stage_step);
+            train_at(stage_lr_, wait::stage_step);
         }
     }
 
@@ -5727,49 +6786,42 @@ private:
         if (phase_step_ == 1 && !std::isfinite(guard_train_loss_) && std::isfinite(loss)) guard_train_loss_ = loss;
         if (exploding(loss, guard_train_loss_, over_train_)) {
             stage_diverged(loss);
-            return;
+        } else if (phase_step_ >= phase_length_) {
+            end_stage();
         }
-        if (phase_step_ >= phase_length_) end_stage();
     }
 
-    /// Undo the stage's trajectory: its steps become wasted (searched) steps.
-    void discard_stage_trajectory() {
-        steps_searched_ += steps_trained_ - stage_begin_trained_;
-        steps_trained_ = stage_begin_trained_;
-        schedule_.resize(stage_schedule_size_);
-        recent_ = saved_recent_;
-        recent_next_ = saved_recent_next_;
-        recent_count_ = saved_recent_count_;
-        envelope_ = saved_envelope_;
+    /// Undo the stage's trajectory: its steps become thrown-away (searched) steps.
+    void discard_stage() {
+        ++divergences_;
+        trajectory_.discard_stage();
+        guard_.rollback();
     }
 
     void stage_diverged(double loss) {
-        ++divergences_;
-        discard_stage_trajectory();
+        discard_stage();
         const double lr = stage_lr_;
         if (lr <= settings_.lr_min * (1.0 + 1e-12)) {
             emit({.kind = event_kind::stage_diverged, .learning_rate = lr, .loss = loss,
                   .message = "the stage diverged at lr_min: restore its start and stop"});
-            pending_ = {directive_kind::restore, 0.0, start_slot};
-            wait_ = wait::final_restore;
+            await(directive_kind::restore, start_slot, wait::final_restore);
             return;
         }
         ceiling_ = std::max(settings_.lr_min, std::min(ceiling_, lr * settings_.divergence_backoff));
         emit({.kind = event_kind::stage_diverged, .learning_rate = lr, .loss = loss, .forecast = event::none,
               .message = "the stage diverged: restore its start, lower the LR ceiling, decide again"});
-        pending_ = {directive_kind::restore, 0.0, start_slot};
-        wait_ = wait::recovery_restore;
+        await(directive_kind::restore, start_slot, wait::recovery_restore);
     }
 
     void redecide() {
-        const std::uint32_t best = best_candidate(upper());
+        const std::uint32_t best = candidates_.best(upper());
         if (best == detail::no_candidate) {
             emit({.kind = event_kind::fallback, .learning_rate = upper(),
                   .message = "no candidate below the lowered ceiling: the stage trains at the ceiling"});
             start_training(upper(), false, false);
             return;
         }
-        const candidate_record& c = candidates_[best];
+        const detail::candidate_record& c = candidates_[best];
         emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
               .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
               .message = "the lowest forecast below the lowered ceiling, after a divergence"});
@@ -5778,16 +6830,10 @@ private:
 
     void end_stage() {
         if (searched_) {
-            warm_.clear();
-            const double start = signal_start_loss();
-            if (std::isfinite(start)) {
-                for (const candidate_record& c : candidates_) {
-                    if (c.feasible) warm_.push_back({c.x, c.forecast - start, c.stddev * c.stddev});
-                }
-            }
+            candidates_.improvements_over(signal_start_loss(), warm_);
             warm_scale_ = loss_scale();
             const double grown = std::round(static_cast<double>(planned_tau_) * settings_.growth);
-            tau_ = std::min<std::uint64_t>(tau_max_, static_cast<std::uint64_t>(std::max(grown, 1.0)));
+            tau_ = std::min<std::uint64_t>(lengths_.longest, static_cast<std::uint64_t>(std::max(grown, 1.0)));
         }
         ++stage_index_;
         start_stage();
@@ -5796,349 +6842,161 @@ private:
     // ---- cooldown and the end ------------------------------------------------------------
 
     void start_cooldown() {
-        if (cooldown_steps_ == 0 || budget_spent()) {
+        if (lengths_.cooldown_steps == 0 || budget_spent()) {
             finish("the step budget is spent");
             return;
         }
         cooldown_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : std::sqrt(settings_.lr_min * upper());
-        stage_begin_trained_ = steps_trained_;
-        stage_schedule_size_ = schedule_.size();
-        saved_recent_ = recent_;
-        saved_recent_next_ = recent_next_;
-        saved_recent_count_ = recent_count_;
-        saved_envelope_ = envelope_;
-        start_train_loss_ = recent_mean();
-        guard_train_loss_ = envelope_;
-        schedule_.reserve(schedule_.size() + static_cast<std::size_t>(settings_.total_steps - steps_total_) + 1);
-        emit({.kind = event_kind::cooldown_start, .learning_rate = cooldown_lr_, .length = settings_.total_steps - steps_total_,
-              .message = "the final anneal of the budget's last steps"});
-        pending_ = {directive_kind::checkpoint, 0.0, start_slot};
-        wait_ = wait::cooldown_checkpoint;
+        begin_guarded_phase();
+        trajectory_.reserve(static_cast<std::size_t>(settings_.total_steps - steps_total()) + 1);
+        emit({.kind = event_kind::cooldown_start, .learning_rate = cooldown_lr_,
+              .length = settings_.total_steps - steps_total(), .message = "the final anneal of the budget's last steps"});
+        await(directive_kind::checkpoint, start_slot, wait::cooldown_checkpoint);
     }
 
     void run_cooldown() {
-        phase_step_ = 0;
-        over_train_ = 0;
-        phase_length_ = settings_.total_steps - steps_total_;
-        train_at(cooldown_lr_at(0), wait::cooldown_step);
+        begin_phase(settings_.total_steps - steps_total());
+        train_at(detail::cooldown_lr_at(settings_, cooldown_lr_, 0, phase_length_), wait::cooldown_step);
     }
 
     void cooldown_step(double loss) {
         if (phase_step_ == 1 && !std::isfinite(guard_train_loss_) && std::isfinite(loss)) guard_train_loss_ = loss;
         if (exploding(loss, guard_train_loss_, over_train_)) {
-            ++divergences_;
-            discard_stage_trajectory();
+            discard_stage();
             ceiling_ = std::max(settings_.lr_min, std::min(ceiling_, cooldown_lr_ * settings_.divergence_backoff));
             cooldown_lr_ *= settings_.divergence_backoff;
             emit({.kind = event_kind::stage_diverged, .learning_rate = pending_.learning_rate, .loss = loss,
                   .message = "the cooldown diverged: restore its start, anneal from a lower LR"});
-            pending_ = {directive_kind::restore, 0.0, start_slot};
-            wait_ = wait::cooldown_recovery_restore;
+            await(directive_kind::restore, start_slot, wait::cooldown_recovery_restore);
             return;
         }
-        pending_.learning_rate = cooldown_lr_at(phase_step_);
-    }
-
-    void warmup_step() {
-        if (phase_step_ >= phase_length_) {
-            start_stage();
-        } else {
-            pending_.learning_rate = warmup_lr_at(phase_step_);
-        }
+        pending_.learning_rate = detail::cooldown_lr_at(settings_, cooldown_lr_, phase_step_, phase_length_);
     }
 
     void finish(std::string_view reason) {
-        emit({.kind = event_kind::done, .learning_rate = last_lr_, .loss = last_loss_, .length = steps_total_,
+        emit({.kind = event_kind::done, .learning_rate = last_lr_, .loss = last_loss_, .length = steps_total(),
               .message = reason});
-        pending_ = {directive_kind::done, 0.0, 0};
-        wait_ = wait::finished;
+        await(directive_kind::done, 0, wait::finished);
     }
 
-    // ---- the saved state -------------------------------------------------------------------
+    // ---- the policies (the rest of the state is controller_state's) ----------------------
 
-    struct state_saver {
-        detail::state_text_writer& w;
-
-        template <class T>
-        void put(const T& v) {
-            if constexpr (std::is_same_v<T, double>) {
-                w.put(v);
-            } else {
-                w.put(static_cast<std::uint64_t>(v));
-            }
-        }
-        template <class T>
-        void value(std::string_view key, const T& v) {
-            w.begin(key);
-            put(v);
-            w.end();
-        }
-        template <class R, class F>
-        void list(std::string_view key, const std::vector<R>& items, std::size_t count, F each) {
-            w.begin(key);
-            w.put(static_cast<std::uint64_t>(count));
-            for (std::size_t i = 0; i < count; ++i) each([&](const auto& m) { put(m); }, items[i]);
-            w.end();
-        }
-        template <std::size_t N>
-        void array(std::string_view key, const std::array<double, N>& items) {
-            w.begin(key);
-            for (const double v : items) w.put(v);
-            w.end();
-        }
-    };
-
-    struct state_loader {
-        detail::state_text_reader& r;
-
-        template <class T>
-        void get(T& v) {
-            if constexpr (std::is_same_v<T, double>) {
-                v = r.get_double();
-            } else if constexpr (std::is_same_v<T, bool>) {
-                v = r.get_bool();
-            } else if constexpr (std::is_enum_v<T>) {
-                v = static_cast<T>(r.get_u64());
-            } else if constexpr (sizeof(T) == 4) {
-                v = r.get_u32();
-            } else {
-                v = r.get_u64();
-            }
-        }
-        template <class T>
-        void value(std::string_view key, T& v) {
-            r.expect(key);
-            get(v);
-            r.finish_line();
-        }
-        template <class R, class F>
-        void list(std::string_view key, std::vector<R>& items, std::size_t& count, F each) {
-            r.expect(key);
-            const std::uint64_t n = r.get_u64();
-            if (n > (1ULL << 32)) throw invalid_state("'" + std::string(key) + "' is too long");
-            // Grown item by item: a damaged count cannot allocate more than the line holds.
-            count = static_cast<std::size_t>(n);
-            for (std::size_t i = 0; i < count; ++i) {
-                if (i == items.size()) items.emplace_back();
-                each([&](auto& m) { get(m); }, items[i]);
-            }
-            r.finish_line();
-        }
-        template <std::size_t N>
-        void array(std::string_view key, std::array<double, N>& items) {
-            r.expect(key);
-            for (double& v : items) v = r.get_double();
-            r.finish_line();
-        }
-    };
-
-    /// The state's fields, in save order; `Self` is const for saving.
-    template <class Self, class V>
-    static void visit_state(Self& c, V& v) {
-        v.value("pending_kind", c.pending_.kind);
-        v.value("pending_learning_rate", c.pending_.learning_rate);
-        v.value("pending_slot", c.pending_.slot);
-        v.value("wait", c.wait_);
-        v.value("steps_total", c.steps_total_);
-        v.value("steps_trained", c.steps_trained_);
-        v.value("steps_searched", c.steps_searched_);
-        v.value("steps_skipped", c.steps_skipped_);
-        v.value("evaluations", c.evaluations_);
-        v.value("stage_index", c.stage_index_);
-        v.value("stages_started", c.stages_started_);
-        v.value("divergences", c.divergences_);
-        v.value("tau", c.tau_);
-        v.value("planned_tau", c.planned_tau_);
-        v.value("horizon", c.horizon_);
-        v.value("tau_prime", c.tau_prime_);
-        v.value("probe_steps", c.probe_steps_);
-        v.value("val_interval", c.val_interval_);
-        v.value("val_signal", c.val_signal_);
-        v.value("searched", c.searched_);
-        v.value("phase_step", c.phase_step_);
-        v.value("phase_length", c.phase_length_);
-        v.value("stage_begin_trained", c.stage_begin_trained_);
-        v.value("stage_schedule_size", c.stage_schedule_size_);
-        v.value("start_train_loss", c.start_train_loss_);
-        v.value("guard_train_loss", c.guard_train_loss_);
-        v.value("train_reference_from_history", c.train_reference_from_history_);
-        v.value("start_val_loss", c.start_val_loss_);
-        v.value("over_train", c.over_train_);
-        v.value("over_val", c.over_val_);
-        v.value("candidate_x", c.candidate_x_);
-        v.value("candidate_lr", c.candidate_lr_);
-        v.value("winner", c.winner_);
-        v.value("last_candidate", c.last_candidate_);
-        v.value("search_top_x", c.search_top_x_);
-        v.value("stage_lr", c.stage_lr_);
-        v.value("last_lr", c.last_lr_);
-        v.value("has_stage_lr", c.has_stage_lr_);
-        v.value("ceiling", c.ceiling_);
-        v.value("cooldown_lr", c.cooldown_lr_);
-        v.value("last_loss", c.last_loss_);
-        v.value("warm_scale", c.warm_scale_);
-        v.value("recent_next", c.recent_next_);
-        v.value("recent_count", c.recent_count_);
-        v.array("recent", c.recent_);
-        v.value("saved_recent_next", c.saved_recent_next_);
-        v.value("saved_recent_count", c.saved_recent_count_);
-        v.array("saved_recent", c.saved_recent_);
-        v.value("envelope", c.envelope_);
-        v.value("saved_envelope", c.saved_envelope_);
-        v.list("window", c.window_, c.window_size_, [](auto&& io, auto& x) { io(x); });
-        std::size_t n = c.candidates_.size();
-        v.list("candidates", c.candidates_, n, [](auto&& io, auto& r) {
-            io(r.x);
-            io(r.learning_rate);
-            io(r.forecast);
-            io(r.stddev);
-            io(r.status);
-            io(r.feasible);
-        });
-        if constexpr (!std::is_const_v<Self>) c.candidates_.resize(n);
-        const auto each_observation = [](auto&& io, auto& o) {
-            io(o.x);
-            io(o.y);
-            io(o.noise_variance);
-        };
-        n = c.warm_.size();
-        v.list("warm", c.warm_, n, each_observation);
-        if constexpr (!std::is_const_v<Self>) c.warm_.resize(n);
-        n = c.log_warm_.size();
-        v.list("search_warm", c.log_warm_, n, each_observation);
-        if constexpr (!std::is_const_v<Self>) c.log_warm_.resize(n);
-        n = c.log_.size();
-        v.list("search_calls", c.log_, n, [](auto&& io, auto& call) {
-            io(call.op);
-            io(call.a);
-            io(call.b);
-            io(call.c);
-            io(call.seed);
-        });
-        if constexpr (!std::is_const_v<Self>) c.log_.resize(n);
-        n = c.schedule_.size();
-        v.list("schedule", c.schedule_, n, [](auto&& io, auto& s) {
-            io(s.start_step);
-            io(s.lr);
-        });
-        if constexpr (!std::is_const_v<Self>) c.schedule_.resize(n);
-    }
-
-    // ---- fields ---------------------------------------------------------------------------
-
-    controller_settings settings_;
-    Search prototype_;
-    Search search_;
+    detail::recorded_search<Search> search_;
     Forecaster forecaster_;
     Forecaster validation_forecaster_;
-
-    // resolved at construction
-    double log_lr_min_ = 0.0;
-    double log_lr_max_ = 0.0;
-    std::uint64_t tau0_ = 0;
-    std::uint64_t tau_max_ = 0;
-    bool aware_ = false;
-    std::uint64_t cooldown_steps_ = 0;
-    std::uint64_t cooldown_start_ = 0;
-    double warmup_lr_ = 0.0;
-
-    // the state machine
-    directive pending_;
-    wait wait_ = wait::finished;
-    std::uint64_t steps_total_ = 0;
-    std::uint64_t steps_trained_ = 0;
-    std::uint64_t steps_searched_ = 0;
-    std::uint64_t steps_skipped_ = 0;
-    std::uint64_t evaluations_ = 0;
-    std::uint32_t stage_index_ = 0;
-    std::uint32_t stages_started_ = 0;
-    std::uint32_t divergences_ = 0;
-    std::uint64_t tau_ = 0;          // next horizon of the growth sequence
-    std::uint64_t planned_tau_ = 0;  // the current stage's horizon before any extension
-    std::uint64_t horizon_ = 0;      // the current stage's horizon tau (forecast target)
-    std::uint64_t tau_prime_ = 0;
-    std::uint64_t probe_steps_ = 0;  ///< the anneal probe after each candidate of this stage
-    std::uint64_t val_interval_ = 1;
-    bool val_signal_ = false;
-    bool searched_ = false;
-    std::uint64_t phase_step_ = 0;
-    std::uint64_t phase_length_ = 0;
-    std::uint64_t stage_begin_trained_ = 0;
-    std::uint64_t stage_schedule_size_ = 0;
-    double start_train_loss_ = event::none;  // mean level: scales, warm-start shifts
-    double guard_train_loss_ = event::none;  // top of the noise envelope: divergence checks
-    bool train_reference_from_history_ = false;
-    double start_val_loss_ = event::none;
-    std::uint32_t over_train_ = 0;
-    std::uint32_t over_val_ = 0;
-    double candidate_x_ = 0.0;
-    double candidate_lr_ = 0.0;
-    std::uint32_t winner_ = detail::no_candidate;
-    std::uint32_t last_candidate_ = detail::no_candidate;
-    double search_top_x_ = 0.0;
-    double stage_lr_ = 0.0;
-    double last_lr_ = 0.0;
-    bool has_stage_lr_ = false;
-    double ceiling_ = 0.0;
-    double cooldown_lr_ = 0.0;
-    double last_loss_ = event::none;
-    double warm_scale_ = 0.0;
-
-    std::array<double, recent_capacity> recent_{};
-    std::uint64_t recent_next_ = 0;
-    std::uint64_t recent_count_ = 0;
-    std::array<double, recent_capacity> saved_recent_{};
-    std::uint64_t saved_recent_next_ = 0;
-    std::uint64_t saved_recent_count_ = 0;
-    double envelope_ = event::none;
-    double saved_envelope_ = event::none;
-    double envelope_decay_ = 1.0;  // resolved: exp(-1 / divergence_memory)
-
-    std::vector<double> window_;
-    std::size_t window_size_ = 0;
-    std::vector<candidate_record> candidates_;
-    std::vector<observation> warm_;      // the last stage's observations, as improvements
-    std::vector<observation> log_warm_;  // what this stage's search was warm-started with
-    std::vector<search_call> log_;       // this stage's search calls, replayed at load
-    std::vector<schedule::piecewise_constant_row> schedule_;
-    std::vector<event> events_;
+    policies policies_;
 };
 
+}  // namespace autolrs
+// ---- end autolrs/controller/basic_controller.hpp
+
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+namespace autolrs {
+
+namespace detail {
+
+/// The first of `Ts` for which `Is<T>::value`, else `Default`.
+template <template <class> class Is, class Default, class... Ts>
+struct pick_policy {
+    using type = Default;
+};
+template <template <class> class Is, class Default, class T, class... Ts>
+struct pick_policy<Is, Default, T, Ts...> {
+    using type = std::conditional_t<Is<T>::value, T, typename pick_policy<Is, Default, Ts...>::type>;
+};
+
+template <class T> struct is_surrogate : std::bool_constant<surrogate<T>> {};
+template <class T> struct is_forecaster : std::bool_constant<loss_forecaster<T>> {};
+template <class T> struct is_stop_rule : std::bool_constant<stage_stop_rule<T>> {};
+template <class T> struct is_initial_design : std::bool_constant<initial_design<T>> {};
+
+/// The controller's policies, each taken from the arguments by the concept it satisfies (in
+/// any order, each at most once), the others defaulted.
+template <class... Policies>
+struct controller_policies {
+    using surrogate_type = typename pick_policy<is_surrogate, gaussian_process<matern52>, Policies...>::type;
+    template <class T> struct is_acquisition : std::bool_constant<acquisition_for<T, surrogate_type>> {};
+    using acquisition_type = typename pick_policy<is_acquisition, expected_improvement, Policies...>::type;
+    using forecaster_type = typename pick_policy<is_forecaster, exponential_forecaster, Policies...>::type;
+    template <class T> struct is_objective : std::bool_constant<stage_objective<T, forecaster_type>> {};
+    using objective_type = typename pick_policy<is_objective, horizon_forecast_objective, Policies...>::type;
+    using stop_rule_type = typename pick_policy<is_stop_rule, expected_gain_stop, Policies...>::type;
+    using design_type = typename pick_policy<is_initial_design, middle_out_design, Policies...>::type;
+
+    template <class T>
+    static constexpr int roles = int(is_surrogate<T>::value) + int(is_acquisition<T>::value) +
+                                 int(is_forecaster<T>::value) + int(is_objective<T>::value) +
+                                 int(is_stop_rule<T>::value) + int(is_initial_design<T>::value);
+    template <class T>
+    static constexpr bool classified() {
+        static_assert(roles<T> != 0, "autolrs::controller: a policy argument is none of: surrogate, acquisition, "
+                                     "loss forecaster, stage objective, stop rule, initial design (static_assert "
+                                     "autolrs::explain_<role><T>() to see what it lacks)");
+        static_assert(roles<T> <= 1, "autolrs::controller: a policy argument satisfies several policy concepts; "
+                                     "use autolrs::basic_controller to place it explicitly");
+        return true;
+    }
+    static constexpr bool valid = (classified<Policies>() && ...);
+    static constexpr bool unique = (int(is_surrogate<Policies>::value) + ... + 0) <= 1 &&
+                                   (int(is_acquisition<Policies>::value) + ... + 0) <= 1 &&
+                                   (int(is_forecaster<Policies>::value) + ... + 0) <= 1 &&
+                                   (int(is_objective<Policies>::value) + ... + 0) <= 1 &&
+                                   (int(is_stop_rule<Policies>::value) + ... + 0) <= 1 &&
+                                   (int(is_initial_design<Policies>::value) + ... + 0) <= 1;
+    static_assert(valid);
+    static_assert(unique, "autolrs::controller: two policy arguments fill the same role");
+
+    using search_type = bayes_opt<surrogate_type, acquisition_type>;
+    using base = basic_controller<search_type, forecaster_type, objective_type, stop_rule_type, design_type>;
+};
+
+}  // namespace detail
 
 /// The AutoLRS controller with Bayesian optimisation as the search: `controller<>` is our
 /// default configuration (GP with a Matern 5/2 kernel, expected improvement, the bounded
-/// exponential forecaster). Swap one policy without restating the others, e.g.
-/// `controller<gaussian_process<matern32>>` or `controller<gaussian_process<>, lower_confidence_bound>`.
-template <class Surrogate = gaussian_process<matern52>, class Acquisition = expected_improvement,
-          class Forecaster = exponential_forecaster>
-class controller : public basic_controller<bayes_opt<Surrogate, Acquisition>, Forecaster> {
-    using base = basic_controller<bayes_opt<Surrogate, Acquisition>, Forecaster>;
+/// exponential forecaster, the horizon forecast with its anneal probe as the stage
+/// objective, the expected-gain stop rule, the middle-out initial design). Name only the
+/// policies to change, in any order: each argument is placed by the concept it satisfies,
+/// e.g. `controller<tail_mean_forecaster>`, `controller<gaussian_process<matern32>>`,
+/// `controller<lower_confidence_bound, never_stop_early>`.
+template <class... Policies>
+class controller : public detail::controller_policies<Policies...>::base {
+    using chosen = detail::controller_policies<Policies...>;
+    using base = typename chosen::base;
 
 public:
-    using surrogate_type = Surrogate;
-    using acquisition_type = Acquisition;
+    using surrogate_type = typename chosen::surrogate_type;
+    using acquisition_type = typename chosen::acquisition_type;
+    using Forecaster = typename chosen::forecaster_type;
+    using policies = typename base::policies;
 
     /// `search`'s x_min, x_max and seed are overwritten from `settings` (log(lr_min),
     /// log(lr_max), settings.seed); its other fields (grid size, ...) are kept.
     explicit controller(const controller_settings& settings, Forecaster forecaster = Forecaster{},
-                        Surrogate surrogate = Surrogate{}, Acquisition acquisition = Acquisition{},
+                        surrogate_type surrogate = surrogate_type{}, acquisition_type acquisition = acquisition_type{},
                         bayes_opt_settings search = {.x_min = 0.0, .x_max = 1.0})
         : controller(settings, forecaster, forecaster, std::move(surrogate), std::move(acquisition), search) {}
 
-    /// As above, with a separate forecaster for validation-loss windows.
+    /// As above, with a separate forecaster for validation-loss windows, and the other
+    /// policies' values.
     controller(const controller_settings& settings, Forecaster forecaster, Forecaster validation_forecaster,
-               Surrogate surrogate, Acquisition acquisition, bayes_opt_settings search)
+               surrogate_type surrogate, acquisition_type acquisition, bayes_opt_settings search,
+               policies others = policies{})
         : base(settings, make_search(settings, search, std::move(surrogate), std::move(acquisition)),
-               std::move(forecaster), std::move(validation_forecaster)) {}
+               std::move(forecaster), std::move(validation_forecaster), std::move(others)) {}
 
 private:
-    static bayes_opt<Surrogate, Acquisition> make_search(const controller_settings& settings, bayes_opt_settings search,
-                                                         Surrogate surrogate, Acquisition acquisition) {
+    static typename chosen::search_type make_search(const controller_settings& settings, bayes_opt_settings search,
+                                                    surrogate_type surrogate, acquisition_type acquisition) {
         settings.validate();  // before log(lr_min): a bad interval must name lr_min, not x_min
         search.x_min = std::log(settings.lr_min);
         search.x_max = std::log(settings.lr_max);
         search.seed = settings.seed;
-        return bayes_opt<Surrogate, Acquisition>(search, std::move(surrogate), std::move(acquisition));
+        return typename chosen::search_type(search, std::move(surrogate), std::move(acquisition));
     }
 };
 
@@ -6163,6 +7021,201 @@ template <class Controller = reference_controller>
 
 }  // namespace autolrs
 // ---- end autolrs/controller.hpp
+// ---- begin autolrs/carry_out.hpp
+// autolrs::directive_executor: the host's side of the ask/tell protocol for an
+// autolrs::trainer. It holds the checkpoint slots and the LR last set, carries out ONE
+// directive (the controller's pending one) and answers the controller with the matching
+// tell_*(), returning the next directive. autolrs::run is a loop over it; a host that keeps
+// its own loop (to observe, time, retry or stop between directives) uses it the same way:
+//
+//   autolrs::directive_executor host(trainer, ctl);   // sized for ctl's checkpoint slots
+//   for (autolrs::directive d = ctl.pending(); d.kind != autolrs::directive_kind::done;)
+//       d = host.carry_out(ctl);
+//
+// What carrying out means, directive by directive:
+//   train       set the LR if it differs from the one last set (or after a restore), one
+//               train_step(), tell_step(loss, applied)
+//   checkpoint  the trainer's state into the slot (a reusing_trainer overwrites the slot's
+//               checkpoint in place), tell_checkpointed()
+//   restore     the slot's state back into the trainer, tell_restored(); the LR counts as
+//               unknown afterwards (some backends restore it with the optimizer state)
+//   evaluate    validation_loss(), tell_validation(loss)
+//   done        nothing
+// A trainer call that throws becomes an autolrs::trainer_error that names the call and where
+// the run was (step, stage, candidate, LR), with the trainer's exception nested; the
+// controller is not told, so its pending directive is still the one that failed and the host
+// may retry it with carry_out again. A restore of a slot that holds no checkpoint throws
+// autolrs::protocol_error.
+
+
+#include <array>
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+
+namespace autolrs {
+
+namespace detail {
+
+/// A train_step()'s result as a step_result (a plain double counts as applied).
+template <class R>
+[[nodiscard]] step_result run_step_result(R&& r) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<R>, step_result>) {
+        return r;
+    } else {
+        return {static_cast<double>(r), true};
+    }
+}
+
+}  // namespace detail
+
+/// Carries out a controller's directives against `Trainer`, with `SlotCount` checkpoint slots
+/// (at least the controller's slot_count). Holds a reference to the trainer: keep the
+/// trainer alive while the executor is used. One executor may serve several controllers in
+/// turn (a controller saved and loaded into another one): the slots and the LR stay.
+template <class Trainer, std::uint32_t SlotCount>
+class directive_executor {
+    static_assert(explain_trainer<Trainer>());  // unconstrained above, so that this message shows
+
+public:
+    using trainer_type = Trainer;
+    using checkpoint_type = typename Trainer::checkpoint_type;
+    static constexpr std::uint32_t slot_count = SlotCount;
+
+    explicit directive_executor(Trainer& driven) noexcept : trainer_(&driven) {}
+
+    /// Sized for `controller` (its slot_count); with the deduction guide below:
+    /// `autolrs::directive_executor host(trainer, ctl);`
+    template <class Controller>
+    directive_executor(Trainer& driven, const Controller&) noexcept : trainer_(&driven) {
+        static_assert(explain_answerable_controller<Controller>());
+        static_assert(Controller::slot_count <= SlotCount,
+                      "autolrs directive_executor: give it at least the controller's slot_count slots");
+    }
+
+    /// Carries out `controller.pending()` and answers it; returns the next directive (done
+    /// stays done, and nothing is called). Throws autolrs::trainer_error when a trainer call
+    /// throws and autolrs::protocol_error for a restore of an empty slot; the controller is
+    /// told nothing then. The controller's own exceptions pass through unchanged.
+    template <class Controller>
+    directive carry_out(Controller& controller) {
+        static_assert(explain_answerable_controller<Controller>());
+        static_assert(Controller::slot_count <= SlotCount,
+                      "autolrs directive_executor: give it at least the controller's slot_count slots");
+        const directive d = controller.pending();
+        // The events that came with d say where the run is (a no-op when followed already).
+        follow(controller.events());
+        switch (d.kind) {
+            case directive_kind::train: {
+                // Set again after every restore: backends may restore the LR with the optimizer.
+                if (!lr_set_ || d.learning_rate != lr_) {
+                    call(controller, d, "set_learning_rate", [&] { trainer_->set_learning_rate(d.learning_rate); });
+                    lr_ = d.learning_rate;
+                    lr_set_ = true;
+                }
+                const step_result r =
+                    call(controller, d, "train_step", [&] { return detail::run_step_result(trainer_->train_step()); });
+                last_step_ = r;
+                return controller.tell_step(r.loss, r.applied);
+            }
+            case directive_kind::checkpoint: {
+                std::optional<checkpoint_type>& slot = slot_of(d);
+                call(controller, d, "checkpoint", [&] {
+                    if constexpr (reusing_trainer<Trainer>) {
+                        if (slot) {
+                            trainer_->checkpoint(*slot);
+                            return;
+                        }
+                    }
+                    slot.emplace(trainer_->checkpoint());
+                });
+                return controller.tell_checkpointed();
+            }
+            case directive_kind::restore: {
+                const std::optional<checkpoint_type>& slot = slot_of(d);
+                if (!slot) {
+                    throw protocol_error("autolrs: restore of slot " + std::to_string(d.slot) +
+                                         ", which holds no checkpoint");
+                }
+                lr_set_ = false;  // also when the restore throws: the trainer's LR is unknown then
+                call(controller, d, "restore", [&] { trainer_->restore(*slot); });
+                return controller.tell_restored();
+            }
+            case directive_kind::evaluate: {
+                const double loss =
+                    call(controller, d, "validation_loss", [&] { return static_cast<double>(trainer_->validation_loss()); });
+                return controller.tell_validation(loss);
+            }
+            case directive_kind::done: break;
+        }
+        return d;
+    }
+
+    /// What the last train directive's train_step() reported (nullopt before the first one).
+    [[nodiscard]] const std::optional<step_result>& last_step() const noexcept { return last_step_; }
+
+    /// The checkpoint slots, by the controller's slot number. A host that keeps its
+    /// checkpoints across a save/load of the controller puts them back here.
+    [[nodiscard]] std::span<std::optional<checkpoint_type>, SlotCount> slots() noexcept { return slots_; }
+    [[nodiscard]] std::span<const std::optional<checkpoint_type>, SlotCount> slots() const noexcept { return slots_; }
+
+    /// The next train directive sets the LR even if it equals the last one set: call it after
+    /// changing the trainer behind the executor's back (a restore of the host's own).
+    void forget_learning_rate() noexcept { lr_set_ = false; }
+
+private:
+    // Where the run is, for the context of a trainer_error: the last event's stage, and the
+    // candidate being tried (until an event outside the candidate's own says it is over).
+    void follow(std::span<const event> events) noexcept {
+        for (const event& e : events) {
+            stage_ = e.stage;
+            if (e.kind == event_kind::candidate_start) {
+                candidate_ = e.candidate;
+            } else if (e.kind != event_kind::candidate_end && e.kind != event_kind::candidate_diverged) {
+                candidate_.reset();
+            }
+        }
+    }
+
+    std::optional<checkpoint_type>& slot_of(const directive& d) {
+        if (d.slot >= SlotCount) {
+            throw protocol_error("autolrs: directive for slot " + std::to_string(d.slot) + ", but the executor has " +
+                                 std::to_string(SlotCount) + " slots");
+        }
+        return slots_[d.slot];
+    }
+
+    // Runs one trainer call; its exception becomes a trainer_error with the run's context.
+    template <class Controller, class Call>
+    decltype(auto) call(const Controller& controller, const directive& d, const char* operation, Call&& trainer_call) {
+        try {
+            return trainer_call();
+        } catch (...) {
+            const bool stepping = d.kind == directive_kind::train;
+            throw trainer_error(operation, controller.steps_total(), stage_, candidate_,
+                                stepping ? d.learning_rate : std::numeric_limits<double>::quiet_NaN(),
+                                detail::current_exception_text());
+        }
+    }
+
+    Trainer* trainer_;
+    std::array<std::optional<checkpoint_type>, SlotCount> slots_;
+    bool lr_set_ = false;
+    double lr_ = 0.0;
+    std::optional<step_result> last_step_;
+    std::uint32_t stage_ = 0;
+    std::optional<std::uint32_t> candidate_;
+};
+
+template <class T, class C>
+directive_executor(T&, const C&) -> directive_executor<T, C::slot_count>;
+
+}  // namespace autolrs
+// ---- end autolrs/carry_out.hpp
 // ---- begin autolrs/run.hpp
 // autolrs::run: the training loop over an autolrs::trainer, built on the controller, for
 // hosts that can hand the loop over; and run_schedule, the same loop for a fixed schedule
@@ -6213,15 +7266,6 @@ struct run_result {
 
 namespace detail {
 
-template <class R>
-[[nodiscard]] step_result run_step_result(R&& r) {
-    if constexpr (std::is_same_v<std::remove_cvref_t<R>, step_result>) {
-        return r;
-    } else {
-        return {static_cast<double>(r), true};
-    }
-}
-
 struct ignore_events {
     void operator()(const event&) const noexcept {}
 };
@@ -6231,90 +7275,25 @@ struct ignore_events {
 /// Drives `trainer` with a controller the caller built (any search, forecaster, settings)
 /// until the controller says done; `observer(const event&)` sees every event. The
 /// controller may also be one loaded from a saved state (the slots are then empty: it
-/// must not be waiting on a restore).
+/// must not be waiting on a restore). Each directive is carried out by a
+/// directive_executor (carry_out.hpp): a trainer's exception arrives as autolrs::trainer_error.
 template <trainer T, ask_tell_controller Controller, class Observer>
 run_result run(T& trainer, Controller& controller, Observer&& observer) {
     static_assert(explain_trainer<T>());
-    using checkpoint_type = typename T::checkpoint_type;
-    std::optional<checkpoint_type> slots[Controller::slot_count];
+    directive_executor<T, Controller::slot_count> host(trainer);
     run_result result;
-    // Where the run is, for the context of a trainer_error.
-    std::uint32_t stage = 0;
-    std::optional<std::uint32_t> candidate;
     const auto report = [&] {
         for (const event& e : controller.events()) {
             ++result.events;
-            stage = e.stage;
-            if (e.kind == event_kind::candidate_start) {
-                candidate = e.candidate;
-            } else if (e.kind != event_kind::candidate_end && e.kind != event_kind::candidate_diverged) {
-                candidate.reset();
-            }
             observer(e);
         }
     };
     report();
-    bool lr_set = false;
-    double lr = 0.0;
-    directive d = controller.pending();
-    const char* operation = nullptr;  // the trainer call in progress: its exceptions get context
-    try {
-        while (d.kind != directive_kind::done) {
-            switch (d.kind) {
-                case directive_kind::train: {
-                    // Set again after every restore: backends may restore the LR with the optimizer.
-                    if (!lr_set || d.learning_rate != lr) {
-                        operation = "set_learning_rate";
-                        trainer.set_learning_rate(d.learning_rate);
-                        lr = d.learning_rate;
-                        lr_set = true;
-                    }
-                    operation = "train_step";
-                    const step_result r = detail::run_step_result(trainer.train_step());
-                    operation = nullptr;
-                    if (r.applied) result.final_loss = r.loss;
-                    d = controller.tell_step(r.loss, r.applied);
-                    break;
-                }
-                case directive_kind::checkpoint:
-                    operation = "checkpoint";
-                    if constexpr (reusing_trainer<T>) {
-                        if (slots[d.slot]) {
-                            trainer.checkpoint(*slots[d.slot]);
-                        } else {
-                            slots[d.slot].emplace(trainer.checkpoint());
-                        }
-                    } else {
-                        slots[d.slot].emplace(trainer.checkpoint());
-                    }
-                    operation = nullptr;
-                    d = controller.tell_checkpointed();
-                    break;
-                case directive_kind::restore:
-                    if (!slots[d.slot]) throw protocol_error("autolrs::run: restore of a slot that holds no checkpoint");
-                    lr_set = false;  // also when the restore throws: the trainer's LR is unknown then
-                    operation = "restore";
-                    trainer.restore(*slots[d.slot]);
-                    operation = nullptr;
-                    d = controller.tell_restored();
-                    break;
-                case directive_kind::evaluate: {
-                    operation = "validation_loss";
-                    const auto loss = static_cast<double>(trainer.validation_loss());
-                    operation = nullptr;
-                    d = controller.tell_validation(loss);
-                    break;
-                }
-                case directive_kind::done: break;
-            }
-            report();
-        }
-    } catch (...) {
-        if (operation == nullptr) throw;  // the controller's or the observer's own exceptions
+    for (directive d = controller.pending(); d.kind != directive_kind::done;) {
         const bool stepping = d.kind == directive_kind::train;
-        throw trainer_error(operation, controller.steps_total(), stage, candidate,
-                            stepping ? d.learning_rate : std::numeric_limits<double>::quiet_NaN(),
-                            detail::current_exception_text());
+        d = host.carry_out(controller);
+        if (stepping && host.last_step()->applied) result.final_loss = host.last_step()->loss;
+        report();
     }
     result.steps_total = controller.steps_total();
     result.steps_trained = controller.steps_trained();

@@ -23,6 +23,7 @@
 #include "autolrs/controller/stop_rule.hpp"
 #include "autolrs/numeric/seeded_random.hpp"
 #include "autolrs/search/concept.hpp"
+#include "autolrs/trainer.hpp"
 
 #include <istream>
 #include <optional>
