@@ -229,29 +229,6 @@ private:
         pending_ = {kind, 0.0, slot};
         wait_ = next;
     }
-    void begin_phase(std::uint64_t length) {
-        phase_step_ = 0;
-        phase_length_ = length;
-        over_train_ = 0;
-    }
-
-    [[nodiscard]] bool budget_spent() const noexcept {
-        return settings_.total_steps != 0 && steps_total() >= settings_.total_steps;
-    }
-    [[nodiscard]] double upper() const noexcept { return std::min(settings_.lr_max, ceiling_); }
-    [[nodiscard]] std::uint64_t room() const noexcept {
-        if (!lengths_.budget_aware) return std::numeric_limits<std::uint64_t>::max();
-        return lengths_.cooldown_start > steps_total() ? lengths_.cooldown_start - steps_total() : 0;
-    }
-    [[nodiscard]] bool exploding(double loss, double reference, std::uint32_t& over) const noexcept {
-        return detail::exploding(loss, reference, settings_.divergence_factor, settings_.divergence_patience, over);
-    }
-    [[nodiscard]] double signal_start_loss() const noexcept { return val_signal_ ? start_val_loss_ : start_train_loss_; }
-    [[nodiscard]] double loss_scale() const noexcept { return candidates_.loss_scale(signal_start_loss()); }
-    [[nodiscard]] double horizon_units() const noexcept {
-        const double h = static_cast<double>(horizon_);
-        return val_signal_ ? h / static_cast<double>(val_interval_) : h;
-    }
     /// What the running candidate is judged by, from its first `points` and `probe` probe steps.
     [[nodiscard]] forecast judge(std::size_t points, std::uint64_t probe) const {
         const candidate_window w{std::span<const double>(window_.data(), window_size_), points, probe, horizon_units()};
@@ -302,14 +279,6 @@ private:
         } else {
             await(directive_kind::checkpoint, start_slot, wait::start_checkpoint);
         }
-    }
-
-    /// A stage's or the cooldown's start: snapshot what a divergence would undo.
-    void begin_guarded_phase() {
-        trajectory_.begin_stage();
-        guard_.snapshot();
-        start_train_loss_ = guard_.recent_mean();
-        guard_train_loss_ = guard_.envelope();
     }
 
     void prepare_search() {
@@ -530,13 +499,6 @@ private:
         } else if (phase_step_ >= phase_length_) {
             end_stage();
         }
-    }
-
-    /// Undo the stage's trajectory: its steps become thrown-away (searched) steps.
-    void discard_stage() {
-        ++divergences_;
-        trajectory_.discard_stage();
-        guard_.rollback();
     }
 
     void stage_diverged(double loss) {
