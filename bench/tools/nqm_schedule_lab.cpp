@@ -6,6 +6,7 @@
 //
 //   nqm_schedule_lab --what baselines   # tuned constant / cosine / WSD, and cosine on a fraction of the budget
 //   nqm_schedule_lab --what autolrs     # our defaults and a few variants, 5 seeds
+//   nqm_schedule_lab --what autolrs --set candidate_fraction=0.05 --set candidates=4   # one variant
 //
 // Model: 1000 directions, curvatures h_i = 1/i, x_i = 1 at the start, heavy-ball momentum 0.9,
 // gradient noise of variance c h_i (c = 1/batch); tasks: c = 1/32 and 1/8 at 6000 steps,
@@ -22,7 +23,10 @@
 #include <functional>
 #include <numbers>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -180,7 +184,22 @@ double found_schedule_loss(const nqm_task& task, Controller& ctl, std::uint64_t 
     return expected_final_loss(task.noise, [&](std::uint64_t t) { return schedule(t); }, r.steps_trained);
 }
 
-void autolrs_variants(const std::vector<nqm_task>& tasks, std::uint64_t seeds) {
+/// Applies "name=value" to the setting of that name (autolrs::visit_settings' names).
+void apply_setting(autolrs::controller_settings& s, const std::string& assignment) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos) throw std::invalid_argument("--set needs name=value: " + assignment);
+    const std::string name = assignment.substr(0, eq);
+    const double value = std::stod(assignment.substr(eq + 1));
+    bool found = false;
+    autolrs::visit_settings(s, [&](std::string_view field, auto& member) {
+        if (field != name) return;
+        found = true;
+        member = static_cast<std::remove_cvref_t<decltype(member)>>(value);
+    });
+    if (!found) throw std::invalid_argument("--set: no setting named " + name);
+}
+
+void autolrs_variants(const std::vector<nqm_task>& tasks, std::uint64_t seeds, const std::vector<std::string>& sets) {
     std::printf("| task | variant | final expected loss: median [min, max] | search / budget | seed 1: stage LR@step, cooldown LR@step |\n");
     std::printf("| --- | --- | --- | --- | --- |\n");
     for (const nqm_task& task : tasks) {
@@ -217,6 +236,13 @@ void autolrs_variants(const std::vector<nqm_task>& tasks, std::uint64_t seeds) {
                 return autolrs::controller<annealed_tail_objective>(s);
             };
         };
+        if (!sets.empty()) {
+            std::string name;
+            for (const auto& a : sets) name += (name.empty() ? "" : ", ") + a;
+            report(name.c_str(), with([&](auto& s) { for (const auto& a : sets) apply_setting(s, a); }));
+            report(("annealed_tail, " + name).c_str(), annealed([&](auto& s) { for (const auto& a : sets) apply_setting(s, a); }));
+            continue;
+        }
         report("defaults", with([](auto&) {}));
         report("early_stop_gain=0", with([](auto& s) { s.early_stop_gain = 0.0; }));
         report("anneal_probe=0", with([](auto& s) { s.anneal_probe = 0.0; }));
@@ -235,12 +261,15 @@ int main(int argc, char** argv) {
     std::uint64_t seeds = 5;
     app.add_option("--what", what, "baselines or autolrs")->check(CLI::IsMember({"baselines", "autolrs"}));
     app.add_option("--seeds", seeds, "seeds per AutoLRS variant")->check(CLI::Range(1, 100));
+    std::vector<std::string> sets;
+    app.add_option("--set", sets, "with --what autolrs: run only our defaults with these settings changed (name=value, "
+                                  "names as in controller_settings), and the annealed-tail objective with them");
     CLI11_PARSE(app, argc, argv);
     const std::vector<nqm_task> tasks{
         {"c=1/32, 6000 steps", 1.0 / 32, 6000}, {"c=1/8, 6000 steps", 1.0 / 8, 6000}, {"c=1/32, 2000 steps", 1.0 / 32, 2000}};
     if (what == "baselines") {
         baselines(tasks);
     } else {
-        autolrs_variants(tasks, seeds);
+        autolrs_variants(tasks, seeds, sets);
     }
 }
