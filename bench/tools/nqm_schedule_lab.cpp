@@ -6,6 +6,7 @@
 //
 //   nqm_schedule_lab --what baselines   # tuned constant / cosine / WSD, and cosine on a fraction of the budget
 //   nqm_schedule_lab --what autolrs     # our defaults and a few variants, 5 seeds
+//   nqm_schedule_lab --what proxies     # which stage objective picks the LR that is best for the end
 //   nqm_schedule_lab --what autolrs --set candidate_fraction=0.05 --set candidates=4   # one variant
 //
 // Model: 1000 directions, curvatures h_i = 1/i, x_i = 1 at the start, heavy-ball momentum 0.9,
@@ -103,6 +104,29 @@ double expected_final_loss(double noise, const std::function<double(std::uint64_
     return total;
 }
 
+/// The exact per-direction second moments (E x^2, E xv, E v^2) of the model: its state in expectation.
+struct moments {
+    std::vector<double> xx, xv, vv;
+    moments() : xx(dimensions, 1.0), xv(dimensions, 0.0), vv(dimensions, 0.0) {}
+    void step(double noise, double a) {
+        for (int i = 0; i < dimensions; ++i) {
+            const double h = 1.0 / (i + 1);
+            const double p = 1.0 - a * h, q = -a * h, b = momentum, injected = a * a * noise * h;
+            const double nxx = p * p * xx[i] + 2.0 * p * b * xv[i] + b * b * vv[i] + injected;
+            const double nxv = p * q * xx[i] + (p + q) * b * xv[i] + b * b * vv[i] + injected;
+            const double nvv = q * q * xx[i] + 2.0 * q * b * xv[i] + b * b * vv[i] + injected;
+            xx[i] = std::min(nxx, 1e30);
+            xv[i] = nxv;
+            vv[i] = nvv;
+        }
+    }
+    [[nodiscard]] double loss() const {
+        double l = 0.0;
+        for (int i = 0; i < dimensions; ++i) l += 0.5 / (i + 1) * xx[i];
+        return l;
+    }
+};
+
 std::vector<double> peak_grid() {  // 8 per decade, 0.01 .. 3
     std::vector<double> grid;
     for (double g = 0.01; g < 3.01; g *= std::pow(10.0, 0.125)) grid.push_back(g);
@@ -148,25 +172,72 @@ void baselines(const std::vector<nqm_task>& tasks) {
     }
 }
 
-/// Judges a candidate by the mean of the last half of its anneal probe (the loss it reaches
-/// once annealed, no extrapolation), or the last fifth of its window when it has no probe.
-struct annealed_tail_objective {
-    template <class F>
-    [[nodiscard]] autolrs::forecast judge(const F& forecaster, const autolrs::candidate_window& w) const {
-        const std::size_t n = w.losses.size();
-        const std::size_t tail = w.probe_steps > 0 ? std::max<std::size_t>(1, static_cast<std::size_t>(w.probe_steps / 2))
-                                                   : std::max<std::size_t>(2, w.candidate_points / 5);
-        if (n < 2 || tail > n) return forecaster.predict(w.losses.first(w.candidate_points), w.horizon);
-        double sum = 0.0;
-        for (std::size_t i = n - tail; i < n; ++i) sum += w.losses[i];
-        const double mean = sum / static_cast<double>(tail);
-        double spread = 0.0;
-        for (std::size_t i = n - tail; i < n; ++i) spread += (w.losses[i] - mean) * (w.losses[i] - mean);
-        const double stderr_ = tail > 1 ? std::sqrt(spread / static_cast<double>((tail - 1) * tail)) : 0.1 * std::abs(mean);
-        if (!std::isfinite(mean) || !std::isfinite(stderr_)) return {0.0, 0.0, autolrs::forecast_status::invalid_input, 0};
-        return {mean, stderr_, autolrs::forecast_status::fallback_flat, 0};
+/// Which stage objective, measured exactly (in expectation: no noise), chooses the LR that is best
+/// for the END of the budget? From states on the tuned cosine's trajectory (at 10-70% of the
+/// budget), each candidate LR of a grid is scored by: the loss after its tau' steps (the
+/// greedy short horizon), after the stage's tau steps (a perfect forecaster), after tau' steps
+/// and the default anneal probe (tau'/2 at a tenth of its LR), after tau steps less that
+/// probe's drop (the default objective, forecast perfect), and after tau' steps then a linear
+/// decay to 0 over L steps (a cooldown-shaped probe, L = tau' and 4 tau'). The truth: the final
+/// loss when the stage trains at the LR, then a cosine from it to 0 over the rest of the budget.
+/// Printed: each objective's choice and its regret in that final loss.
+void proxies(const std::vector<nqm_task>& tasks) {
+    std::printf("| task | at | best LR for the end (final loss) | short horizon tau' | horizon tau | tau' + probe | "
+                "tau less probe drop (default) | tau' + decay over tau' | tau' + decay over 4 tau' |\n");
+    std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (const nqm_task& task : tasks) {
+        const auto T = static_cast<double>(task.budget);
+        double peak = 0.0, best = std::numeric_limits<double>::infinity();
+        for (const double g : peak_grid()) {
+            const double l = expected_final_loss(task.noise, [&](std::uint64_t t) { return cosine(g, t, T); }, task.budget);
+            if (l < best) { best = l; peak = g; }
+        }
+        const std::uint64_t tau = task.budget / 8, tau_prime = tau / 10;
+        for (const double at : {0.1, 0.3, 0.5, 0.7}) {
+            moments start;
+            const auto t0 = static_cast<std::uint64_t>(at * T);
+            for (std::uint64_t t = 0; t < t0; ++t) start.step(task.noise, cosine(peak, t, T));
+            const auto after = [&](const moments& from, auto lr_at, std::uint64_t steps) {
+                moments m = from;
+                for (std::uint64_t t = 0; t < steps; ++t) m.step(task.noise, lr_at(t));
+                return m;
+            };
+            std::vector<double> lrs, truth, greedy, horizon, probed, less_drop, decay1, decay4;
+            for (double g = 0.003; g < 3.01; g *= std::pow(10.0, 0.125)) {
+                const auto constant = [g](std::uint64_t) { return g; };
+                const moments stage = after(start, constant, tau);
+                const std::uint64_t rest = task.budget - t0 - tau;
+                truth.push_back(after(stage, [&](std::uint64_t t) { return cosine(g, t, static_cast<double>(rest)); }, rest).loss());
+                const moments cand = after(start, constant, tau_prime);
+                greedy.push_back(cand.loss());
+                horizon.push_back(stage.loss());
+                const std::uint64_t probe = std::max<std::uint64_t>(2, tau_prime / 2);
+                const double probe_loss = after(cand, [g](std::uint64_t) { return 0.1 * g; }, probe).loss();
+                probed.push_back(probe_loss);
+                less_drop.push_back(stage.loss() - std::max(0.0, cand.loss() - probe_loss));
+                const auto decay = [&](std::uint64_t length) {
+                    return after(cand, [&](std::uint64_t t) { return g * (1.0 - static_cast<double>(t + 1) / static_cast<double>(length)); }, length).loss();
+                };
+                decay1.push_back(decay(tau_prime));
+                decay4.push_back(decay(4 * tau_prime));
+                lrs.push_back(g);
+            }
+            const auto best_index = [](const std::vector<double>& v) {
+                return static_cast<std::size_t>(std::min_element(v.begin(), v.end()) - v.begin());
+            };
+            const std::size_t b = best_index(truth);
+            const auto cell = [&](const std::vector<double>& v) {
+                const std::size_t i = best_index(v);
+                char text[64];
+                std::snprintf(text, sizeof text, "%.3g (+%.0f%%)", lrs[i], 100.0 * (truth[i] / truth[b] - 1.0));
+                return std::string(text);
+            };
+            std::printf("| %s | %.0f%% | %.3g (%.4g) | %s | %s | %s | %s | %s | %s |\n", task.name, 100.0 * at, lrs[b], truth[b],
+                        cell(greedy).c_str(), cell(horizon).c_str(), cell(probed).c_str(), cell(less_drop).c_str(),
+                        cell(decay1).c_str(), cell(decay4).c_str());
+        }
     }
-};
+}
 
 template <class Controller>
 double found_schedule_loss(const nqm_task& task, Controller& ctl, std::uint64_t seed, double& overhead, std::string& decisions) {
@@ -233,14 +304,14 @@ void autolrs_variants(const std::vector<nqm_task>& tasks, std::uint64_t seeds, c
                 autolrs::controller_settings s = defaults;
                 s.seed = seed;
                 change(s);
-                return autolrs::controller<annealed_tail_objective>(s);
+                return autolrs::controller<autolrs::annealed_loss_objective>(s);
             };
         };
         if (!sets.empty()) {
             std::string name;
             for (const auto& a : sets) name += (name.empty() ? "" : ", ") + a;
             report(name.c_str(), with([&](auto& s) { for (const auto& a : sets) apply_setting(s, a); }));
-            report(("annealed_tail, " + name).c_str(), annealed([&](auto& s) { for (const auto& a : sets) apply_setting(s, a); }));
+            report(("annealed_loss objective, " + name).c_str(), annealed([&](auto& s) { for (const auto& a : sets) apply_setting(s, a); }));
             continue;
         }
         report("defaults", with([](auto&) {}));
@@ -248,8 +319,13 @@ void autolrs_variants(const std::vector<nqm_task>& tasks, std::uint64_t seeds, c
         report("anneal_probe=0", with([](auto& s) { s.anneal_probe = 0.0; }));
         report("anneal_probe=2", with([](auto& s) { s.anneal_probe = 2.0; }));
         report("prefer_larger_lr=0.25", with([](auto& s) { s.prefer_larger_lr = 0.25; }));
-        report("annealed_tail objective", annealed([](auto&) {}));
-        report("annealed_tail, anneal_probe=1", annealed([](auto& s) { s.anneal_probe = 1.0; }));
+        report("annealed_loss objective", annealed([](auto&) {}));
+        report("annealed_loss, decaying probe", annealed([](auto& s) { s.anneal_probe_decay = true; }));
+        report("annealed_loss, decaying probe, anneal_probe=1, ratio=0.01", annealed([](auto& s) {
+            s.anneal_probe_decay = true;
+            s.anneal_probe = 1.0;
+            s.anneal_probe_ratio = 0.01;
+        }));
     }
 }
 
@@ -259,7 +335,7 @@ int main(int argc, char** argv) {
     CLI::App app{"The noisy-quadratic schedule lab: exact expected final losses of schedules"};
     std::string what = "baselines";
     std::uint64_t seeds = 5;
-    app.add_option("--what", what, "baselines or autolrs")->check(CLI::IsMember({"baselines", "autolrs"}));
+    app.add_option("--what", what, "baselines, autolrs or proxies")->check(CLI::IsMember({"baselines", "autolrs", "proxies"}));
     app.add_option("--seeds", seeds, "seeds per AutoLRS variant")->check(CLI::Range(1, 100));
     std::vector<std::string> sets;
     app.add_option("--set", sets, "with --what autolrs: run only our defaults with these settings changed (name=value, "
@@ -269,6 +345,8 @@ int main(int argc, char** argv) {
         {"c=1/32, 6000 steps", 1.0 / 32, 6000}, {"c=1/8, 6000 steps", 1.0 / 8, 6000}, {"c=1/32, 2000 steps", 1.0 / 32, 2000}};
     if (what == "baselines") {
         baselines(tasks);
+    } else if (what == "proxies") {
+        proxies(tasks);
     } else {
         autolrs_variants(tasks, seeds, sets);
     }

@@ -86,6 +86,9 @@ struct controller_settings {
                                        ///< removes anyway, not by progress.
     double anneal_probe_ratio = 0.1;   ///< the probe's LR as a fraction of the candidate's (at
                                        ///< least lr_min)
+    bool anneal_probe_decay = false;   ///< the probe's LR falls linearly from the candidate's LR to
+                                       ///< anneal_probe_ratio times it (a short cooldown), instead
+                                       ///< of holding anneal_probe_ratio times it
     bool smooth_choice = false;        ///< choose by the search model's posterior mean at each
                                       ///< candidate (a noisy forecast is weighed by its stddev
                                       ///< against its neighbours) rather than by the raw forecast
@@ -229,6 +232,7 @@ constexpr void visit_settings(Settings& settings, F&& f) {
     f(std::string_view("validation_interval"), settings.validation_interval);
     f(std::string_view("anneal_probe"), settings.anneal_probe);
     f(std::string_view("anneal_probe_ratio"), settings.anneal_probe_ratio);
+    f(std::string_view("anneal_probe_decay"), settings.anneal_probe_decay);
     f(std::string_view("smooth_choice"), settings.smooth_choice);
     f(std::string_view("prefer_larger_lr"), settings.prefer_larger_lr);
     f(std::string_view("keep_winner_state"), settings.keep_winner_state);

@@ -4162,6 +4162,9 @@ struct controller_settings {
                                        ///< removes anyway, not by progress.
     double anneal_probe_ratio = 0.1;   ///< the probe's LR as a fraction of the candidate's (at
                                        ///< least lr_min)
+    bool anneal_probe_decay = false;   ///< the probe's LR falls linearly from the candidate's LR to
+                                       ///< anneal_probe_ratio times it (a short cooldown), instead
+                                       ///< of holding anneal_probe_ratio times it
     bool smooth_choice = false;        ///< choose by the search model's posterior mean at each
                                       ///< candidate (a noisy forecast is weighed by its stddev
                                       ///< against its neighbours) rather than by the raw forecast
@@ -4305,6 +4308,7 @@ constexpr void visit_settings(Settings& settings, F&& f) {
     f(std::string_view("validation_interval"), settings.validation_interval);
     f(std::string_view("anneal_probe"), settings.anneal_probe);
     f(std::string_view("anneal_probe_ratio"), settings.anneal_probe_ratio);
+    f(std::string_view("anneal_probe_decay"), settings.anneal_probe_decay);
     f(std::string_view("smooth_choice"), settings.smooth_choice);
     f(std::string_view("prefer_larger_lr"), settings.prefer_larger_lr);
     f(std::string_view("keep_winner_state"), settings.keep_winner_state);
@@ -5413,6 +5417,16 @@ namespace autolrs::detail {
     return std::max(lr_min, candidate_lr * ratio);
 }
 
+/// The probe's LR at its step `step` (0-based) of `length`: `ratio` times the candidate's LR,
+/// or (`decay`) falling linearly from the candidate's LR to `ratio` times it at the last step,
+/// like the final cooldown; not below lr_min.
+[[nodiscard]] inline double anneal_probe_lr_at(double candidate_lr, double ratio, double lr_min, bool decay,
+                                               std::uint64_t step, std::uint64_t length) noexcept {
+    if (!decay) return anneal_probe_lr(candidate_lr, ratio, lr_min);
+    const double fraction = static_cast<double>(step + 1) / static_cast<double>(std::max<std::uint64_t>(length, 1));
+    return std::max(lr_min, candidate_lr * (1.0 - (1.0 - ratio) * fraction));
+}
+
 /// The candidate's forecast `f` (from its first `candidate_points` losses) less the loss its
 /// anneal probe removed: the drop from the mean of the candidate's last fifth to the mean of
 /// the probe's second half (`losses` holds the candidate's points, then the probe's
@@ -5635,9 +5649,14 @@ public:
     /// The kept winner's steps join the trajectory: `candidate_steps` at `lr`, then
     /// `probe_steps` at `probe_lr`, and the stage goes on at `lr`.
     void keep_winner(std::uint64_t candidate_steps, std::uint64_t probe_steps, double lr, double probe_lr) {
+        keep_winner(candidate_steps, probe_steps, lr, [probe_lr](std::uint64_t) { return probe_lr; });
+    }
+    /// As above, the probe's step j at `probe_lr_at(j)`.
+    template <class ProbeLr>
+    void keep_winner(std::uint64_t candidate_steps, std::uint64_t probe_steps, double lr, ProbeLr probe_lr_at) {
         const std::uint64_t kept = candidate_steps + probe_steps;
         if (probe_steps > 0) {
-            record(trained_ + candidate_steps, probe_lr);
+            for (std::uint64_t j = 0; j < probe_steps; ++j) record(trained_ + candidate_steps + j, probe_lr_at(j));
             record(trained_ + kept, lr);
         }
         searched_ -= kept;
@@ -6202,6 +6221,9 @@ namespace autolrs::detail {
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
+#include <algorithm>
+#include <cmath>
 
 namespace autolrs {
 
@@ -6230,6 +6252,13 @@ consteval bool explain_stage_objective() {
     return stage_objective<O, Forecaster>;
 }
 
+/// An objective may say in one line what it judges by (the candidate_end event's message);
+/// without it the controller describes the default's judgement.
+template <class O>
+concept described_objective = requires {
+    { O::judged_by } -> std::convertible_to<std::string_view>;
+};
+
 /// The default: the forecast of the candidate's loss at the stage's horizon, less the loss
 /// its anneal probe removed (autolrs/controller/anneal_probe.hpp says why).
 struct horizon_forecast_objective {
@@ -6238,6 +6267,41 @@ struct horizon_forecast_objective {
         const forecast f = forecaster.predict(w.losses.first(w.candidate_points), w.horizon);
         if (w.probe_steps == 0) return f;
         return detail::less_anneal_gain(f, w.losses, w.candidate_points, w.probe_steps);
+    }
+};
+
+/// The loss a candidate reaches once annealed, measured, not extrapolated: the mean of the last
+/// fifth of its anneal probe (with controller_settings::anneal_probe_decay the probe is a short
+/// cooldown from the candidate's LR). What a stage is for is the loss at the END of the budget,
+/// after the final cooldown; a candidate's loss at the stage's horizon rewards the small LR that
+/// settles into the current valley (noise the cooldown removes anyway), while its loss after a
+/// cooldown of its own does not (bench/tools/nqm_schedule_lab --what proxies measures both
+/// against the best LR for the end, exactly, on the noisy quadratic). Without a probe: the mean
+/// of the window's last fifth. Its stddev: the per-step noise of the candidate's last fifth over
+/// the square root of the points averaged.
+struct annealed_loss_objective {
+    static constexpr std::string_view judged_by = "the mean loss at the end of its anneal probe, told to the search";
+
+    template <class F>
+    [[nodiscard]] forecast judge(const F& forecaster, const candidate_window& w) const {
+        const std::size_t n = w.candidate_points;
+        if (n < 2 || w.losses.size() < n) return forecaster.predict(w.losses.first(n), w.horizon);
+        const std::size_t probe = w.losses.size() - n;
+        const std::size_t averaged = probe > 0 ? std::max<std::size_t>(1, probe / 5) : std::max<std::size_t>(2, n / 5);
+        const std::size_t noise_points = std::max<std::size_t>(2, n / 5);
+        double sum = 0.0;
+        for (std::size_t i = w.losses.size() - averaged; i < w.losses.size(); ++i) sum += w.losses[i];
+        const double value = sum / static_cast<double>(averaged);
+        double level = 0.0;
+        for (std::size_t i = n - noise_points; i < n; ++i) level += w.losses[i];
+        level /= static_cast<double>(noise_points);
+        double spread = 0.0;
+        for (std::size_t i = n - noise_points; i < n; ++i) spread += (w.losses[i] - level) * (w.losses[i] - level);
+        const double stddev = std::sqrt(spread / static_cast<double>(noise_points - 1) / static_cast<double>(averaged));
+        if (!std::isfinite(value) || !std::isfinite(stddev)) {
+            return {0.0, 0.0, forecast_status::invalid_input, 0};
+        }
+        return {value, stddev, forecast_status::fallback_flat, 0};
     }
 };
 
@@ -6418,7 +6482,11 @@ public:
                     candidate_diverged(loss);
                 } else {
                     window_[window_size_++] = loss;
-                    if (phase_step_ >= tau_prime_ + probe_steps_) end_candidate(judge(tau_prime_, probe_steps_), false);
+                    if (phase_step_ >= tau_prime_ + probe_steps_) {
+                        end_candidate(judge(tau_prime_, probe_steps_), false);
+                    } else {
+                        pending_.learning_rate = probe_lr_at(candidate_lr_, phase_step_ - tau_prime_);
+                    }
                 }
                 break;
             case wait::stage_step: stage_step(loss); break;
@@ -6570,7 +6638,7 @@ private:
             return;
         }
         // A kept winner's probe adds rows to the schedule (not on the per-step path).
-        if (trajectory_.spare_rows() < 8) trajectory_.reserve(64);
+        if (trajectory_.spare_rows() < probe_steps_ + 8) trajectory_.reserve(probe_steps_ + 64);
         emit({.kind = event_kind::stage_start, .candidate = settings_.candidates, .loss = start_train_loss_,
               .length = horizon_,
               .message = val_signal_ ? "a stage: search up to `candidate` LRs on the validation loss, horizon `length`"
@@ -6639,8 +6707,7 @@ private:
         } else if (phase_step_ < tau_prime_) {
             if (wait_ == wait::candidate_evaluation) train_at(candidate_lr_, wait::candidate_step);
         } else if (probe_steps_ > 0) {
-            train_at(detail::anneal_probe_lr(candidate_lr_, settings_.anneal_probe_ratio, settings_.lr_min),
-                     wait::probe_step);
+            train_at(probe_lr_at(candidate_lr_, 0), wait::probe_step);
         } else {
             end_candidate(judge(window_size_, 0), false);
         }
@@ -6671,6 +6738,21 @@ private:
         after_candidate();
     }
 
+    template <class O>
+    static constexpr std::string_view judged_by() noexcept {
+        if constexpr (described_objective<O>) {
+            return O::judged_by;
+        } else {
+            return {};
+        }
+    }
+
+    /// The anneal probe's LR at its step `j` after a candidate at `lr`.
+    [[nodiscard]] double probe_lr_at(double lr, std::uint64_t j) const noexcept {
+        return detail::anneal_probe_lr_at(lr, settings_.anneal_probe_ratio, settings_.lr_min, settings_.anneal_probe_decay,
+                                          j, probe_steps_);
+    }
+
     /// LRs above divergence_backoff times the running candidate's are infeasible for the rest
     /// of the stage (the LR just below a divergence is rarely worth a candidate).
     void mark_infeasible() { search_.rule_out_above(candidate_x_ + std::log(settings_.divergence_backoff)); }
@@ -6692,6 +6774,7 @@ private:
               .loss = last_loss_, .forecast = f.value, .stddev = f.stddev, .status = f.status, .length = phase_step_,
               .message = raced ? "dropped by racing (its forecast's lower bound is above the best): "
                                  "forecast from the steps so far, told to the search"
+                    : described_objective<Objective> ? judged_by<Objective>()
                     : probe_steps_ > 0 ? "forecast at the stage's horizon less the loss its anneal probe removed, told to the search"
                                        : "forecast at the stage's horizon, told to the search"});
         if (settings_.keep_winner_state &&
@@ -6767,8 +6850,7 @@ private:
         if (from_winner) {
             // The winner's tau' steps, and its anneal probe's, join the trajectory.
             const std::uint64_t kept = tau_prime_ + probe_steps_;
-            trajectory_.keep_winner(tau_prime_, probe_steps_, lr,
-                                    detail::anneal_probe_lr(lr, settings_.anneal_probe_ratio, settings_.lr_min));
+            trajectory_.keep_winner(tau_prime_, probe_steps_, lr, [&](std::uint64_t j) { return probe_lr_at(lr, j); });
             begin_phase(std::min(horizon_ > kept ? horizon_ - kept : 0, room()));
             if (last_candidate_ == winner_) {
                 train_stage_or_end();

@@ -20,12 +20,15 @@
 namespace autolrs_support {
 
 /// Settings from the (name, exact text) pairs of autolrs::detail::describe, field by field
-/// through autolrs::visit_settings (a missing name throws std::out_of_range).
+/// through autolrs::visit_settings. A setting the trace does not name keeps its default: it
+/// was added after the trace was recorded, and its default must be the behaviour recorded.
 inline autolrs::controller_settings parse_settings(const std::map<std::string, std::string>& fields) {
     autolrs::controller_settings s;
     autolrs::visit_settings(s, [&](std::string_view name, auto& v) {
         using T = std::remove_cvref_t<decltype(v)>;
-        const char* text = fields.at(std::string(name)).c_str();
+        const auto found = fields.find(std::string(name));
+        if (found == fields.end()) return;
+        const char* text = found->second.c_str();
         if constexpr (std::is_same_v<T, double>) {
             v = std::strtod(text, nullptr);
         } else if constexpr (std::is_same_v<T, bool>) {

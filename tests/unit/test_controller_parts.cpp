@@ -1408,3 +1408,114 @@ TEST_CASE("controller<...> places policies by their concept, in any order", "[pa
     CHECK(c.pending().kind == autolrs::directive_kind::checkpoint);
     STATIC_REQUIRE(std::is_same_v<decltype(c.chosen_policies().stop_rule), autolrs::never_stop_early>);
 }
+
+TEST_CASE("anneal_probe_lr_at: constant, or a linear decay to ratio x the candidate's LR", "[parts][anneal_probe]") {
+    // Constant: the same as anneal_probe_lr at every step.
+    for (std::uint64_t j = 0; j < 4; ++j) CHECK(detail::anneal_probe_lr_at(0.5, 0.1, 1e-3, false, j, 4) == detail::anneal_probe_lr(0.5, 0.1, 1e-3));
+    // Decay over 4 steps from 0.5 to 0.05: 0.5 * (1 - 0.9 * (j + 1) / 4).
+    CHECK(detail::anneal_probe_lr_at(0.5, 0.1, 1e-3, true, 0, 4) == Approx(0.3875));
+    CHECK(detail::anneal_probe_lr_at(0.5, 0.1, 1e-3, true, 1, 4) == Approx(0.275));
+    CHECK(detail::anneal_probe_lr_at(0.5, 0.1, 1e-3, true, 3, 4) == Approx(0.05));
+    // Never below lr_min.
+    CHECK(detail::anneal_probe_lr_at(0.01, 0.01, 1e-3, true, 3, 4) == 1e-3);
+}
+
+TEST_CASE("trajectory: keep_winner records a decaying probe step by step", "[parts][trajectory]") {
+    detail::trajectory t;
+    for (int i = 0; i < 6; ++i) t.count_searched();  // 4 candidate steps, 2 probe steps
+    t.record_stage_lr(0.5);
+    t.keep_winner(4, 2, 0.5, [](std::uint64_t j) { return j == 0 ? 0.3 : 0.1; });
+    const auto rows = t.rows();
+    REQUIRE(rows.size() == 4);
+    CHECK(rows[0].start_step == 0);
+    CHECK(rows[0].lr == 0.5);
+    CHECK(rows[1].start_step == 4);
+    CHECK(rows[1].lr == 0.3);
+    CHECK(rows[2].start_step == 5);
+    CHECK(rows[2].lr == 0.1);
+    CHECK(rows[3].start_step == 6);
+    CHECK(rows[3].lr == 0.5);
+    CHECK(t.steps_trained() == 6);
+    CHECK(t.steps_searched() == 0);
+}
+
+TEST_CASE("annealed_loss_objective: the mean of the probe's last fifth, no extrapolation", "[parts][stage_objective]") {
+    STATIC_REQUIRE(autolrs::stage_objective<autolrs::annealed_loss_objective, autolrs::exponential_forecaster>);
+    STATIC_REQUIRE(autolrs::described_objective<autolrs::annealed_loss_objective>);
+    STATIC_REQUIRE(!autolrs::described_objective<autolrs::horizon_forecast_objective>);
+    const autolrs::annealed_loss_objective objective;
+    // 10 candidate points (last fifth: 4, 6 -> level 5, spread 2), then 10 probe points (last fifth: 1, 3).
+    const std::vector<double> losses = {9, 9, 9, 9, 9, 9, 9, 9, 4, 6, 8, 7, 6, 5, 4, 3, 2, 2, 1, 3};
+    const std::span<const double> all(losses);
+    SECTION("with a probe") {
+        const autolrs::forecast f = objective.judge(echo_forecaster{}, {all, 10, 10, 100.0});
+        CHECK(f.value == 2.0);
+        CHECK(f.stddev == Approx(std::sqrt(2.0 / 2.0)));  // sqrt(spread / (2 - 1) / 2 averaged)
+        CHECK(f.status == autolrs::forecast_status::fallback_flat);
+    }
+    SECTION("without a probe: the mean of the window's last fifth") {
+        const autolrs::forecast f = objective.judge(echo_forecaster{}, {all.first(10), 10, 0, 100.0});
+        CHECK(f.value == 5.0);
+    }
+    SECTION("a non-finite loss at the end: invalid input") {
+        std::vector<double> bad = losses;
+        bad.back() = std::numeric_limits<double>::quiet_NaN();
+        CHECK(objective.judge(echo_forecaster{}, {std::span<const double>(bad), 10, 10, 100.0}).status ==
+              autolrs::forecast_status::invalid_input);
+    }
+}
+
+TEST_CASE("controller with a decaying anneal probe: the probe's LR falls step by step, the found schedule replays it",
+          "[parts][controller][anneal_probe]") {
+    autolrs::controller_settings s{.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 2000};
+    s.anneal_probe_decay = true;
+    s.anneal_probe_ratio = 0.01;
+    autolrs::controller<autolrs::annealed_loss_objective> ctl(s);
+    std::vector<double> probe_lrs;
+    bool probing = false, saw_message = false;
+    double x = 1.0;
+    std::vector<double> trajectory_lrs;
+    std::vector<std::pair<std::vector<double>, double>> slots(2);
+    for (autolrs::directive d = ctl.pending(); d.kind != autolrs::directive_kind::done;) {
+        for (const autolrs::event& e : ctl.events()) {
+            if (e.kind == autolrs::event_kind::candidate_end) {
+                saw_message = saw_message || e.message == autolrs::annealed_loss_objective::judged_by;
+                probing = false;
+            }
+        }
+        switch (d.kind) {
+            case autolrs::directive_kind::train:
+                if (probing) probe_lrs.push_back(d.learning_rate);
+                x -= d.learning_rate * 0.1 * x;
+                d = ctl.tell_step(0.5 * x * x + 0.01 * d.learning_rate);
+                break;
+            case autolrs::directive_kind::checkpoint:
+                slots[d.slot] = {{x}, 0.0};
+                d = ctl.tell_checkpointed();
+                break;
+            case autolrs::directive_kind::restore:
+                x = slots[d.slot].first[0];
+                d = ctl.tell_restored();
+                break;
+            case autolrs::directive_kind::evaluate: d = ctl.tell_validation(0.5 * x * x); break;
+            case autolrs::directive_kind::done: break;
+        }
+        for (const autolrs::event& e : ctl.events()) {
+            if (e.kind == autolrs::event_kind::candidate_start) probing = false;
+        }
+    }
+    CHECK(saw_message);
+    CHECK(ctl.finished());
+    // The found schedule has one row per probe step of each kept winner: strictly more rows than
+    // stages + cooldown steps would need with a constant probe, and every LR inside [0, lr_max].
+    for (const auto& row : ctl.schedule_rows()) {
+        CHECK(row.lr > 0.0);
+        CHECK(row.lr <= 1.0);
+    }
+    // The rows of a decaying probe fall: some row is followed by a strictly lower one that is
+    // followed by a strictly lower one again before the LR goes back up.
+    const auto rows = ctl.schedule_rows();
+    bool falling_run = false;
+    for (std::size_t i = 2; i < rows.size(); ++i) falling_run = falling_run || (rows[i].lr < rows[i - 1].lr && rows[i - 1].lr < rows[i - 2].lr);
+    CHECK(falling_run);
+}

@@ -27,6 +27,16 @@ namespace autolrs::detail {
     return std::max(lr_min, candidate_lr * ratio);
 }
 
+/// The probe's LR at its step `step` (0-based) of `length`: `ratio` times the candidate's LR,
+/// or (`decay`) falling linearly from the candidate's LR to `ratio` times it at the last step,
+/// like the final cooldown; not below lr_min.
+[[nodiscard]] inline double anneal_probe_lr_at(double candidate_lr, double ratio, double lr_min, bool decay,
+                                               std::uint64_t step, std::uint64_t length) noexcept {
+    if (!decay) return anneal_probe_lr(candidate_lr, ratio, lr_min);
+    const double fraction = static_cast<double>(step + 1) / static_cast<double>(std::max<std::uint64_t>(length, 1));
+    return std::max(lr_min, candidate_lr * (1.0 - (1.0 - ratio) * fraction));
+}
+
 /// The candidate's forecast `f` (from its first `candidate_points` losses) less the loss its
 /// anneal probe removed: the drop from the mean of the candidate's last fifth to the mean of
 /// the probe's second half (`losses` holds the candidate's points, then the probe's

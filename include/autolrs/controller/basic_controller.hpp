@@ -117,7 +117,11 @@ public:
                     candidate_diverged(loss);
                 } else {
                     window_[window_size_++] = loss;
-                    if (phase_step_ >= tau_prime_ + probe_steps_) end_candidate(judge(tau_prime_, probe_steps_), false);
+                    if (phase_step_ >= tau_prime_ + probe_steps_) {
+                        end_candidate(judge(tau_prime_, probe_steps_), false);
+                    } else {
+                        pending_.learning_rate = probe_lr_at(candidate_lr_, phase_step_ - tau_prime_);
+                    }
                 }
                 break;
             case wait::stage_step: stage_step(loss); break;
@@ -269,7 +273,7 @@ private:
             return;
         }
         // A kept winner's probe adds rows to the schedule (not on the per-step path).
-        if (trajectory_.spare_rows() < 8) trajectory_.reserve(64);
+        if (trajectory_.spare_rows() < probe_steps_ + 8) trajectory_.reserve(probe_steps_ + 64);
         emit({.kind = event_kind::stage_start, .candidate = settings_.candidates, .loss = start_train_loss_,
               .length = horizon_,
               .message = val_signal_ ? "a stage: search up to `candidate` LRs on the validation loss, horizon `length`"
@@ -338,8 +342,7 @@ private:
         } else if (phase_step_ < tau_prime_) {
             if (wait_ == wait::candidate_evaluation) train_at(candidate_lr_, wait::candidate_step);
         } else if (probe_steps_ > 0) {
-            train_at(detail::anneal_probe_lr(candidate_lr_, settings_.anneal_probe_ratio, settings_.lr_min),
-                     wait::probe_step);
+            train_at(probe_lr_at(candidate_lr_, 0), wait::probe_step);
         } else {
             end_candidate(judge(window_size_, 0), false);
         }
@@ -370,6 +373,21 @@ private:
         after_candidate();
     }
 
+    template <class O>
+    static constexpr std::string_view judged_by() noexcept {
+        if constexpr (described_objective<O>) {
+            return O::judged_by;
+        } else {
+            return {};
+        }
+    }
+
+    /// The anneal probe's LR at its step `j` after a candidate at `lr`.
+    [[nodiscard]] double probe_lr_at(double lr, std::uint64_t j) const noexcept {
+        return detail::anneal_probe_lr_at(lr, settings_.anneal_probe_ratio, settings_.lr_min, settings_.anneal_probe_decay,
+                                          j, probe_steps_);
+    }
+
     /// LRs above divergence_backoff times the running candidate's are infeasible for the rest
     /// of the stage (the LR just below a divergence is rarely worth a candidate).
     void mark_infeasible() { search_.rule_out_above(candidate_x_ + std::log(settings_.divergence_backoff)); }
@@ -391,6 +409,7 @@ private:
               .loss = last_loss_, .forecast = f.value, .stddev = f.stddev, .status = f.status, .length = phase_step_,
               .message = raced ? "dropped by racing (its forecast's lower bound is above the best): "
                                  "forecast from the steps so far, told to the search"
+                    : described_objective<Objective> ? judged_by<Objective>()
                     : probe_steps_ > 0 ? "forecast at the stage's horizon less the loss its anneal probe removed, told to the search"
                                        : "forecast at the stage's horizon, told to the search"});
         if (settings_.keep_winner_state &&
@@ -466,8 +485,7 @@ private:
         if (from_winner) {
             // The winner's tau' steps, and its anneal probe's, join the trajectory.
             const std::uint64_t kept = tau_prime_ + probe_steps_;
-            trajectory_.keep_winner(tau_prime_, probe_steps_, lr,
-                                    detail::anneal_probe_lr(lr, settings_.anneal_probe_ratio, settings_.lr_min));
+            trajectory_.keep_winner(tau_prime_, probe_steps_, lr, [&](std::uint64_t j) { return probe_lr_at(lr, j); });
             begin_phase(std::min(horizon_ > kept ? horizon_ - kept : 0, room()));
             if (last_candidate_ == winner_) {
                 train_stage_or_end();

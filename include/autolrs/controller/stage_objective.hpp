@@ -10,6 +10,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
+#include <algorithm>
+#include <cmath>
 
 namespace autolrs {
 
@@ -38,6 +41,13 @@ consteval bool explain_stage_objective() {
     return stage_objective<O, Forecaster>;
 }
 
+/// An objective may say in one line what it judges by (the candidate_end event's message);
+/// without it the controller describes the default's judgement.
+template <class O>
+concept described_objective = requires {
+    { O::judged_by } -> std::convertible_to<std::string_view>;
+};
+
 /// The default: the forecast of the candidate's loss at the stage's horizon, less the loss
 /// its anneal probe removed (autolrs/controller/anneal_probe.hpp says why).
 struct horizon_forecast_objective {
@@ -46,6 +56,41 @@ struct horizon_forecast_objective {
         const forecast f = forecaster.predict(w.losses.first(w.candidate_points), w.horizon);
         if (w.probe_steps == 0) return f;
         return detail::less_anneal_gain(f, w.losses, w.candidate_points, w.probe_steps);
+    }
+};
+
+/// The loss a candidate reaches once annealed, measured, not extrapolated: the mean of the last
+/// fifth of its anneal probe (with controller_settings::anneal_probe_decay the probe is a short
+/// cooldown from the candidate's LR). What a stage is for is the loss at the END of the budget,
+/// after the final cooldown; a candidate's loss at the stage's horizon rewards the small LR that
+/// settles into the current valley (noise the cooldown removes anyway), while its loss after a
+/// cooldown of its own does not (bench/tools/nqm_schedule_lab --what proxies measures both
+/// against the best LR for the end, exactly, on the noisy quadratic). Without a probe: the mean
+/// of the window's last fifth. Its stddev: the per-step noise of the candidate's last fifth over
+/// the square root of the points averaged.
+struct annealed_loss_objective {
+    static constexpr std::string_view judged_by = "the mean loss at the end of its anneal probe, told to the search";
+
+    template <class F>
+    [[nodiscard]] forecast judge(const F& forecaster, const candidate_window& w) const {
+        const std::size_t n = w.candidate_points;
+        if (n < 2 || w.losses.size() < n) return forecaster.predict(w.losses.first(n), w.horizon);
+        const std::size_t probe = w.losses.size() - n;
+        const std::size_t averaged = probe > 0 ? std::max<std::size_t>(1, probe / 5) : std::max<std::size_t>(2, n / 5);
+        const std::size_t noise_points = std::max<std::size_t>(2, n / 5);
+        double sum = 0.0;
+        for (std::size_t i = w.losses.size() - averaged; i < w.losses.size(); ++i) sum += w.losses[i];
+        const double value = sum / static_cast<double>(averaged);
+        double level = 0.0;
+        for (std::size_t i = n - noise_points; i < n; ++i) level += w.losses[i];
+        level /= static_cast<double>(noise_points);
+        double spread = 0.0;
+        for (std::size_t i = n - noise_points; i < n; ++i) spread += (w.losses[i] - level) * (w.losses[i] - level);
+        const double stddev = std::sqrt(spread / static_cast<double>(noise_points - 1) / static_cast<double>(averaged));
+        if (!std::isfinite(value) || !std::isfinite(stddev)) {
+            return {0.0, 0.0, forecast_status::invalid_input, 0};
+        }
+        return {value, stddev, forecast_status::fallback_flat, 0};
     }
 };
 

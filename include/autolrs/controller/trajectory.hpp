@@ -54,9 +54,14 @@ public:
     /// The kept winner's steps join the trajectory: `candidate_steps` at `lr`, then
     /// `probe_steps` at `probe_lr`, and the stage goes on at `lr`.
     void keep_winner(std::uint64_t candidate_steps, std::uint64_t probe_steps, double lr, double probe_lr) {
+        keep_winner(candidate_steps, probe_steps, lr, [probe_lr](std::uint64_t) { return probe_lr; });
+    }
+    /// As above, the probe's step j at `probe_lr_at(j)`.
+    template <class ProbeLr>
+    void keep_winner(std::uint64_t candidate_steps, std::uint64_t probe_steps, double lr, ProbeLr probe_lr_at) {
         const std::uint64_t kept = candidate_steps + probe_steps;
         if (probe_steps > 0) {
-            record(trained_ + candidate_steps, probe_lr);
+            for (std::uint64_t j = 0; j < probe_steps; ++j) record(trained_ + candidate_steps + j, probe_lr_at(j));
             record(trained_ + kept, lr);
         }
         searched_ -= kept;
