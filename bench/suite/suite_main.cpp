@@ -22,6 +22,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
+#include <iomanip>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -199,7 +201,7 @@ std::string fmt_value(double v, bool accuracy) {
 
 std::string fmt_spread(const spread& s, bool accuracy) {
     if (s.n == 0) return "-";
-    if (s.n == 1) return fmt_value(s.median, accuracy);
+    if (s.n == 1 || s.low == s.high) return fmt_value(s.median, accuracy);  // one seed, or all equal
     return fmt_value(s.median, accuracy) + " [" + fmt_value(s.low, accuracy) + ", " + fmt_value(s.high, accuracy) + "]";
 }
 
@@ -335,17 +337,22 @@ void write_tables(const options& o, const std::vector<task>& tasks, const std::v
         std::ostringstream md;
         md << "# bench_suite: " << (h == half::dev ? "development" : "hold-out") << " half\n\n";
         if (!o.note.empty()) md << o.note << "\n\n";
-        md << "Command: `" << o.command << "`" << (o.resume ? " (with earlier runs of runs.csv)" : "") << "\n\n";
-        md << "Status: " << status << ". This invocation: " << fmt_value(wall_seconds / 60.0, false)
-           << " min wall, --jobs " << o.jobs << "; every run in runs.csv together: "
-           << fmt_value(total_seconds / 60.0, false) << " core-minutes.\n\n";
+        md << "Command: `" << o.command << "`"
+           << (o.resume || o.tables_only ? " (the tables hold every run of runs.csv; commands.txt lists the commands "
+                                           "that ran them)"
+                                         : "")
+           << "\n\n";
+        char times[160];
+        std::snprintf(times, sizeof times,
+                      ". This invocation: %.1f min wall, --jobs %d; every run in runs.csv together: %.1f core-minutes",
+                      wall_seconds / 60.0, o.jobs, total_seconds / 60.0);
+        md << "Status: " << status << times << ".\n\n";
         md << "Cells: median [min, max] over seeds of the task's metric at the budget (every search step "
               "counted in it). `name*`: a fixed schedule at the best peak LR of its grid (by median). "
               "AutoLRS gets one wide interval and no tuning; autolrs_zero and rt_cosine need no LR at all.\n\n";
 
-        if (summaries.empty()) {
-            md << "(no runs yet)\n";
-        } else {
+        if (summaries.empty()) continue;  // keep what an earlier invocation wrote for this half
+        {
             md << "## Summary\n\n| task | metric |";
             for (const auto j : shown) md << ' ' << label(method_order[j]) << " |";
             md << "\n| --- | --- |";
@@ -435,8 +442,10 @@ void write_tables(const options& o, const std::vector<task>& tasks, const std::v
                                  : "0")
                        << " | " << (fixed ? "-" : fmt_percent(c.overhead)) << " | "
                        << (fixed || c.chosen_lr.n == 0 ? "-"
-                                                       : fmt_lr(c.chosen_lr.median) + " [" + fmt_lr(c.chosen_lr.low) +
-                                                             ", " + fmt_lr(c.chosen_lr.high) + "]")
+                           : c.chosen_lr.low == c.chosen_lr.high
+                               ? fmt_lr(c.chosen_lr.median)
+                               : fmt_lr(c.chosen_lr.median) + " [" + fmt_lr(c.chosen_lr.low) + ", " +
+                                     fmt_lr(c.chosen_lr.high) + "]")
                        << " | " << fmt_value(c.seconds, false) << " |\n";
                 }
             }
@@ -562,9 +571,15 @@ int run_suite(options o) {
             double s = 0.0;
             for (const auto& w : work)
                 if (w.t == &t) s += w.estimate;
-            std::printf("%-26s %-8s %-7s %7llu %5zu %5zu %6.0f  %s%s\n", t.name.c_str(), to_string(t.which),
-                        t.family.c_str(), static_cast<unsigned long long>(t.budget), t.seeds.size(), t.grid.size(), s,
-                        t.description.c_str(), selected(o, t) ? "" : " (not selected)");
+            std::string grid;
+            for (const double lr : t.grid) grid += (grid.empty() ? "" : " ") + fmt_lr(lr);
+            std::printf("%-26s %-8s %-7s %7llu %5zu %5zu %6.0f  %s%s\n%26s grid {%s}, AutoLRS [%s, %s], seeds from "
+                        "%llu, range test %llu steps\n",
+                        t.name.c_str(), to_string(t.which), t.family.c_str(), static_cast<unsigned long long>(t.budget),
+                        t.seeds.size(), t.grid.size(), s, t.description.c_str(), selected(o, t) ? "" : " (not selected)",
+                        "", grid.c_str(), fmt_lr(t.lr_min).c_str(), fmt_lr(t.lr_max).c_str(),
+                        static_cast<unsigned long long>(t.seeds.front()),
+                        static_cast<unsigned long long>(t.range_test_steps));
         }
         std::printf("%zu runs, about %.0f core-seconds: %.1f minutes with --jobs %d\n", work.size(), estimate,
                     estimate / 60.0 / std::max(o.jobs, 1), o.jobs);
@@ -645,6 +660,14 @@ int run_suite(options o) {
                      " runs (rerun with --resume to go on)";
     }
     const double wall = std::chrono::duration<double>(clock_type::now() - wall_start).count();
+    if (!o.tables_only) {
+        const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+        char stamp[32];
+        std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M", std::gmtime(&now));
+        std::ofstream(o.out / "commands.txt", std::ios::app)
+            << stamp << " UTC  " << o.command << "  # " << status << ", " << std::fixed << std::setprecision(1)
+            << wall / 60.0 << " min wall; runs.csv now holds " << rows.size() << " runs\n";
+    }
     write_tables(o, tasks, rows, wall, status);
     std::printf("wall time %.1f min\n", wall / 60.0);
     return 0;
