@@ -64,6 +64,8 @@ struct options {
     bool list = false;
     bool list_policies = false;
     bool self_check = false;
+    bool show_range_test = false;
+    std::uint64_t range_test_steps = 0;  // --show-range-test: 0 = the task's own
     std::string note;
     std::string command;
 };
@@ -529,6 +531,24 @@ int run_suite(options o) {
     std::vector<method> methods = standard_methods(o.methods);
     for (const auto& v : o.variants) methods.push_back(parse_variant(v));
     const bool torch = fmnist_available();
+    if (o.show_range_test) {
+        for (const auto& t : tasks) {
+            if (!selected(o, t) || (t.family == "fmnist" && !torch)) continue;
+            const std::uint64_t steps = o.range_test_steps > 0 ? o.range_test_steps : t.range_test_steps;
+            trainer_handle trainer(t.make(t.seeds.front()));
+            const auto r = autolrs::lr_range_test(trainer, {.steps = steps});
+            std::printf("%s seed %llu, %llu steps: status %d, lr_at_minimum %.3g, proposal [%.3g, %.3g], %zu steps run\n",
+                        t.name.c_str(), static_cast<unsigned long long>(t.seeds.front()),
+                        static_cast<unsigned long long>(steps), static_cast<int>(r.status), r.lr_at_minimum, r.lr_min,
+                        r.lr_max, r.curve.size());
+            const std::size_t every = std::max<std::size_t>(1, r.curve.size() / 25);
+            for (std::size_t i = 0; i < r.curve.size(); ++i)
+                if (i % every == 0 || i + 1 == r.curve.size())
+                    std::printf("  lr %-10.3g loss %-10.4g smoothed %.4g\n", r.curve[i].lr, r.curve[i].loss,
+                                r.curve[i].smoothed_loss);
+        }
+        return 0;
+    }
 
     std::vector<work_item> work;
     std::set<std::string> skipped_families;
@@ -697,6 +717,9 @@ int main(int argc, char** argv) {
     app.add_flag("--list-policies", o.list_policies, "print the policy names a variant may use");
     app.add_flag("--self-check", o.self_check,
                  "check the NQM's exact expected loss and the named-policy controller, then exit");
+    app.add_flag("--show-range-test", o.show_range_test,
+                 "run the LR range test of the selected tasks (first seed) and print its curve; run nothing else");
+    app.add_option("--range-test-steps", o.range_test_steps, "with --show-range-test: the sweep's steps (0: the task's)");
     app.add_option("--note", o.note, "a line for the top of the tables");
     CLI11_PARSE(app, argc, argv);
     for (int i = 0; i < argc; ++i) o.command += (i ? " " : "") + std::string(i ? argv[i] : "bench_suite");
