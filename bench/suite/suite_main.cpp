@@ -428,7 +428,26 @@ void write_tables(const options& o, const std::vector<task>& tasks, const std::v
                 }
                 md << ' ' << (text.empty() ? "-" : text) << " |";
             }
-            md << "\n\n## Per task\n";
+            md << "\n\n## Cost\n\nOne core per run (the runs' own wall times, summed; the machine's load adds to them).\n\n"
+                  "| task | runs | core-minutes |\n| --- | --- | --- |\n";
+            double half_seconds = 0.0;
+            std::size_t half_runs = 0;
+            for (const auto& s : summaries) {
+                double seconds = 0.0;
+                std::size_t runs = 0;
+                for (const auto& c : s.cells) seconds += c.seconds, runs += c.runs;
+                half_seconds += seconds, half_runs += runs;
+                char b[96];
+                std::snprintf(b, sizeof b, "| %s | %zu | %.1f |\n", s.task.c_str(), runs, seconds / 60.0);
+                md << b;
+            }
+            char b[200];
+            std::snprintf(b, sizeof b,
+                          "| **this half** | %zu | %.1f |\n\nBoth halves, every run in runs.csv: %.1f core-minutes, "
+                          "%.1f minutes of wall time with --jobs 2 if the two cores are shared perfectly.\n",
+                          half_runs, half_seconds / 60.0, total_seconds / 60.0, total_seconds / 120.0);
+            md << b;
+            md << "\n## Per task\n";
             for (const auto& s : summaries) {
                 md << "\n### " << s.task << ": " << s.description << "\n\n"
                    << "| method | " << s.metric << " | peak LR | tuning cost (runs) | search overhead | LR chosen | "
