@@ -373,21 +373,6 @@ private:
         after_candidate();
     }
 
-    template <class O>
-    static constexpr std::string_view judged_by() noexcept {
-        if constexpr (described_objective<O>) {
-            return O::judged_by;
-        } else {
-            return {};
-        }
-    }
-
-    /// The anneal probe's LR at its step `j` after a candidate at `lr`.
-    [[nodiscard]] double probe_lr_at(double lr, std::uint64_t j) const noexcept {
-        return detail::anneal_probe_lr_at(lr, settings_.anneal_probe_ratio, settings_.lr_min, settings_.anneal_probe_decay,
-                                          j, probe_steps_);
-    }
-
     /// LRs above divergence_backoff times the running candidate's are infeasible for the rest
     /// of the stage (the LR just below a divergence is rarely worth a candidate).
     void mark_infeasible() { search_.rule_out_above(candidate_x_ + std::log(settings_.divergence_backoff)); }

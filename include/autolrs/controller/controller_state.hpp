@@ -18,6 +18,7 @@
 // floats); load() on a controller built with the same settings continues exactly where the
 // saved one was, even mid-stage (the stage's search is rebuilt by replaying its calls).
 
+#include "autolrs/controller/anneal_probe.hpp"
 #include "autolrs/controller/candidate_table.hpp"
 #include "autolrs/controller/loss_guard.hpp"
 #include "autolrs/controller/recorded_search.hpp"
@@ -163,6 +164,12 @@ protected:
         guard_.rollback();
     }
 
+
+    /// The anneal probe's LR at its step `j` after a candidate at `lr`.
+    [[nodiscard]] double probe_lr_at(double lr, std::uint64_t j) const noexcept {
+        return detail::anneal_probe_lr_at(lr, settings_.anneal_probe_ratio, settings_.lr_min, settings_.anneal_probe_decay,
+                                          j, probe_steps_);
+    }
 
     /// An applied step's bookkeeping: the count it joins, what the loss guard remembers.
     void count_step(double loss) {

@@ -48,6 +48,16 @@ concept described_objective = requires {
     { O::judged_by } -> std::convertible_to<std::string_view>;
 };
 
+/// What `O` says it judges by (empty when it does not say).
+template <class O>
+[[nodiscard]] constexpr std::string_view judged_by() noexcept {
+    if constexpr (described_objective<O>) {
+        return O::judged_by;
+    } else {
+        return {};
+    }
+}
+
 /// The default: the forecast of the candidate's loss at the stage's horizon, less the loss
 /// its anneal probe removed (autolrs/controller/anneal_probe.hpp says why).
 struct horizon_forecast_objective {
