@@ -345,9 +345,13 @@ void write_tables(const options& o, const std::vector<task>& tasks, const std::v
                                          : "")
            << "\n\n";
         char times[160];
-        std::snprintf(times, sizeof times,
-                      ". This invocation: %.1f min wall, --jobs %d; every run in runs.csv together: %.1f core-minutes",
-                      wall_seconds / 60.0, o.jobs, total_seconds / 60.0);
+        if (o.tables_only)
+            std::snprintf(times, sizeof times, "; every run in runs.csv together: %.1f core-minutes",
+                          total_seconds / 60.0);
+        else
+            std::snprintf(times, sizeof times,
+                          ". This invocation: %.1f min wall, --jobs %d; every run in runs.csv together: %.1f core-minutes",
+                          wall_seconds / 60.0, o.jobs, total_seconds / 60.0);
         md << "Status: " << status << times << ".\n\n";
         md << "Cells: median [min, max] over seeds of the task's metric at the budget (every search step "
               "counted in it). `name*`: a fixed schedule at the best peak LR of its grid (by median). "
@@ -630,7 +634,7 @@ int run_suite(options o) {
     std::vector<run_record> rows;
     if (o.resume || o.tables_only) rows = read_csv(csv_path);
     const auto wall_start = clock_type::now();
-    std::string status = "complete";
+    std::string status = o.tables_only ? "tables rewritten from runs.csv" : "complete";
     if (!o.tables_only) {
         std::set<std::string> done;
         for (const auto& r : rows) done.insert(r.key());

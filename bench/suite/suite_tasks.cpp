@@ -71,18 +71,18 @@ std::vector<task> all_tasks(const task_options& o) {
     };
     // Development: the budget the library's defaults were chosen at (bench/schedule_table).
     fmnist("mlp_sgd_4000", half::dev, "MLP 784-256-10, SGD momentum 0.9, 4000 steps",
-           {.model = "mlp", .optimizer = "sgd"}, 4000, 300, 1.6e-3);
+           {.model = "mlp", .optimizer = "sgd"}, 4000, 300, 1.45e-3);
     fmnist("mlp_adam_4000", half::dev, "MLP 784-256-10, Adam, 4000 steps", {.model = "mlp", .optimizer = "adam"}, 4000,
-           300, 1.7e-3);
+           300, 1.65e-3);
     fmnist("cnn_adam_500", half::dev, "CNN conv32-conv64-fc128-fc10, Adam, 500 steps",
-           {.model = "cnn", .optimizer = "adam"}, 500, 40, 15e-3);
+           {.model = "cnn", .optimizer = "adam"}, 500, 40, 12.5e-3);
     // Hold-out: three times the budget, and the CNN at three times the dev CNN's budget.
     fmnist("mlp_sgd_12000", half::holdout, "MLP 784-256-10, SGD momentum 0.9, 12000 steps",
-           {.model = "mlp", .optimizer = "sgd"}, 12000, 300, 1.6e-3);
+           {.model = "mlp", .optimizer = "sgd"}, 12000, 300, 1.45e-3);
     fmnist("mlp_adam_12000", half::holdout, "MLP 784-256-10, Adam, 12000 steps", {.model = "mlp", .optimizer = "adam"},
-           12000, 300, 1.7e-3);
+           12000, 300, 1.55e-3);
     fmnist("cnn_adam_1500", half::holdout, "CNN conv32-conv64-fc128-fc10, Adam, 1500 steps",
-           {.model = "cnn", .optimizer = "adam"}, 1500, 40, 15e-3);
+           {.model = "cnn", .optimizer = "adam"}, 1500, 40, 12.5e-3);
 
     // ---- Noisy quadratic model (1000 dims, h_i = 1/i, x0 = 1, momentum 0.9, gradient noise
     // variance h_i / batch; metric: the exact expected loss at the budget). Stable for LR < 3.8.
@@ -101,7 +101,7 @@ std::vector<task> all_tasks(const task_options& o) {
                          .lr_min = 1e-4,
                          .lr_max = 1.0,
                          .range_test_steps = o.quick ? 50U : 200U,
-                         .seconds_per_step = 35e-6,
+                         .seconds_per_step = 30e-6,
                          .make = nqm_factory({.dimensions = 1000, .momentum = 0.9, .batch = batch})});
     };
     // The diagonal split: each half has both noise levels and both budgets.
