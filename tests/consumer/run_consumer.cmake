@@ -35,4 +35,13 @@ run_step(${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR}/project -B ${WORK_DIR}/bu
   -DAUTOLRS_CONSUME=${MODE} -DAUTOLRS_SOURCE_DIR=${SOURCE_DIR} ${extra_args})
 run_step(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run_step(${WORK_DIR}/build/consumer)
+if(MODE STREQUAL "find_package")
+  run_step(${WORK_DIR}/build/consumer_single_header)
+  foreach(installed include/autolrs/autolrs.hpp include/autolrs_single_include/autolrs/autolrs.hpp
+                    share/doc/autolrs/LICENSE)
+    if(NOT EXISTS ${WORK_DIR}/prefix/${installed})
+      message(FATAL_ERROR "consumer (find_package): ${installed} was not installed")
+    endif()
+  endforeach()
+endif()
 message(STATUS "consumer (${MODE}): built and ran")
