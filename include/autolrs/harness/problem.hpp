@@ -72,13 +72,13 @@ private:
 
 /// One benchmark problem.
 struct problem {
-    std::string name;
+    std::string name{};
     std::string family = "user";  ///< "synthetic", "nqm", "replay", "user" (free text)
     double lr_min = 0.0;          ///< the interval the controller searches; > 0
     double lr_max = 0.0;          ///< > lr_min
     std::uint64_t budget = 0;     ///< every optimizer step, search included; >= 100
     /// A fresh trainer for `seed` (the same seed gives the same problem and the same noise).
-    std::function<std::unique_ptr<problem_trainer>(std::uint64_t seed)> make;
+    std::function<std::unique_ptr<problem_trainer>(std::uint64_t seed)> make{};
     /// The fixed schedules' peak LRs (constant, cosine, warmup-stable-decay are each tuned
     /// over it); empty: half-decades over [lr_min, lr_max].
     std::vector<double> grid{};
@@ -138,7 +138,7 @@ private:
 
 /// Settings of a problem made from a user's trainer (from_trainer).
 struct trainer_problem_settings {
-    std::string name;
+    std::string name{};
     double lr_min = 0.0;
     double lr_max = 0.0;
     std::uint64_t budget = 0;

@@ -71,6 +71,13 @@ inline std::size_t beats(const std::vector<double>& losses, const std::vector<do
 
 inline double final_loss_of(const run_metrics& m) { return m.final_loss; }
 
+/// A CSV field: quoted, inner quotes doubled.
+inline std::string csv_field(const std::string& text) {
+    std::string out = "\"";
+    for (const char ch : text) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    return out + '"';
+}
+
 }  // namespace detail
 
 /// The headline figures of config c on problem p.
@@ -197,7 +204,8 @@ inline void write_csv(std::ostream& os, const comparison& r) {
         const tuned_schedule* best = r.best_tuned(p);
         for (std::size_t c = 0; c < r.configs.size(); ++c) {
             const config_summary s = summarise(r, p, c);
-            os << info.name << ',' << info.family << ',' << info.budget << ",\"" << r.configs[c] << "\",config,,"
+            os << detail::csv_field(info.name) << ',' << info.family << ',' << info.budget << ','
+               << detail::csv_field(r.configs[c]) << ",config,,"
                << r.seeds.size() << ',' << num(s.final_loss.median) << ',' << num(s.final_loss.q25) << ','
                << num(s.final_loss.q75) << ',' << num(s.vs_best_tuned) << ',' << (best ? std::to_string(s.beats_best_tuned) : "")
                << ',' << num(s.search_share.median) << ',' << num(s.decision_ms.median) << ',' << num(s.regret.median)
@@ -206,7 +214,7 @@ inline void write_csv(std::ostream& os, const comparison& r) {
         if (best)
             for (const tuned_schedule& t : r.tuned[p]) {
                 const summary s = summarise(t.final_losses);
-                os << info.name << ',' << info.family << ',' << info.budget << ",tuned " << to_string(t.schedule)
+                os << detail::csv_field(info.name) << ',' << info.family << ',' << info.budget << ",tuned " << to_string(t.schedule)
                    << ",tuned_schedule," << num(t.peak_lr) << ',' << r.seeds.size() << ',' << num(s.median) << ','
                    << num(s.q25) << ',' << num(s.q75) << ','
                    << num(quantile(detail::paired_relative(t.final_losses, best->final_losses), 0.5)) << ','
@@ -223,7 +231,7 @@ inline void write_runs_csv(std::ostream& os, const comparison& r) {
         for (std::size_t c = 0; c < r.configs.size(); ++c)
             for (std::size_t s = 0; s < r.seeds.size(); ++s) {
                 const run_metrics& m = r.runs[p][c][s];
-                os << r.problems[p].name << ",\"" << r.configs[c] << "\",," << r.seeds[s] << ',' << m.final_loss << ','
+                os << detail::csv_field(r.problems[p].name) << ',' << detail::csv_field(r.configs[c]) << ",," << r.seeds[s] << ',' << m.final_loss << ','
                    << m.search_share << ',' << m.decision_ms << ',' << m.stages << ',';
                 if (!std::isnan(m.regret)) os << m.regret;
                 os << ',' << (m.completed ? 1 : 0) << '\n';
@@ -232,7 +240,7 @@ inline void write_runs_csv(std::ostream& os, const comparison& r) {
             for (const tuned_schedule& t : r.tuned[p])
                 for (std::size_t g = 0; g < t.grid_losses.size(); ++g)
                     for (std::size_t s = 0; s < r.seeds.size(); ++s)
-                        os << r.problems[p].name << ',' << to_string(t.schedule) << ',' << r.problems[p].grid[g] << ','
+                        os << detail::csv_field(r.problems[p].name) << ',' << to_string(t.schedule) << ',' << r.problems[p].grid[g] << ','
                            << r.seeds[s] << ',' << t.grid_losses[g][s] << ",0,0,0,,1\n";
     }
 }

@@ -1,0 +1,44 @@
+// The configurations bench_harness compares. Each is one line: a policy type (placed by the
+// concept it satisfies) or value; see <autolrs/harness/config.hpp>. The controllers are
+// instantiated here, apart from the program, so that the two translation units build in
+// parallel.
+#include "harness_configs.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace autolrs::bench {
+
+namespace {
+/// A user's acquisition, as one would write it in their own project: EI with an exploration
+/// margin that scales with the posterior's own spread (xi = 0.1 sd).
+struct scaled_margin_ei {
+    double margin = 0.1;
+    [[nodiscard]] double operator()(const prediction& p, double incumbent) const {
+        const double sd = std::sqrt(std::max(p.variance, 0.0));
+        return expected_improvement{.xi = margin * sd}(p, incumbent);
+    }
+};
+}  // namespace
+
+std::vector<harness::config> harness_configs() {
+    namespace h = autolrs::harness;
+    return {
+        h::configuration<>("default (EI, Matern52, exponential)"),
+        h::configuration<lower_confidence_bound>("LCB"),
+        h::configuration<probability_of_improvement>("PI"),
+        h::configuration<thompson_sampling>("Thompson"),
+        h::configuration_of("EI_margin (a user's acquisition)", scaled_margin_ei{.margin = 0.1}),
+        h::configuration<gaussian_process<matern32>>("Matern32"),
+        h::configuration<gaussian_process<squared_exponential>>("SqExp"),
+        h::configuration<power_law_forecaster>("power_law forecaster"),
+        h::configuration<reference_exponential_forecaster>("reference forecaster"),
+        h::configuration<tail_mean_forecaster>("tail_mean forecaster"),
+        h::from_factory("reference preset (make_reference_controller)",
+                        [](const controller_settings& s) {
+                            return make_reference_controller(s.lr_min, s.lr_max, s.total_steps, s.seed);
+                        }),
+    };
+}
+
+}  // namespace autolrs::bench
