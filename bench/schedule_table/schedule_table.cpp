@@ -173,6 +173,7 @@ struct phase_observer {
                 decisions += item;
                 break;
             case event_kind::stage_start:
+                if (e.candidates == 0) break;  // no search: search_skipped follows
                 std::snprintf(item, sizeof item, "%s@%llu[", decisions.empty() ? "" : " | ",
                               static_cast<unsigned long long>(e.step));
                 decisions += item;

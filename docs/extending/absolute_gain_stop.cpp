@@ -27,7 +27,7 @@ struct absolute_gain_stop {
                                                 const autolrs::expected_gain_query& expected_gain) const {
         if (progress.feasible < min_feasible) return {};  // go on; asking the search costs a model query
         const double gain = expected_gain();
-        // The search_stopped_early event reports gain (as its loss) and scale (as its forecast).
+        // The search_stopped_early event reports them as its expected_gain and loss_scale.
         return {.stop = gain < min_gain, .gain = gain, .scale = min_gain};
     }
 };
@@ -157,9 +157,9 @@ TEST_CASE("absolute_gain_stop in a controller: stages stop early only through th
     CHECK(stopped.stops.size() == stopped.tried.size());
     for (const auto& [stage, feasible] : stopped.feasible) CHECK(feasible == 2);
     for (const autolrs::event& e : stopped.stops) {
-        CHECK(e.candidate == stopped.tried.at(e.stage));  // the candidates tried when it stopped
-        CHECK(e.forecast == 1e9);                         // the rule's scale: min_gain
-        CHECK(e.loss < e.forecast);                       // the search's expected gain
+        CHECK(e.candidates == stopped.tried.at(e.stage));  // the candidates tried when it stopped
+        CHECK(e.loss_scale == 1e9);                       // the rule's scale: min_gain
+        CHECK(e.expected_gain < e.loss_scale);            // the search's expected gain
     }
     // The steps the rule saved went into training.
     CHECK(stopped.result.steps_searched < without.result.steps_searched);
@@ -169,9 +169,9 @@ TEST_CASE("absolute_gain_stop in a controller: stages stop early only through th
     const stage_log mixed = run_and_log(some);
     CHECK(!mixed.stops.empty());
     for (const autolrs::event& e : mixed.stops) {
-        CAPTURE(e.stage, e.loss);
-        CHECK(e.forecast == 1e-3);
-        CHECK(e.loss < 1e-3);
+        CAPTURE(e.stage, e.expected_gain);
+        CHECK(e.loss_scale == 1e-3);
+        CHECK(e.expected_gain < 1e-3);
         CHECK(mixed.feasible.at(e.stage) >= 2);
         CHECK(mixed.feasible.at(e.stage) < settings.candidates);
     }

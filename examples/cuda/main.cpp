@@ -131,7 +131,7 @@ struct progress_printer {
         switch (e.kind) {
             case event_kind::stage_start:
                 std::printf("step %7llu  stage %u: %llu steps, up to %u candidates\n", step, e.stage,
-                            static_cast<unsigned long long>(e.length), e.candidate);
+                            static_cast<unsigned long long>(e.length), e.candidates);
                 break;
             case event_kind::candidate_end:
                 if (verbose)

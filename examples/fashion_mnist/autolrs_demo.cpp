@@ -165,8 +165,8 @@ std::string event_detail(const autolrs::event& e) {
     char text[240];
     switch (e.kind) {
         case event_kind::stage_start:
-            std::snprintf(text, sizeof text, " %llu steps, candidates of %u steps",
-                          static_cast<unsigned long long>(e.length), e.candidate);
+            std::snprintf(text, sizeof text, " %llu steps, up to %u candidates",
+                          static_cast<unsigned long long>(e.length), e.candidates);
             break;
         case event_kind::candidate_end:
             std::snprintf(text, sizeof text, " #%u  lr %.3e  loss %.4f  forecast %.4f +- %.4f (%.*s)", e.candidate + 1,

@@ -8,8 +8,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 #include <ostream>
 #include <string_view>
+#include <utility>
 
 namespace autolrs {
 
@@ -67,37 +69,36 @@ inline void write_csv_string(std::ostream& os, std::string_view text) {
 
 /// The CSV header matching write_csv_row.
 inline void write_csv_header(std::ostream& os) {
-    os << "kind,step,stage,candidate,learning_rate,loss,forecast,stddev,status,length,message\n";
+    os << "kind,step,stage,candidate,candidates,learning_rate,loss,forecast,stddev,expected_gain,loss_scale,status,"
+          "length,message\n";
 }
 
-/// One CSV row; fields that do not apply are empty.
+/// One CSV row, the columns of write_csv_header (autolrs::event's fields, in order); doubles
+/// that do not apply are empty.
 inline void write_csv_row(std::ostream& os, const event& e) {
-    os << to_string(e.kind) << ',' << e.step << ',' << e.stage << ',' << e.candidate << ',';
-    detail::write_number(os, e.learning_rate, "");
-    os << ',';
-    detail::write_number(os, e.loss, "");
-    os << ',';
-    detail::write_number(os, e.forecast, "");
-    os << ',';
-    detail::write_number(os, e.stddev, "");
-    os << ',';
+    os << to_string(e.kind) << ',' << e.step << ',' << e.stage << ',' << e.candidate << ',' << e.candidates << ',';
+    for (const double v : {e.learning_rate, e.loss, e.forecast, e.stddev, e.expected_gain, e.loss_scale}) {
+        detail::write_number(os, v, "");
+        os << ',';
+    }
     if (std::isfinite(e.forecast)) os << to_string(e.status);
     os << ',' << e.length << ',';
     detail::write_csv_string(os, e.message);
     os << '\n';
 }
 
-/// One JSON object on one line; fields that do not apply are null.
+/// One JSON object on one line, a member per field of autolrs::event (the CSV's columns);
+/// doubles that do not apply are null.
 inline void write_json_line(std::ostream& os, const event& e) {
     os << "{\"kind\":\"" << to_string(e.kind) << "\",\"step\":" << e.step << ",\"stage\":" << e.stage
-       << ",\"candidate\":" << e.candidate << ",\"learning_rate\":";
-    detail::write_number(os, e.learning_rate, "null");
-    os << ",\"loss\":";
-    detail::write_number(os, e.loss, "null");
-    os << ",\"forecast\":";
-    detail::write_number(os, e.forecast, "null");
-    os << ",\"stddev\":";
-    detail::write_number(os, e.stddev, "null");
+       << ",\"candidate\":" << e.candidate << ",\"candidates\":" << e.candidates;
+    const std::pair<const char*, double> numbers[] = {
+        {"learning_rate", e.learning_rate}, {"loss", e.loss}, {"forecast", e.forecast}, {"stddev", e.stddev},
+        {"expected_gain", e.expected_gain}, {"loss_scale", e.loss_scale}};
+    for (const auto& [name, v] : numbers) {
+        os << ",\"" << name << "\":";
+        detail::write_number(os, v, "null");
+    }
     os << ",\"status\":";
     if (std::isfinite(e.forecast)) {
         detail::write_json_string(os, to_string(e.status));

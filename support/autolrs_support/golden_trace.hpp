@@ -5,7 +5,8 @@
 // order) must give the same text, line for line: that is what "behaviour preserved" means.
 //
 //   autolrs-golden-trace 1 <scenario>
-//   E <kind> <step> <stage> <candidate> <lr> <loss> <forecast> <stddev> <status> <length> <message>
+//   E <kind> <step> <stage> <candidate> <candidates> <lr> <loss> <forecast> <stddev> <expected_gain>
+//     <loss_scale> <status> <length> <message>      (one line: every field of autolrs::event)
 //   D <kind> <lr> <slot>          the pending directive
 //   A [<loss> <applied>]          the host's answer (a loss for train and evaluate)
 
@@ -32,7 +33,8 @@ inline std::string hex(double v) {
 inline void write_events(std::ostream& out, std::span<const autolrs::event> events) {
     for (const autolrs::event& e : events) {
         out << "E " << autolrs::to_string(e.kind) << ' ' << e.step << ' ' << e.stage << ' ' << e.candidate << ' '
-            << hex(e.learning_rate) << ' ' << hex(e.loss) << ' ' << hex(e.forecast) << ' ' << hex(e.stddev) << ' '
+            << e.candidates << ' ' << hex(e.learning_rate) << ' ' << hex(e.loss) << ' ' << hex(e.forecast) << ' '
+            << hex(e.stddev) << ' ' << hex(e.expected_gain) << ' ' << hex(e.loss_scale) << ' '
             << autolrs::to_string(e.status) << ' ' << e.length << ' ' << e.message << '\n';
     }
 }

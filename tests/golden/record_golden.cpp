@@ -2,13 +2,21 @@
 // deterministic simulated trainer, every directive, event and answer written down exactly.
 // Run it only to change the recorded behaviour on purpose (say why in the commit):
 //   record_golden <out dir>
+// When only the events change (their fields or wording, never a decision):
+//   record_golden --events-only <trace dir>
+// replays every trace there through today's controller and rewrites it only if every line but
+// the events (E) is identical: header, settings, directives and answers. Otherwise it writes
+// nothing and prints the first line that differs.
 #include "autolrs_support/golden_scenarios.hpp"
 
 #include <autolrs/autolrs.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <limits>
 #include <random>
 #include <string>
@@ -150,11 +158,52 @@ void record(const std::string& dir, const std::string& name, const std::string& 
     std::printf("recorded %s\n", name.c_str());
 }
 
+/// A trace without its event lines: what must not change when only the events do.
+std::string without_events(const std::string& text) {
+    std::istringstream in(text);
+    std::string line, kept;
+    while (std::getline(in, line)) {
+        if (line.rfind("E ", 0) != 0) kept += line + '\n';
+    }
+    return kept;
+}
+
+/// record_golden --events-only <dir>: see the top of this file.
+int rerecord_events_only(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::vector<fs::path> paths;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (entry.path().extension() == ".trace") paths.push_back(entry.path());
+    }
+    std::sort(paths.begin(), paths.end());
+    std::vector<std::string> replayed(paths.size());
+    std::size_t changed = 0;
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+        std::ifstream in(paths[i]);
+        const autolrs_support::recorded_trace recorded = autolrs_support::read_trace(in);
+        autolrs_support::with_controller(autolrs_support::kind_of(recorded), autolrs_support::settings_of(recorded),
+                                         [&](auto& ctl) { replayed[i] = autolrs_support::replay_trace(ctl, recorded); });
+        const std::string difference =
+            autolrs_support::first_difference(without_events(recorded.text), without_events(replayed[i]));
+        if (!difference.empty()) {
+            std::fprintf(stderr, "%s: more than the events changed (counting non-event lines), %s\nnothing written\n",
+                         paths[i].filename().string().c_str(), difference.c_str());
+            return 1;
+        }
+        changed += replayed[i] != recorded.text ? 1 : 0;
+    }
+    for (std::size_t i = 0; i < paths.size(); ++i) std::ofstream(paths[i], std::ios::binary) << replayed[i];
+    std::printf("%zu traces replayed, headers, settings, directives and answers identical; events differ in %zu, rewritten\n",
+                paths.size(), changed);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 3 && std::string(argv[1]) == "--events-only") return rerecord_events_only(argv[2]);
     if (argc != 2) {
-        std::fprintf(stderr, "usage: record_golden <out dir>\n");
+        std::fprintf(stderr, "usage: record_golden <out dir>\n       record_golden --events-only <trace dir>\n");
         return 2;
     }
     const std::string dir = argv[1];

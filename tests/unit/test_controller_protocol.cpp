@@ -40,8 +40,8 @@ struct stage_view {
 std::vector<stage_view> stages_of(const std::vector<trace_entry>& trace) {
     std::vector<stage_view> stages;
     for (const trace_entry& e : trace) {
-        if (const auto* ev = find_event(e, event_kind::stage_start)) stages.push_back({ev->length, {}});
         if (has_event(e, event_kind::cooldown_start) || has_event(e, event_kind::search_skipped)) break;
+        if (const auto* ev = find_event(e, event_kind::stage_start)) stages.push_back({ev->length, {}});
         if (!stages.empty()) stages.back().entries.push_back(e);
     }
     return stages;
@@ -347,7 +347,12 @@ TEST_CASE("early stop: the search stops after min_candidates when its expected g
     for (const auto& e : trace) {
         stops += has_event(e, event_kind::search_stopped_early) ? 1 : 0;
         for (const auto& ev : e.events) {
-            if (ev.kind == event_kind::search_stopped_early) CHECK(ev.candidate == 3);
+            if (ev.kind == event_kind::search_stopped_early) {
+                CHECK(ev.candidates == 3);
+                CHECK(ev.expected_gain < ev.loss_scale * s.early_stop_gain);
+                CHECK(std::isnan(ev.loss));
+                CHECK(std::isnan(ev.forecast));
+            }
             if (ev.kind == event_kind::candidate_start) ++starts;
         }
     }

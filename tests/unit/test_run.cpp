@@ -142,6 +142,48 @@ TEST_CASE("run: skipped steps do not count; a reusing trainer's checkpoints are 
     CHECK(trainer.reused > 2);
 }
 
+TEST_CASE("every stage starts with stage_start, searched or not; stage numbers do not jump", "[run][events]") {
+    std::size_t skipped = 0, searched = 0;
+    for (const std::uint64_t total : {1500u, 2500u, 4000u}) {
+        noisy_quadratic trainer(5);
+        autolrs::controller<> ctl({.lr_min = 1e-3, .lr_max = 1.5, .total_steps = total, .seed = 5});
+        std::vector<autolrs::event> events;
+        (void)autolrs::run(trainer, ctl, [&](const autolrs::event& e) { events.push_back(e); });
+        std::optional<std::uint32_t> stage;  // of the last stage_start
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            const autolrs::event& e = events[i];
+            CAPTURE(total, i, autolrs::to_string(e.kind), e.stage);
+            if (e.kind == event_kind::stage_start) {
+                CHECK(e.stage == (stage ? *stage + 1 : 0u));
+                stage = e.stage;
+                if (e.candidates == 0) {  // no search: search_skipped right after it
+                    REQUIRE(i + 1 < events.size());
+                    CHECK(events[i + 1].kind == event_kind::search_skipped);
+                    CHECK(events[i + 1].stage == e.stage);
+                    ++skipped;
+                } else {
+                    CHECK(e.candidates == ctl.settings().candidates);
+                    ++searched;
+                }
+            } else if (e.kind == event_kind::search_skipped) {
+                REQUIRE(i > 0);
+                CHECK(events[i - 1].kind == event_kind::stage_start);
+            } else if (e.kind != event_kind::warmup_start && e.kind != event_kind::cooldown_start &&
+                       e.kind != event_kind::done) {
+                REQUIRE(stage.has_value());  // inside a stage: the one its stage_start opened
+                CHECK(e.stage == *stage);
+            }
+            // The doubles a kind does not use are NaN: expected_gain and loss_scale are the stop's.
+            if (e.kind != event_kind::search_stopped_early) {
+                CHECK(std::isnan(e.expected_gain));
+                CHECK(std::isnan(e.loss_scale));
+            }
+        }
+    }
+    CHECK(skipped >= 1);
+    CHECK(searched >= 3);
+}
+
 TEST_CASE("events are written as CSV and JSON Lines, with text escaped", "[run][events]") {
     autolrs::event e;
     e.kind = event_kind::candidate_end;
@@ -157,15 +199,34 @@ TEST_CASE("events are written as CSV and JSON Lines, with text escaped", "[run][
     std::ostringstream json;
     autolrs::write_json_line(json, e);
     CHECK(json.str() ==
-          "{\"kind\":\"candidate_end\",\"step\":12,\"stage\":1,\"candidate\":2,\"learning_rate\":0.5,\"loss\":null,"
-          "\"forecast\":0.25,\"stddev\":0.125,\"status\":\"fitted\",\"length\":10,"
+          "{\"kind\":\"candidate_end\",\"step\":12,\"stage\":1,\"candidate\":2,\"candidates\":0,\"learning_rate\":0.5,"
+          "\"loss\":null,\"forecast\":0.25,\"stddev\":0.125,\"expected_gain\":null,\"loss_scale\":null,"
+          "\"status\":\"fitted\",\"length\":10,"
           "\"message\":\"say \\\"hi\\\",\\nback\\\\slash\\u0001\"}\n");
     std::ostringstream csv;
     autolrs::csv_event_writer writer(csv);
     writer(e);
     CHECK(csv.str() ==
-          "kind,step,stage,candidate,learning_rate,loss,forecast,stddev,status,length,message\n"
-          "candidate_end,12,1,2,0.5,,0.25,0.125,fitted,10,\"say \"\"hi\"\",\nback\\slash\x01\"\n");
+          "kind,step,stage,candidate,candidates,learning_rate,loss,forecast,stddev,expected_gain,loss_scale,status,"
+          "length,message\n"
+          "candidate_end,12,1,2,0,0.5,,0.25,0.125,,,fitted,10,\"say \"\"hi\"\",\nback\\slash\x01\"\n");
+
+    // search_stopped_early: its own columns, not the loss and forecast ones.
+    autolrs::event stop;
+    stop.kind = autolrs::event_kind::search_stopped_early;
+    stop.step = 40;
+    stop.candidates = 3;
+    stop.expected_gain = 0.125;
+    stop.loss_scale = 2.0;
+    stop.message = "m";
+    std::ostringstream stop_csv, stop_json;
+    autolrs::write_csv_row(stop_csv, stop);
+    autolrs::write_json_line(stop_json, stop);
+    CHECK(stop_csv.str() == "search_stopped_early,40,0,0,3,,,,,0.125,2,,0,m\n");
+    CHECK(stop_json.str() ==
+          "{\"kind\":\"search_stopped_early\",\"step\":40,\"stage\":0,\"candidate\":0,\"candidates\":3,"
+          "\"learning_rate\":null,\"loss\":null,\"forecast\":null,\"stddev\":null,\"expected_gain\":0.125,"
+          "\"loss_scale\":2,\"status\":null,\"length\":0,\"message\":\"m\"}\n");
 
     // Doubles round-trip; a run's events all reach a writer.
     e.message = "plain";
@@ -173,7 +234,7 @@ TEST_CASE("events are written as CSV and JSON Lines, with text escaped", "[run][
     std::ostringstream one;
     autolrs::write_csv_row(one, e);
     const std::string row = one.str();
-    const auto first = row.find(',', row.find(',', row.find(',', row.find(',') + 1) + 1) + 1);
+    const auto first = row.find(',', row.find(',', row.find(',', row.find(',', row.find(',') + 1) + 1) + 1) + 1);
     CHECK(std::stod(row.substr(first + 1)) == e.learning_rate);
 
     noisy_quadratic trainer;

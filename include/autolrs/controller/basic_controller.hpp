@@ -267,6 +267,8 @@ private:
         if (!searched_) {
             stage_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : std::sqrt(settings_.lr_min * upper());
             val_signal_ = false;
+            emit({.kind = event_kind::stage_start, .loss = start_train_loss_, .length = horizon_,
+                  .message = "a stage without search (0 candidates): search_skipped follows with the reason"});
             emit({.kind = event_kind::search_skipped, .learning_rate = stage_lr_, .length = horizon_,
                   .message = plan.skip_reason});
             await(directive_kind::checkpoint, start_slot, wait::start_checkpoint);
@@ -274,10 +276,10 @@ private:
         }
         // A kept winner's probe adds rows to the schedule (not on the per-step path).
         if (trajectory_.spare_rows() < probe_steps_ + 8) trajectory_.reserve(probe_steps_ + 64);
-        emit({.kind = event_kind::stage_start, .candidate = settings_.candidates, .loss = start_train_loss_,
+        emit({.kind = event_kind::stage_start, .candidates = settings_.candidates, .loss = start_train_loss_,
               .length = horizon_,
-              .message = val_signal_ ? "a stage: search up to `candidate` LRs on the validation loss, horizon `length`"
-                                     : "a stage: search up to `candidate` LRs on the training loss, horizon `length`"});
+              .message = val_signal_ ? "a stage: search up to `candidates` LRs on the validation loss, horizon `length`"
+                                     : "a stage: search up to `candidates` LRs on the training loss, horizon `length`"});
         if (val_signal_) {
             await(directive_kind::evaluate, 0, wait::start_evaluation);
         } else {
@@ -420,9 +422,9 @@ private:
             {progress.tried, progress.feasible, loss_scale(), candidates_.best(settings_.lr_max)}, settings_,
             expected_gain_query(gain));
         if (verdict.stop) {
-            emit({.kind = event_kind::search_stopped_early, .candidate = progress.tried, .loss = verdict.gain,
-                  .forecast = verdict.scale,
-                  .message = "the search's expected gain (loss) is small against the stage's loss scale (forecast)"});
+            emit({.kind = event_kind::search_stopped_early, .candidates = progress.tried, .expected_gain = verdict.gain,
+                  .loss_scale = verdict.scale,
+                  .message = "the search's expected gain is small against the stage's loss scale"});
             decide();
             return;
         }
