@@ -21,8 +21,11 @@
 // A trainer call that throws becomes an autolrs::trainer_error that names the call and where
 // the run was (step, stage, candidate, LR), with the trainer's exception nested; the
 // controller is not told, so its pending directive is still the one that failed and the host
-// may retry it with carry_out again. A restore of a slot that holds no checkpoint throws
-// autolrs::protocol_error.
+// may retry it with carry_out again (or call autolrs::run(host, controller) again: the slots
+// stay in the executor). After a failed restore() the trainer holds whatever that call left
+// (often the last candidate's state, while the controller still counts the stage's start):
+// the retry restores the slot again before any step. A restore of a slot that holds no
+// checkpoint throws autolrs::protocol_error.
 
 #include "autolrs/errors.hpp"
 #include "autolrs/event.hpp"
@@ -88,6 +91,7 @@ public:
         static_assert(Controller::slot_count <= SlotCount,
                       "autolrs directive_executor: give it at least the controller's slot_count slots");
         const directive d = controller.pending();
+        if (d.kind != directive_kind::done) started_ = true;
         // The events that came with d say where the run is (a no-op when followed already).
         follow(controller.events());
         switch (d.kind) {
@@ -135,6 +139,10 @@ public:
         }
         return d;
     }
+
+    /// Whether carry_out was asked to carry out a directive (even one that failed): run()
+    /// with this executor then does not report the controller's last events again.
+    [[nodiscard]] bool started() const noexcept { return started_; }
 
     /// What the last train directive's train_step() reported (nullopt before the first one).
     [[nodiscard]] const std::optional<step_result>& last_step() const noexcept { return last_step_; }
@@ -188,6 +196,7 @@ private:
     bool lr_set_ = false;
     double lr_ = 0.0;
     std::optional<step_result> last_step_;
+    bool started_ = false;
     std::uint32_t stage_ = 0;
     std::optional<std::uint32_t> candidate_;
 };

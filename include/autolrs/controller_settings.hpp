@@ -5,6 +5,7 @@
 
 #include "autolrs/errors.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -26,6 +27,30 @@ enum class loss_signal : std::uint8_t {
 
 /// Shape of a warmup (rising) or cooldown (falling) ramp.
 enum class ramp_shape : std::uint8_t { linear, cosine };
+
+namespace detail {
+
+/// The longest stage whose candidate window (tau' = candidate_fraction * tau steps plus an
+/// anneal probe of anneal_probe * tau', rounded up, plus slack) fits controller_settings'
+/// max_window (2^22 losses). For finite candidate_fraction in (0, 1] and anneal_probe in [0, 4].
+[[nodiscard]] inline std::uint64_t longest_stage_for_window(double candidate_fraction, double anneal_probe) noexcept {
+    constexpr double window = static_cast<double>(1ULL << 22);
+    if (!(candidate_fraction > 0.0) || !(anneal_probe >= 0.0) || !std::isfinite(candidate_fraction * (1.0 + anneal_probe))) {
+        return 0;  // validate() refuses these settings first
+    }
+    const double longest = std::floor((window - 8.0) / (candidate_fraction * (1.0 + anneal_probe)));
+    constexpr double cap = static_cast<double>(1ULL << 53);
+    return static_cast<std::uint64_t>(std::min(longest, cap));
+}
+
+/// sqrt(a * b) for positive finite a and b, without overflow or underflow: sqrt(a * b) when
+/// the product is a normal double (so bit for bit what it always was), else sqrt(a) * sqrt(b).
+[[nodiscard]] inline double geometric_mean(double a, double b) noexcept {
+    const double product = a * b;
+    return std::isnormal(product) ? std::sqrt(product) : std::sqrt(a) * std::sqrt(b);
+}
+
+}  // namespace detail
 
 /// Settings of an AutoLRS controller. Use designated initialisers:
 /// `autolrs::controller_settings{.lr_min = 1e-4, .lr_max = 1.0, .total_steps = 20000}`.
@@ -153,6 +178,17 @@ struct controller_settings {
         return s;
     }
 
+    /// The most steps total_steps, tau0, tau_max and warmup_steps may hold: 2^53, where every
+    /// count is still exact as a double (stage plans, ramps and the cooldown use doubles).
+    static constexpr std::uint64_t max_steps = 1ULL << 53;
+    /// The most candidates per stage (the candidate table and the search's buffers are
+    /// sized for 2 * candidates at construction).
+    static constexpr std::uint32_t max_candidates = 1024;
+    /// The most losses a candidate's window may hold (tau' plus its anneal probe): the window
+    /// is allocated at construction, 8 bytes a loss (32 MiB at this limit). An automatic
+    /// tau_max (total_steps / 4) is capped to fit, so memory does not grow with the budget.
+    static constexpr std::uint64_t max_window = 1ULL << 22;
+
     /// Throws autolrs::invalid_setting naming the first field that breaks its rule.
     void validate() const {
         using detail::require_setting;
@@ -160,7 +196,16 @@ struct controller_settings {
         require_setting(finite_positive(lr_min), "lr_min", "must be positive and finite");
         require_setting(finite_positive(lr_max), "lr_max", "must be positive and finite");
         require_setting(lr_min < lr_max, "lr_max", "must be greater than lr_min");
+        require_setting(total_steps <= max_steps, "total_steps", "must be at most 2^53 (9007199254740992)");
+        require_setting(tau0 <= max_steps, "tau0", "must be at most 2^53 (9007199254740992)");
+        require_setting(tau_max <= max_steps, "tau_max", "must be at most 2^53 (9007199254740992)");
+        require_setting(warmup_steps <= max_steps, "warmup_steps", "must be at most 2^53 (9007199254740992)");
+        require_setting(signal <= loss_signal::reference_switch, "signal",
+                        "must be loss_signal::training, validation or reference_switch");
+        require_setting(warmup_shape <= ramp_shape::cosine, "warmup_shape", "must be ramp_shape::linear or cosine");
+        require_setting(cooldown_shape <= ramp_shape::cosine, "cooldown_shape", "must be ramp_shape::linear or cosine");
         require_setting(candidates >= 1, "candidates", "must be at least 1");
+        require_setting(candidates <= max_candidates, "candidates", "must be at most 1024");
         require_setting(min_candidates >= 1, "min_candidates", "must be at least 1");
         require_setting(min_candidates <= candidates, "min_candidates", "must not exceed candidates");
         require_setting(initial_design <= candidates, "initial_design", "must not exceed candidates");
@@ -183,6 +228,14 @@ struct controller_settings {
                         "must be in [0, 4] (a fraction of tau'; 0 turns the probe off)");
         require_setting(std::isfinite(anneal_probe_ratio) && anneal_probe_ratio > 0.0 && anneal_probe_ratio < 1.0,
                         "anneal_probe_ratio", "must be in (0, 1)");
+        // The candidate's window (tau' plus its probe) is allocated at construction: bounded.
+        const std::uint64_t longest_window_stage = detail::longest_stage_for_window(candidate_fraction, anneal_probe);
+        require_setting(tau0 <= longest_window_stage, "tau0",
+                        "is too long: a candidate's window (candidate_fraction * tau0 steps plus its anneal probe) "
+                        "must hold at most 2^22 (4194304) losses; lower tau0, candidate_fraction or anneal_probe");
+        require_setting(tau_max <= longest_window_stage, "tau_max",
+                        "is too long: a candidate's window (candidate_fraction * tau_max steps plus its anneal probe) "
+                        "must hold at most 2^22 (4194304) losses; lower tau_max, candidate_fraction or anneal_probe");
         require_setting(std::isfinite(prefer_larger_lr) && prefer_larger_lr >= 0.0, "prefer_larger_lr",
                         "must be finite and >= 0");
         require_setting(std::isfinite(warm_start_noise) && warm_start_noise >= 0.0, "warm_start_noise",

@@ -62,6 +62,9 @@ namespace detail {
 
 inline void validate(const lr_range_test_settings& s) {
     require_setting(std::isfinite(s.lr_start) && s.lr_start > 0.0, "lr_start", "must be finite and > 0");
+    require_setting(s.lr_start >= std::numeric_limits<double>::min(), "lr_start",
+                    "must be a normal double (>= 2.2250738585072014e-308): a subnormal LR has too few bits "
+                    "to sweep from, and the suggestion could not hold lr_min < lr_max");
     require_setting(std::isfinite(s.lr_end) && s.lr_end > s.lr_start, "lr_end", "must be finite and > lr_start");
     require_setting(s.steps >= 2, "steps", "must be >= 2");
     require_setting(std::isfinite(s.smoothing) && s.smoothing > 0.0 && s.smoothing <= 1.0, "smoothing",
@@ -154,14 +157,25 @@ lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& set
                                 .steps_skipped = 0,
                                 .curve = {}};
     result.curve.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(settings.steps, std::uint64_t{1} << 20)));
+    // In log space when lr_end / lr_start overflows (a sweep over 1e-200 .. 1e200): every
+    // LR swept stays finite and inside [lr_start, lr_end].
+    const double ratio = settings.lr_end / settings.lr_start;
+    const bool wide = !std::isfinite(ratio);
     const double log_ratio_per_step =
-        std::log(settings.lr_end / settings.lr_start) / static_cast<double>(settings.steps - 1);
+        (wide ? std::log(settings.lr_end) - std::log(settings.lr_start) : std::log(ratio)) /
+        static_cast<double>(settings.steps - 1);
+    const auto lr_at = [&](std::uint64_t i) {
+        const double grown = std::exp(log_ratio_per_step * static_cast<double>(i));
+        if (!wide && std::isfinite(grown)) return std::min(settings.lr_start * grown, settings.lr_end);
+        const double lr = std::exp(std::log(settings.lr_start) + log_ratio_per_step * static_cast<double>(i));
+        return std::clamp(lr, settings.lr_start, settings.lr_end);
+    };
 
     double best = std::numeric_limits<double>::infinity();  // lowest one-way smoothed loss
     try {
         detail::debiased_average online(settings.smoothing);
         for (std::uint64_t i = 0; i < settings.steps;) {
-            const double lr = settings.lr_start * std::exp(log_ratio_per_step * static_cast<double>(i));
+            const double lr = lr_at(i);
             trainer.set_learning_rate(lr);
             const step_result step = detail::as_step_result(trainer.train_step());
             if (!step.applied) {
@@ -215,6 +229,9 @@ lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& set
     const double below = result.lr_max * std::pow(10.0, -settings.span_decades);
     result.lr_min = result.lr_max > settings.lr_start ? std::max(below, settings.lr_start)
                                                    : std::max(below, std::numeric_limits<double>::min());
+    if (!(result.lr_min < result.lr_max)) {  // a tiny span_decades, or an lr_max near the smallest double
+        result.lr_min = below > 0.0 && below < result.lr_max ? below : std::nextafter(result.lr_max, 0.0);
+    }
     return result;
 }
 

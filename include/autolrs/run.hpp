@@ -22,6 +22,7 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -60,15 +61,39 @@ struct ignore_events {
 
 }  // namespace detail
 
-/// Drives `trainer` with a controller the caller built (any search, forecaster, settings)
-/// until the controller says done; `observer(const event&)` sees every event. The
-/// controller may also be one loaded from a saved state (the slots are then empty: it
-/// must not be waiting on a restore). Each directive is carried out by a
-/// directive_executor (carry_out.hpp): a trainer's exception arrives as autolrs::trainer_error.
-template <trainer T, ask_tell_controller Controller, class Observer>
-run_result run(T& trainer, Controller& controller, Observer&& observer) {
-    static_assert(explain_trainer<T>());
-    directive_executor<T, Controller::slot_count> host(trainer);
+namespace detail {
+
+/// Throws protocol_error when `controller` is mid-stage and needs a checkpoint slot that
+/// `host` does not hold (it would fail at its next restore, after training for nothing).
+template <class Controller, class Executor>
+void require_slots(const Controller& controller, const Executor& host) {
+    if constexpr (requires { controller.slots_needed(); }) {
+        const std::uint32_t needed = controller.slots_needed();
+        const auto slots = host.slots();
+        for (std::size_t i = 0; i < slots.size() && i < 32; ++i) {
+            if ((needed >> i & 1U) != 0 && !slots[i].has_value()) {
+                throw protocol_error(
+                    "autolrs::run: the controller is mid-stage and will restore checkpoint slot " + std::to_string(i) +
+                    ", which this directive_executor does not hold. After a trainer_error, call run() again with the "
+                    "directive_executor that holds the slots: `autolrs::directive_executor host(trainer, ctl); "
+                    "autolrs::run(host, ctl, observer);` (run(trainer, ctl) starts with empty slots), or load a state "
+                    "saved at a stage boundary (autolrs::run_resumable)");
+            }
+        }
+    }
+}
+
+}  // namespace detail
+
+/// run() with a directive_executor the caller keeps (it holds the checkpoint slots): after
+/// a trainer_error, calling it again with the same executor retries the failed directive
+/// and goes on as if nothing had failed (the controller was not told). Throws
+/// protocol_error at once when the controller needs a slot the executor does not hold.
+/// After a failed restore() the trainer holds whatever that call left (often the last
+/// candidate's state): the retry restores it again before any step.
+template <class T, std::uint32_t SlotCount, ask_tell_controller Controller, class Observer>
+run_result run(directive_executor<T, SlotCount>& host, Controller& controller, Observer&& observer) {
+    detail::require_slots(controller, host);
     run_result result;
     const auto report = [&] {
         for (const event& e : controller.events()) {
@@ -76,7 +101,7 @@ run_result run(T& trainer, Controller& controller, Observer&& observer) {
             observer(e);
         }
     };
-    report();
+    if (!host.started()) report();  // else the run that failed reported them
     for (directive d = controller.pending(); d.kind != directive_kind::done;) {
         const bool stepping = d.kind == directive_kind::train;
         d = host.carry_out(controller);
@@ -95,6 +120,26 @@ run_result run(T& trainer, Controller& controller, Observer&& observer) {
     const std::uint64_t budget = controller.settings().total_steps;
     result.completed = budget == 0 || controller.steps_total() >= budget;
     return result;
+}
+
+template <class T, std::uint32_t SlotCount, ask_tell_controller Controller>
+run_result run(directive_executor<T, SlotCount>& host, Controller& controller) {
+    return run(host, controller, detail::ignore_events{});
+}
+
+/// Drives `trainer` with a controller the caller built (any search, forecaster, settings)
+/// until the controller says done; `observer(const event&)` sees every event. Each
+/// directive is carried out by a directive_executor (carry_out.hpp) that lives for this
+/// call: a trainer's exception arrives as autolrs::trainer_error, and the checkpoint slots
+/// are gone with it. So the controller must be at a stage boundary (new, loaded from a
+/// state run_resumable saved, or finished): one mid-stage (after a trainer_error, or loaded
+/// from a state saved mid-stage) throws protocol_error at once, before any trainer call;
+/// to retry after a trainer_error keep the executor: run(host, controller, observer).
+template <trainer T, ask_tell_controller Controller, class Observer>
+run_result run(T& trainer, Controller& controller, Observer&& observer) {
+    static_assert(explain_trainer<T>());
+    directive_executor<T, Controller::slot_count> host(trainer);
+    return run(host, controller, std::forward<Observer>(observer));
 }
 
 template <trainer T, ask_tell_controller Controller>

@@ -100,11 +100,39 @@ inline void write_file_atomically(const std::filesystem::path& path, std::string
 #endif
 }
 
-/// The contents of `path`, or nullopt when it does not exist.
+/// The contents of `path`, or nullopt when it does not exist. A path that exists but cannot
+/// be read (no permission, a directory, an I/O error) throws autolrs::invalid_state saying
+/// why: it is never taken for absent, so run_resumable never starts over and overwrites a
+/// state it could not read.
 [[nodiscard]] inline std::optional<std::string> read_file_if_exists(const std::filesystem::path& path) {
+    std::error_code error;
+    const std::filesystem::file_status status = std::filesystem::status(path, error);
+    if (status.type() == std::filesystem::file_type::not_found) return std::nullopt;
+    const auto refuse = [&](const std::string& why) {
+        return invalid_state("the state file " + path.string() + " exists but cannot be read (" + why +
+                             "); not starting over, which would overwrite it: fix it, or remove it to start afresh");
+    };
+    if (error) throw refuse(error.message());
+    if (status.type() == std::filesystem::file_type::directory) throw refuse("it is a directory");
+    errno = 0;
     std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in) throw refuse(errno != 0 ? std::generic_category().message(errno) : std::string("open failed"));
+    std::string contents;
+    try {
+        contents.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::exception& e) {
+        throw refuse(e.what());
+    }
+    if (in.bad()) throw refuse("read error");
+    return contents;
+}
+
+/// Removes `<path>.tmp`, what a save killed midway leaves behind (best effort).
+inline void remove_stale_temporary(const std::filesystem::path& path) noexcept {
+    std::filesystem::path temporary = path;
+    temporary += ".tmp";
+    std::error_code ignored;
+    if (std::filesystem::is_regular_file(temporary, ignored)) std::filesystem::remove(temporary, ignored);
 }
 
 /// How run_resumable writes a trainer's checkpoint into the state file and reads it back.
@@ -194,8 +222,10 @@ private:
 
 /// autolrs::run with a state file (see the top of this header). When `options.path` exists,
 /// the run resumes from it: `controller` (built with the same settings) and `trainer` are
-/// put back to the saved state, and only the events after it reach `observer`. Throws
-/// autolrs::invalid_state when the file is damaged or was saved under other settings,
+/// put back to the saved state, and only the events after it reach `observer`. A stale
+/// `<path>.tmp` (a save killed midway) is removed first. Throws autolrs::invalid_state when
+/// the file is damaged, was saved under other settings, or exists but cannot be read (then
+/// nothing is overwritten),
 /// std::system_error when it cannot be written, and what run() throws (trainer_error with
 /// the trainer's exception nested): after such an error, calling again resumes from the
 /// last stage boundary.
@@ -208,6 +238,7 @@ run_result run_resumable(T& trainer, Controller& controller, const Codec& codec,
                   "`checkpoint_type load(std::istream&) const`");
     std::uint64_t events_before = 0;
     double final_loss = std::numeric_limits<double>::quiet_NaN();
+    remove_stale_temporary(options.path);
     if (const std::optional<std::string> saved = read_file_if_exists(options.path)) {
         std::istringstream in(*saved);
         detail::state_text_reader r(in);

@@ -536,6 +536,7 @@ private:
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numbers>
 
 namespace autolrs::schedule {
@@ -579,12 +580,21 @@ public:
             // Cycle i starts at first * (m^i - 1) / (m - 1); invert, then fix rounding by one.
             const double m = settings_.period_multiplier;
             const double s = static_cast<double>(step);
-            const auto start_of = [&](double i) { return first * std::expm1(i * log_multiplier_) / (m - 1.0); };
-            double i = std::floor(std::log1p(s * (m - 1.0) / first) / log_multiplier_);
+            // For a huge m (up to 1e308) s * (m - 1) overflows: then log1p(x) is log(x), taken
+            // as a sum of logs; a cycle start that overflows is past every step.
+            const auto start_of = [&](double i) {
+                if (i <= 1.0) return i <= 0.0 ? 0.0 : first;  // exact: the first restart is at `period`
+                double start = first * std::expm1(i * log_multiplier_) / (m - 1.0);
+                if (!std::isfinite(start)) start = first * (std::expm1(i * log_multiplier_) / (m - 1.0));
+                return std::isnan(start) ? std::numeric_limits<double>::infinity() : start;
+            };
+            const double x = s * (m - 1.0) / first;
+            const double log_x1 = std::isfinite(x) ? std::log1p(x) : std::log(s / first) + std::log(m - 1.0);
+            double i = std::floor(log_x1 / log_multiplier_);
             if (start_of(i) > s) i -= 1.0;
             else if (start_of(i + 1.0) <= s) i += 1.0;
             into_cycle = s - start_of(i);
-            cycle = first * std::exp(i * log_multiplier_);
+            cycle = first * std::exp(i * log_multiplier_);  // may be inf: the cycle just began
         }
         const double lr = settings_.lr_min + (settings_.lr_max - settings_.lr_min) * 0.5 *
                                                  (1.0 + std::cos(std::numbers::pi * (into_cycle / cycle)));
@@ -962,6 +972,9 @@ namespace detail {
 
 inline void validate(const lr_range_test_settings& s) {
     require_setting(std::isfinite(s.lr_start) && s.lr_start > 0.0, "lr_start", "must be finite and > 0");
+    require_setting(s.lr_start >= std::numeric_limits<double>::min(), "lr_start",
+                    "must be a normal double (>= 2.2250738585072014e-308): a subnormal LR has too few bits "
+                    "to sweep from, and the suggestion could not hold lr_min < lr_max");
     require_setting(std::isfinite(s.lr_end) && s.lr_end > s.lr_start, "lr_end", "must be finite and > lr_start");
     require_setting(s.steps >= 2, "steps", "must be >= 2");
     require_setting(std::isfinite(s.smoothing) && s.smoothing > 0.0 && s.smoothing <= 1.0, "smoothing",
@@ -1054,14 +1067,25 @@ lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& set
                                 .steps_skipped = 0,
                                 .curve = {}};
     result.curve.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(settings.steps, std::uint64_t{1} << 20)));
+    // In log space when lr_end / lr_start overflows (a sweep over 1e-200 .. 1e200): every
+    // LR swept stays finite and inside [lr_start, lr_end].
+    const double ratio = settings.lr_end / settings.lr_start;
+    const bool wide = !std::isfinite(ratio);
     const double log_ratio_per_step =
-        std::log(settings.lr_end / settings.lr_start) / static_cast<double>(settings.steps - 1);
+        (wide ? std::log(settings.lr_end) - std::log(settings.lr_start) : std::log(ratio)) /
+        static_cast<double>(settings.steps - 1);
+    const auto lr_at = [&](std::uint64_t i) {
+        const double grown = std::exp(log_ratio_per_step * static_cast<double>(i));
+        if (!wide && std::isfinite(grown)) return std::min(settings.lr_start * grown, settings.lr_end);
+        const double lr = std::exp(std::log(settings.lr_start) + log_ratio_per_step * static_cast<double>(i));
+        return std::clamp(lr, settings.lr_start, settings.lr_end);
+    };
 
     double best = std::numeric_limits<double>::infinity();  // lowest one-way smoothed loss
     try {
         detail::debiased_average online(settings.smoothing);
         for (std::uint64_t i = 0; i < settings.steps;) {
-            const double lr = settings.lr_start * std::exp(log_ratio_per_step * static_cast<double>(i));
+            const double lr = lr_at(i);
             trainer.set_learning_rate(lr);
             const step_result step = detail::as_step_result(trainer.train_step());
             if (!step.applied) {
@@ -1115,6 +1139,9 @@ lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& set
     const double below = result.lr_max * std::pow(10.0, -settings.span_decades);
     result.lr_min = result.lr_max > settings.lr_start ? std::max(below, settings.lr_start)
                                                    : std::max(below, std::numeric_limits<double>::min());
+    if (!(result.lr_min < result.lr_max)) {  // a tiny span_decades, or an lr_max near the smallest double
+        result.lr_min = below > 0.0 && below < result.lr_max ? below : std::nextafter(result.lr_max, 0.0);
+    }
     return result;
 }
 
@@ -4113,6 +4140,7 @@ private:
 // written from that list, which the saved state is checked against.
 
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -4134,6 +4162,30 @@ enum class loss_signal : std::uint8_t {
 
 /// Shape of a warmup (rising) or cooldown (falling) ramp.
 enum class ramp_shape : std::uint8_t { linear, cosine };
+
+namespace detail {
+
+/// The longest stage whose candidate window (tau' = candidate_fraction * tau steps plus an
+/// anneal probe of anneal_probe * tau', rounded up, plus slack) fits controller_settings'
+/// max_window (2^22 losses). For finite candidate_fraction in (0, 1] and anneal_probe in [0, 4].
+[[nodiscard]] inline std::uint64_t longest_stage_for_window(double candidate_fraction, double anneal_probe) noexcept {
+    constexpr double window = static_cast<double>(1ULL << 22);
+    if (!(candidate_fraction > 0.0) || !(anneal_probe >= 0.0) || !std::isfinite(candidate_fraction * (1.0 + anneal_probe))) {
+        return 0;  // validate() refuses these settings first
+    }
+    const double longest = std::floor((window - 8.0) / (candidate_fraction * (1.0 + anneal_probe)));
+    constexpr double cap = static_cast<double>(1ULL << 53);
+    return static_cast<std::uint64_t>(std::min(longest, cap));
+}
+
+/// sqrt(a * b) for positive finite a and b, without overflow or underflow: sqrt(a * b) when
+/// the product is a normal double (so bit for bit what it always was), else sqrt(a) * sqrt(b).
+[[nodiscard]] inline double geometric_mean(double a, double b) noexcept {
+    const double product = a * b;
+    return std::isnormal(product) ? std::sqrt(product) : std::sqrt(a) * std::sqrt(b);
+}
+
+}  // namespace detail
 
 /// Settings of an AutoLRS controller. Use designated initialisers:
 /// `autolrs::controller_settings{.lr_min = 1e-4, .lr_max = 1.0, .total_steps = 20000}`.
@@ -4261,6 +4313,17 @@ struct controller_settings {
         return s;
     }
 
+    /// The most steps total_steps, tau0, tau_max and warmup_steps may hold: 2^53, where every
+    /// count is still exact as a double (stage plans, ramps and the cooldown use doubles).
+    static constexpr std::uint64_t max_steps = 1ULL << 53;
+    /// The most candidates per stage (the candidate table and the search's buffers are
+    /// sized for 2 * candidates at construction).
+    static constexpr std::uint32_t max_candidates = 1024;
+    /// The most losses a candidate's window may hold (tau' plus its anneal probe): the window
+    /// is allocated at construction, 8 bytes a loss (32 MiB at this limit). An automatic
+    /// tau_max (total_steps / 4) is capped to fit, so memory does not grow with the budget.
+    static constexpr std::uint64_t max_window = 1ULL << 22;
+
     /// Throws autolrs::invalid_setting naming the first field that breaks its rule.
     void validate() const {
         using detail::require_setting;
@@ -4268,7 +4331,16 @@ struct controller_settings {
         require_setting(finite_positive(lr_min), "lr_min", "must be positive and finite");
         require_setting(finite_positive(lr_max), "lr_max", "must be positive and finite");
         require_setting(lr_min < lr_max, "lr_max", "must be greater than lr_min");
+        require_setting(total_steps <= max_steps, "total_steps", "must be at most 2^53 (9007199254740992)");
+        require_setting(tau0 <= max_steps, "tau0", "must be at most 2^53 (9007199254740992)");
+        require_setting(tau_max <= max_steps, "tau_max", "must be at most 2^53 (9007199254740992)");
+        require_setting(warmup_steps <= max_steps, "warmup_steps", "must be at most 2^53 (9007199254740992)");
+        require_setting(signal <= loss_signal::reference_switch, "signal",
+                        "must be loss_signal::training, validation or reference_switch");
+        require_setting(warmup_shape <= ramp_shape::cosine, "warmup_shape", "must be ramp_shape::linear or cosine");
+        require_setting(cooldown_shape <= ramp_shape::cosine, "cooldown_shape", "must be ramp_shape::linear or cosine");
         require_setting(candidates >= 1, "candidates", "must be at least 1");
+        require_setting(candidates <= max_candidates, "candidates", "must be at most 1024");
         require_setting(min_candidates >= 1, "min_candidates", "must be at least 1");
         require_setting(min_candidates <= candidates, "min_candidates", "must not exceed candidates");
         require_setting(initial_design <= candidates, "initial_design", "must not exceed candidates");
@@ -4291,6 +4363,14 @@ struct controller_settings {
                         "must be in [0, 4] (a fraction of tau'; 0 turns the probe off)");
         require_setting(std::isfinite(anneal_probe_ratio) && anneal_probe_ratio > 0.0 && anneal_probe_ratio < 1.0,
                         "anneal_probe_ratio", "must be in (0, 1)");
+        // The candidate's window (tau' plus its probe) is allocated at construction: bounded.
+        const std::uint64_t longest_window_stage = detail::longest_stage_for_window(candidate_fraction, anneal_probe);
+        require_setting(tau0 <= longest_window_stage, "tau0",
+                        "is too long: a candidate's window (candidate_fraction * tau0 steps plus its anneal probe) "
+                        "must hold at most 2^22 (4194304) losses; lower tau0, candidate_fraction or anneal_probe");
+        require_setting(tau_max <= longest_window_stage, "tau_max",
+                        "is too long: a candidate's window (candidate_fraction * tau_max steps plus its anneal probe) "
+                        "must hold at most 2^22 (4194304) losses; lower tau_max, candidate_fraction or anneal_probe");
         require_setting(std::isfinite(prefer_larger_lr) && prefer_larger_lr >= 0.0, "prefer_larger_lr",
                         "must be finite and >= 0");
         require_setting(std::isfinite(warm_start_noise) && warm_start_noise >= 0.0, "warm_start_noise",
@@ -4406,19 +4486,27 @@ namespace autolrs {
 /// The kinds of decision a controller reports.
 enum class event_kind : std::uint8_t {
     warmup_start,          ///< warmup begins (length = warmup steps, learning_rate = its target)
-    stage_start,           ///< a stage begins (length = its horizon tau, candidate = most candidates,
-                           ///< loss = its starting training loss when known)
-    candidate_start,       ///< a candidate LR is tried (learning_rate, length = tau')
-    candidate_end,         ///< a candidate's forecast (forecast, stddev, status; loss = last loss)
-    candidate_diverged,    ///< a candidate's loss was non-finite or exploded: it is infeasible
-    search_stopped_early,  ///< the search's expected gain was small (loss = gain, forecast = scale)
-    stage_lr_chosen,       ///< the stage's LR (forecast, stddev, status of the chosen candidate)
+    stage_start,           ///< a stage begins, searched or not (length = its horizon tau; candidates = the
+                           ///< most LRs its search tries, 0 when it has no search and search_skipped
+                           ///< follows; loss = its starting training loss when known)
+    candidate_start,       ///< a candidate LR is tried (candidate, learning_rate, length = tau')
+    candidate_end,         ///< a candidate's forecast (candidate, learning_rate, forecast, stddev, status;
+                           ///< loss = its last loss; length = the steps it ran)
+    candidate_diverged,    ///< a candidate's loss was non-finite or exploded: it is infeasible (candidate,
+                           ///< learning_rate, loss = the loss that gave it away, length = the steps it ran)
+    search_stopped_early,  ///< the search's expected gain was small (candidates = how many were tried,
+                           ///< expected_gain against loss_scale, as the stop rule's verdict gave them)
+    stage_lr_chosen,       ///< the stage's LR (candidate, forecast, stddev, status of the chosen one;
+                           ///< length = the stage's horizon)
     warning_lr_at_bound,   ///< the chosen LR sits on lr_min or lr_max: widen the interval
     stage_diverged,        ///< the stage's real training diverged: restore, lower the LR ceiling
+                           ///< (learning_rate = the LR it diverged at, loss = the loss that gave it away)
     fallback,              ///< no usable candidate (or no room left): an LR chosen without search
-    search_skipped,        ///< no search: it could not pay back before the cooldown
+    search_skipped,        ///< no search: it could not pay back before the cooldown (learning_rate = the
+                           ///< stage's LR, length = its horizon); always right after its stage_start
     cooldown_start,        ///< the final anneal begins (learning_rate = its start, length)
-    done,                  ///< the budget is spent (or training cannot go on)
+    done,                  ///< the budget is spent, or training cannot go on (learning_rate and loss =
+                           ///< the last step's, length = every step taken)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(event_kind k) noexcept {
@@ -4440,19 +4528,25 @@ enum class event_kind : std::uint8_t {
     return "unknown";
 }
 
-/// One decision. Fields that do not apply to a kind are NaN (doubles) or 0 (integers);
+/// One decision. Each field means what its name says, for every kind that sets it (see each
+/// kind above); fields that do not apply to a kind are NaN (doubles) or 0 (integers), and
 /// `status` means something only where `forecast` is finite.
 struct event {
     static constexpr double none = std::numeric_limits<double>::quiet_NaN();
 
     event_kind kind = event_kind::done;
     std::uint64_t step = 0;         ///< optimizer steps taken so far (search included)
-    std::uint32_t stage = 0;        ///< stage index (0-based; warmup and cooldown carry the next/last)
+    std::uint32_t stage = 0;        ///< stage index (0-based; warmup carries the first stage's, the
+                                    ///< cooldown the index a stage after the last would have had)
     std::uint32_t candidate = 0;    ///< candidate index inside the stage (0-based)
+    std::uint32_t candidates = 0;   ///< a number of candidates: the most a stage tries (stage_start),
+                                    ///< how many were tried (search_stopped_early)
     double learning_rate = none;    ///< the LR concerned
-    double loss = none;             ///< the loss concerned (see each kind)
+    double loss = none;             ///< a loss the training gave (see each kind)
     double forecast = none;         ///< forecast loss at the stage's horizon
     double stddev = none;           ///< the forecast's standard deviation
+    double expected_gain = none;    ///< search_stopped_early: what the search expects one more candidate to gain
+    double loss_scale = none;       ///< search_stopped_early: the scale the stop rule measured the gain against
     forecast_status status = forecast_status::fitted;
     std::uint64_t length = 0;       ///< steps concerned (stage horizon, tau', cooldown length, ...)
     std::string_view message;       ///< the reason, in words (static text)
@@ -4574,8 +4668,10 @@ consteval bool explain_ask_tell_controller() {
 
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 #include <ostream>
 #include <string_view>
+#include <utility>
 
 namespace autolrs {
 
@@ -4633,37 +4729,36 @@ inline void write_csv_string(std::ostream& os, std::string_view text) {
 
 /// The CSV header matching write_csv_row.
 inline void write_csv_header(std::ostream& os) {
-    os << "kind,step,stage,candidate,learning_rate,loss,forecast,stddev,status,length,message\n";
+    os << "kind,step,stage,candidate,candidates,learning_rate,loss,forecast,stddev,expected_gain,loss_scale,status,"
+          "length,message\n";
 }
 
-/// One CSV row; fields that do not apply are empty.
+/// One CSV row, the columns of write_csv_header (autolrs::event's fields, in order); doubles
+/// that do not apply are empty.
 inline void write_csv_row(std::ostream& os, const event& e) {
-    os << to_string(e.kind) << ',' << e.step << ',' << e.stage << ',' << e.candidate << ',';
-    detail::write_number(os, e.learning_rate, "");
-    os << ',';
-    detail::write_number(os, e.loss, "");
-    os << ',';
-    detail::write_number(os, e.forecast, "");
-    os << ',';
-    detail::write_number(os, e.stddev, "");
-    os << ',';
+    os << to_string(e.kind) << ',' << e.step << ',' << e.stage << ',' << e.candidate << ',' << e.candidates << ',';
+    for (const double v : {e.learning_rate, e.loss, e.forecast, e.stddev, e.expected_gain, e.loss_scale}) {
+        detail::write_number(os, v, "");
+        os << ',';
+    }
     if (std::isfinite(e.forecast)) os << to_string(e.status);
     os << ',' << e.length << ',';
     detail::write_csv_string(os, e.message);
     os << '\n';
 }
 
-/// One JSON object on one line; fields that do not apply are null.
+/// One JSON object on one line, a member per field of autolrs::event (the CSV's columns);
+/// doubles that do not apply are null.
 inline void write_json_line(std::ostream& os, const event& e) {
     os << "{\"kind\":\"" << to_string(e.kind) << "\",\"step\":" << e.step << ",\"stage\":" << e.stage
-       << ",\"candidate\":" << e.candidate << ",\"learning_rate\":";
-    detail::write_number(os, e.learning_rate, "null");
-    os << ",\"loss\":";
-    detail::write_number(os, e.loss, "null");
-    os << ",\"forecast\":";
-    detail::write_number(os, e.forecast, "null");
-    os << ",\"stddev\":";
-    detail::write_number(os, e.stddev, "null");
+       << ",\"candidate\":" << e.candidate << ",\"candidates\":" << e.candidates;
+    const std::pair<const char*, double> numbers[] = {
+        {"learning_rate", e.learning_rate}, {"loss", e.loss}, {"forecast", e.forecast}, {"stddev", e.stddev},
+        {"expected_gain", e.expected_gain}, {"loss_scale", e.loss_scale}};
+    for (const auto& [name, v] : numbers) {
+        os << ",\"" << name << "\":";
+        detail::write_number(os, v, "null");
+    }
     os << ",\"status\":";
     if (std::isfinite(e.forecast)) {
         detail::write_json_string(os, to_string(e.status));
@@ -4964,6 +5059,7 @@ private:
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -5028,7 +5124,13 @@ struct state_loader {
         } else if constexpr (std::is_same_v<T, bool>) {
             v = r.get_bool();
         } else if constexpr (std::is_enum_v<T>) {
-            v = static_cast<T>(r.get_u64());
+            // Out of the underlying type's range is damage (a cast would wrap it into range);
+            // the parts check the enumerators themselves.
+            const std::uint64_t n = r.get_u64();
+            if (n > static_cast<std::uint64_t>(std::numeric_limits<std::underlying_type_t<T>>::max())) {
+                throw invalid_state("an enumeration value " + std::to_string(n) + " out of range");
+            }
+            v = static_cast<T>(n);
         } else if constexpr (sizeof(T) == 4) {
             v = r.get_u32();
         } else {
@@ -5219,7 +5321,7 @@ public:
             io(r.feasible);
         });
     }
-    void check_loaded(std::uint32_t most, double lr_min, double lr_max) const {
+    void check_loaded(std::size_t most, double lr_min, double lr_max) const {
         require_state(rows_.size() <= most, "too many candidates");
         for (const candidate_record& c : rows_) {
             require_state(std::isfinite(c.x) && std::isfinite(c.learning_rate) && c.learning_rate >= lr_min &&
@@ -5245,6 +5347,7 @@ private:
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 
 namespace autolrs::detail {
 
@@ -5317,6 +5420,11 @@ public:
         require_state(now_.next < recent_capacity && now_.count <= recent_capacity && saved_.next < recent_capacity &&
                           saved_.count <= recent_capacity,
                       "recent losses");
+        // Only finite losses are remembered; until the ring is full it fills from slot 0.
+        for (const ring* r : {&now_, &saved_}) {
+            require_state(r->count == recent_capacity || r->next == r->count, "recent losses");
+            for (std::uint64_t i = 0; i < r->count; ++i) require_state(std::isfinite(r->recent[i]), "recent losses");
+        }
     }
 
 private:
@@ -5334,6 +5442,39 @@ private:
 
 }  // namespace autolrs::detail
 // ---- end autolrs/controller/loss_guard.hpp
+// ---- begin autolrs/controller/ramps.hpp
+// The warmup's and the cooldown's LR ramps, step by step. Pure.
+
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+
+namespace autolrs::detail {
+
+[[nodiscard]] inline double ramp(ramp_shape shape, double fraction) noexcept {
+    return shape == ramp_shape::linear ? fraction : 0.5 * (1.0 - std::cos(std::numbers::pi * fraction));
+}
+
+/// The warmup's LR at `step` (0-based) of `length`: from lr_min up to `target`, reached at the last step.
+[[nodiscard]] inline double warmup_lr_at(const controller_settings& s, double target, std::uint64_t step,
+                                         std::uint64_t length) noexcept {
+    const double fraction = static_cast<double>(step + 1) / static_cast<double>(length);
+    return s.lr_min + (target - s.lr_min) * ramp(s.warmup_shape, fraction);
+}
+
+/// The cooldown's LR at `step` (0-based) of `length`: from `start` down to
+/// start * cooldown_final_ratio.
+[[nodiscard]] inline double cooldown_lr_at(const controller_settings& s, double start, std::uint64_t step,
+                                           std::uint64_t length) noexcept {
+    const double fraction = static_cast<double>(step) / static_cast<double>(std::max<std::uint64_t>(length, 1));
+    const double r = s.cooldown_final_ratio;
+    return start * (r + (1.0 - r) * (1.0 - ramp(s.cooldown_shape, fraction)));
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/controller/ramps.hpp
 // ---- begin autolrs/controller/recorded_search.hpp
 // The recorded search: a stage's lr_search with every call on it logged, so that a loaded
 // state rebuilds the search mid-stage by replaying the calls (and checks that the replayed
@@ -5515,7 +5656,13 @@ struct stage_lengths {
 [[nodiscard]] inline stage_lengths resolve_stage_lengths(const controller_settings& s) noexcept {
     const std::uint64_t budget = s.total_steps;
     stage_lengths l;
-    l.longest = s.tau_max != 0 ? s.tau_max : (budget != 0 ? std::max<std::uint64_t>(budget / 4, 1) : 8000);
+    // An automatic tau_max is capped so that a candidate's window fits max_window: the memory
+    // allocated at construction does not grow with the budget (only budgets above ~10^8 steps
+    // at the default candidate_fraction and anneal_probe reach the cap).
+    const std::uint64_t automatic =
+        std::min(budget != 0 ? std::max<std::uint64_t>(budget / 4, 1) : std::uint64_t{8000},
+                 std::max<std::uint64_t>(longest_stage_for_window(s.candidate_fraction, s.anneal_probe), 1));
+    l.longest = s.tau_max != 0 ? s.tau_max : automatic;
     l.first = s.tau0 != 0 ? s.tau0 : std::min(l.longest, budget != 0 ? std::max<std::uint64_t>(budget / 16, 1) : 1000);
     l.longest = std::max(l.longest, l.first);
     l.budget_aware = s.budget_aware && budget != 0;
@@ -5525,6 +5672,14 @@ struct stage_lengths {
     }
     l.cooldown_start = budget - l.cooldown_steps;
     return l;
+}
+
+/// The next stage's horizon after a searched stage of planned horizon `planned`: planned *
+/// growth, rounded, at least 1, saturating at `longest` (a growth of 1e20 is no overflow).
+[[nodiscard]] inline std::uint64_t grown_horizon(std::uint64_t planned, double growth, std::uint64_t longest) noexcept {
+    const double grown = std::round(static_cast<double>(planned) * growth);
+    if (!(grown < static_cast<double>(longest))) return longest;
+    return std::min<std::uint64_t>(longest, static_cast<std::uint64_t>(std::max(grown, 1.0)));
 }
 
 /// tau': a candidate's steps for a stage of horizon `tau` (at least 1, at most tau).
@@ -5634,6 +5789,7 @@ struct stage_plan {
 // diverges.
 
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -5707,8 +5863,11 @@ public:
         rows_.resize(static_cast<std::size_t>(stage_rows_));
     }
 
-    /// Room for `rows` more rows, so that a step never allocates.
-    void reserve(std::size_t rows) { rows_.reserve(rows_.size() + rows); }
+    /// Room for `rows` more rows, so that a step never allocates. At most max_reserved_rows
+    /// at a time: a warmup or cooldown of more steps (one row each) grows the table as it
+    /// goes rather than allocating for the whole budget at once.
+    static constexpr std::size_t max_reserved_rows = std::size_t{1} << 20;
+    void reserve(std::size_t rows) { rows_.reserve(rows_.size() + std::min(rows, max_reserved_rows)); }
     [[nodiscard]] std::size_t spare_rows() const noexcept { return rows_.capacity() - rows_.size(); }
 
     template <class Self, class V>
@@ -5729,11 +5888,14 @@ public:
                           (total_steps == 0 || total_ <= total_steps),
                       "step counts");
         require_state(stage_rows_ <= rows_.size(), "stage_schedule_size");
+        // What found_schedule() builds from: the first row at step 0, start steps strictly
+        // increasing (else it would throw later, not here).
+        require_state(rows_.empty() || rows_.front().start_step == 0, "the schedule's first row must start at step 0");
         for (std::size_t i = 0; i < rows_.size(); ++i) {
             const row& r = rows_[i];
             require_state(std::isfinite(r.lr) && r.lr > 0.0 && r.lr <= lr_max && r.start_step <= trained_ &&
-                              (i == 0 || rows_[i - 1].start_step <= r.start_step),
-                          "the schedule");
+                              (i == 0 || rows_[i - 1].start_step < r.start_step),
+                          "the schedule (rows must start at strictly increasing steps, LRs in (0, lr_max])");
         }
     }
 
@@ -5756,9 +5918,11 @@ private:
 #include <cstdint>
 #include <limits>
 #include <exception>
+#include <initializer_list>
 #include <istream>
 #include <ostream>
 #include <span>
+#include <typeinfo>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -5769,7 +5933,7 @@ namespace autolrs::detail {
 class controller_state {
 public:
     static constexpr std::string_view state_format = "autolrs-controller-state";
-    static constexpr std::uint64_t state_version = 3;
+    static constexpr std::uint64_t state_version = 4;
 
     /// The directive the host must carry out now.
     [[nodiscard]] const directive& pending() const noexcept { return pending_; }
@@ -5806,6 +5970,27 @@ public:
     [[nodiscard]] std::uint64_t longest_stage_length() const noexcept { return lengths_.longest; }
     [[nodiscard]] std::uint64_t cooldown_steps() const noexcept { return lengths_.cooldown_steps; }
 
+    /// The checkpoint slots whose contents the rest of the current stage (or cooldown) may
+    /// restore, as a bit mask (bit i: slot i). 0 at stage boundaries (the warmup, a stage's
+    /// start before its checkpoint, the cooldown's checkpoint, the end): there a host with
+    /// empty slots (a new directive_executor, a resumed run) can take over.
+    [[nodiscard]] std::uint32_t slots_needed() const noexcept {
+        switch (wait_) {
+            case wait::warmup_step:
+            case wait::start_evaluation:
+            case wait::start_checkpoint:
+            case wait::cooldown_checkpoint:
+            case wait::finished: return 0;
+            case wait::candidate_restore:
+            case wait::candidate_step:
+            case wait::probe_step:
+            case wait::candidate_evaluation:
+                return winner_ != no_candidate && settings_.keep_winner_state ? 3U : 1U;
+            case wait::stage_restore: return 1U | (1U << pending_.slot);
+            default: return 1U;
+        }
+    }
+
     /// The events of the last call (or of construction, before the first call).
     [[nodiscard]] std::span<const event> events() const noexcept { return events_; }
 
@@ -5834,7 +6019,7 @@ protected:
           lengths_(resolve_stage_lengths(settings_)),
           log_lr_min_(std::log(settings_.lr_min)),
           log_lr_max_(std::log(settings_.lr_max)),
-          warmup_lr_(settings_.warmup_lr != 0.0 ? settings_.warmup_lr : std::sqrt(settings_.lr_min * settings_.lr_max)),
+          warmup_lr_(settings_.warmup_lr != 0.0 ? settings_.warmup_lr : geometric_mean(settings_.lr_min, settings_.lr_max)),
           guard_(settings_.divergence_memory),
           ceiling_(settings_.lr_max),
           tau_(lengths_.first) {
@@ -5924,11 +6109,11 @@ protected:
         trajectory_.reserve(per_step_rows + 64);
     }
 
-    /// Writes the header, the state's fields, then `search`'s.
-    template <class SearchPart>
-    void save_with(std::ostream& os, const SearchPart& search) const {
+    /// Writes the header (with `Derived`'s policies), the state's fields, then `search`'s.
+    template <class Derived, class SearchPart>
+    void save_with(const Derived&, std::ostream& os, const SearchPart& search) const {
         state_text_writer w(os);
-        write_header(w);
+        write_header(w, policy_identity<Derived>());
         state_saver saver{w};
         visit_state(*this, saver);
         SearchPart::visit_state(search, saver);
@@ -5940,7 +6125,7 @@ protected:
     template <class Derived, class SearchPart>
     static void load_into(Derived& self, SearchPart Derived::*search, std::istream& is) {
         state_text_reader r(is);
-        static_cast<const controller_state&>(self).check_header(r);
+        static_cast<const controller_state&>(self).check_header(r, policy_identity<Derived>());
         Derived copy(self);
         controller_state& state = copy;
         state_loader loader{r};
@@ -5962,22 +6147,51 @@ protected:
         self = std::move(copy);
     }
 
-    /// A saved state's first lines: its format, version and the settings it was saved under.
-    void write_header(state_text_writer& w) const {
+    /// The controller type's name (its search, forecaster and other policies are template
+    /// arguments): a state saved by a controller with other policies is refused. Without
+    /// RTTI, "unknown" (not checked).
+    template <class Derived>
+    [[nodiscard]] static std::string policy_identity() {
+#if defined(__cpp_rtti) || defined(__GXX_RTTI) || defined(_CPPRTTI)
+        std::string name = typeid(Derived).name();
+        for (char& c : name) {
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r') c = '~';  // one word on the line
+        }
+        return name.empty() ? std::string("unknown") : name;
+#else
+        return "unknown";
+#endif
+    }
+
+    /// A saved state's first lines: its format, version, the controller's policies and the
+    /// settings it was saved under.
+    void write_header(state_text_writer& w, std::string_view policies) const {
         w.line(state_format, state_version);
+        w.line("policies", policies);
         for (const auto& [name, value] : describe(settings_)) w.line("setting", name, std::string_view(value));
     }
-    /// Throws invalid_state naming what differs: the format, the version or a setting.
-    void check_header(state_text_reader& r) const {
+    /// Throws invalid_state naming what differs: the format, the version, the policies or a setting.
+    void check_header(state_text_reader& r, std::string_view policies) const {
         r.expect(state_format);
         const std::uint64_t version = r.get_u64();
         if (version != state_version) {
-            throw invalid_state("unsupported " + std::string(state_format) + " version " + std::to_string(version));
+            throw invalid_state("unsupported " + std::string(state_format) + " version " + std::to_string(version) +
+                                " (this build reads version " + std::to_string(state_version) + ")");
+        }
+        r.finish_line();
+        r.expect("policies");
+        const std::string saved_policies = r.get_word();
+        r.finish_line();
+        if (saved_policies != policies && saved_policies != "unknown" && policies != "unknown") {
+            throw invalid_state("saved by a controller with other policies (search, forecaster, objective, stop rule "
+                                "or initial design): saved " + saved_policies + ", this controller is " +
+                                std::string(policies));
         }
         for (const auto& [name, value] : describe(settings_)) {
             r.expect("setting");
             const std::string saved_name = r.get_word();
             const std::string saved_value = r.get_word();
+            r.finish_line();
             if (saved_name != name) {
                 throw invalid_state("expected setting '" + std::string(name) + "', found '" + saved_name + "'");
             }
@@ -6039,45 +6253,121 @@ protected:
     }
 
     /// A loaded state must be one the controller could have reached: else a damaged file
-    /// would index past buffers or hand out LRs outside [lr_min, lr_max].
+    /// would index past buffers, hand out LRs outside [lr_min, lr_max] (or 0), or ask later
+    /// for what never happened (a restore of a slot never filled, a schedule that does not
+    /// start at step 0). A state file is untrusted input: every count is checked without
+    /// arithmetic that could wrap, every field a later call relies on is checked here.
     void check_loaded() const {
         const controller_settings& s = settings_;
         const auto lr_ok = [&](double lr) { return std::isfinite(lr) && lr >= s.lr_min && lr <= s.lr_max; };
         const auto lr_or_unset = [&](double lr) { return lr == 0.0 || lr_ok(lr); };
+        const auto waiting = [&](std::initializer_list<wait> ws) {
+            return std::find(ws.begin(), ws.end(), wait_) != ws.end();
+        };
         require_state(pending_.kind <= directive_kind::done && wait_ <= wait::finished, "unknown directive or wait");
-        require_state(pending_.slot < 2, "pending_slot");
         require_state(pending_.kind == awaited(wait_), "the pending directive does not match what it waits for");
-        if (pending_.kind == directive_kind::train) {
-            const double lr = pending_.learning_rate;
-            require_state(std::isfinite(lr) && lr > 0.0 && lr <= s.lr_max && (wait_ == wait::cooldown_step || lr >= s.lr_min),
-                          "pending_learning_rate");
+        // The slot: the winner's checkpoint is slot 1, a stage may restore the kept winner from
+        // slot 1; everything else is slot 0.
+        if (wait_ == wait::winner_checkpoint) {
+            require_state(pending_.slot == 1 && s.keep_winner_state, "pending_slot");
+        } else if (wait_ == wait::stage_restore) {
+            require_state(pending_.slot == 0 || (pending_.slot == 1 && s.keep_winner_state && winner_ != no_candidate &&
+                                                 winner_ != last_candidate_),
+                          "pending_slot");
+        } else {
+            require_state(pending_.slot == 0, "pending_slot");
+        }
+        if (pending_.kind != directive_kind::train) {
+            require_state(pending_.learning_rate == 0.0 && !std::signbit(pending_.learning_rate),
+                          "pending_learning_rate (only a train directive has one)");
         }
         trajectory_.check_loaded(s.total_steps, s.lr_max);
         guard_.check_loaded();
-        candidates_.check_loaded(2 * s.candidates, s.lr_min, s.lr_max);
-        require_state(tau_ <= lengths_.longest && planned_tau_ <= lengths_.longest &&
-                          tau_prime_ + probe_steps_ < window_.size() && (probe_steps_ == 0 || !val_signal_) &&
-                          val_interval_ >= 1 && (!searched_ || tau_prime_ <= horizon_),
-                      "stage lengths");
-        if (wait_ == wait::candidate_step || wait_ == wait::candidate_evaluation || wait_ == wait::candidate_restore) {
+        candidates_.check_loaded(2 * static_cast<std::size_t>(s.candidates), s.lr_min, s.lr_max);
+
+        // Counts and lengths: each compared against a bound without adding two loaded values.
+        const std::uint64_t window = window_.size();  // fixed at construction, >= 2
+        require_state(tau_ >= 1 && tau_ <= lengths_.longest && planned_tau_ <= lengths_.longest, "tau or planned_tau");
+        require_state(horizon_ <= std::max(lengths_.longest, s.total_steps), "horizon");
+        require_state(tau_prime_ < window && probe_steps_ < window - tau_prime_, "tau_prime or probe_steps");
+        require_state(val_interval_ >= 1 && stage_index_ <= stages_started_, "val_interval or stage_index");
+        if (searched_) {
+            // A searched stage's shape follows from its planned horizon (stage_plan.hpp).
+            require_state(planned_tau_ >= 1 && tau_prime_ == candidate_steps(planned_tau_, s.candidate_fraction) &&
+                              tau_prime_ <= horizon_,
+                          "tau_prime does not follow from planned_tau");
+            const bool val = s.signal == loss_signal::validation ||
+                             (s.signal == loss_signal::reference_switch && planned_tau_ >= lengths_.longest);
+            require_state(val_signal_ == val, "val_signal does not follow from planned_tau");
+            require_state(probe_steps_ == (val ? 0 : anneal_probe_steps(tau_prime_, s.anneal_probe)),
+                          "probe_steps does not follow from tau_prime");
+            require_state(val_interval_ <= tau_prime_, "val_interval");
+        } else {
+            require_state(probe_steps_ == 0 && !val_signal_, "an unsearched stage with a probe or a validation signal");
+        }
+        const bool in_candidate =
+            waiting({wait::candidate_restore, wait::candidate_step, wait::probe_step, wait::candidate_evaluation});
+        if (in_candidate || waiting({wait::start_evaluation, wait::winner_checkpoint})) {
+            require_state(searched_, "a search in an unsearched stage");
+        }
+        if (waiting({wait::candidate_step, wait::candidate_evaluation, wait::candidate_restore})) {
             require_state(phase_step_ <= tau_prime_ && window_size_ <= phase_step_, "candidate progress");
         }
         if (wait_ == wait::probe_step) {
-            require_state(probe_steps_ > 0 && phase_step_ >= tau_prime_ && phase_step_ < tau_prime_ + probe_steps_ &&
+            require_state(probe_steps_ > 0 && phase_step_ >= tau_prime_ && phase_step_ - tau_prime_ < probe_steps_ &&
                               window_size_ == phase_step_,
                           "anneal probe progress");
         }
         if (wait_ == wait::warmup_step) {
-            require_state(phase_length_ == s.warmup_steps && phase_step_ < phase_length_, "warmup progress");
+            require_state(phase_length_ == s.warmup_steps && phase_step_ < phase_length_ && !has_stage_lr_ &&
+                              stages_started_ == 0,
+                          "warmup progress");
+        }
+        if (wait_ == wait::stage_step) {
+            require_state(phase_step_ < phase_length_ && phase_length_ <= std::max(horizon_, s.total_steps),
+                          "stage progress");
         }
         if (wait_ == wait::cooldown_step) {
-            require_state(phase_step_ < phase_length_ && phase_length_ - phase_step_ == s.total_steps - steps_total(),
+            require_state(s.total_steps != 0 && steps_total() <= s.total_steps && phase_step_ < phase_length_ &&
+                              phase_length_ - phase_step_ == s.total_steps - steps_total(),
                           "cooldown progress");
         }
+
+        // Learning rates: every one a later directive may carry is inside [lr_min, lr_max]
+        // (the cooldown's may be lower, never 0).
         require_state(lr_ok(ceiling_) && lr_or_unset(stage_lr_) && lr_or_unset(last_lr_) && lr_or_unset(candidate_lr_) &&
                           std::isfinite(candidate_x_) && std::isfinite(cooldown_lr_) && cooldown_lr_ >= 0.0 &&
                           cooldown_lr_ <= s.lr_max,
                       "learning rates");
+        require_state(!has_stage_lr_ || lr_ok(last_lr_), "last_lr");
+        if (in_candidate) require_state(lr_ok(candidate_lr_) && candidate_lr_ <= upper(), "candidate_lr");
+        if (waiting({wait::stage_restore, wait::stage_step}) || (wait_ == wait::start_checkpoint && !searched_)) {
+            require_state(lr_ok(stage_lr_), "stage_lr");
+        }
+        if (waiting({wait::cooldown_checkpoint, wait::cooldown_step, wait::cooldown_recovery_restore})) {
+            // From min(last LR, ceiling), times divergence_backoff at each divergence: never
+            // below lr_min * backoff^divergences (in log space: no underflow to 0).
+            const double lowest = std::log(s.lr_min) + static_cast<double>(divergences_) * std::log(s.divergence_backoff);
+            require_state(std::isnormal(cooldown_lr_) && cooldown_lr_ <= ceiling_ &&
+                              std::log(cooldown_lr_) >= lowest - 1e-9 * std::abs(lowest) - 1e-9,
+                          "cooldown_lr");
+        }
+        if (pending_.kind == directive_kind::train) {
+            // The pending LR is the one the state machine would have set (exactly).
+            const double lr = pending_.learning_rate;
+            double expected = lr;
+            switch (wait_) {
+                case wait::warmup_step: expected = warmup_lr_at(s, warmup_lr_, phase_step_, phase_length_); break;
+                case wait::candidate_step: expected = candidate_lr_; break;
+                case wait::probe_step: expected = probe_lr_at(candidate_lr_, phase_step_ - tau_prime_); break;
+                case wait::stage_step: expected = stage_lr_; break;
+                case wait::cooldown_step: expected = cooldown_lr_at(s, cooldown_lr_, phase_step_, phase_length_); break;
+                default: break;
+            }
+            require_state(std::isfinite(lr) && lr > 0.0 && lr <= s.lr_max && (wait_ == wait::cooldown_step || lr >= s.lr_min) &&
+                              lr == expected,
+                          "pending_learning_rate");
+        }
         require_state((winner_ == no_candidate || winner_ < candidates_.size()) &&
                           (last_candidate_ == no_candidate || last_candidate_ < candidates_.size()),
                       "winner or last candidate");
@@ -6216,39 +6506,6 @@ struct middle_out_design {
 
 }  // namespace autolrs
 // ---- end autolrs/controller/initial_design.hpp
-// ---- begin autolrs/controller/ramps.hpp
-// The warmup's and the cooldown's LR ramps, step by step. Pure.
-
-
-#include <algorithm>
-#include <cmath>
-#include <cstdint>
-#include <numbers>
-
-namespace autolrs::detail {
-
-[[nodiscard]] inline double ramp(ramp_shape shape, double fraction) noexcept {
-    return shape == ramp_shape::linear ? fraction : 0.5 * (1.0 - std::cos(std::numbers::pi * fraction));
-}
-
-/// The warmup's LR at `step` (0-based) of `length`: from lr_min up to `target`, reached at the last step.
-[[nodiscard]] inline double warmup_lr_at(const controller_settings& s, double target, std::uint64_t step,
-                                         std::uint64_t length) noexcept {
-    const double fraction = static_cast<double>(step + 1) / static_cast<double>(length);
-    return s.lr_min + (target - s.lr_min) * ramp(s.warmup_shape, fraction);
-}
-
-/// The cooldown's LR at `step` (0-based) of `length`: from `start` down to
-/// start * cooldown_final_ratio.
-[[nodiscard]] inline double cooldown_lr_at(const controller_settings& s, double start, std::uint64_t step,
-                                           std::uint64_t length) noexcept {
-    const double fraction = static_cast<double>(step) / static_cast<double>(std::max<std::uint64_t>(length, 1));
-    const double r = s.cooldown_final_ratio;
-    return start * (r + (1.0 - r) * (1.0 - ramp(s.cooldown_shape, fraction)));
-}
-
-}  // namespace autolrs::detail
-// ---- end autolrs/controller/ramps.hpp
 // ---- begin autolrs/controller/stage_objective.hpp
 // What a stage judges a candidate by: the stage objective policy family. It sees the
 // candidate's losses (its tau' steps, then its anneal probe's, if any) and the stage's
@@ -6608,7 +6865,7 @@ public:
     // ---- save and load -------------------------------------------------------------------
 
     /// Writes the whole state (versioned text; doubles as hex floats, so exact).
-    void save(std::ostream& os) const { save_with(os, search_); }
+    void save(std::ostream& os) const { save_with(*this, os, search_); }
     [[nodiscard]] std::string save() const {
         std::ostringstream os;
         save(os);
@@ -6678,8 +6935,10 @@ private:
         ++stages_started_;
         probe_steps_ = plan.probe_steps;
         if (!searched_) {
-            stage_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : std::sqrt(settings_.lr_min * upper());
+            stage_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : detail::geometric_mean(settings_.lr_min, upper());
             val_signal_ = false;
+            emit({.kind = event_kind::stage_start, .loss = start_train_loss_, .length = horizon_,
+                  .message = "a stage without search (0 candidates): search_skipped follows with the reason"});
             emit({.kind = event_kind::search_skipped, .learning_rate = stage_lr_, .length = horizon_,
                   .message = plan.skip_reason});
             await(directive_kind::checkpoint, start_slot, wait::start_checkpoint);
@@ -6687,10 +6946,10 @@ private:
         }
         // A kept winner's probe adds rows to the schedule (not on the per-step path).
         if (trajectory_.spare_rows() < probe_steps_ + 8) trajectory_.reserve(probe_steps_ + 64);
-        emit({.kind = event_kind::stage_start, .candidate = settings_.candidates, .loss = start_train_loss_,
+        emit({.kind = event_kind::stage_start, .candidates = settings_.candidates, .loss = start_train_loss_,
               .length = horizon_,
-              .message = val_signal_ ? "a stage: search up to `candidate` LRs on the validation loss, horizon `length`"
-                                     : "a stage: search up to `candidate` LRs on the training loss, horizon `length`"});
+              .message = val_signal_ ? "a stage: search up to `candidates` LRs on the validation loss, horizon `length`"
+                                     : "a stage: search up to `candidates` LRs on the training loss, horizon `length`"});
         if (val_signal_) {
             await(directive_kind::evaluate, 0, wait::start_evaluation);
         } else {
@@ -6833,9 +7092,9 @@ private:
             {progress.tried, progress.feasible, loss_scale(), candidates_.best(settings_.lr_max)}, settings_,
             expected_gain_query(gain));
         if (verdict.stop) {
-            emit({.kind = event_kind::search_stopped_early, .candidate = progress.tried, .loss = verdict.gain,
-                  .forecast = verdict.scale,
-                  .message = "the search's expected gain (loss) is small against the stage's loss scale (forecast)"});
+            emit({.kind = event_kind::search_stopped_early, .candidates = progress.tried, .expected_gain = verdict.gain,
+                  .loss_scale = verdict.scale,
+                  .message = "the search's expected gain is small against the stage's loss scale"});
             decide();
             return;
         }
@@ -6951,8 +7210,7 @@ private:
         if (searched_) {
             candidates_.improvements_over(signal_start_loss(), warm_);
             warm_scale_ = loss_scale();
-            const double grown = std::round(static_cast<double>(planned_tau_) * settings_.growth);
-            tau_ = std::min<std::uint64_t>(lengths_.longest, static_cast<std::uint64_t>(std::max(grown, 1.0)));
+            tau_ = detail::grown_horizon(planned_tau_, settings_.growth, lengths_.longest);
         }
         ++stage_index_;
         start_stage();
@@ -6965,7 +7223,7 @@ private:
             finish("the step budget is spent");
             return;
         }
-        cooldown_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : std::sqrt(settings_.lr_min * upper());
+        cooldown_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : detail::geometric_mean(settings_.lr_min, upper());
         begin_guarded_phase();
         trajectory_.reserve(static_cast<std::size_t>(settings_.total_steps - steps_total()) + 1);
         emit({.kind = event_kind::cooldown_start, .learning_rate = cooldown_lr_,
@@ -7163,8 +7421,11 @@ template <class Controller = reference_controller>
 // A trainer call that throws becomes an autolrs::trainer_error that names the call and where
 // the run was (step, stage, candidate, LR), with the trainer's exception nested; the
 // controller is not told, so its pending directive is still the one that failed and the host
-// may retry it with carry_out again. A restore of a slot that holds no checkpoint throws
-// autolrs::protocol_error.
+// may retry it with carry_out again (or call autolrs::run(host, controller) again: the slots
+// stay in the executor). After a failed restore() the trainer holds whatever that call left
+// (often the last candidate's state, while the controller still counts the stage's start):
+// the retry restores the slot again before any step. A restore of a slot that holds no
+// checkpoint throws autolrs::protocol_error.
 
 
 #include <array>
@@ -7226,6 +7487,7 @@ public:
         static_assert(Controller::slot_count <= SlotCount,
                       "autolrs directive_executor: give it at least the controller's slot_count slots");
         const directive d = controller.pending();
+        if (d.kind != directive_kind::done) started_ = true;
         // The events that came with d say where the run is (a no-op when followed already).
         follow(controller.events());
         switch (d.kind) {
@@ -7273,6 +7535,10 @@ public:
         }
         return d;
     }
+
+    /// Whether carry_out was asked to carry out a directive (even one that failed): run()
+    /// with this executor then does not report the controller's last events again.
+    [[nodiscard]] bool started() const noexcept { return started_; }
 
     /// What the last train directive's train_step() reported (nullopt before the first one).
     [[nodiscard]] const std::optional<step_result>& last_step() const noexcept { return last_step_; }
@@ -7326,6 +7592,7 @@ private:
     bool lr_set_ = false;
     double lr_ = 0.0;
     std::optional<step_result> last_step_;
+    bool started_ = false;
     std::uint32_t stage_ = 0;
     std::optional<std::uint32_t> candidate_;
 };
@@ -7353,6 +7620,7 @@ directive_executor(T&, const C&) -> directive_executor<T, C::slot_count>;
 #include <limits>
 #include <optional>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -7391,15 +7659,39 @@ struct ignore_events {
 
 }  // namespace detail
 
-/// Drives `trainer` with a controller the caller built (any search, forecaster, settings)
-/// until the controller says done; `observer(const event&)` sees every event. The
-/// controller may also be one loaded from a saved state (the slots are then empty: it
-/// must not be waiting on a restore). Each directive is carried out by a
-/// directive_executor (carry_out.hpp): a trainer's exception arrives as autolrs::trainer_error.
-template <trainer T, ask_tell_controller Controller, class Observer>
-run_result run(T& trainer, Controller& controller, Observer&& observer) {
-    static_assert(explain_trainer<T>());
-    directive_executor<T, Controller::slot_count> host(trainer);
+namespace detail {
+
+/// Throws protocol_error when `controller` is mid-stage and needs a checkpoint slot that
+/// `host` does not hold (it would fail at its next restore, after training for nothing).
+template <class Controller, class Executor>
+void require_slots(const Controller& controller, const Executor& host) {
+    if constexpr (requires { controller.slots_needed(); }) {
+        const std::uint32_t needed = controller.slots_needed();
+        const auto slots = host.slots();
+        for (std::size_t i = 0; i < slots.size() && i < 32; ++i) {
+            if ((needed >> i & 1U) != 0 && !slots[i].has_value()) {
+                throw protocol_error(
+                    "autolrs::run: the controller is mid-stage and will restore checkpoint slot " + std::to_string(i) +
+                    ", which this directive_executor does not hold. After a trainer_error, call run() again with the "
+                    "directive_executor that holds the slots: `autolrs::directive_executor host(trainer, ctl); "
+                    "autolrs::run(host, ctl, observer);` (run(trainer, ctl) starts with empty slots), or load a state "
+                    "saved at a stage boundary (autolrs::run_resumable)");
+            }
+        }
+    }
+}
+
+}  // namespace detail
+
+/// run() with a directive_executor the caller keeps (it holds the checkpoint slots): after
+/// a trainer_error, calling it again with the same executor retries the failed directive
+/// and goes on as if nothing had failed (the controller was not told). Throws
+/// protocol_error at once when the controller needs a slot the executor does not hold.
+/// After a failed restore() the trainer holds whatever that call left (often the last
+/// candidate's state): the retry restores it again before any step.
+template <class T, std::uint32_t SlotCount, ask_tell_controller Controller, class Observer>
+run_result run(directive_executor<T, SlotCount>& host, Controller& controller, Observer&& observer) {
+    detail::require_slots(controller, host);
     run_result result;
     const auto report = [&] {
         for (const event& e : controller.events()) {
@@ -7407,7 +7699,7 @@ run_result run(T& trainer, Controller& controller, Observer&& observer) {
             observer(e);
         }
     };
-    report();
+    if (!host.started()) report();  // else the run that failed reported them
     for (directive d = controller.pending(); d.kind != directive_kind::done;) {
         const bool stepping = d.kind == directive_kind::train;
         d = host.carry_out(controller);
@@ -7426,6 +7718,26 @@ run_result run(T& trainer, Controller& controller, Observer&& observer) {
     const std::uint64_t budget = controller.settings().total_steps;
     result.completed = budget == 0 || controller.steps_total() >= budget;
     return result;
+}
+
+template <class T, std::uint32_t SlotCount, ask_tell_controller Controller>
+run_result run(directive_executor<T, SlotCount>& host, Controller& controller) {
+    return run(host, controller, detail::ignore_events{});
+}
+
+/// Drives `trainer` with a controller the caller built (any search, forecaster, settings)
+/// until the controller says done; `observer(const event&)` sees every event. Each
+/// directive is carried out by a directive_executor (carry_out.hpp) that lives for this
+/// call: a trainer's exception arrives as autolrs::trainer_error, and the checkpoint slots
+/// are gone with it. So the controller must be at a stage boundary (new, loaded from a
+/// state run_resumable saved, or finished): one mid-stage (after a trainer_error, or loaded
+/// from a state saved mid-stage) throws protocol_error at once, before any trainer call;
+/// to retry after a trainer_error keep the executor: run(host, controller, observer).
+template <trainer T, ask_tell_controller Controller, class Observer>
+run_result run(T& trainer, Controller& controller, Observer&& observer) {
+    static_assert(explain_trainer<T>());
+    directive_executor<T, Controller::slot_count> host(trainer);
+    return run(host, controller, std::forward<Observer>(observer));
 }
 
 template <trainer T, ask_tell_controller Controller>
@@ -7573,11 +7885,39 @@ inline void write_file_atomically(const std::filesystem::path& path, std::string
 #endif
 }
 
-/// The contents of `path`, or nullopt when it does not exist.
+/// The contents of `path`, or nullopt when it does not exist. A path that exists but cannot
+/// be read (no permission, a directory, an I/O error) throws autolrs::invalid_state saying
+/// why: it is never taken for absent, so run_resumable never starts over and overwrites a
+/// state it could not read.
 [[nodiscard]] inline std::optional<std::string> read_file_if_exists(const std::filesystem::path& path) {
+    std::error_code error;
+    const std::filesystem::file_status status = std::filesystem::status(path, error);
+    if (status.type() == std::filesystem::file_type::not_found) return std::nullopt;
+    const auto refuse = [&](const std::string& why) {
+        return invalid_state("the state file " + path.string() + " exists but cannot be read (" + why +
+                             "); not starting over, which would overwrite it: fix it, or remove it to start afresh");
+    };
+    if (error) throw refuse(error.message());
+    if (status.type() == std::filesystem::file_type::directory) throw refuse("it is a directory");
+    errno = 0;
     std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in) throw refuse(errno != 0 ? std::generic_category().message(errno) : std::string("open failed"));
+    std::string contents;
+    try {
+        contents.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::exception& e) {
+        throw refuse(e.what());
+    }
+    if (in.bad()) throw refuse("read error");
+    return contents;
+}
+
+/// Removes `<path>.tmp`, what a save killed midway leaves behind (best effort).
+inline void remove_stale_temporary(const std::filesystem::path& path) noexcept {
+    std::filesystem::path temporary = path;
+    temporary += ".tmp";
+    std::error_code ignored;
+    if (std::filesystem::is_regular_file(temporary, ignored)) std::filesystem::remove(temporary, ignored);
 }
 
 /// How run_resumable writes a trainer's checkpoint into the state file and reads it back.
@@ -7667,8 +8007,10 @@ private:
 
 /// autolrs::run with a state file (see the top of this header). When `options.path` exists,
 /// the run resumes from it: `controller` (built with the same settings) and `trainer` are
-/// put back to the saved state, and only the events after it reach `observer`. Throws
-/// autolrs::invalid_state when the file is damaged or was saved under other settings,
+/// put back to the saved state, and only the events after it reach `observer`. A stale
+/// `<path>.tmp` (a save killed midway) is removed first. Throws autolrs::invalid_state when
+/// the file is damaged, was saved under other settings, or exists but cannot be read (then
+/// nothing is overwritten),
 /// std::system_error when it cannot be written, and what run() throws (trainer_error with
 /// the trainer's exception nested): after such an error, calling again resumes from the
 /// last stage boundary.
@@ -7681,6 +8023,7 @@ run_result run_resumable(T& trainer, Controller& controller, const Codec& codec,
                   "`checkpoint_type load(std::istream&) const`");
     std::uint64_t events_before = 0;
     double final_loss = std::numeric_limits<double>::quiet_NaN();
+    remove_stale_temporary(options.path);
     if (const std::optional<std::string> saved = read_file_if_exists(options.path)) {
         std::istringstream in(*saved);
         detail::state_text_reader r(in);

@@ -195,7 +195,7 @@ public:
     // ---- save and load -------------------------------------------------------------------
 
     /// Writes the whole state (versioned text; doubles as hex floats, so exact).
-    void save(std::ostream& os) const { save_with(os, search_); }
+    void save(std::ostream& os) const { save_with(*this, os, search_); }
     [[nodiscard]] std::string save() const {
         std::ostringstream os;
         save(os);
@@ -265,7 +265,7 @@ private:
         ++stages_started_;
         probe_steps_ = plan.probe_steps;
         if (!searched_) {
-            stage_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : std::sqrt(settings_.lr_min * upper());
+            stage_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : detail::geometric_mean(settings_.lr_min, upper());
             val_signal_ = false;
             emit({.kind = event_kind::stage_start, .loss = start_train_loss_, .length = horizon_,
                   .message = "a stage without search (0 candidates): search_skipped follows with the reason"});
@@ -540,8 +540,7 @@ private:
         if (searched_) {
             candidates_.improvements_over(signal_start_loss(), warm_);
             warm_scale_ = loss_scale();
-            const double grown = std::round(static_cast<double>(planned_tau_) * settings_.growth);
-            tau_ = std::min<std::uint64_t>(lengths_.longest, static_cast<std::uint64_t>(std::max(grown, 1.0)));
+            tau_ = detail::grown_horizon(planned_tau_, settings_.growth, lengths_.longest);
         }
         ++stage_index_;
         start_stage();
@@ -554,7 +553,7 @@ private:
             finish("the step budget is spent");
             return;
         }
-        cooldown_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : std::sqrt(settings_.lr_min * upper());
+        cooldown_lr_ = has_stage_lr_ ? std::min(last_lr_, upper()) : detail::geometric_mean(settings_.lr_min, upper());
         begin_guarded_phase();
         trajectory_.reserve(static_cast<std::size_t>(settings_.total_steps - steps_total()) + 1);
         emit({.kind = event_kind::cooldown_start, .learning_rate = cooldown_lr_,

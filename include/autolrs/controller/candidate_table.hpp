@@ -144,7 +144,7 @@ public:
             io(r.feasible);
         });
     }
-    void check_loaded(std::uint32_t most, double lr_min, double lr_max) const {
+    void check_loaded(std::size_t most, double lr_min, double lr_max) const {
         require_state(rows_.size() <= most, "too many candidates");
         for (const candidate_record& c : rows_) {
             require_state(std::isfinite(c.x) && std::isfinite(c.learning_rate) && c.learning_rate >= lr_min &&

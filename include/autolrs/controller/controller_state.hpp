@@ -21,6 +21,7 @@
 #include "autolrs/controller/anneal_probe.hpp"
 #include "autolrs/controller/candidate_table.hpp"
 #include "autolrs/controller/loss_guard.hpp"
+#include "autolrs/controller/ramps.hpp"
 #include "autolrs/controller/recorded_search.hpp"
 #include "autolrs/controller/stage_plan.hpp"
 #include "autolrs/controller/state_io.hpp"
@@ -37,9 +38,11 @@
 #include <cstdint>
 #include <limits>
 #include <exception>
+#include <initializer_list>
 #include <istream>
 #include <ostream>
 #include <span>
+#include <typeinfo>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,7 +53,7 @@ namespace autolrs::detail {
 class controller_state {
 public:
     static constexpr std::string_view state_format = "autolrs-controller-state";
-    static constexpr std::uint64_t state_version = 3;
+    static constexpr std::uint64_t state_version = 4;
 
     /// The directive the host must carry out now.
     [[nodiscard]] const directive& pending() const noexcept { return pending_; }
@@ -87,6 +90,27 @@ public:
     [[nodiscard]] std::uint64_t longest_stage_length() const noexcept { return lengths_.longest; }
     [[nodiscard]] std::uint64_t cooldown_steps() const noexcept { return lengths_.cooldown_steps; }
 
+    /// The checkpoint slots whose contents the rest of the current stage (or cooldown) may
+    /// restore, as a bit mask (bit i: slot i). 0 at stage boundaries (the warmup, a stage's
+    /// start before its checkpoint, the cooldown's checkpoint, the end): there a host with
+    /// empty slots (a new directive_executor, a resumed run) can take over.
+    [[nodiscard]] std::uint32_t slots_needed() const noexcept {
+        switch (wait_) {
+            case wait::warmup_step:
+            case wait::start_evaluation:
+            case wait::start_checkpoint:
+            case wait::cooldown_checkpoint:
+            case wait::finished: return 0;
+            case wait::candidate_restore:
+            case wait::candidate_step:
+            case wait::probe_step:
+            case wait::candidate_evaluation:
+                return winner_ != no_candidate && settings_.keep_winner_state ? 3U : 1U;
+            case wait::stage_restore: return 1U | (1U << pending_.slot);
+            default: return 1U;
+        }
+    }
+
     /// The events of the last call (or of construction, before the first call).
     [[nodiscard]] std::span<const event> events() const noexcept { return events_; }
 
@@ -115,7 +139,7 @@ protected:
           lengths_(resolve_stage_lengths(settings_)),
           log_lr_min_(std::log(settings_.lr_min)),
           log_lr_max_(std::log(settings_.lr_max)),
-          warmup_lr_(settings_.warmup_lr != 0.0 ? settings_.warmup_lr : std::sqrt(settings_.lr_min * settings_.lr_max)),
+          warmup_lr_(settings_.warmup_lr != 0.0 ? settings_.warmup_lr : geometric_mean(settings_.lr_min, settings_.lr_max)),
           guard_(settings_.divergence_memory),
           ceiling_(settings_.lr_max),
           tau_(lengths_.first) {
@@ -205,11 +229,11 @@ protected:
         trajectory_.reserve(per_step_rows + 64);
     }
 
-    /// Writes the header, the state's fields, then `search`'s.
-    template <class SearchPart>
-    void save_with(std::ostream& os, const SearchPart& search) const {
+    /// Writes the header (with `Derived`'s policies), the state's fields, then `search`'s.
+    template <class Derived, class SearchPart>
+    void save_with(const Derived&, std::ostream& os, const SearchPart& search) const {
         state_text_writer w(os);
-        write_header(w);
+        write_header(w, policy_identity<Derived>());
         state_saver saver{w};
         visit_state(*this, saver);
         SearchPart::visit_state(search, saver);
@@ -221,7 +245,7 @@ protected:
     template <class Derived, class SearchPart>
     static void load_into(Derived& self, SearchPart Derived::*search, std::istream& is) {
         state_text_reader r(is);
-        static_cast<const controller_state&>(self).check_header(r);
+        static_cast<const controller_state&>(self).check_header(r, policy_identity<Derived>());
         Derived copy(self);
         controller_state& state = copy;
         state_loader loader{r};
@@ -243,22 +267,51 @@ protected:
         self = std::move(copy);
     }
 
-    /// A saved state's first lines: its format, version and the settings it was saved under.
-    void write_header(state_text_writer& w) const {
+    /// The controller type's name (its search, forecaster and other policies are template
+    /// arguments): a state saved by a controller with other policies is refused. Without
+    /// RTTI, "unknown" (not checked).
+    template <class Derived>
+    [[nodiscard]] static std::string policy_identity() {
+#if defined(__cpp_rtti) || defined(__GXX_RTTI) || defined(_CPPRTTI)
+        std::string name = typeid(Derived).name();
+        for (char& c : name) {
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r') c = '~';  // one word on the line
+        }
+        return name.empty() ? std::string("unknown") : name;
+#else
+        return "unknown";
+#endif
+    }
+
+    /// A saved state's first lines: its format, version, the controller's policies and the
+    /// settings it was saved under.
+    void write_header(state_text_writer& w, std::string_view policies) const {
         w.line(state_format, state_version);
+        w.line("policies", policies);
         for (const auto& [name, value] : describe(settings_)) w.line("setting", name, std::string_view(value));
     }
-    /// Throws invalid_state naming what differs: the format, the version or a setting.
-    void check_header(state_text_reader& r) const {
+    /// Throws invalid_state naming what differs: the format, the version, the policies or a setting.
+    void check_header(state_text_reader& r, std::string_view policies) const {
         r.expect(state_format);
         const std::uint64_t version = r.get_u64();
         if (version != state_version) {
-            throw invalid_state("unsupported " + std::string(state_format) + " version " + std::to_string(version));
+            throw invalid_state("unsupported " + std::string(state_format) + " version " + std::to_string(version) +
+                                " (this build reads version " + std::to_string(state_version) + ")");
+        }
+        r.finish_line();
+        r.expect("policies");
+        const std::string saved_policies = r.get_word();
+        r.finish_line();
+        if (saved_policies != policies && saved_policies != "unknown" && policies != "unknown") {
+            throw invalid_state("saved by a controller with other policies (search, forecaster, objective, stop rule "
+                                "or initial design): saved " + saved_policies + ", this controller is " +
+                                std::string(policies));
         }
         for (const auto& [name, value] : describe(settings_)) {
             r.expect("setting");
             const std::string saved_name = r.get_word();
             const std::string saved_value = r.get_word();
+            r.finish_line();
             if (saved_name != name) {
                 throw invalid_state("expected setting '" + std::string(name) + "', found '" + saved_name + "'");
             }
@@ -320,45 +373,121 @@ protected:
     }
 
     /// A loaded state must be one the controller could have reached: else a damaged file
-    /// would index past buffers or hand out LRs outside [lr_min, lr_max].
+    /// would index past buffers, hand out LRs outside [lr_min, lr_max] (or 0), or ask later
+    /// for what never happened (a restore of a slot never filled, a schedule that does not
+    /// start at step 0). A state file is untrusted input: every count is checked without
+    /// arithmetic that could wrap, every field a later call relies on is checked here.
     void check_loaded() const {
         const controller_settings& s = settings_;
         const auto lr_ok = [&](double lr) { return std::isfinite(lr) && lr >= s.lr_min && lr <= s.lr_max; };
         const auto lr_or_unset = [&](double lr) { return lr == 0.0 || lr_ok(lr); };
+        const auto waiting = [&](std::initializer_list<wait> ws) {
+            return std::find(ws.begin(), ws.end(), wait_) != ws.end();
+        };
         require_state(pending_.kind <= directive_kind::done && wait_ <= wait::finished, "unknown directive or wait");
-        require_state(pending_.slot < 2, "pending_slot");
         require_state(pending_.kind == awaited(wait_), "the pending directive does not match what it waits for");
-        if (pending_.kind == directive_kind::train) {
-            const double lr = pending_.learning_rate;
-            require_state(std::isfinite(lr) && lr > 0.0 && lr <= s.lr_max && (wait_ == wait::cooldown_step || lr >= s.lr_min),
-                          "pending_learning_rate");
+        // The slot: the winner's checkpoint is slot 1, a stage may restore the kept winner from
+        // slot 1; everything else is slot 0.
+        if (wait_ == wait::winner_checkpoint) {
+            require_state(pending_.slot == 1 && s.keep_winner_state, "pending_slot");
+        } else if (wait_ == wait::stage_restore) {
+            require_state(pending_.slot == 0 || (pending_.slot == 1 && s.keep_winner_state && winner_ != no_candidate &&
+                                                 winner_ != last_candidate_),
+                          "pending_slot");
+        } else {
+            require_state(pending_.slot == 0, "pending_slot");
+        }
+        if (pending_.kind != directive_kind::train) {
+            require_state(pending_.learning_rate == 0.0 && !std::signbit(pending_.learning_rate),
+                          "pending_learning_rate (only a train directive has one)");
         }
         trajectory_.check_loaded(s.total_steps, s.lr_max);
         guard_.check_loaded();
-        candidates_.check_loaded(2 * s.candidates, s.lr_min, s.lr_max);
-        require_state(tau_ <= lengths_.longest && planned_tau_ <= lengths_.longest &&
-                          tau_prime_ + probe_steps_ < window_.size() && (probe_steps_ == 0 || !val_signal_) &&
-                          val_interval_ >= 1 && (!searched_ || tau_prime_ <= horizon_),
-                      "stage lengths");
-        if (wait_ == wait::candidate_step || wait_ == wait::candidate_evaluation || wait_ == wait::candidate_restore) {
+        candidates_.check_loaded(2 * static_cast<std::size_t>(s.candidates), s.lr_min, s.lr_max);
+
+        // Counts and lengths: each compared against a bound without adding two loaded values.
+        const std::uint64_t window = window_.size();  // fixed at construction, >= 2
+        require_state(tau_ >= 1 && tau_ <= lengths_.longest && planned_tau_ <= lengths_.longest, "tau or planned_tau");
+        require_state(horizon_ <= std::max(lengths_.longest, s.total_steps), "horizon");
+        require_state(tau_prime_ < window && probe_steps_ < window - tau_prime_, "tau_prime or probe_steps");
+        require_state(val_interval_ >= 1 && stage_index_ <= stages_started_, "val_interval or stage_index");
+        if (searched_) {
+            // A searched stage's shape follows from its planned horizon (stage_plan.hpp).
+            require_state(planned_tau_ >= 1 && tau_prime_ == candidate_steps(planned_tau_, s.candidate_fraction) &&
+                              tau_prime_ <= horizon_,
+                          "tau_prime does not follow from planned_tau");
+            const bool val = s.signal == loss_signal::validation ||
+                             (s.signal == loss_signal::reference_switch && planned_tau_ >= lengths_.longest);
+            require_state(val_signal_ == val, "val_signal does not follow from planned_tau");
+            require_state(probe_steps_ == (val ? 0 : anneal_probe_steps(tau_prime_, s.anneal_probe)),
+                          "probe_steps does not follow from tau_prime");
+            require_state(val_interval_ <= tau_prime_, "val_interval");
+        } else {
+            require_state(probe_steps_ == 0 && !val_signal_, "an unsearched stage with a probe or a validation signal");
+        }
+        const bool in_candidate =
+            waiting({wait::candidate_restore, wait::candidate_step, wait::probe_step, wait::candidate_evaluation});
+        if (in_candidate || waiting({wait::start_evaluation, wait::winner_checkpoint})) {
+            require_state(searched_, "a search in an unsearched stage");
+        }
+        if (waiting({wait::candidate_step, wait::candidate_evaluation, wait::candidate_restore})) {
             require_state(phase_step_ <= tau_prime_ && window_size_ <= phase_step_, "candidate progress");
         }
         if (wait_ == wait::probe_step) {
-            require_state(probe_steps_ > 0 && phase_step_ >= tau_prime_ && phase_step_ < tau_prime_ + probe_steps_ &&
+            require_state(probe_steps_ > 0 && phase_step_ >= tau_prime_ && phase_step_ - tau_prime_ < probe_steps_ &&
                               window_size_ == phase_step_,
                           "anneal probe progress");
         }
         if (wait_ == wait::warmup_step) {
-            require_state(phase_length_ == s.warmup_steps && phase_step_ < phase_length_, "warmup progress");
+            require_state(phase_length_ == s.warmup_steps && phase_step_ < phase_length_ && !has_stage_lr_ &&
+                              stages_started_ == 0,
+                          "warmup progress");
+        }
+        if (wait_ == wait::stage_step) {
+            require_state(phase_step_ < phase_length_ && phase_length_ <= std::max(horizon_, s.total_steps),
+                          "stage progress");
         }
         if (wait_ == wait::cooldown_step) {
-            require_state(phase_step_ < phase_length_ && phase_length_ - phase_step_ == s.total_steps - steps_total(),
+            require_state(s.total_steps != 0 && steps_total() <= s.total_steps && phase_step_ < phase_length_ &&
+                              phase_length_ - phase_step_ == s.total_steps - steps_total(),
                           "cooldown progress");
         }
+
+        // Learning rates: every one a later directive may carry is inside [lr_min, lr_max]
+        // (the cooldown's may be lower, never 0).
         require_state(lr_ok(ceiling_) && lr_or_unset(stage_lr_) && lr_or_unset(last_lr_) && lr_or_unset(candidate_lr_) &&
                           std::isfinite(candidate_x_) && std::isfinite(cooldown_lr_) && cooldown_lr_ >= 0.0 &&
                           cooldown_lr_ <= s.lr_max,
                       "learning rates");
+        require_state(!has_stage_lr_ || lr_ok(last_lr_), "last_lr");
+        if (in_candidate) require_state(lr_ok(candidate_lr_) && candidate_lr_ <= upper(), "candidate_lr");
+        if (waiting({wait::stage_restore, wait::stage_step}) || (wait_ == wait::start_checkpoint && !searched_)) {
+            require_state(lr_ok(stage_lr_), "stage_lr");
+        }
+        if (waiting({wait::cooldown_checkpoint, wait::cooldown_step, wait::cooldown_recovery_restore})) {
+            // From min(last LR, ceiling), times divergence_backoff at each divergence: never
+            // below lr_min * backoff^divergences (in log space: no underflow to 0).
+            const double lowest = std::log(s.lr_min) + static_cast<double>(divergences_) * std::log(s.divergence_backoff);
+            require_state(std::isnormal(cooldown_lr_) && cooldown_lr_ <= ceiling_ &&
+                              std::log(cooldown_lr_) >= lowest - 1e-9 * std::abs(lowest) - 1e-9,
+                          "cooldown_lr");
+        }
+        if (pending_.kind == directive_kind::train) {
+            // The pending LR is the one the state machine would have set (exactly).
+            const double lr = pending_.learning_rate;
+            double expected = lr;
+            switch (wait_) {
+                case wait::warmup_step: expected = warmup_lr_at(s, warmup_lr_, phase_step_, phase_length_); break;
+                case wait::candidate_step: expected = candidate_lr_; break;
+                case wait::probe_step: expected = probe_lr_at(candidate_lr_, phase_step_ - tau_prime_); break;
+                case wait::stage_step: expected = stage_lr_; break;
+                case wait::cooldown_step: expected = cooldown_lr_at(s, cooldown_lr_, phase_step_, phase_length_); break;
+                default: break;
+            }
+            require_state(std::isfinite(lr) && lr > 0.0 && lr <= s.lr_max && (wait_ == wait::cooldown_step || lr >= s.lr_min) &&
+                              lr == expected,
+                          "pending_learning_rate");
+        }
         require_state((winner_ == no_candidate || winner_ < candidates_.size()) &&
                           (last_candidate_ == no_candidate || last_candidate_ < candidates_.size()),
                       "winner or last candidate");

@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 
 namespace autolrs::detail {
 
@@ -82,6 +83,11 @@ public:
         require_state(now_.next < recent_capacity && now_.count <= recent_capacity && saved_.next < recent_capacity &&
                           saved_.count <= recent_capacity,
                       "recent losses");
+        // Only finite losses are remembered; until the ring is full it fills from slot 0.
+        for (const ring* r : {&now_, &saved_}) {
+            require_state(r->count == recent_capacity || r->next == r->count, "recent losses");
+            for (std::uint64_t i = 0; i < r->count; ++i) require_state(std::isfinite(r->recent[i]), "recent losses");
+        }
     }
 
 private:

@@ -27,7 +27,13 @@ struct stage_lengths {
 [[nodiscard]] inline stage_lengths resolve_stage_lengths(const controller_settings& s) noexcept {
     const std::uint64_t budget = s.total_steps;
     stage_lengths l;
-    l.longest = s.tau_max != 0 ? s.tau_max : (budget != 0 ? std::max<std::uint64_t>(budget / 4, 1) : 8000);
+    // An automatic tau_max is capped so that a candidate's window fits max_window: the memory
+    // allocated at construction does not grow with the budget (only budgets above ~10^8 steps
+    // at the default candidate_fraction and anneal_probe reach the cap).
+    const std::uint64_t automatic =
+        std::min(budget != 0 ? std::max<std::uint64_t>(budget / 4, 1) : std::uint64_t{8000},
+                 std::max<std::uint64_t>(longest_stage_for_window(s.candidate_fraction, s.anneal_probe), 1));
+    l.longest = s.tau_max != 0 ? s.tau_max : automatic;
     l.first = s.tau0 != 0 ? s.tau0 : std::min(l.longest, budget != 0 ? std::max<std::uint64_t>(budget / 16, 1) : 1000);
     l.longest = std::max(l.longest, l.first);
     l.budget_aware = s.budget_aware && budget != 0;
@@ -37,6 +43,14 @@ struct stage_lengths {
     }
     l.cooldown_start = budget - l.cooldown_steps;
     return l;
+}
+
+/// The next stage's horizon after a searched stage of planned horizon `planned`: planned *
+/// growth, rounded, at least 1, saturating at `longest` (a growth of 1e20 is no overflow).
+[[nodiscard]] inline std::uint64_t grown_horizon(std::uint64_t planned, double growth, std::uint64_t longest) noexcept {
+    const double grown = std::round(static_cast<double>(planned) * growth);
+    if (!(grown < static_cast<double>(longest))) return longest;
+    return std::min<std::uint64_t>(longest, static_cast<std::uint64_t>(std::max(grown, 1.0)));
 }
 
 /// tau': a candidate's steps for a stage of horizon `tau` (at least 1, at most tau).

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -73,7 +74,13 @@ struct state_loader {
         } else if constexpr (std::is_same_v<T, bool>) {
             v = r.get_bool();
         } else if constexpr (std::is_enum_v<T>) {
-            v = static_cast<T>(r.get_u64());
+            // Out of the underlying type's range is damage (a cast would wrap it into range);
+            // the parts check the enumerators themselves.
+            const std::uint64_t n = r.get_u64();
+            if (n > static_cast<std::uint64_t>(std::numeric_limits<std::underlying_type_t<T>>::max())) {
+                throw invalid_state("an enumeration value " + std::to_string(n) + " out of range");
+            }
+            v = static_cast<T>(n);
         } else if constexpr (sizeof(T) == 4) {
             v = r.get_u32();
         } else {

@@ -7,6 +7,7 @@
 #include "autolrs/controller/state_io.hpp"
 #include "autolrs/schedule/piecewise_constant.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -80,8 +81,11 @@ public:
         rows_.resize(static_cast<std::size_t>(stage_rows_));
     }
 
-    /// Room for `rows` more rows, so that a step never allocates.
-    void reserve(std::size_t rows) { rows_.reserve(rows_.size() + rows); }
+    /// Room for `rows` more rows, so that a step never allocates. At most max_reserved_rows
+    /// at a time: a warmup or cooldown of more steps (one row each) grows the table as it
+    /// goes rather than allocating for the whole budget at once.
+    static constexpr std::size_t max_reserved_rows = std::size_t{1} << 20;
+    void reserve(std::size_t rows) { rows_.reserve(rows_.size() + std::min(rows, max_reserved_rows)); }
     [[nodiscard]] std::size_t spare_rows() const noexcept { return rows_.capacity() - rows_.size(); }
 
     template <class Self, class V>
@@ -102,11 +106,14 @@ public:
                           (total_steps == 0 || total_ <= total_steps),
                       "step counts");
         require_state(stage_rows_ <= rows_.size(), "stage_schedule_size");
+        // What found_schedule() builds from: the first row at step 0, start steps strictly
+        // increasing (else it would throw later, not here).
+        require_state(rows_.empty() || rows_.front().start_step == 0, "the schedule's first row must start at step 0");
         for (std::size_t i = 0; i < rows_.size(); ++i) {
             const row& r = rows_[i];
             require_state(std::isfinite(r.lr) && r.lr > 0.0 && r.lr <= lr_max && r.start_step <= trained_ &&
-                              (i == 0 || rows_[i - 1].start_step <= r.start_step),
-                          "the schedule");
+                              (i == 0 || rows_[i - 1].start_step < r.start_step),
+                          "the schedule (rows must start at strictly increasing steps, LRs in (0, lr_max])");
         }
     }
 

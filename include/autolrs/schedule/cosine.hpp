@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numbers>
 
 namespace autolrs::schedule {
@@ -48,12 +49,21 @@ public:
             // Cycle i starts at first * (m^i - 1) / (m - 1); invert, then fix rounding by one.
             const double m = settings_.period_multiplier;
             const double s = static_cast<double>(step);
-            const auto start_of = [&](double i) { return first * std::expm1(i * log_multiplier_) / (m - 1.0); };
-            double i = std::floor(std::log1p(s * (m - 1.0) / first) / log_multiplier_);
+            // For a huge m (up to 1e308) s * (m - 1) overflows: then log1p(x) is log(x), taken
+            // as a sum of logs; a cycle start that overflows is past every step.
+            const auto start_of = [&](double i) {
+                if (i <= 1.0) return i <= 0.0 ? 0.0 : first;  // exact: the first restart is at `period`
+                double start = first * std::expm1(i * log_multiplier_) / (m - 1.0);
+                if (!std::isfinite(start)) start = first * (std::expm1(i * log_multiplier_) / (m - 1.0));
+                return std::isnan(start) ? std::numeric_limits<double>::infinity() : start;
+            };
+            const double x = s * (m - 1.0) / first;
+            const double log_x1 = std::isfinite(x) ? std::log1p(x) : std::log(s / first) + std::log(m - 1.0);
+            double i = std::floor(log_x1 / log_multiplier_);
             if (start_of(i) > s) i -= 1.0;
             else if (start_of(i + 1.0) <= s) i += 1.0;
             into_cycle = s - start_of(i);
-            cycle = first * std::exp(i * log_multiplier_);
+            cycle = first * std::exp(i * log_multiplier_);  // may be inf: the cycle just began
         }
         const double lr = settings_.lr_min + (settings_.lr_max - settings_.lr_min) * 0.5 *
                                                  (1.0 + std::cos(std::numbers::pi * (into_cycle / cycle)));
