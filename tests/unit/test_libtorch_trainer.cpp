@@ -2,6 +2,7 @@
 // (parameters, batch-norm buffers, optimizer state), the LR after a restore, eval-mode
 // validation and non-finite losses. Small synthetic models, so it runs in a second.
 #include <autolrs/integrations/libtorch.hpp>
+#include <autolrs/autolrs.hpp>
 
 #include "catch.hpp"
 
@@ -10,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -292,6 +294,45 @@ TEST_CASE("the adapter rejects unusable arguments with the field's name", "[libt
     } catch (const autolrs::invalid_setting& e) {
         CHECK(e.field() == "validation_batches");
     }
+}
+
+TEST_CASE("validation data only when the loss signal needs it, said at construction", "[libtorch]") {
+    auto model = make_model();
+    auto data = std::make_shared<replayable_batches>();
+    auto next = [data] { return data->next(); };
+
+    // The default signal never evaluates: no validation batches, and a run with the defaults works.
+    autolrs::libtorch::trainer plain(model, make_optimizer("sgd_momentum", model), next, cross_entropy);
+    static_assert(std::is_same_v<decltype(plain), trainer_type>);
+    CHECK_FALSE(plain.has_validation_data());
+    autolrs::controller<> ctl({.lr_min = 1e-3, .lr_max = 0.5, .total_steps = 120});
+    (void)autolrs::run(plain, ctl);
+    CHECK(ctl.steps_total() == 120);
+    CHECK(ctl.evaluations() == 0);
+    // Asked anyway: the message names the fix.
+    try {
+        (void)plain.validation_loss();
+        FAIL("validation_loss() without validation batches should throw");
+    } catch (const autolrs::invalid_input& e) {
+        CHECK(std::string(e.what()).find("validation_batches") != std::string::npos);
+    }
+
+    // Given the signal, the constructor says at once when it needs batches that are missing.
+    for (const autolrs::loss_signal signal : {autolrs::loss_signal::validation, autolrs::loss_signal::reference_switch}) {
+        try {
+            trainer_type(model, make_optimizer("adam", model), next, cross_entropy, signal, {});
+            FAIL("a validation signal without validation batches should throw at construction");
+        } catch (const autolrs::invalid_setting& e) {
+            CHECK(e.field() == "validation_batches");
+            CHECK(std::string(e.what()).find("loss_signal::training") != std::string::npos);
+        }
+    }
+    const trainer_type training(model, make_optimizer("adam", model), next, cross_entropy, autolrs::loss_signal::training, {});
+    CHECK_FALSE(training.has_validation_data());
+    trainer_type with(model, make_optimizer("adam", model), next, cross_entropy, autolrs::loss_signal::validation,
+                      make_batches(2, 23));
+    CHECK(with.has_validation_data());
+    CHECK(std::isfinite(with.validation_loss()));
 }
 
 TEST_CASE("a checkpoint of another model is refused", "[libtorch]") {

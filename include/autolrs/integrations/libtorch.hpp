@@ -10,9 +10,15 @@
 //       model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
 //   autolrs::libtorch::trainer trainer(model, optimizer,
 //       [&] { return next_batch(); },                          // -> autolrs::libtorch::batch
-//       [](const torch::Tensor& out, const torch::Tensor& y) { return torch::nn::functional::cross_entropy(out, y); },
-//       validation_batches);                                   // std::vector<autolrs::libtorch::batch>
+//       [](const torch::Tensor& out, const torch::Tensor& y) { return torch::nn::functional::cross_entropy(out, y); });
 //   autolrs::run(trainer, settings, total_steps);
+//
+// Validation data: the default loss signal (loss_signal::training) never evaluates, so the
+// trainer above holds none. Only settings.signal = loss_signal::validation or reference_switch
+// asks for validation_loss(); then pass held-out batches as one more argument,
+// `std::vector<autolrs::libtorch::batch>`, or the signal and the batches, to be told at
+// construction when the signal needs batches that are missing:
+//   autolrs::libtorch::trainer trainer(model, optimizer, next, loss, settings.signal, validation_batches);
 //
 // Design decisions:
 // - Learning rate: set_learning_rate(lr) gives parameter group i the LR lr * base_i / base_0,
@@ -36,6 +42,7 @@
 //   finite until the controller restores a checkpoint. (Buffers that the forward pass itself
 //   updates, such as batch-norm running statistics, have moved as in any forward pass.)
 
+#include "autolrs/controller_settings.hpp"
 #include "autolrs/errors.hpp"
 #include "autolrs/trainer.hpp"
 
@@ -221,10 +228,26 @@ public:
     /// The mean loss of a batch, as a scalar tensor: loss(model output, target).
     using loss_function = std::function<torch::Tensor(const torch::Tensor& output, const torch::Tensor& target)>;
 
-    /// `validation_batches`: the held-out data for validation_loss() (at least one batch).
-    /// The optimizer's current LRs become the base LRs whose ratios set_learning_rate keeps.
+    /// Without validation data: for the default loss signal (loss_signal::training), which never
+    /// calls validation_loss(). The optimizer's current LRs become the base LRs whose ratios
+    /// set_learning_rate keeps.
+    trainer(Model model, std::shared_ptr<torch::optim::Optimizer> optimizer, batch_source training_batches,
+            loss_function loss)
+        : trainer(std::move(model), std::move(optimizer), std::move(training_batches), std::move(loss),
+                  loss_signal::training, {}) {}
+
+    /// With held-out data for validation_loss() (at least one batch), which the loss signals
+    /// validation and reference_switch evaluate.
     trainer(Model model, std::shared_ptr<torch::optim::Optimizer> optimizer, batch_source training_batches,
             loss_function loss, std::vector<batch> validation_batches)
+        : trainer(std::move(model), std::move(optimizer), std::move(training_batches), std::move(loss),
+                  loss_signal::validation, std::move(validation_batches)) {}
+
+    /// For the controller's settings.signal: throws invalid_setting("validation_batches") here,
+    /// at construction, when `signal` evaluates held-out data and `validation_batches` is empty
+    /// (with loss_signal::training they may be empty).
+    trainer(Model model, std::shared_ptr<torch::optim::Optimizer> optimizer, batch_source training_batches,
+            loss_function loss, loss_signal signal, std::vector<batch> validation_batches)
         : model_(std::move(model)),
           optimizer_(std::move(optimizer)),
           training_batches_(std::move(training_batches)),
@@ -234,8 +257,10 @@ public:
         autolrs::detail::require_setting(static_cast<bool>(training_batches_), "training_batches",
                                          "must be a callable returning the next batch");
         autolrs::detail::require_setting(static_cast<bool>(loss_), "loss", "must be a callable");
-        autolrs::detail::require_setting(!validation_batches_.empty(), "validation_batches",
-                                         "must hold at least one batch");
+        autolrs::detail::require_setting(
+            signal == loss_signal::training || !validation_batches_.empty(), "validation_batches",
+            "must hold at least one batch: the loss signals validation and reference_switch evaluate held-out data "
+            "(the default, loss_signal::training, needs none: build the trainer without validation_batches)");
         auto& groups = optimizer_->param_groups();
         autolrs::detail::require_setting(!groups.empty(), "optimizer", "must have a parameter group");
         for (auto& group : groups) base_learning_rates_.push_back(group.options().get_lr());
@@ -273,9 +298,18 @@ public:
         return value;
     }
 
+    /// Whether the trainer holds validation batches (validation_loss() works).
+    [[nodiscard]] bool has_validation_data() const noexcept { return !validation_batches_.empty(); }
+
     /// The mean loss over the validation batches (weighted by batch size), in eval mode and
-    /// without autograd; the module's train/eval mode is put back afterwards.
+    /// without autograd; the module's train/eval mode is put back afterwards. Throws
+    /// invalid_input when the trainer was built without validation batches.
     double validation_loss() {
+        autolrs::detail::require_input(
+            !validation_batches_.empty(), "libtorch::trainer::validation_loss",
+            "this trainer was built without validation batches, but the controller asked for a validation loss "
+            "(settings.signal is loss_signal::validation or reference_switch): pass validation_batches to the "
+            "trainer's constructor, or keep the default signal, loss_signal::training");
         torch::NoGradGuard no_grad;
         const bool was_training = model_->is_training();
         model_->train(false);
@@ -373,6 +407,12 @@ private:
 
 template <class Model>
 trainer(Model, std::shared_ptr<torch::optim::Optimizer>, typename trainer<Model>::batch_source,
+        typename trainer<Model>::loss_function) -> trainer<Model>;
+template <class Model>
+trainer(Model, std::shared_ptr<torch::optim::Optimizer>, typename trainer<Model>::batch_source,
         typename trainer<Model>::loss_function, std::vector<batch>) -> trainer<Model>;
+template <class Model>
+trainer(Model, std::shared_ptr<torch::optim::Optimizer>, typename trainer<Model>::batch_source,
+        typename trainer<Model>::loss_function, loss_signal, std::vector<batch>) -> trainer<Model>;
 
 }  // namespace autolrs::libtorch
