@@ -152,8 +152,14 @@ private:
 /// its validation variant for validation windows) and controller_settings::reference.
 using reference_controller = controller<gaussian_process<matern52>, lower_confidence_bound, reference_exponential_forecaster>;
 
-/// A reference_controller over [lr_min, lr_max]; `total_steps` is only where it stops
-/// (the reference does not plan around a budget).
+/// A reference_controller over [lr_min, lr_max]; `total_steps` is where it stops. Like the
+/// reference, it does not plan its stages around the budget, so the budget may run out inside
+/// a stage's search; then, instead of leaving an unfinished candidate's model, its last
+/// directive restores the stage's start (the model at the end of the last finished stage, or
+/// the initial one if no stage finished) and the `done` event says "the step budget ran out
+/// inside a search". The search's last steps then train nothing that is kept: choose
+/// total_steps at a stage's end (with the defaults the stages end at 2000, 6000, 14000, 30000
+/// steps, then every 16000, while no stage diverges) to use them all. Every decision before the end is the reference's.
 /// (A template so that only the translation units that call it instantiate the controller.)
 template <class Controller = reference_controller>
 [[nodiscard]] Controller make_reference_controller(double lr_min, double lr_max, std::uint64_t total_steps = 0,

@@ -32,7 +32,9 @@ enum class event_kind : std::uint8_t {
                            ///< stage's LR, length = its horizon); always right after its stage_start
     cooldown_start,        ///< the final anneal begins (learning_rate = its start, length)
     done,                  ///< the budget is spent, or training cannot go on (learning_rate and loss =
-                           ///< the last step's, length = every step taken)
+                           ///< the last step's, length = every step taken). A budget spent inside a
+                           ///< search (not budget_aware) first restores the stage's start: the
+                           ///< message says so, and loss is still the last (candidate's) step's
 };
 
 [[nodiscard]] constexpr std::string_view to_string(event_kind k) noexcept {

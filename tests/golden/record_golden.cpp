@@ -7,6 +7,11 @@
 // replays every trace there through today's controller and rewrites it only if every line but
 // the events (E) is identical: header, settings, directives and answers. Otherwise it writes
 // nothing and prints the first line that differs.
+// When only the end of a run changes (what the controller does once the budget is spent):
+//   record_golden --end-only <trace dir>
+// replays every trace's recorded answers, answers the directives that carry no data
+// (checkpoint, restore) after them until `done`, and rewrites the traces only if each new trace
+// starts with the recorded one up to and including its last answer, word for word.
 #include "autolrs_support/golden_scenarios.hpp"
 
 #include <autolrs/autolrs.hpp>
@@ -20,6 +25,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -200,10 +206,74 @@ int rerecord_events_only(const std::string& dir) {
 
 }  // namespace
 
+/// record_golden --end-only <dir>: see the top of this file.
+int rerecord_end_only(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::vector<fs::path> paths;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (entry.path().extension() == ".trace") paths.push_back(entry.path());
+    }
+    std::sort(paths.begin(), paths.end());
+    std::vector<std::string> replayed(paths.size());
+    std::size_t changed = 0;
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+        std::ifstream in(paths[i]);
+        const autolrs_support::recorded_trace recorded = autolrs_support::read_trace(in);
+        autolrs_support::with_controller(
+            autolrs_support::kind_of(recorded), autolrs_support::settings_of(recorded), [&](auto& ctl) {
+                std::ostringstream out;
+                autolrs_support::traced_controller<std::remove_reference_t<decltype(ctl)>> traced(ctl, out,
+                                                                                                 recorded.scenario);
+                for (const autolrs_support::recorded_answer& a : recorded.answers) {
+                    switch (traced.pending().kind) {
+                        case autolrs::directive_kind::train: traced.tell_step(a.loss, a.applied); break;
+                        case autolrs::directive_kind::checkpoint: traced.tell_checkpointed(); break;
+                        case autolrs::directive_kind::restore: traced.tell_restored(); break;
+                        case autolrs::directive_kind::evaluate: traced.tell_validation(a.loss); break;
+                        case autolrs::directive_kind::done: break;
+                    }
+                }
+                for (int extra = 0; extra < 4; ++extra) {  // the answers that carry no data
+                    const autolrs::directive_kind k = traced.pending().kind;
+                    if (k == autolrs::directive_kind::checkpoint) traced.tell_checkpointed();
+                    if (k == autolrs::directive_kind::restore) traced.tell_restored();
+                }
+                replayed[i] = out.str();
+            });
+        // The recorded trace up to and including its last answer must start the new one.
+        const std::size_t last_answer = recorded.text.rfind("\nA");
+        const std::size_t prefix_end = recorded.text.find('\n', last_answer + 1);
+        const std::string prefix = recorded.text.substr(0, prefix_end + 1);
+        if (last_answer == std::string::npos || replayed[i].compare(0, prefix.size(), prefix) != 0) {
+            std::fprintf(stderr, "%s: the new trace differs before the recorded trace's last answer, %s\nnothing written\n",
+                         paths[i].filename().string().c_str(),
+                         autolrs_support::first_difference(prefix, replayed[i].substr(0, prefix.size())).c_str());
+            return 1;
+        }
+        if (recorded.text.find("D done") != std::string::npos && replayed[i].find("D done") == std::string::npos) {
+            std::fprintf(stderr, "%s: the recorded trace reached done, the new one does not\nnothing written\n",
+                         paths[i].filename().string().c_str());
+            return 1;
+        }
+        if (replayed[i] != recorded.text) {
+            ++changed;
+            std::printf("%s: changed after its last recorded answer (line %zu of %zu)\n", paths[i].filename().string().c_str(),
+                        static_cast<std::size_t>(std::count(prefix.begin(), prefix.end(), '\n')),
+                        static_cast<std::size_t>(std::count(recorded.text.begin(), recorded.text.end(), '\n')));
+        }
+    }
+    for (std::size_t i = 0; i < paths.size(); ++i) std::ofstream(paths[i], std::ios::binary) << replayed[i];
+    std::printf("%zu traces replayed, identical up to each one's last recorded answer; %zu end otherwise, rewritten\n",
+                paths.size(), changed);
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc == 3 && std::string(argv[1]) == "--events-only") return rerecord_events_only(argv[2]);
+    if (argc == 3 && std::string(argv[1]) == "--end-only") return rerecord_end_only(argv[2]);
     if (argc != 2) {
-        std::fprintf(stderr, "usage: record_golden <out dir>\n       record_golden --events-only <trace dir>\n");
+        std::fprintf(stderr, "usage: record_golden <out dir>\n       record_golden --events-only <trace dir>\n"
+                             "       record_golden --end-only <trace dir>\n");
         return 2;
     }
     const std::string dir = argv[1];

@@ -116,6 +116,31 @@ TEST_CASE("reference_controller: the reference's search, forecaster and stage pl
     CHECK(result.search_overhead() == Approx(1.0));
 }
 
+TEST_CASE("reference_controller: a budget that ends inside a search leaves the last finished stage's model", "[controller][reference]") {
+    // 2500 steps: stage 0 (10 candidates of 100 steps, then 1000) ends at 2000; stage 1's search
+    // (10 candidates of 200) is cut at 2500. The trainer must end as it was at step 2000.
+    auto ref = autolrs::make_reference_controller(1e-3, 1.0, 2500, 3);
+    noisy_quadratic trainer(3);
+    double x_at_stage_1 = std::numeric_limits<double>::quiet_NaN();
+    std::vector<autolrs::event> events;
+    const auto result = autolrs::run(trainer, ref, [&](const autolrs::event& e) {
+        events.push_back(e);
+        if (e.kind == event_kind::stage_start && e.stage == 1) x_at_stage_1 = trainer.x();
+    });
+    CHECK(result.steps_total == 2500);
+    REQUIRE(std::isfinite(x_at_stage_1));
+    CHECK(trainer.x() == x_at_stage_1);
+    REQUIRE(!events.empty());
+    CHECK(events.back().kind == event_kind::done);
+    CHECK(events.back().message.find("inside a search") != std::string_view::npos);
+    // Budgets that end in a stage's training keep that model: no restore at the end.
+    auto whole = autolrs::make_reference_controller(1e-3, 1.0, 6000, 3);
+    noisy_quadratic other(3);
+    std::vector<autolrs::event> whole_events;
+    (void)autolrs::run(other, whole, [&](const autolrs::event& e) { whole_events.push_back(e); });
+    CHECK(whole_events.back().message == "the step budget is spent");
+}
+
 TEST_CASE("run takes the settings as a braced list, with or without an observer", "[run][defaults]") {
     noisy_quadratic a(1), b(1);
     const auto r1 = autolrs::run(a, {.lr_min = 1e-3, .lr_max = 1.0}, 800);

@@ -99,8 +99,9 @@ public:
             return pending_;
         }
         count_step(loss);
-        if (budget_spent()) {
-            finish("the step budget is spent");
+        if (budget_spent()) {  // inside a search: restore the stage's start, not an unfinished candidate
+            const bool searching = wait_ == wait::candidate_step || wait_ == wait::probe_step;
+            searching ? await(directive_kind::restore, start_slot, wait::final_restore) : finish("the step budget is spent");
             return pending_;
         }
         switch (wait_) {
@@ -160,7 +161,10 @@ public:
             case wait::stage_restore: train_stage_or_end(); break;
             case wait::recovery_restore: redecide(); break;
             case wait::cooldown_recovery_restore: run_cooldown(); break;
-            case wait::final_restore: finish("the loss diverges even at lr_min: training stops"); break;
+            case wait::final_restore:
+                finish(budget_spent() ? "the step budget ran out inside a search: the stage's start was restored"
+                                      : "the loss diverges even at lr_min: training stops");
+                break;
             default: break;
         }
         return pending_;
