@@ -285,6 +285,7 @@ TEST_CASE("compare: bad input names the field, before anything runs", "[harness]
     CHECK(invalid_field([&] {
               (void)compare(problems, {configuration<>("same"), configuration<autolrs::lower_confidence_bound>("same")});
           }) == "config.name");
+    CHECK(invalid_field([&] { (void)compare({small_nqm(), small_nqm()}, configs); }) == "problem.name");
     problem bad = small_nqm();
     bad.lr_max = bad.lr_min / 2;
     CHECK(invalid_field([&] { (void)compare({bad}, configs); }) == "problem 'nqm_small'.lr_max");

@@ -150,7 +150,12 @@ inline const tuned_schedule* comparison::best_tuned(std::size_t p) const {
     options.validate();
     if (problems.empty()) throw invalid_setting("problems", "must not be empty");
     if (configs.empty()) throw invalid_setting("configs", "must not be empty");
-    for (const problem& p : problems) p.validate();
+    for (std::size_t i = 0; i < problems.size(); ++i) {
+        problems[i].validate();
+        for (std::size_t j = 0; j < i; ++j)
+            if (problems[j].name == problems[i].name)
+                throw invalid_setting("problem.name", "two problems are named '" + problems[i].name + "'");
+    }
     for (std::size_t i = 0; i < configs.size(); ++i) {
         if (configs[i].name.empty()) throw invalid_setting("config.name", "must not be empty");
         for (std::size_t j = 0; j < i; ++j)

@@ -195,6 +195,7 @@ struct config {
     /// The settings every run starts from (lr_min, lr_max, total_steps, seed are overwritten).
     controller_settings base{};
     /// Called after those four are set; may change any field (e.g. tau0 relative to total_steps).
+    /// compare() calls it from its worker threads at the same time: it must be thread-safe.
     std::function<void(controller_settings&)> adjust{};
     /// Runs one controller built from the settings on a fresh trainer of the problem.
     std::function<run_metrics(const problem&, const controller_settings&, trainer_handle&, bool track_regret)> runner{};

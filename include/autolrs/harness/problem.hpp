@@ -78,6 +78,7 @@ struct problem {
     double lr_max = 0.0;          ///< > lr_min
     std::uint64_t budget = 0;     ///< every optimizer step, search included; >= 100
     /// A fresh trainer for `seed` (the same seed gives the same problem and the same noise).
+    /// compare() calls it from its worker threads at the same time: it must be thread-safe.
     std::function<std::unique_ptr<problem_trainer>(std::uint64_t seed)> make{};
     /// The fixed schedules' peak LRs (constant, cosine, warmup-stable-decay are each tuned
     /// over it); empty: half-decades over [lr_min, lr_max].
