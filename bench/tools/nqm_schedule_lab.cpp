@@ -6,6 +6,8 @@
 //
 //   nqm_schedule_lab --what baselines   # tuned constant / cosine / WSD, and cosine on a fraction of the budget
 //   nqm_schedule_lab --what autolrs     # our defaults and a few variants, 5 seeds
+//   nqm_schedule_lab --what shapes      # which schedule shape is best with a tuned peak (also on 85% of the budget)
+//   nqm_schedule_lab --what optimum     # the best knotted schedule against the tuned cosine
 //   nqm_schedule_lab --what proxies     # which stage objective picks the LR that is best for the end
 //   nqm_schedule_lab --what autolrs --set candidate_fraction=0.05 --set candidates=4   # one variant
 //
@@ -172,6 +174,88 @@ void baselines(const std::vector<nqm_task>& tasks) {
     }
 }
 
+/// Which schedule SHAPE is best when its peak is tuned: cosine, linear decay to 0 over the whole
+/// budget, and a stable phase then a linear decay to 0 over the last 20 / 40 / 60% (WSD without
+/// warmup); each on the whole budget and on 85% of it (what is left after a search that costs 15%).
+void shapes(const std::vector<nqm_task>& tasks) {
+    std::printf("| task | budget share | cosine | linear to 0 | stable, decay last 20%% | last 40%% | last 60%% |\n");
+    std::printf("| --- | --- | --- | --- | --- | --- | --- |\n");
+    const auto stable_decay = [](double decay_share) {
+        return [decay_share](double peak, std::uint64_t t, double length) {
+            const double s = static_cast<double>(t), start = (1.0 - decay_share) * length;
+            return s < start ? peak : peak * (length - s) / (decay_share * length);
+        };
+    };
+    for (const nqm_task& task : tasks) {
+        const auto T = static_cast<double>(task.budget);
+        for (const double share : {1.0, 0.85}) {
+            const auto best_of = [&](auto schedule) {
+                double best = std::numeric_limits<double>::infinity(), at = 0.0;
+                const auto steps = static_cast<std::uint64_t>(share * T);
+                for (const double g : peak_grid()) {
+                    const double l = expected_final_loss(
+                        task.noise, [&](std::uint64_t t) { return schedule(g, t, share * T); }, steps);
+                    if (l < best) { best = l; at = g; }
+                }
+                char text[64];
+                std::snprintf(text, sizeof text, "%.4g (peak %.3g)", best, at);
+                return std::string(text);
+            };
+            std::printf("| %s | %.0f%% | %s | %s | %s | %s | %s |\n", task.name, 100.0 * share, best_of(cosine).c_str(),
+                        best_of(stable_decay(1.0)).c_str(), best_of(stable_decay(0.2)).c_str(),
+                        best_of(stable_decay(0.4)).c_str(), best_of(stable_decay(0.6)).c_str());
+        }
+    }
+}
+
+/// How far the tuned cosine is from the best schedule: log(LR) piecewise linear between 9 evenly
+/// spaced knots (the last at the final step), each knot improved in turn by a coordinate search
+/// on the exact expected final loss, starting from the tuned cosine (its end at peak / 1000).
+void optimum(const std::vector<nqm_task>& tasks) {
+    std::printf("| task | tuned cosine | best knotted schedule | its LR at 0, 12.5, 25, ..., 100%% of the budget |\n");
+    std::printf("| --- | --- | --- | --- |\n");
+    for (const nqm_task& task : tasks) {
+        const auto T = static_cast<double>(task.budget);
+        double peak = 0.0, cos_best = std::numeric_limits<double>::infinity();
+        for (const double g : peak_grid()) {
+            const double l = expected_final_loss(task.noise, [&](std::uint64_t t) { return cosine(g, t, T); }, task.budget);
+            if (l < cos_best) { cos_best = l; peak = g; }
+        }
+        constexpr int knots = 9;
+        std::vector<double> log_lr(knots);
+        for (int k = 0; k < knots; ++k) {
+            log_lr[k] = std::log(std::max(cosine(peak, static_cast<std::uint64_t>(k * T / (knots - 1)), T), peak * 1e-3));
+        }
+        const auto loss_of = [&](const std::vector<double>& y) {
+            return expected_final_loss(task.noise, [&](std::uint64_t t) {
+                const double u = static_cast<double>(t) / T * (knots - 1);
+                const int k = std::min(knots - 2, static_cast<int>(u));
+                return std::exp(y[k] + (y[k + 1] - y[k]) * (u - k));
+            }, task.budget);
+        };
+        double best = loss_of(log_lr);
+        for (double step = 1.0; step > 0.02; step *= 0.5) {
+            for (int round = 0; round < 2; ++round) {
+                for (int k = 0; k < knots; ++k) {
+                    for (const double d : {step, -step}) {
+                        std::vector<double> y = log_lr;
+                        y[k] += d;
+                        const double l = loss_of(y);
+                        if (l < best) { best = l; log_lr = y; }
+                    }
+                }
+            }
+        }
+        std::string lrs;
+        for (const double y : log_lr) {
+            char text[32];
+            std::snprintf(text, sizeof text, "%s%.3g", lrs.empty() ? "" : " ", std::exp(y));
+            lrs += text;
+        }
+        std::printf("| %s | %.4g (peak %.3g) | %.4g (x%.3f) | %s |\n", task.name, cos_best, peak, best, best / cos_best, lrs.c_str());
+    }
+}
+
 /// Which stage objective, measured exactly (in expectation: no noise), chooses the LR that is best
 /// for the END of the budget? From states on the tuned cosine's trajectory (at 10-70% of the
 /// budget), each candidate LR of a grid is scored by: the loss after its tau' steps (the
@@ -193,7 +277,7 @@ void proxies(const std::vector<nqm_task>& tasks) {
             if (l < best) { best = l; peak = g; }
         }
         const std::uint64_t tau = task.budget / 8, tau_prime = tau / 10;
-        for (const double at : {0.1, 0.3, 0.5, 0.7}) {
+        for (const double at : {0.0, 0.1, 0.3, 0.5, 0.7}) {
             moments start;
             const auto t0 = static_cast<std::uint64_t>(at * T);
             for (std::uint64_t t = 0; t < t0; ++t) start.step(task.noise, cosine(peak, t, T));
@@ -335,7 +419,7 @@ int main(int argc, char** argv) {
     CLI::App app{"The noisy-quadratic schedule lab: exact expected final losses of schedules"};
     std::string what = "baselines";
     std::uint64_t seeds = 5;
-    app.add_option("--what", what, "baselines, autolrs or proxies")->check(CLI::IsMember({"baselines", "autolrs", "proxies"}));
+    app.add_option("--what", what, "baselines, shapes, optimum, autolrs or proxies")->check(CLI::IsMember({"baselines", "shapes", "optimum", "autolrs", "proxies"}));
     app.add_option("--seeds", seeds, "seeds per AutoLRS variant")->check(CLI::Range(1, 100));
     std::vector<std::string> sets;
     app.add_option("--set", sets, "with --what autolrs: run only our defaults with these settings changed (name=value, "
@@ -345,6 +429,10 @@ int main(int argc, char** argv) {
         {"c=1/32, 6000 steps", 1.0 / 32, 6000}, {"c=1/8, 6000 steps", 1.0 / 8, 6000}, {"c=1/32, 2000 steps", 1.0 / 32, 2000}};
     if (what == "baselines") {
         baselines(tasks);
+    } else if (what == "optimum") {
+        optimum(tasks);
+    } else if (what == "shapes") {
+        shapes(tasks);
     } else if (what == "proxies") {
         proxies(tasks);
     } else {

@@ -119,3 +119,41 @@ TEST_CASE("automatic stage lengths follow the budget", "[controller][settings]")
     CHECK(u.longest_stage_length() == 8000);
     CHECK(u.cooldown_steps() == 0);
 }
+
+TEST_CASE("search_once: one searched stage over the first fifth, then a cosine to 0 over the rest",
+          "[controller][settings]") {
+    const auto s = autolrs::controller_settings::search_once(1e-3, 1.0, 10000);
+    CHECK_NOTHROW(s.validate());
+    CHECK(s.tau0 == 2000);
+    CHECK(s.cooldown_fraction == 0.8);
+    CHECK(s.cooldown_shape == autolrs::ramp_shape::cosine);
+    try {
+        (void)autolrs::controller_settings::search_once(1e-3, 1.0, 0);
+        FAIL("an unknown budget was accepted");
+    } catch (const autolrs::invalid_setting& e) {
+        CHECK(std::string(e.what()).find("total_steps") != std::string::npos);
+    }
+
+    autolrs::controller<> ctl(s);
+    autolrs_test::noisy_quadratic trainer(11);
+    std::uint32_t searched_stages = 0;
+    std::uint64_t cooldown_start = 0;
+    const autolrs::run_result r = autolrs::run(trainer, ctl, [&](const autolrs::event& e) {
+        if (e.kind == autolrs::event_kind::stage_lr_chosen) ++searched_stages;
+        if (e.kind == autolrs::event_kind::cooldown_start) cooldown_start = e.step;
+    });
+    CHECK(r.steps_total == 10000);
+    CHECK(searched_stages == 1);
+    CHECK(cooldown_start == 2000);  // where four fifths of the budget remain (the event counts every step)
+    CHECK(r.steps_searched > 0);
+    CHECK(r.steps_searched < 1000);
+    // on the found schedule (trained steps only) the cooldown is the last 8000 steps
+    REQUIRE(r.steps_trained > 8000);
+    const std::uint64_t first = r.steps_trained - 8000;
+    const auto schedule = r.found_schedule();
+    bool falls = true;
+    for (std::uint64_t t = first + 1; t < r.steps_trained; ++t) falls = falls && schedule(t) <= schedule(t - 1);
+    CHECK(falls);
+    CHECK(schedule(first) == schedule(first - 1));  // from the searched stage's LR
+    CHECK(schedule(r.steps_trained - 1) < 0.01 * schedule(first));
+}
