@@ -231,6 +231,11 @@ TEST_CASE("configurations: types, values and factories reach the controller", "[
     CHECK(s.total_steps == 400);
     CHECK(s.seed == 11);
     CHECK(s.lr_max == 4.0);
+    // adjust(): fields relative to the budget, after the problem's and the run's are set.
+    const config relative = configuration<autolrs::never_stop_early>(
+        "never stop, tau0 a tenth", {}, [](autolrs::controller_settings& st) { st.tau0 = st.total_steps / 10; });
+    CHECK(relative.settings_for(p, 1).tau0 == 40);
+    CHECK(relative.run(p, 7).completed);
     // A factory: the reference preset.
     const config reference = from_factory("reference", [](const autolrs::controller_settings& st) {
         return autolrs::make_reference_controller(st.lr_min, st.lr_max, st.total_steps, st.seed);
