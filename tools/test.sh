@@ -7,7 +7,6 @@
 #   QUICK=1 bash tools/test.sh    g++ only, no sanitizers
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/install_deps.sh
 jobs=$(nproc)
 
 configure() {  # <preset>: configure build/<preset>, printing the log only when it fails
@@ -19,18 +18,39 @@ configure_build_test() {  # <preset>
   ctest --preset "$1" -j "$jobs"
 }
 
+# Each stage's wall time, printed when it ends and again, all together, at the end.
+stage_times=()
+stage_name=""
+stage_start=$SECONDS
+stage() {  # <title>: ends the running stage (if any) and starts the next
+  if [ -n "$stage_name" ]; then
+    local took=$((SECONDS - stage_start))
+    stage_times+=("$(printf '%3dm%02ds  %s' $((took / 60)) $((took % 60)) "$stage_name")")
+    echo "   ($stage_name: $((took / 60))m$((took % 60))s)"
+  fi
+  stage_name=$1
+  stage_start=$SECONDS
+  [ -n "$1" ] && echo "== $1 ($(date +%T))"
+  return 0
+}
+
 mkdir -p build
-echo "== g++: build and every test ($(date +%T))"
+stage "install_deps.sh"
+bash tools/install_deps.sh
+stage "g++: build and every test"
 configure_build_test gcc
 if [ "${QUICK:-0}" != 1 ]; then
-  echo "== clang++: build and every test ($(date +%T))"
+  stage "clang++: build and every test"
   # (examples, LibTorch and the single-header twins are covered by the g++ stage)
   configure_build_test clang
-  echo "== g++ with AddressSanitizer + UndefinedBehaviorSanitizer: unit tests ($(date +%T))"
+  stage "g++ with AddressSanitizer + UndefinedBehaviorSanitizer: unit tests"
   configure_build_test asan
-  echo "== clang++ libFuzzer: each fuzz target for \${AUTOLRS_FUZZ_SECONDS:-60} s (label fuzz) ($(date +%T))"
+  stage "clang++ libFuzzer: each fuzz target for ${AUTOLRS_FUZZ_SECONDS:-60} s (label fuzz)"
   ctest --preset clang-fuzz -j "$jobs"
-  echo "== g++ with ThreadSanitizer: controllers and forecasters on several threads ($(date +%T))"
+  stage "g++ with ThreadSanitizer: controllers and forecasters on several threads"
   configure_build_test tsan  # builds and runs test_reliability_threads only
 fi
-echo "autolrs: all tests passed ($(date +%T))"
+stage ""
+echo "stage times (wall):"
+printf '  %s\n' "${stage_times[@]}"
+echo "autolrs: all tests passed in $((SECONDS / 60))m$((SECONDS % 60))s ($(date +%T))"
