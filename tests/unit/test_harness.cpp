@@ -217,6 +217,30 @@ TEST_CASE("from_trainer: any autolrs::trainer is a problem; final loss = its val
     CHECK(m.final_loss < 1.0);
 }
 
+TEST_CASE("from_trainer: a measure of one's own; a skipped step is not counted", "[harness]") {
+    // The final loss: the measure, not the validation loss.
+    const problem measured = from_trainer({.name = "toy", .lr_min = 1e-3, .lr_max = 1.0, .budget = 300},
+                                          [](std::uint64_t) { return toy_trainer{}; },
+                                          [](const toy_trainer& t) { return 10.0 + t.x * t.x; });
+    trainer_handle h(measured.make(1));
+    autolrs::run_schedule(h, autolrs::schedule::constant({.lr = 0.5}), 2);
+    CHECK_THAT(h.get().final_loss(), Catch::Matchers::WithinRel(10.0 + std::pow(0.5, 4), 1e-12));
+    // A trainer that returns step_result: every third step skipped.
+    struct skipping : toy_trainer {
+        int calls = 0;
+        autolrs::step_result train_step() {
+            if (++calls % 3 == 0) return {x * x, false};
+            return {toy_trainer::train_step(), true};
+        }
+    };
+    const problem p = from_trainer({.name = "skips", .lr_min = 1e-3, .lr_max = 1.0, .budget = 300},
+                                   [](std::uint64_t) { return skipping{}; });
+    trainer_handle s(p.make(1));
+    autolrs::run_schedule(s, autolrs::schedule::constant({.lr = 0.5}), 4);  // 4 applied steps: 6 calls
+    CHECK_THAT(s.get().final_loss(), Catch::Matchers::WithinRel(std::pow(0.5, 8) + 0.5, 1e-12));
+    CHECK(configuration<>("default").run(p, 2).completed);
+}
+
 TEST_CASE("configurations: types, values and factories reach the controller", "[harness]") {
     const problem p = small_nqm();
     const auto calls = std::make_shared<std::atomic<int>>(0);

@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -35,6 +36,9 @@ public:
     virtual void set_learning_rate(double lr) = 0;
     /// One optimizer step; its (noisy) training loss.
     virtual double train_step() = 0;
+    /// Whether the last train_step() was applied (false: skipped, e.g. a mixed-precision
+    /// overflow; it does not count against the budget). The built-in problems always apply.
+    [[nodiscard]] virtual bool last_step_applied() const { return true; }
     virtual double validation_loss() = 0;
     /// The whole state as an opaque value; restore() puts it back exactly.
     [[nodiscard]] virtual std::shared_ptr<const void> checkpoint() = 0;
@@ -59,7 +63,10 @@ public:
         if (!t_) throw invalid_setting("problem.make", "returned no trainer (nullptr)");
     }
     void set_learning_rate(double lr) { t_->set_learning_rate(lr); }
-    double train_step() { return t_->train_step(); }
+    step_result train_step() {
+        const double loss = t_->train_step();
+        return {loss, t_->last_step_applied()};
+    }
     double validation_loss() { return t_->validation_loss(); }
     checkpoint_type checkpoint() { return t_->checkpoint(); }
     void restore(const checkpoint_type& c) { t_->restore(c); }
@@ -108,21 +115,27 @@ struct problem {
 
 namespace detail {
 
-template <class T>
-double step_loss(T&& r) {
-    if constexpr (std::same_as<std::remove_cvref_t<T>, step_result>) return r.loss;
-    else return static_cast<double>(r);
-}
-
-/// Any autolrs::trainer behind problem_trainer.
+/// Any autolrs::trainer behind problem_trainer; its final loss is `measure(trainer)`, or its
+/// validation loss when there is no measure.
 template <class Trainer>
 class adapted_trainer final : public problem_trainer {
 public:
     using checkpoint_type = typename Trainer::checkpoint_type;
-    explicit adapted_trainer(Trainer t) : t_(std::move(t)) {}
+    using measure_type = std::function<double(Trainer&)>;
+    adapted_trainer(Trainer t, measure_type measure) : t_(std::move(t)), measure_(std::move(measure)) {}
     void set_learning_rate(double lr) override { t_.set_learning_rate(lr); }
-    double train_step() override { return step_loss(t_.train_step()); }
+    double train_step() override {
+        const auto r = t_.train_step();
+        if constexpr (std::same_as<std::remove_cvref_t<decltype(r)>, step_result>) {
+            applied_ = r.applied;
+            return r.loss;
+        } else {
+            return static_cast<double>(r);
+        }
+    }
+    [[nodiscard]] bool last_step_applied() const override { return applied_; }
     double validation_loss() override { return static_cast<double>(t_.validation_loss()); }
+    double final_loss() override { return measure_ ? measure_(t_) : validation_loss(); }
     std::shared_ptr<const void> checkpoint() override {
         return std::make_shared<const checkpoint_type>(t_.checkpoint());
     }
@@ -133,6 +146,8 @@ public:
 
 private:
     Trainer t_;
+    measure_type measure_;
+    bool applied_ = true;
 };
 
 }  // namespace detail
@@ -148,9 +163,11 @@ struct trainer_problem_settings {
 
 /// Turns a factory of any autolrs::trainer (`make(seed)` returns the trainer by value) into a
 /// problem, so that a model of one's own is benchmarked like the built-in problems. Its final
-/// loss is the trainer's validation_loss() when the budget is spent.
-template <class Factory>
-[[nodiscard]] problem from_trainer(const trainer_problem_settings& s, Factory make) {
+/// loss is `measure(trainer)` when the budget is spent (lower is better: e.g. the loss on a
+/// larger held-out set), or the trainer's validation_loss() without a measure. No regret is
+/// reported (the expected loss of an LR is unknown).
+template <class Factory, class Measure = std::nullptr_t>
+[[nodiscard]] problem from_trainer(const trainer_problem_settings& s, Factory make, Measure measure = nullptr) {
     static_assert(std::invocable<const Factory&, std::uint64_t>,
                   "autolrs::harness::from_trainer: the factory must be callable as make(std::uint64_t seed) on a "
                   "const object (compare() calls it from several threads)");
@@ -160,13 +177,20 @@ template <class Factory>
                   "autolrs::harness::from_trainer: make(seed) must return an autolrs::trainer by value");
     static_assert(std::move_constructible<trainer_type>,
                   "autolrs::harness::from_trainer: the trainer must be move-constructible (it is returned by value)");
+    typename detail::adapted_trainer<trainer_type>::measure_type measure_fn;
+    if constexpr (!std::is_same_v<Measure, std::nullptr_t>) {
+        static_assert(std::is_invocable_r_v<double, const Measure&, trainer_type&>,
+                      "autolrs::harness::from_trainer: the measure must be callable as measure(Trainer&) on a const "
+                      "object and return the final loss as a double");
+        measure_fn = [measure = std::move(measure)](trainer_type& t) { return static_cast<double>(measure(t)); };
+    }
     problem p{.name = s.name,
               .family = "user",
               .lr_min = s.lr_min,
               .lr_max = s.lr_max,
               .budget = s.budget,
-              .make = [make = std::move(make)](std::uint64_t seed) -> std::unique_ptr<problem_trainer> {
-                  return std::make_unique<detail::adapted_trainer<trainer_type>>(make(seed));
+              .make = [make = std::move(make), measure_fn](std::uint64_t seed) -> std::unique_ptr<problem_trainer> {
+                  return std::make_unique<detail::adapted_trainer<trainer_type>>(make(seed), measure_fn);
               },
               .grid = s.grid};
     p.validate();
