@@ -34,6 +34,12 @@ std::vector<harness::config> harness_configs() {
         h::configuration<power_law_forecaster>("power_law forecaster"),
         h::configuration<reference_exponential_forecaster>("reference forecaster"),
         h::configuration<tail_mean_forecaster>("tail_mean forecaster"),
+        h::from_factory("search_once preset (controller_settings::search_once)",
+                        [](const controller_settings& s) {
+                            controller_settings once = controller_settings::search_once(s.lr_min, s.lr_max, s.total_steps);
+                            once.seed = s.seed;
+                            return controller<>(once);
+                        }),
         h::from_factory("reference preset (make_reference_controller)",
                         [](const controller_settings& s) {
                             return make_reference_controller(s.lr_min, s.lr_max, s.total_steps, s.seed);
