@@ -40,6 +40,7 @@ struct decision_log {
         item[0] = '\0';
         switch (e.kind) {
             case event_kind::stage_start:
+                if (e.candidates == 0) break;  // a stage that skips its search: nothing searched to show
                 std::snprintf(item, sizeof item, "%s@%llu[", text.empty() ? "" : " | ",
                               static_cast<unsigned long long>(e.step));
                 break;

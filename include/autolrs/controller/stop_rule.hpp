@@ -39,8 +39,8 @@ private:
 /// A stop rule's answer: go on, or stop (with what the event reports).
 struct stop_verdict {
     bool stop = false;
-    double gain = 0.0;   ///< what the rule measured (reported as the event's loss)
-    double scale = 0.0;  ///< what it measured against (the event's forecast)
+    double gain = 0.0;   ///< what the rule measured (the event's expected_gain)
+    double scale = 0.0;  ///< what it measured against (the event's loss_scale)
 };
 
 template <class R>
