@@ -5540,8 +5540,10 @@ public:
     void warm_start(std::span<const observation> improvements, double start, double extra_noise_variance) {
         warm_.clear();
         for (const observation& o : improvements) {
-            // Finite only: losses near the largest double overflow the search's sums and squares.
-            if (o.x <= top_x_ && std::isfinite(o.y + start) && std::isfinite(o.noise_variance)) {
+            // Finite only: losses near the largest double overflow the search's sums and squares
+            // (also the noise the search adds up: found by fuzz_controller).
+            if (o.x <= top_x_ && std::isfinite(o.y + start) && std::isfinite(o.noise_variance) &&
+                std::isfinite(o.noise_variance + extra_noise_variance)) {
                 warm_.push_back({o.x, o.y + start, o.noise_variance});
             }
         }
@@ -6674,8 +6676,8 @@ private:
 /// A stop rule's answer: go on, or stop (with what the event reports).
 struct stop_verdict {
     bool stop = false;
-    double gain = 0.0;   ///< what the rule measured (reported as the event's loss)
-    double scale = 0.0;  ///< what it measured against (the event's forecast)
+    double gain = 0.0;   ///< what the rule measured (the event's expected_gain)
+    double scale = 0.0;  ///< what it measured against (the event's loss_scale)
 };
 
 template <class R>

@@ -192,7 +192,7 @@ struct hostile_toy_trainer {
 
 /// Settings decoded from three bytes: every signal, keep-winner on/off, warm start, warmup,
 /// known and unknown budgets, short stages (a fuzz input must finish quickly: budgets up to
-/// 64 steps, 2 or 3 candidates, an unknown budget stopped by play()'s directive limit), and the extreme
+/// 48 steps, 2 or 3 candidates, an unknown budget stopped by play()'s directive limit), and the extreme
 /// settings of issue 18 (LR intervals near the ends of the doubles, growth 1e20).
 inline autolrs::controller_settings decode_settings(byte_reader& in) {
     const std::uint8_t a = in.u8();
@@ -200,7 +200,7 @@ inline autolrs::controller_settings decode_settings(byte_reader& in) {
     autolrs::controller_settings s;
     s.lr_min = 1e-3;
     s.lr_max = 2.0;
-    static constexpr std::uint64_t budgets[] = {0, 16, 32, 64};
+    static constexpr std::uint64_t budgets[] = {0, 16, 32, 48};
     s.total_steps = budgets[a & 3];
     s.signal = static_cast<autolrs::loss_signal>(((a >> 2) & 3) % 3);
     s.keep_winner_state = (a & 16) != 0;
@@ -327,8 +327,8 @@ inline void check_controller_stream(std::span<const std::uint8_t> bytes) {
     const auto make = [&] { return autolrs::controller<>(s); };
     autolrs::controller<> ctl = make();
     std::optional<std::uint64_t> save_at;
-    if (save_code >= 128) save_at = static_cast<std::uint64_t>(save_code - 127) * 7;
-    play(ctl, in, make, save_at, nullptr, false, s.total_steps == 0 ? 64 : 20000);
+    if (save_code >= 192) save_at = static_cast<std::uint64_t>(save_code - 191) * 3;  // a quarter of the inputs
+    play(ctl, in, make, save_at, nullptr, false, s.total_steps == 0 ? 48 : 20000);
 }
 
 /// The settings the state-loading target's controller is built with (its seed corpus was

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     // 1e200..1e300, 1e-200..1e-180, 1e-300..1e300, growth 1e20.
     n = 0;
     for (std::uint8_t a : {0x01, 0x02, 0x05, 0x36, 0x4a, 0x99, 0xe3}) {
-        for (std::uint8_t save : {0, 200}) {
+        for (std::uint8_t save : {0, 200}) {  // >= 192: a save and load before directive (save - 191) * 3
             const int index = n++;
             const std::vector<std::uint8_t> head{a, static_cast<std::uint8_t>(index * 37),
                                                  static_cast<std::uint8_t>(index * 11 % 16), save};
