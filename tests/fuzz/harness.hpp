@@ -108,8 +108,8 @@ void check_forecaster(const F& f, std::span<const double> window, double horizon
 /// horizon at or beyond its end; one forecaster of the library (chosen by the mode byte)
 /// predicts it, and every fourth input predicts it twice (determinism). One forecaster and
 /// windows up to 64 points per input keep the target above 1000 inputs/s under ASan + UBSan
-/// (a fit of the power law or the reference's exponential costs ~0.5 ms there); the
-/// property tests (test_reliability_properties) and test_forecast cover longer windows.
+/// (a fit of the power law or the reference's exponential costs ~0.5 ms there). The
+/// property tests (test_reliability_properties) use this decoder too.
 inline void check_forecasters(std::span<const std::uint8_t> bytes) {
     byte_reader in(bytes);
     const std::uint8_t mode = in.u8();
