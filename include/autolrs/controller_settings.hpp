@@ -192,7 +192,9 @@ struct controller_settings {
         s.lr_min = lr_min;
         s.lr_max = lr_max;
         s.total_steps = total_steps;
-        s.tau0 = std::max<std::uint64_t>(1, total_steps / 5);
+        // the first fifth, but no longer than a candidate's window allows (budgets beyond ~1e8 steps)
+        s.tau0 = std::min(std::max<std::uint64_t>(1, total_steps / 5),
+                          detail::longest_stage_for_window(s.candidate_fraction, s.anneal_probe));
         s.cooldown_fraction = 0.8;
         s.cooldown_shape = ramp_shape::cosine;
         return s;

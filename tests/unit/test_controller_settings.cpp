@@ -127,6 +127,10 @@ TEST_CASE("search_once: one searched stage over the first fifth, then a cosine t
     CHECK(s.tau0 == 2000);
     CHECK(s.cooldown_fraction == 0.8);
     CHECK(s.cooldown_shape == autolrs::ramp_shape::cosine);
+    // a huge budget: the first stage is capped where a candidate's window still fits
+    const auto huge = autolrs::controller_settings::search_once(1e-3, 1.0, 1ULL << 40);
+    CHECK_NOTHROW(huge.validate());
+    CHECK(huge.tau0 < (1ULL << 40) / 5);
     try {
         (void)autolrs::controller_settings::search_once(1e-3, 1.0, 0);
         FAIL("an unknown budget was accepted");
