@@ -146,31 +146,34 @@ double wsd(double peak, std::uint64_t t, double length) {  // 5% linear warmup, 
     return peak * (length - s) / (0.2 * length);
 }
 
+/// The best peak of `peak_grid()` for `schedule(peak, t, length)` over `fraction` of the task's
+/// budget, and its exact expected final loss.
+struct tuned_peak {
+    double loss = std::numeric_limits<double>::infinity();
+    double peak = 0.0;
+};
+template <class Schedule>
+tuned_peak tune_peak(const nqm_task& task, Schedule schedule, double fraction = 1.0) {
+    const double length = fraction * static_cast<double>(task.budget);
+    const auto steps = static_cast<std::uint64_t>(length);
+    tuned_peak best;
+    for (const double g : peak_grid()) {
+        const double l = expected_final_loss(task.noise, [&](std::uint64_t t) { return schedule(g, t, length); }, steps);
+        if (l < best.loss) best = {l, g};
+    }
+    return best;
+}
+
 void baselines(const std::vector<nqm_task>& tasks) {
     std::printf("| task | best constant | best cosine | best WSD | cosine on 95 / 90 / 80 / 70%% of the budget |\n");
     std::printf("| --- | --- | --- | --- | --- |\n");
     for (const nqm_task& task : tasks) {
-        const auto T = static_cast<double>(task.budget);
-        const auto best_of = [&](auto schedule, double fraction, double* at) {
-            double best = std::numeric_limits<double>::infinity();
-            const auto steps = static_cast<std::uint64_t>(fraction * T);
-            for (const double g : peak_grid()) {
-                const double l = expected_final_loss(
-                    task.noise, [&](std::uint64_t t) { return schedule(g, t, fraction * T); }, steps);
-                if (l < best) {
-                    best = l;
-                    if (at) *at = g;
-                }
-            }
-            return best;
-        };
-        double pc = 0, pcos = 0, pw = 0;
-        const double c = best_of([](double g, std::uint64_t, double) { return g; }, 1.0, &pc);
-        const double cos = best_of(cosine, 1.0, &pcos);
-        const double w = best_of(wsd, 1.0, &pw);
+        const tuned_peak c = tune_peak(task, [](double g, std::uint64_t, double) { return g; });
+        const tuned_peak cos = tune_peak(task, cosine);
+        const tuned_peak w = tune_peak(task, wsd);
         std::printf("| %s | %.4g (lr %.3g) | %.4g (peak %.3g) | %.4g (peak %.3g) | %.4g / %.4g / %.4g / %.4g |\n", task.name,
-                    c, pc, cos, pcos, w, pw, best_of(cosine, 0.95, nullptr), best_of(cosine, 0.9, nullptr),
-                    best_of(cosine, 0.8, nullptr), best_of(cosine, 0.7, nullptr));
+                    c.loss, c.peak, cos.loss, cos.peak, w.loss, w.peak, tune_peak(task, cosine, 0.95).loss,
+                    tune_peak(task, cosine, 0.9).loss, tune_peak(task, cosine, 0.8).loss, tune_peak(task, cosine, 0.7).loss);
     }
 }
 
@@ -187,23 +190,16 @@ void shapes(const std::vector<nqm_task>& tasks) {
         };
     };
     for (const nqm_task& task : tasks) {
-        const auto T = static_cast<double>(task.budget);
         for (const double share : {1.0, 0.85}) {
-            const auto best_of = [&](auto schedule) {
-                double best = std::numeric_limits<double>::infinity(), at = 0.0;
-                const auto steps = static_cast<std::uint64_t>(share * T);
-                for (const double g : peak_grid()) {
-                    const double l = expected_final_loss(
-                        task.noise, [&](std::uint64_t t) { return schedule(g, t, share * T); }, steps);
-                    if (l < best) { best = l; at = g; }
-                }
+            const auto cell = [&](auto schedule) {
+                const tuned_peak best = tune_peak(task, schedule, share);
                 char text[64];
-                std::snprintf(text, sizeof text, "%.4g (peak %.3g)", best, at);
+                std::snprintf(text, sizeof text, "%.4g (peak %.3g)", best.loss, best.peak);
                 return std::string(text);
             };
-            std::printf("| %s | %.0f%% | %s | %s | %s | %s | %s |\n", task.name, 100.0 * share, best_of(cosine).c_str(),
-                        best_of(stable_decay(1.0)).c_str(), best_of(stable_decay(0.2)).c_str(),
-                        best_of(stable_decay(0.4)).c_str(), best_of(stable_decay(0.6)).c_str());
+            std::printf("| %s | %.0f%% | %s | %s | %s | %s | %s |\n", task.name, 100.0 * share, cell(cosine).c_str(),
+                        cell(stable_decay(1.0)).c_str(), cell(stable_decay(0.2)).c_str(),
+                        cell(stable_decay(0.4)).c_str(), cell(stable_decay(0.6)).c_str());
         }
     }
 }
@@ -216,11 +212,7 @@ void optimum(const std::vector<nqm_task>& tasks) {
     std::printf("| --- | --- | --- | --- |\n");
     for (const nqm_task& task : tasks) {
         const auto T = static_cast<double>(task.budget);
-        double peak = 0.0, cos_best = std::numeric_limits<double>::infinity();
-        for (const double g : peak_grid()) {
-            const double l = expected_final_loss(task.noise, [&](std::uint64_t t) { return cosine(g, t, T); }, task.budget);
-            if (l < cos_best) { cos_best = l; peak = g; }
-        }
+        const auto [cos_best, peak] = tune_peak(task, cosine);
         constexpr int knots = 9;
         std::vector<double> log_lr(knots);
         for (int k = 0; k < knots; ++k) {
@@ -271,11 +263,7 @@ void proxies(const std::vector<nqm_task>& tasks) {
     std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (const nqm_task& task : tasks) {
         const auto T = static_cast<double>(task.budget);
-        double peak = 0.0, best = std::numeric_limits<double>::infinity();
-        for (const double g : peak_grid()) {
-            const double l = expected_final_loss(task.noise, [&](std::uint64_t t) { return cosine(g, t, T); }, task.budget);
-            if (l < best) { best = l; peak = g; }
-        }
+        const double peak = tune_peak(task, cosine).peak;
         const std::uint64_t tau = task.budget / 8, tau_prime = tau / 10;
         for (const double at : {0.0, 0.1, 0.3, 0.5, 0.7}) {
             moments start;
