@@ -4855,9 +4855,7 @@ private:
 // picks the lowest, and trains the stage at that LR (from the winner's state when kept).
 // The stop rule may end the search early. When the budget is known, stages are planned to
 // fit, a search that cannot pay back is skipped, and the last cooldown_fraction of the
-// budget anneals the LR.
-//
-// Divergence and resume: see controller_state.hpp.
+// budget anneals the LR. Divergence and resume: see controller_state.hpp.
 
 // ---- begin autolrs/controller/controller_state.hpp
 // The controller's state: every field the state machine (basic_controller.hpp) keeps besides

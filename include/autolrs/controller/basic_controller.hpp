@@ -12,9 +12,7 @@
 // picks the lowest, and trains the stage at that LR (from the winner's state when kept).
 // The stop rule may end the search early. When the budget is known, stages are planned to
 // fit, a search that cannot pay back is skipped, and the last cooldown_fraction of the
-// budget anneals the LR.
-//
-// Divergence and resume: see controller_state.hpp.
+// budget anneals the LR. Divergence and resume: see controller_state.hpp.
 
 #include "autolrs/controller/controller_state.hpp"
 #include "autolrs/controller/initial_design.hpp"
