@@ -56,9 +56,9 @@ int main() {
                         e.learning_rate, static_cast<unsigned long long>(e.length));
         }
     });
-    std::printf("%llu steps: %llu trained the model, %llu searched (overhead %.0f%%)\n",
+    std::printf("%llu steps: %llu trained the model, %llu searched (%.0f%% of the budget)\n",
                 static_cast<unsigned long long>(result.steps_total), static_cast<unsigned long long>(result.steps_trained),
-                static_cast<unsigned long long>(result.steps_searched), 100.0 * result.search_overhead());
+                static_cast<unsigned long long>(result.steps_searched), 100.0 * result.budget_share_searched());
     std::printf("final loss %.3g\n", model.validation_loss());
 
     // The found schedule replays with no search: a second model, same data, same result.

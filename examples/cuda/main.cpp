@@ -387,11 +387,11 @@ int run_training(const example_data& data, const options& o) {
         autolrs::run(trainer, controller_settings_from(o), o.total_steps, progress_printer{o.verbose});
     const double seconds = seconds_since(start);
 
-    std::printf("\n%llu steps in %.1f s: %llu trained the model, %llu searched (%.2f search steps per training step); "
+    std::printf("\n%llu steps in %.1f s: %llu trained the model, %llu searched (%.0f%% of the budget); "
                 "%u stages, %u divergences%s\n",
                 static_cast<unsigned long long>(result.steps_total), seconds,
                 static_cast<unsigned long long>(result.steps_trained),
-                static_cast<unsigned long long>(result.steps_searched), result.search_overhead(), result.stages,
+                static_cast<unsigned long long>(result.steps_searched), 100.0 * result.budget_share_searched(), result.stages,
                 result.divergences, result.completed ? "" : " (stopped early)");
     print_schedule(result.schedule_rows, result.steps_trained);
     const auto validation = trainer.evaluate_validation();

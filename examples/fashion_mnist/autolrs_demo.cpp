@@ -347,10 +347,10 @@ int run_demo(const demo_options& options) {
 
     print_schedule(result.schedule_rows, result.steps_trained);
     std::printf("\ntest accuracy %.2f%%, test loss %.4f\n", 100.0 * test.accuracy, test.loss);
-    std::printf("steps: %llu in all = %llu training + %llu searching (search overhead %.0f%%), %u stages, "
+    std::printf("steps: %llu in all = %llu training + %llu searching (%.0f%% of the budget), %u stages, "
                 "%u divergences, %llu validation losses\n",
                 static_cast<unsigned long long>(result.steps_total), static_cast<unsigned long long>(result.steps_trained),
-                static_cast<unsigned long long>(result.steps_searched), 100.0 * result.search_overhead(),
+                static_cast<unsigned long long>(result.steps_searched), 100.0 * result.budget_share_searched(),
                 result.stages, result.divergences, static_cast<unsigned long long>(result.evaluations));
     std::printf("training took %s\n", format_duration(train_seconds).c_str());
 
@@ -365,7 +365,7 @@ int run_demo(const demo_options& options) {
         {"steps_total", result.steps_total},
         {"steps_trained", result.steps_trained},
         {"steps_searched", result.steps_searched},
-        {"search_overhead", result.search_overhead()},
+        {"budget_share_searched", result.budget_share_searched()},
         {"stages", result.stages},
         {"divergences", result.divergences},
         {"completed", result.completed},

@@ -63,8 +63,8 @@ namespace detail {
 /// last `cooldown_fraction` of the budget anneals the LR.
 struct controller_settings {
     // ---- search interval and budget --------------------------------------------------
-    double lr_min = 0.0;            ///< smallest LR searched (> 0)
-    double lr_max = 0.0;            ///< largest LR searched (> lr_min)
+    double lr_min = 0.0;            ///< smallest LR searched (> 0); both 0: found by an LR range test
+    double lr_max = 0.0;            ///< largest LR searched (> lr_min)   (run(), with_range_test)
     std::uint64_t total_steps = 0;  ///< every optimizer step, search included; 0 = unknown
                                     ///< (stages go on until the host stops; no cooldown)
     bool budget_aware = true;       ///< plan stages and the cooldown around total_steps;
@@ -215,6 +215,10 @@ struct controller_settings {
     void validate() const {
         using detail::require_setting;
         const auto finite_positive = [](double v) { return std::isfinite(v) && v > 0.0; };
+        require_setting(lr_min != 0.0 || lr_max != 0.0, "lr_min",
+                        "and lr_max are 0, the zero-setting mode: this controller needs an interval. "
+                        "autolrs::run() and autolrs::with_range_test<Controller> run an LR range test to find it "
+                        "(autolrs::default_controller is with_range_test<controller<>>)");
         require_setting(finite_positive(lr_min), "lr_min", "must be positive and finite");
         require_setting(finite_positive(lr_max), "lr_max", "must be positive and finite");
         require_setting(lr_min < lr_max, "lr_max", "must be greater than lr_min");

@@ -35,6 +35,12 @@ enum class event_kind : std::uint8_t {
                            ///< the last step's, length = every step taken). A budget spent inside a
                            ///< search (not budget_aware) first restores the stage's start: the
                            ///< message says so, and loss is still the last (candidate's) step's
+    range_test_start,      ///< the zero-setting mode's LR range test begins (learning_rate = its first LR,
+                           ///< length = its planned steps); the model is restored after it
+    range_test_end,        ///< the test's interval is chosen (learning_rate = lr_max, the LR where the
+                           ///< smoothed loss was lowest; loss = that lowest smoothed loss; length = the
+                           ///< test's applied steps; lr_min is two decades below; the message says
+                           ///< how sure it is)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(event_kind k) noexcept {
@@ -52,6 +58,8 @@ enum class event_kind : std::uint8_t {
         case event_kind::search_skipped: return "search_skipped";
         case event_kind::cooldown_start: return "cooldown_start";
         case event_kind::done: return "done";
+        case event_kind::range_test_start: return "range_test_start";
+        case event_kind::range_test_end: return "range_test_end";
     }
     return "unknown";
 }

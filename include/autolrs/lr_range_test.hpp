@@ -115,6 +115,116 @@ inline void smooth_without_lag(std::vector<lr_range_test_point>& curve, std::siz
     for (std::size_t i = finite; i-- > 0;) curve[i].smoothed_loss = backward.add(curve[i].smoothed_loss);
 }
 
+/// An LR range test's sweep without a trainer: the LR of each applied step, the stop rule and
+/// the suggestion. autolrs::lr_range_test() drives it over a trainer; with_range_test drives
+/// it through the controller's directives (and replays it from a saved state). Pure: it sees
+/// only the losses it is given.
+class range_sweep {
+public:
+    explicit range_sweep(const lr_range_test_settings& settings) : settings_(settings), online_(settings.smoothing) {
+        validate(settings);
+        result_.lr_at_minimum = settings.lr_start;
+        result_.curve.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(settings.steps, std::uint64_t{1} << 20)));
+        // In log space when lr_end / lr_start overflows (a sweep over 1e-200 .. 1e200): every
+        // LR swept stays finite and inside [lr_start, lr_end].
+        const double ratio = settings.lr_end / settings.lr_start;
+        wide_ = !std::isfinite(ratio);
+        log_ratio_per_step_ = (wide_ ? std::log(settings.lr_end) - std::log(settings.lr_start) : std::log(ratio)) /
+                              static_cast<double>(settings.steps - 1);
+    }
+
+    [[nodiscard]] const lr_range_test_settings& settings() const noexcept { return settings_; }
+    /// The sweep has stopped: all steps ran, it diverged, or the trainer skipped too many.
+    [[nodiscard]] bool over() const noexcept { return over_; }
+    /// The LR of the next applied step.
+    [[nodiscard]] double next_lr() const noexcept { return lr_at(result_.curve.size()); }
+    [[nodiscard]] std::uint64_t steps_applied() const noexcept { return result_.curve.size(); }
+    [[nodiscard]] std::uint64_t steps_skipped() const noexcept { return result_.steps_skipped; }
+    [[nodiscard]] const std::vector<lr_range_test_point>& curve() const noexcept { return result_.curve; }
+
+    /// A step at next_lr() was applied with `loss`. Returns over().
+    bool add(double loss) {
+        const double lr = next_lr();
+        result_.curve.push_back({lr, loss, std::numeric_limits<double>::infinity()});
+        if (!std::isfinite(loss)) return stop_diverged(lr);
+        const double smoothed = online_.add(loss);
+        best_ = std::min(best_, smoothed);
+        if (best_ > 0.0 && smoothed > settings_.divergence_factor * best_) return stop_diverged(lr);
+        over_ = result_.curve.size() >= settings_.steps;
+        return over_;
+    }
+    /// A step the trainer did not apply (it is retried at the same LR). Returns over().
+    bool skip() noexcept {
+        if (++result_.steps_skipped >= settings_.steps) {
+            result_.status = lr_range_test_status::too_many_skipped;
+            over_ = true;
+        }
+        return over_;
+    }
+
+    /// The result: the curve smoothed without lag and the suggested interval (see lr_range_test).
+    [[nodiscard]] lr_range_test_result result() const& { return finished(result_); }
+    [[nodiscard]] lr_range_test_result result() && { return finished(std::move(result_)); }
+
+private:
+    [[nodiscard]] lr_range_test_result finished(lr_range_test_result result) const {
+        auto& curve = result.curve;
+        std::size_t finite = curve.size();
+        if (finite > 0 && !std::isfinite(curve.back().loss)) --finite;
+        smooth_without_lag(curve, finite, settings_.smoothing,
+                           best_ > 0.0 ? settings_.divergence_factor * best_ : std::numeric_limits<double>::infinity());
+
+        bool improved = false;
+        if (finite > 0) {
+            const auto lowest = std::min_element(curve.begin(), curve.begin() + static_cast<std::ptrdiff_t>(finite),
+                                                 [](const auto& a, const auto& b) { return a.smoothed_loss < b.smoothed_loss; });
+            result.lr_at_minimum = lowest->lr;
+            const double first = curve.front().smoothed_loss;
+            improved = lowest->smoothed_loss < first - settings_.min_improvement * std::abs(first);
+        }
+        if (!improved && result.status != lr_range_test_status::too_many_skipped) {
+            result.status = lr_range_test_status::no_improvement;
+        }
+
+        result.lr_max = std::clamp(result.lr_at_minimum * std::pow(10.0, -settings_.margin_decades), settings_.lr_start,
+                                   settings_.lr_end);
+        const double below = result.lr_max * std::pow(10.0, -settings_.span_decades);
+        result.lr_min = result.lr_max > settings_.lr_start ? std::max(below, settings_.lr_start)
+                                                           : std::max(below, std::numeric_limits<double>::min());
+        if (!(result.lr_min < result.lr_max)) {  // a tiny span_decades, or an lr_max near the smallest double
+            result.lr_min = below > 0.0 && below < result.lr_max ? below : std::nextafter(result.lr_max, 0.0);
+        }
+        return result;
+    }
+
+    [[nodiscard]] double lr_at(std::uint64_t i) const noexcept {
+        const double grown = std::exp(log_ratio_per_step_ * static_cast<double>(i));
+        if (!wide_ && std::isfinite(grown)) return std::min(settings_.lr_start * grown, settings_.lr_end);
+        const double lr = std::exp(std::log(settings_.lr_start) + log_ratio_per_step_ * static_cast<double>(i));
+        return std::clamp(lr, settings_.lr_start, settings_.lr_end);
+    }
+    bool stop_diverged(double lr) noexcept {
+        result_.status = lr_range_test_status::diverged;
+        result_.diverged_at_lr = lr;
+        over_ = true;
+        return true;
+    }
+
+    lr_range_test_settings settings_;
+    debiased_average online_;
+    double best_ = std::numeric_limits<double>::infinity();  // lowest one-way smoothed loss
+    double log_ratio_per_step_ = 0.0;
+    bool wide_ = false;
+    bool over_ = false;
+    lr_range_test_result result_{.lr_min = 0.0,
+                                 .lr_max = 0.0,
+                                 .status = lr_range_test_status::completed,
+                                 .lr_at_minimum = 0.0,
+                                 .diverged_at_lr = std::nullopt,
+                                 .steps_skipped = 0,
+                                 .curve = {}};
+};
+
 }  // namespace detail
 
 /// Runs an LR range test on `trainer` and suggests [lr_min, lr_max] for AutoLRS.
@@ -142,62 +252,20 @@ inline void smooth_without_lag(std::vector<lr_range_test_point>& curve, std::siz
 /// and also when a step throws: the model and optimizer state are as before the test. The trainer's
 /// LR is left at the last LR swept (unless its checkpoint holds the LR): set it before training.
 /// One allocation: the curve, reserved for `steps` points (up to 2^20, after which it grows).
-template <trainer T>
+template <class T>  // unconstrained, so that explain_trainer names what a wrong type lacks
 lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& settings = {}) {
-    detail::validate(settings);
-    using checkpoint_type = typename T::checkpoint_type;
-    std::optional<checkpoint_type> saved;
+    static_assert(explain_trainer<T>());
+    detail::range_sweep sweep(settings);
+    std::optional<typename T::checkpoint_type> saved;
     if (settings.restore_after) saved.emplace(trainer.checkpoint());
-
-    lr_range_test_result result{.lr_min = 0.0,
-                                .lr_max = 0.0,
-                                .status = lr_range_test_status::completed,
-                                .lr_at_minimum = settings.lr_start,
-                                .diverged_at_lr = std::nullopt,
-                                .steps_skipped = 0,
-                                .curve = {}};
-    result.curve.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(settings.steps, std::uint64_t{1} << 20)));
-    // In log space when lr_end / lr_start overflows (a sweep over 1e-200 .. 1e200): every
-    // LR swept stays finite and inside [lr_start, lr_end].
-    const double ratio = settings.lr_end / settings.lr_start;
-    const bool wide = !std::isfinite(ratio);
-    const double log_ratio_per_step =
-        (wide ? std::log(settings.lr_end) - std::log(settings.lr_start) : std::log(ratio)) /
-        static_cast<double>(settings.steps - 1);
-    const auto lr_at = [&](std::uint64_t i) {
-        const double grown = std::exp(log_ratio_per_step * static_cast<double>(i));
-        if (!wide && std::isfinite(grown)) return std::min(settings.lr_start * grown, settings.lr_end);
-        const double lr = std::exp(std::log(settings.lr_start) + log_ratio_per_step * static_cast<double>(i));
-        return std::clamp(lr, settings.lr_start, settings.lr_end);
-    };
-
-    double best = std::numeric_limits<double>::infinity();  // lowest one-way smoothed loss
     try {
-        detail::debiased_average online(settings.smoothing);
-        for (std::uint64_t i = 0; i < settings.steps;) {
-            const double lr = lr_at(i);
-            trainer.set_learning_rate(lr);
+        while (!sweep.over()) {
+            trainer.set_learning_rate(sweep.next_lr());
             const step_result step = detail::as_step_result(trainer.train_step());
-            if (!step.applied) {
-                if (++result.steps_skipped >= settings.steps) {
-                    result.status = lr_range_test_status::too_many_skipped;
-                    break;
-                }
-                continue;
-            }
-            ++i;
-            result.curve.push_back({lr, step.loss, std::numeric_limits<double>::infinity()});
-            if (!std::isfinite(step.loss)) {
-                result.status = lr_range_test_status::diverged;
-                result.diverged_at_lr = lr;
-                break;
-            }
-            const double smoothed = online.add(step.loss);
-            best = std::min(best, smoothed);
-            if (best > 0.0 && smoothed > settings.divergence_factor * best) {
-                result.status = lr_range_test_status::diverged;
-                result.diverged_at_lr = lr;
-                break;
+            if (step.applied) {
+                sweep.add(step.loss);
+            } else {
+                sweep.skip();
             }
         }
     } catch (...) {
@@ -205,34 +273,7 @@ lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& set
         throw;
     }
     if (saved) trainer.restore(*saved);
-
-    auto& curve = result.curve;
-    std::size_t finite = curve.size();
-    if (finite > 0 && !std::isfinite(curve.back().loss)) --finite;
-    detail::smooth_without_lag(curve, finite, settings.smoothing,
-                               best > 0.0 ? settings.divergence_factor * best : std::numeric_limits<double>::infinity());
-
-    bool improved = false;
-    if (finite > 0) {
-        const auto lowest = std::min_element(curve.begin(), curve.begin() + static_cast<std::ptrdiff_t>(finite),
-                                             [](const auto& a, const auto& b) { return a.smoothed_loss < b.smoothed_loss; });
-        result.lr_at_minimum = lowest->lr;
-        const double first = curve.front().smoothed_loss;
-        improved = lowest->smoothed_loss < first - settings.min_improvement * std::abs(first);
-    }
-    if (!improved && result.status != lr_range_test_status::too_many_skipped) {
-        result.status = lr_range_test_status::no_improvement;
-    }
-
-    result.lr_max = std::clamp(result.lr_at_minimum * std::pow(10.0, -settings.margin_decades), settings.lr_start,
-                               settings.lr_end);
-    const double below = result.lr_max * std::pow(10.0, -settings.span_decades);
-    result.lr_min = result.lr_max > settings.lr_start ? std::max(below, settings.lr_start)
-                                                   : std::max(below, std::numeric_limits<double>::min());
-    if (!(result.lr_min < result.lr_max)) {  // a tiny span_decades, or an lr_max near the smallest double
-        result.lr_min = below > 0.0 && below < result.lr_max ? below : std::nextafter(result.lr_max, 0.0);
-    }
-    return result;
+    return std::move(sweep).result();
 }
 
 }  // namespace autolrs

@@ -3,11 +3,12 @@
 // hosts that can hand the loop over; and run_schedule, the same loop for a fixed schedule
 // (a replay of a found schedule, or a baseline).
 //
+//   autolrs::run_result r = autolrs::run(trainer, {}, 20000);  // an LR range test finds the interval
 //   autolrs::run_result r = autolrs::run(trainer, {.lr_min = 1e-4, .lr_max = 1.0}, 20000);
 //
 // `total_steps` counts EVERY optimizer step the trainer takes, the search's included: that
-// is what the user pays. run_result says how many of them trained the final model and how
-// many were spent searching.
+// is what the user pays. run_result says how many of them trained the final model, how
+// many were spent searching and how many on the range test.
 
 #include "autolrs/carry_out.hpp"
 #include "autolrs/controller.hpp"
@@ -15,6 +16,7 @@
 #include "autolrs/event.hpp"
 #include "autolrs/schedule/piecewise_constant.hpp"
 #include "autolrs/trainer.hpp"
+#include "autolrs/with_range_test.hpp"
 
 #include <cmath>
 #include <concepts>
@@ -29,17 +31,21 @@
 
 namespace autolrs {
 
-/// What a run did.
+/// What a run did. Every step the trainer applied is in exactly one of steps_trained,
+/// steps_searched and steps_range_test; their sum is steps_total.
 struct run_result {
-    std::uint64_t steps_total = 0;     ///< applied optimizer steps, search included (= the budget)
-    std::uint64_t steps_trained = 0;   ///< steps on the final model's trajectory
-    std::uint64_t steps_searched = 0;  ///< steps thrown away (candidates, diverged stages)
-    std::uint64_t steps_skipped = 0;   ///< steps the trainer reported as not applied
-    std::uint64_t evaluations = 0;     ///< validation losses computed
-    std::uint32_t stages = 0;          ///< stages started
-    std::uint32_t divergences = 0;     ///< stages (or cooldowns) that diverged and were redone
-    std::uint64_t events = 0;          ///< events reported to the observer
-    bool completed = false;            ///< the budget was spent (false: stopped by divergence at lr_min)
+    std::uint64_t steps_total = 0;       ///< applied optimizer steps, everything included (= the budget)
+    std::uint64_t steps_trained = 0;     ///< steps on the final model's trajectory
+    std::uint64_t steps_searched = 0;    ///< steps thrown away by the search (candidates, diverged stages)
+    std::uint64_t steps_range_test = 0;  ///< steps of the zero-setting mode's LR range test (thrown away)
+    std::uint64_t steps_skipped = 0;     ///< steps the trainer reported as not applied (in no count above)
+    std::uint64_t evaluations = 0;       ///< validation losses computed
+    std::uint32_t stages = 0;            ///< stages started
+    std::uint32_t divergences = 0;       ///< stages (or cooldowns) that diverged and were redone
+    std::uint64_t events = 0;            ///< events reported to the observer
+    bool completed = false;              ///< the budget was spent (false: stopped by divergence at lr_min)
+    double lr_min = 0.0;                 ///< the interval searched (the range test's, in the zero-setting mode)
+    double lr_max = 0.0;
     double final_loss = std::numeric_limits<double>::quiet_NaN();  ///< the last step's training loss
     std::vector<schedule::piecewise_constant_row> schedule_rows;  ///< the found schedule's table
 
@@ -47,9 +53,20 @@ struct run_result {
     /// Throws autolrs::invalid_setting when no step was trained.
     [[nodiscard]] schedule::piecewise_constant found_schedule() const { return schedule::piecewise_constant({schedule_rows}); }
 
-    /// Search steps per training step (the reference spends 1.0).
-    [[nodiscard]] double search_overhead() const noexcept {
+    /// The share of the budget (steps_total) that trained the final model, in [0, 1].
+    [[nodiscard]] double budget_share_trained() const noexcept { return share(steps_trained); }
+    /// The share of the budget the search threw away (0.23: 23% of all steps were search).
+    [[nodiscard]] double budget_share_searched() const noexcept { return share(steps_searched); }
+    /// The share of the budget the LR range test threw away (0 with an interval given).
+    [[nodiscard]] double budget_share_range_test() const noexcept { return share(steps_range_test); }
+    /// Search steps per trained step (not a share of the budget): the reference spends 1.0.
+    [[nodiscard]] double searched_per_trained_step() const noexcept {
         return steps_trained == 0 ? 0.0 : static_cast<double>(steps_searched) / static_cast<double>(steps_trained);
+    }
+
+private:
+    [[nodiscard]] double share(std::uint64_t steps) const noexcept {
+        return steps_total == 0 ? 0.0 : static_cast<double>(steps) / static_cast<double>(steps_total);
     }
 };
 
@@ -112,6 +129,9 @@ run_result run(directive_executor<T, SlotCount>& host, Controller& controller, O
     result.steps_trained = controller.steps_trained();
     result.steps_searched = controller.steps_searched();
     result.steps_skipped = controller.steps_skipped();
+    if constexpr (requires { controller.steps_range_test(); }) result.steps_range_test = controller.steps_range_test();
+    result.lr_min = controller.settings().lr_min;
+    result.lr_max = controller.settings().lr_max;
     result.evaluations = controller.evaluations();
     result.stages = controller.stages();
     result.divergences = controller.divergences();
@@ -135,22 +155,27 @@ run_result run(directive_executor<T, SlotCount>& host, Controller& controller) {
 /// state run_resumable saved, or finished): one mid-stage (after a trainer_error, or loaded
 /// from a state saved mid-stage) throws protocol_error at once, before any trainer call;
 /// to retry after a trainer_error keep the executor: run(host, controller, observer).
-template <trainer T, ask_tell_controller Controller, class Observer>
+///
+/// The trainer's type is checked inside, not in the signature, on every entry point: a type
+/// that is not quite a trainer gets explain_trainer's message naming the member it lacks,
+/// where a constraint would only say "no matching function".
+template <class T, ask_tell_controller Controller, class Observer>
 run_result run(T& trainer, Controller& controller, Observer&& observer) {
     static_assert(explain_trainer<T>());
     directive_executor<T, Controller::slot_count> host(trainer);
     return run(host, controller, std::forward<Observer>(observer));
 }
 
-template <trainer T, ask_tell_controller Controller>
+template <class T, ask_tell_controller Controller>
 run_result run(T& trainer, Controller& controller) {
+    static_assert(explain_trainer<T>());
     return run(trainer, controller, detail::ignore_events{});
 }
 
 /// Trains `steps` applied steps at the LR `schedule(step)` (step 0-based): a found schedule
 /// (run_result::found_schedule()), a fixed schedule of autolrs::schedule, or any callable.
 /// Returns the last step's training loss.
-template <trainer T, class Schedule>
+template <class T, class Schedule>
     requires std::invocable<const Schedule&, std::uint64_t>
 double run_schedule(T& trainer, const Schedule& schedule, std::uint64_t steps) {
     static_assert(explain_trainer<T>());
@@ -174,18 +199,26 @@ double run_schedule(T& trainer, const Schedule& schedule, std::uint64_t steps) {
 }
 
 
-/// AutoLRS with the default controller (controller<>) over `total_steps` optimizer steps,
-/// search included (settings.total_steps is set to it); `observer(const event&)` sees
+/// What run(trainer, settings, total_steps) builds: the default controller, after an LR range
+/// test when lr_min and lr_max are left at 0 (the zero-setting mode, with_range_test.hpp).
+using default_controller = with_range_test<controller<>>;
+
+/// AutoLRS with the default controller over `total_steps` optimizer steps, search (and the
+/// range test) included: settings.total_steps is set to it. `settings` may be left empty,
+/// `autolrs::run(trainer, {}, 20000)`: the interval then comes from an LR range test whose
+/// steps count in the budget (run_result::steps_range_test). `observer(const event&)` sees
 /// every decision (autolrs::csv_event_writer, json_lines_event_writer, or any callable).
-template <trainer T, class Observer>
+template <class T, class Observer>
 run_result run(T& trainer, controller_settings settings, std::uint64_t total_steps, Observer&& observer) {
+    static_assert(explain_trainer<T>());
     settings.total_steps = total_steps;
-    controller<> ctl(settings);
+    default_controller ctl(settings);
     return run(trainer, ctl, std::forward<Observer>(observer));
 }
 
-template <trainer T>
+template <class T>
 run_result run(T& trainer, const controller_settings& settings, std::uint64_t total_steps) {
+    static_assert(explain_trainer<T>());
     return run(trainer, settings, total_steps, detail::ignore_events{});
 }
 

@@ -229,7 +229,7 @@ private:
 /// std::system_error when it cannot be written, and what run() throws (trainer_error with
 /// the trainer's exception nested): after such an error, calling again resumes from the
 /// last stage boundary.
-template <trainer T, ask_tell_controller Controller, class Codec, class Observer>
+template <class T, ask_tell_controller Controller, class Codec, class Observer>
 run_result run_resumable(T& trainer, Controller& controller, const Codec& codec, const resumable_options& options,
                          Observer&& observer) {
     static_assert(explain_trainer<T>());

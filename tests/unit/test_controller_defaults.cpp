@@ -39,7 +39,7 @@ TEST_CASE("controller<>: Bayesian optimisation and the default forecaster, withi
     CHECK(result.completed);
     CHECK(result.steps_total == 4000);
     CHECK(result.steps_trained + result.steps_searched == 4000);
-    CHECK(result.search_overhead() <= 0.5);
+    CHECK(result.searched_per_trained_step() <= 0.5);
     std::size_t chosen = 0;
     for (const auto& e : events) {
         if (e.kind == event_kind::candidate_end) {
@@ -113,7 +113,7 @@ TEST_CASE("reference_controller: the reference's search, forecaster and stage pl
     CHECK(horizons == std::vector<std::uint64_t>{1000, 2000});
     CHECK(candidates == 20);
     CHECK(result.steps_searched == 3000);
-    CHECK(result.search_overhead() == Approx(1.0));
+    CHECK(result.searched_per_trained_step() == Approx(1.0));
 }
 
 TEST_CASE("reference_controller: a budget that ends inside a search leaves the last finished stage's model", "[controller][reference]") {

@@ -252,3 +252,163 @@ TEST_CASE("range test settings are validated, naming the field", "[lr_range_test
     CHECK(field({.min_improvement = 1.0}) == "min_improvement");
     CHECK(t.calls == 0);
 }
+
+// ---- the zero-setting mode: lr_min = lr_max = 0 runs the test through the controller ----------
+
+namespace {
+
+using zero_setting_controller = autolrs::with_range_test<autolrs::controller<>>;
+
+std::vector<autolrs::event> events_of(autolrs::run_result& result, noisy_quadratic& toy,
+                                      const autolrs::controller_settings& settings, std::uint64_t budget) {
+    std::vector<autolrs::event> events;
+    result = autolrs::run(toy, settings, budget, [&](const autolrs::event& e) { events.push_back(e); });
+    return events;
+}
+
+}  // namespace
+
+TEST_CASE("zero-setting mode: run() with no interval runs the range test inside the budget, then AutoLRS over "
+          "its interval",
+          "[lr_range_test][zero_setting]") {
+    using autolrs::event_kind;
+    const std::uint64_t budget = 3000;
+    noisy_quadratic toy({100.0, 10.0, 1.0}, 0.5, 3);
+    noisy_quadratic twin = toy;
+    const double start_loss = toy.loss();
+    autolrs::run_result result;
+    const auto events = events_of(result, toy, {}, budget);
+
+    // The same sweep, alone, from the same state: the controller's interval is its suggestion.
+    const autolrs::lr_range_test_settings sweep = autolrs::automatic_range_test(budget);
+    CHECK(sweep.steps == 150);
+    const auto alone = autolrs::lr_range_test(twin, sweep);
+    CHECK(result.lr_max == alone.lr_max);
+    CHECK(result.lr_min == alone.lr_min);
+    CHECK(result.steps_range_test == alone.curve.size());
+    CHECK(result.steps_range_test > 0);
+
+    CHECK(result.completed);
+    CHECK(result.steps_total == budget);
+    CHECK(result.steps_trained + result.steps_searched + result.steps_range_test == budget);
+    CHECK(result.budget_share_trained() + result.budget_share_searched() + result.budget_share_range_test() ==
+          Approx(1.0));
+    CHECK(result.budget_share_range_test() == Approx(static_cast<double>(alone.curve.size()) / budget));
+    CHECK(toy.now.steps == result.steps_trained);  // the model holds the trained steps only
+    CHECK(toy.loss() < 0.05 * start_loss);
+
+    REQUIRE(events.size() >= 4);
+    CHECK(events[0].kind == event_kind::range_test_start);
+    CHECK(events[0].step == 0);
+    CHECK(events[0].length == sweep.steps);
+    CHECK(events[1].kind == event_kind::range_test_end);
+    CHECK(events[1].step == result.steps_range_test);
+    CHECK(events[1].length == result.steps_range_test);
+    CHECK(events[1].learning_rate == result.lr_max);
+    CHECK(std::isfinite(events[1].loss));
+    CHECK(events[2].kind == event_kind::stage_start);
+    CHECK(events[2].step == result.steps_range_test);  // steps count from the run's start
+    CHECK(events.back().kind == event_kind::done);
+    CHECK(events.back().step == budget);
+    for (const autolrs::event& e : events) {
+        if (e.kind == event_kind::candidate_start || e.kind == event_kind::stage_lr_chosen) {
+            CHECK(e.learning_rate >= result.lr_min);
+            CHECK(e.learning_rate <= result.lr_max);
+        }
+    }
+    // The found schedule covers the trained steps only: the test's steps were restored away.
+    CHECK(result.schedule_rows.front().start_step == 0);
+}
+
+TEST_CASE("zero-setting mode: with an interval given, with_range_test is the controller it wraps, step for step",
+          "[lr_range_test][zero_setting]") {
+    const autolrs::controller_settings settings{.lr_min = 1e-3, .lr_max = 0.05, .total_steps = 2000};
+    noisy_quadratic a({100.0, 10.0, 1.0}, 0.5, 5);
+    noisy_quadratic b = a;
+    autolrs::controller<> plain(settings);
+    zero_setting_controller wrapped(settings);
+    CHECK_FALSE(wrapped.testing());
+    std::vector<autolrs::event> plain_events;
+    std::vector<autolrs::event> wrapped_events;
+    const auto r1 = autolrs::run(a, plain, [&](const autolrs::event& e) { plain_events.push_back(e); });
+    const auto r2 = autolrs::run(b, wrapped, [&](const autolrs::event& e) { wrapped_events.push_back(e); });
+    CHECK(a.now == b.now);
+    CHECK(r1.steps_searched == r2.steps_searched);
+    CHECK(r2.steps_range_test == 0);
+    CHECK(r2.lr_min == 1e-3);
+    REQUIRE(plain_events.size() == wrapped_events.size());
+    for (std::size_t i = 0; i < plain_events.size(); ++i) {
+        CHECK(plain_events[i].kind == wrapped_events[i].kind);
+        CHECK(plain_events[i].step == wrapped_events[i].step);
+    }
+    CHECK(wrapped.save().size() > plain.save().size());
+}
+
+TEST_CASE("zero-setting mode: a state saved at any directive, the test's included, loads and goes on identically",
+          "[lr_range_test][zero_setting]") {
+    const autolrs::controller_settings settings{.total_steps = 1200};
+    noisy_quadratic straight_toy({100.0, 10.0, 1.0}, 0.5, 11);
+    noisy_quadratic resumed_toy = straight_toy;
+    zero_setting_controller straight(settings);
+    zero_setting_controller resumed(settings);
+    CHECK(straight.testing());
+    autolrs::directive_executor straight_host(straight_toy, straight);
+    autolrs::directive_executor resumed_host(resumed_toy, resumed);
+    std::uint64_t directives = 0;
+    std::uint64_t loaded_during_test = 0;
+    for (autolrs::directive d = straight.pending(); d.kind != autolrs::directive_kind::done; ++directives) {
+        if (directives % 7 == 0) {  // a new controller from the saved text, as after a restart
+            zero_setting_controller fresh(settings);
+            fresh.load(resumed.save());
+            loaded_during_test += fresh.testing() ? 1 : 0;
+            resumed = fresh;
+        }
+        REQUIRE(resumed.pending() == d);
+        d = straight_host.carry_out(straight);
+        resumed_host.carry_out(resumed);
+    }
+    CHECK(loaded_during_test > 5);
+    CHECK(resumed.pending().kind == autolrs::directive_kind::done);
+    CHECK(straight_toy.now == resumed_toy.now);
+    CHECK(resumed.steps_total() == 1200);
+    CHECK(resumed.steps_range_test() == straight.steps_range_test());
+    CHECK(resumed.settings().lr_max == straight.settings().lr_max);
+    REQUIRE(resumed.range_test().has_value());
+    CHECK(resumed.range_test()->curve.size() == straight.steps_range_test());
+}
+
+TEST_CASE("zero-setting mode: bad settings and states are refused, naming the problem; nothing is trained",
+          "[lr_range_test][zero_setting]") {
+    CHECK(field_of([] { zero_setting_controller c({.total_steps = 60}); }) == "total_steps");
+    CHECK(field_of([] { zero_setting_controller c({.total_steps = 80}); }).empty());  // 20 test steps fit
+    CHECK(field_of([] { zero_setting_controller c({.total_steps = 4000, .warmup_steps = 100, .warmup_lr = 0.1}); }) ==
+          "warmup_lr");
+    CHECK(field_of([] { zero_setting_controller c({.lr_max = 1.0, .total_steps = 4000}); }) == "lr_min");
+    CHECK(field_of([] { zero_setting_controller c({.total_steps = 4000, .candidates = 0}); }) == "candidates");
+    CHECK(field_of([] {
+              zero_setting_controller c({.total_steps = 4000}, {.restore_after = false});
+          }) == "restore_after");
+    CHECK(field_of([] { zero_setting_controller c({.total_steps = 4000}, {.steps = 1}); }) == "steps");
+    // The controller alone names the zero-setting mode and where to find it.
+    try {
+        autolrs::controller<> c({.total_steps = 4000});
+        FAIL("no exception");
+    } catch (const autolrs::invalid_setting& e) {
+        CHECK(e.field() == "lr_min");
+        CHECK(std::string(e.what()).find("with_range_test") != std::string::npos);
+    }
+    // run() refuses before any trainer call.
+    scripted t([](double) { return 1.0; });
+    CHECK(field_of([&] { autolrs::run(t, {}, 50); }) == "total_steps");
+    CHECK(t.calls == 0);
+
+    // A state saved under other settings, or damaged, is refused and changes nothing.
+    zero_setting_controller a({.total_steps = 4000});
+    zero_setting_controller b({.total_steps = 5000});
+    const std::string before = b.save();
+    CHECK_THROWS_AS(b.load(a.save()), autolrs::invalid_state);
+    std::string damaged = a.save();
+    damaged.replace(damaged.find("range_test 1"), 12, "range_test 0");
+    CHECK_THROWS_AS(a.load(damaged), autolrs::invalid_state);
+    CHECK(b.save() == before);
+}

@@ -84,7 +84,11 @@ TEST_CASE("run spends exactly the budget and reports how it was spent", "[run]")
     CHECK(result.steps_total == 3000);
     CHECK(result.steps_trained + result.steps_searched == 3000);
     CHECK(result.steps_searched > 0);
-    CHECK(result.search_overhead() == Approx(static_cast<double>(result.steps_searched) / result.steps_trained));
+    CHECK(result.steps_range_test == 0);
+    CHECK(result.searched_per_trained_step() == Approx(static_cast<double>(result.steps_searched) / result.steps_trained));
+    CHECK(result.budget_share_searched() == Approx(static_cast<double>(result.steps_searched) / 3000.0));
+    CHECK(result.budget_share_trained() + result.budget_share_searched() == Approx(1.0));
+    CHECK(result.budget_share_range_test() == 0.0);
     CHECK(result.events == events.size());
     CHECK(result.stages >= 3);
     CHECK(events.back().kind == event_kind::done);
