@@ -1,4 +1,5 @@
-// Must not compile: the trainer has no restore(), and the diagnostic says so.
+// Must not compile: the trainer has no restore(), and the diagnostic of the entry point a
+// user calls says so.
 #include <autolrs/autolrs.hpp>
 
 struct no_restore {
@@ -9,6 +10,8 @@ struct no_restore {
     checkpoint_type checkpoint() { return 0; }
 };
 
-static_assert(autolrs::explain_trainer<no_restore>());
-
-int main() { return 0; }
+int main() {
+    no_restore t;
+    autolrs::run(t, {.lr_min = 1e-3, .lr_max = 1.0}, 1000);
+    return 0;
+}
