@@ -5,7 +5,11 @@
 
 #include "catch.hpp"
 
+#include <bit>
 #include <cmath>
+#include <filesystem>
+#include <istream>
+#include <ostream>
 #include <cstdint>
 #include <limits>
 #include <random>
@@ -380,7 +384,8 @@ TEST_CASE("zero-setting mode: a state saved at any directive, the test's include
 TEST_CASE("zero-setting mode: bad settings and states are refused, naming the problem; nothing is trained",
           "[lr_range_test][zero_setting]") {
     CHECK(field_of([] { zero_setting_controller c({.total_steps = 60}); }) == "total_steps");
-    CHECK(field_of([] { zero_setting_controller c({.total_steps = 80}); }).empty());  // 20 test steps fit
+    CHECK(field_of([] { zero_setting_controller c({.total_steps = 199}); }) == "total_steps");
+    CHECK(field_of([] { zero_setting_controller c({.total_steps = 200}); }).empty());  // 50 test steps fit
     CHECK(field_of([] { zero_setting_controller c({.total_steps = 4000, .warmup_steps = 100, .warmup_lr = 0.1}); }) ==
           "warmup_lr");
     CHECK(field_of([] { zero_setting_controller c({.lr_max = 1.0, .total_steps = 4000}); }) == "lr_min");
@@ -399,7 +404,7 @@ TEST_CASE("zero-setting mode: bad settings and states are refused, naming the pr
     }
     // run() refuses before any trainer call.
     scripted t([](double) { return 1.0; });
-    CHECK(field_of([&] { autolrs::run(t, {}, 50); }) == "total_steps");
+    CHECK(field_of([&] { autolrs::run(t, {}, 150); }) == "total_steps");
     CHECK(t.calls == 0);
 
     // A state saved under other settings, or damaged, is refused and changes nothing.
@@ -411,4 +416,76 @@ TEST_CASE("zero-setting mode: bad settings and states are refused, naming the pr
     damaged.replace(damaged.find("range_test 1"), 12, "range_test 0");
     CHECK_THROWS_AS(a.load(damaged), autolrs::invalid_state);
     CHECK(b.save() == before);
+}
+
+namespace {
+
+// noisy_quadratic's state in text, exactly (doubles by their bits).
+struct quadratic_codec {
+    void save(std::ostream& os, const noisy_quadratic::state& s) const {
+        os << s.steps << ' ' << s.x.size();
+        for (const double v : s.x) os << ' ' << std::bit_cast<std::uint64_t>(v);
+        os << ' ' << s.rng << '\n';
+    }
+    noisy_quadratic::state load(std::istream& is) const {
+        noisy_quadratic::state s;
+        std::size_t n = 0;
+        is >> s.steps >> n;
+        s.x.resize(n);
+        for (double& v : s.x) {
+            std::uint64_t bits = 0;
+            is >> bits;
+            v = std::bit_cast<double>(bits);
+        }
+        is >> s.rng;
+        return s;
+    }
+};
+
+// Throws at its `fail_at`-th train_step call: a crash in the middle of a run.
+struct failing_quadratic : noisy_quadratic {
+    using noisy_quadratic::noisy_quadratic;
+    double train_step() {
+        if (++calls == fail_at) throw std::runtime_error("the machine went away");
+        return noisy_quadratic::train_step();
+    }
+    std::uint64_t calls = 0;
+    std::uint64_t fail_at = 0;
+};
+
+}  // namespace
+
+TEST_CASE("zero-setting mode: run_resumable after a crash ends where an uninterrupted run ends",
+          "[lr_range_test][zero_setting][resume]") {
+    const autolrs::controller_settings settings{.total_steps = 1500};
+    const auto path = std::filesystem::temp_directory_path() / "autolrs_test_zero_setting_resume.state";
+    std::filesystem::remove(path);
+
+    failing_quadratic straight({100.0, 10.0, 1.0}, 0.5, 17);
+    zero_setting_controller straight_ctl(settings);
+    const auto expected = autolrs::run(straight, straight_ctl);
+
+    for (const std::uint64_t fail_at : {40ULL, 400ULL, 1200ULL}) {  // inside the test, after it, near the end
+        INFO("fail at call " << fail_at);
+        std::filesystem::remove(path);
+        failing_quadratic crashing({100.0, 10.0, 1.0}, 0.5, 17);
+        crashing.fail_at = fail_at;
+        zero_setting_controller first(settings);
+        CHECK_THROWS_AS(autolrs::run_resumable(crashing, first, quadratic_codec{}, {.path = path},
+                                               [](const autolrs::event&) {}),
+                        autolrs::trainer_error);
+        CHECK(std::filesystem::exists(path) == (fail_at > expected.steps_range_test));
+
+        failing_quadratic restarted({100.0, 10.0, 1.0}, 0.5, 17);  // a new process: a fresh model
+        zero_setting_controller second(settings);
+        const auto resumed = autolrs::run_resumable(restarted, second, quadratic_codec{}, {.path = path},
+                                                    [](const autolrs::event&) {});
+        CHECK(restarted.now == straight.now);
+        CHECK(resumed.steps_total == expected.steps_total);
+        CHECK(resumed.steps_range_test == expected.steps_range_test);
+        CHECK(resumed.steps_searched == expected.steps_searched);
+        CHECK(resumed.lr_max == expected.lr_max);
+        CHECK(resumed.schedule_rows.size() == expected.schedule_rows.size());
+    }
+    std::filesystem::remove(path);
 }
