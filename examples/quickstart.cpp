@@ -1,7 +1,8 @@
 // Quick start: AutoLRS on a toy trainer (SGD on a noisy quadratic) through autolrs::run.
-// A trainer needs five members (see autolrs::trainer); run() does the rest: it searches an
-// LR per stage, keeps the best candidate's state, anneals at the end of the budget, and
-// counts every step it takes, the search's included.
+// A trainer needs five members (see autolrs::trainer); run() does the rest: with no LR
+// interval given it finds one by an LR range test, then searches an LR per stage, keeps the
+// best candidate's state, anneals at the end of the budget, and counts every step it takes,
+// the test's and the search's included.
 #include <autolrs/autolrs.hpp>
 
 #include <cstdio>
@@ -46,9 +47,12 @@ int main() {
     std::printf("autolrs %d.%d.%d\n", autolrs::version.major, autolrs::version.minor, autolrs::version.patch);
 
     noisy_quadratic model;
-    const autolrs::controller_settings settings{.lr_min = 1e-3, .lr_max = 1.0};
+    const autolrs::controller_settings settings{};  // nothing set: the zero-setting mode
     const autolrs::run_result result = autolrs::run(model, settings, 3000, [](const autolrs::event& e) {
-        if (e.kind == autolrs::event_kind::stage_lr_chosen) {
+        if (e.kind == autolrs::event_kind::range_test_end) {
+            std::printf("step %5llu  LR range test done: the loss was lowest at lr %.3g\n",
+                        static_cast<unsigned long long>(e.step), e.learning_rate);
+        } else if (e.kind == autolrs::event_kind::stage_lr_chosen) {
             std::printf("step %5llu  stage %u: lr %.4g (forecast loss %.3g +- %.2g)\n",
                         static_cast<unsigned long long>(e.step), e.stage, e.learning_rate, e.forecast, e.stddev);
         } else if (e.kind == autolrs::event_kind::cooldown_start) {
@@ -56,10 +60,12 @@ int main() {
                         e.learning_rate, static_cast<unsigned long long>(e.length));
         }
     });
-    std::printf("%llu steps: %llu trained the model, %llu searched (%.0f%% of the budget)\n",
+    std::printf("%llu steps: %llu trained the model, %llu searched (%.0f%% of the budget), %llu range test (%.0f%%)\n",
                 static_cast<unsigned long long>(result.steps_total), static_cast<unsigned long long>(result.steps_trained),
-                static_cast<unsigned long long>(result.steps_searched), 100.0 * result.budget_share_searched());
-    std::printf("final loss %.3g\n", model.validation_loss());
+                static_cast<unsigned long long>(result.steps_searched), 100.0 * result.budget_share_searched(),
+                static_cast<unsigned long long>(result.steps_range_test), 100.0 * result.budget_share_range_test());
+    std::printf("interval searched [%.3g, %.3g]; final loss %.3g\n", result.lr_min, result.lr_max,
+                model.validation_loss());
 
     // The found schedule replays with no search: a second model, same data, same result.
     noisy_quadratic replayed;
