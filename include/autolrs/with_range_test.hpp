@@ -45,12 +45,12 @@ namespace autolrs {
 
 /// The sweep the zero-setting mode runs when not given one: lr_range_test_settings' defaults
 /// (1e-7 to 10, the suggestion at the smoothed minimum, two decades below it) over 5% of the
-/// budget, at least 50 and at most 200 applied steps (100 with no budget): a longer sweep
-/// finds the same minimum, a shorter one smooths over too few losses per decade (50 steps
-/// over the 8 decades are 6 a decade).
+/// budget, at least 100 and at most 200 applied steps (100 with no budget): a longer sweep
+/// finds the same minimum; a shorter one smooths over too few losses per decade (on the
+/// Fashion-MNIST CNN, sweeps of 50 and 75 steps found no minimum at all).
 [[nodiscard]] constexpr lr_range_test_settings automatic_range_test(std::uint64_t total_steps) noexcept {
     lr_range_test_settings sweep;
-    sweep.steps = total_steps == 0 ? 100 : std::clamp<std::uint64_t>(total_steps / 20, 50, 200);
+    sweep.steps = total_steps == 0 ? 100 : std::clamp<std::uint64_t>(total_steps / 20, 100, 200);
     return sweep;
 }
 

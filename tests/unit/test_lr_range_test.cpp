@@ -384,8 +384,8 @@ TEST_CASE("zero-setting mode: a state saved at any directive, the test's include
 TEST_CASE("zero-setting mode: bad settings and states are refused, naming the problem; nothing is trained",
           "[lr_range_test][zero_setting]") {
     CHECK(field_of([] { zero_setting_controller c({.total_steps = 60}); }) == "total_steps");
-    CHECK(field_of([] { zero_setting_controller c({.total_steps = 199}); }) == "total_steps");
-    CHECK(field_of([] { zero_setting_controller c({.total_steps = 200}); }).empty());  // 50 test steps fit
+    CHECK(field_of([] { zero_setting_controller c({.total_steps = 399}); }) == "total_steps");
+    CHECK(field_of([] { zero_setting_controller c({.total_steps = 400}); }).empty());  // 100 test steps fit
     CHECK(field_of([] { zero_setting_controller c({.total_steps = 4000, .warmup_steps = 100, .warmup_lr = 0.1}); }) ==
           "warmup_lr");
     CHECK(field_of([] { zero_setting_controller c({.lr_max = 1.0, .total_steps = 4000}); }) == "lr_min");
@@ -404,7 +404,7 @@ TEST_CASE("zero-setting mode: bad settings and states are refused, naming the pr
     }
     // run() refuses before any trainer call.
     scripted t([](double) { return 1.0; });
-    CHECK(field_of([&] { autolrs::run(t, {}, 150); }) == "total_steps");
+    CHECK(field_of([&] { autolrs::run(t, {}, 399); }) == "total_steps");
     CHECK(t.calls == 0);
 
     // A state saved under other settings, or damaged, is refused and changes nothing.
