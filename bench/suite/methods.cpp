@@ -218,19 +218,16 @@ run_record run_one(const task& t, const method& m, std::uint64_t seed) {
         r.lr_max = found.lr_max;
         r.chosen_lr = peak;
     } else {
-        controller_settings settings{.lr_min = t.lr_min, .lr_max = t.lr_max, .seed = seed};
-        std::uint64_t used = 0;
-        if (m.range_test) {
-            const auto found = autolrs::lr_range_test(trainer, {.steps = t.range_test_steps});
-            used = trainer.steps();
-            settings.lr_min = found.lr_min;
-            settings.lr_max = found.lr_max;
-        }
-        settings.total_steps = t.budget - used;
+        controller_settings settings{.lr_min = t.lr_min, .lr_max = t.lr_max, .total_steps = t.budget, .seed = seed};
+        if (m.range_test) settings.lr_min = settings.lr_max = 0.0;  // the library's zero-setting mode
         if (m.adjust) m.adjust(settings);
         decision_log log;
         autolrs::run_result result;
-        if (m.policies.all_default()) {
+        if (m.range_test) {
+            if (!m.policies.all_default()) throw std::invalid_argument("range_test=1 runs with the default policies only");
+            autolrs::with_range_test<autolrs::controller<>> ctl(settings, {.steps = t.range_test_steps});
+            result = autolrs::run(trainer, ctl, log);
+        } else if (m.policies.all_default()) {
             autolrs::controller<> ctl(settings);
             result = autolrs::run(trainer, ctl, log);
         } else {
@@ -238,10 +235,10 @@ run_record run_one(const task& t, const method& m, std::uint64_t seed) {
             result = autolrs::run(trainer, ctl, log);
         }
         r.steps_trained = result.steps_trained;
-        r.steps_searched = result.steps_searched + used;
+        r.steps_searched = result.steps_searched + result.steps_range_test;
         r.stages = result.stages;
-        r.lr_min = settings.lr_min;
-        r.lr_max = settings.lr_max;
+        r.lr_min = result.lr_min;
+        r.lr_max = result.lr_max;
         r.chosen_lr = log.cooldown_lr;  // where the final anneal started (0: no cooldown)
         r.decisions = std::move(log.text);
     }

@@ -315,8 +315,8 @@ private:
     [[nodiscard]] static std::string_view test_verdict(lr_range_test_status status) noexcept {
         switch (status) {
             case lr_range_test_status::diverged:
-                return "LR range test done: the interval is [lr_max / 100, lr_max], lr_max where the smoothed loss "
-                       "was lowest before it diverged";
+                return "LR range test done: lr_max where the smoothed loss was lowest before it diverged, lr_min "
+                       "span_decades below it";
             case lr_range_test_status::completed:
                 return "LR range test done without diverging: lr_max may be too low (the sweep ends at lr_end)";
             case lr_range_test_status::no_improvement:
