@@ -3,9 +3,12 @@
 #   autolrs.hpp   bench/compile_time/autolrs_run.cpp with <autolrs/autolrs.hpp>: autolrs::run
 #                 with the default controller on a small trainer (the README's first use)
 #   run.hpp       the same source with only <autolrs/run.hpp> (run() and the default controller)
+#   compiled      the autolrs.hpp TU with AUTOLRS_COMPILED_LIB, as a user who links the optional
+#                 autolrs::compiled library compiles it (the default controller's heavy numeric
+#                 code is declared, not defined; the library holds it: src/autolrs_compiled.cpp)
 #   eigen         bench/compile_time/eigen_solve.cpp: <Eigen/Dense> and a 3x3 solve
 # Each is compiled to an object file (g++ -std=c++20 -O2, as a user's release build) ROUNDS times,
-# interleaved so that a change in the machine's load hits all three alike; the script prints
+# interleaved so that a change in the machine's load hits all four alike; the script prints
 # the median CPU time (user + system: less sensitive to other processes than wall time) and
 # wall time of each, and each one's ratio to the Eigen TU.
 #   bash bench/compile_time.sh                 3 rounds with g++
@@ -36,25 +39,28 @@ for ((i = 1; i <= rounds; ++i)); do
   measure eigen bench/compile_time/eigen_solve.cpp
   measure umbrella bench/compile_time/autolrs_run.cpp '-DAUTOLRS_BENCH_HEADER=<autolrs/autolrs.hpp>'
   measure run_hpp bench/compile_time/autolrs_run.cpp '-DAUTOLRS_BENCH_HEADER=<autolrs/run.hpp>'
+  measure compiled bench/compile_time/autolrs_run.cpp '-DAUTOLRS_BENCH_HEADER=<autolrs/autolrs.hpp>' -DAUTOLRS_COMPILED_LIB
 done
 base_cpu=$(echo "${cpu[eigen]}" | median)
 base_wall=$(echo "${wall[eigen]}" | median)
 printf '%-34s %9s %9s %12s %12s\n' "translation unit" "cpu s" "wall s" "cpu / eigen" "wall / eigen"
-for name in eigen umbrella run_hpp; do
+for name in eigen umbrella run_hpp compiled; do
   c=$(echo "${cpu[$name]}" | median)
   w=$(echo "${wall[$name]}" | median)
   case $name in
     eigen) label="<Eigen/Dense>, 3x3 solve" ;;
     umbrella) label="<autolrs/autolrs.hpp>, run()" ;;
     run_hpp) label="<autolrs/run.hpp>, run()" ;;
+    compiled) label="autolrs.hpp, run(), compiled lib" ;;
   esac
   printf '%-34s %9.2f %9.2f %11.2fx %11.2fx\n' "$label" "$c" "$w" "$(echo "$c / $base_cpu" | bc -l)" \
     "$(echo "$w / $base_wall" | bc -l)"
 done
-echo "samples (cpu s): eigen ${cpu[eigen]}| autolrs.hpp ${cpu[umbrella]}| run.hpp ${cpu[run_hpp]}"
+echo "samples (cpu s): eigen ${cpu[eigen]}| autolrs.hpp ${cpu[umbrella]}| run.hpp ${cpu[run_hpp]}| compiled ${cpu[compiled]}"
 
 if [ "${TRACE:-0}" = 1 ]; then
-  clang++ "${flags[@]}" '-DAUTOLRS_BENCH_HEADER=<autolrs/autolrs.hpp>' -ftime-trace -ftime-trace-granularity=100 \
+  # TRACE_FLAGS=-DAUTOLRS_COMPILED_LIB traces the compiled-mode TU instead.
+  clang++ "${flags[@]}" ${TRACE_FLAGS:-} '-DAUTOLRS_BENCH_HEADER=<autolrs/autolrs.hpp>' -ftime-trace -ftime-trace-granularity=100 \
     -c bench/compile_time/autolrs_run.cpp -o "$out/trace.o"
   python3 - "$out/trace.json" <<'PY'
 import collections, json, sys

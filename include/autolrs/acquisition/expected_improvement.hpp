@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include <boost/math/distributions/normal.hpp>
-
 #include "autolrs/acquisition/detail/fast_normal.hpp"
 #include "autolrs/types.hpp"
 
@@ -22,8 +20,7 @@ struct expected_improvement {
         const double sd = std::sqrt(std::max(p.variance, 0.0));
         if (!(sd > 0.0)) return std::max(improvement, 0.0);
         const double z = improvement / sd;
-        const detail::fast_normal normal;
-        const double value = improvement * boost::math::cdf(normal, z) + sd * boost::math::pdf(normal, z);
+        const double value = improvement * detail::standard_normal_cdf(z) + sd * detail::standard_normal_pdf(z);
         return std::max(value, 0.0);  // rounding can dip below 0 far in the lower tail
     }
 };

@@ -1,6 +1,6 @@
 #pragma once
 // Maximises an acquisition over an interval: a dense grid, then Brent's method around the
-// best grid point (boost::math::tools::brent_find_minima); points closer than
+// best grid point (boost::math::tools::brent_find_minima, numeric/brent.hpp); points closer than
 // min_separation to an already observed point are never proposed.
 
 #include <algorithm>
@@ -12,10 +12,9 @@
 #include <span>
 #include <vector>
 
-#include <boost/math/tools/minima.hpp>
-
 #include "autolrs/acquisition/concept.hpp"
 #include "autolrs/errors.hpp"
+#include "autolrs/numeric/brent.hpp"
 #include "autolrs/surrogate/concept.hpp"
 #include "autolrs/types.hpp"
 
@@ -107,7 +106,7 @@ acquisition_choice maximise_acquisition(const S& s, const A& acquisition, double
                 return std::isfinite(v) ? -v : penalty;
             };
             std::uintmax_t iterations = settings.refine_iterations;
-            const auto [x, value] = boost::math::tools::brent_find_minima(negated, a, b, 16, iterations);
+            const auto [x, value] = detail::brent_minimise(negated, a, b, 16, iterations);
             if (-value > choice.score && x >= lower && x <= upper && detail::far_from_all(x, avoid, separation))
                 choice = {x, -value};
         }

@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include <boost/math/distributions/normal.hpp>
-
 #include "autolrs/acquisition/detail/fast_normal.hpp"
 #include "autolrs/types.hpp"
 
@@ -20,7 +18,7 @@ struct probability_of_improvement {
         const double improvement = incumbent - xi - p.mean;
         const double sd = std::sqrt(std::max(p.variance, 0.0));
         if (!(sd > 0.0)) return improvement > 0.0 ? 1.0 : 0.0;
-        return boost::math::cdf(detail::fast_normal{}, improvement / sd);
+        return detail::standard_normal_cdf(improvement / sd);
     }
 };
 

@@ -82,6 +82,11 @@ struct exponential_basis {
     [[nodiscard]] double dtheta(double theta, double s, double phi) const { return -std::exp(theta) * s * phi; }
 };
 static_assert(explain_profile_basis<exponential_basis>());
+#ifdef AUTOLRS_COMPILED_LIB
+// The default forecaster's fit comes compiled (numeric/compiled_lib.hpp).
+extern template profile_outcome profile_forecast<exponential_basis>(const exponential_basis&, const profile_options&,
+                                                                    std::span<const double>, double);
+#endif
 }  // namespace detail
 
 /// The default forecaster. predict() fits L(t) = a*exp(b*t) + c (b < 0) to the finite

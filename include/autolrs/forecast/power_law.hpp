@@ -63,6 +63,12 @@ struct power_basis {
     }
 };
 static_assert(explain_profile_basis<power_basis>());
+#ifdef AUTOLRS_COMPILED_LIB
+// Its fit comes compiled (numeric/compiled_lib.hpp): the umbrella header includes this
+// forecaster, and the fit would otherwise be instantiated in every translation unit.
+extern template profile_outcome profile_forecast<power_basis>(const power_basis&, const profile_options&,
+                                                              std::span<const double>, double);
+#endif
 }  // namespace detail
 
 /// Robust power-law forecaster (see exponential_forecaster for the procedure); of the

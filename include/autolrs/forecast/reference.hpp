@@ -6,8 +6,7 @@
 #include "autolrs/forecast/detail/window.hpp"
 #include "autolrs/forecast/concept.hpp"
 
-#include <Eigen/Cholesky>
-#include <Eigen/Core>
+#include "autolrs/numeric/compiled_lib.hpp"
 
 #include <algorithm>
 #include <cfloat>
@@ -32,32 +31,9 @@ namespace detail {
 /// Least-squares quadratic through (x, y), evaluated at `at`. Stands in for the reference's
 /// scipy UnivariateSpline(k=2, s=len): with the default smoothing s = len and losses whose
 /// residuals are below 1 in size, that spline has no interior knots, i.e. it IS this quadratic.
-inline bool quadratic_smooth(const std::vector<double>& x, const std::vector<double>& y, std::span<const double> at,
-                             std::vector<double>& out) {
-    if (x.size() < 3) return false;
-    const double lo = x.front(), hi = x.back();
-    const double mid = 0.5 * (lo + hi), half = std::max(0.5 * (hi - lo), 1e-300);
-    Eigen::Matrix3d m = Eigen::Matrix3d::Zero();
-    Eigen::Vector3d r = Eigen::Vector3d::Zero();
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        const double u = (x[i] - mid) / half;
-        const Eigen::Vector3d v(1.0, u, u * u);
-        m.noalias() += v * v.transpose();
-        r += v * y[i];
-    }
-    // LDLT, the decomposition the exponential forecaster's Laplace step uses too: each fixed-size
-    // Eigen decomposition costs seconds of compile time in every translation unit.
-    const Eigen::LDLT<Eigen::Matrix3d> ldlt(m);
-    const Eigen::Vector3d d = ldlt.vectorD();
-    if (ldlt.info() != Eigen::Success || !(d.minCoeff() > 1e-12 * d.maxCoeff())) return false;  // fewer than 3 distinct x
-    const Eigen::Vector3d coef = ldlt.solve(r);
-    out.resize(at.size());
-    for (std::size_t i = 0; i < at.size(); ++i) {
-        const double u = (at[i] - mid) / half;
-        out[i] = coef[0] + coef[1] * u + coef[2] * u * u;
-    }
-    return coef.allFinite();
-}
+/// Defined in reference_inl.hpp (its 3x3 LDLT is compiled once in autolrs::compiled).
+bool quadratic_smooth(const std::vector<double>& x, const std::vector<double>& y, std::span<const double> at,
+                      std::vector<double>& out);
 
 /// numpy.linalg.lstsq of y on [exp(b x), 1]: {a, c, residual sum of squares}; false when
 /// numpy would call the matrix rank-deficient (the reference then crashes).
@@ -262,3 +238,7 @@ private:
 static_assert(loss_forecaster<reference_exponential_forecaster>);
 
 }  // namespace autolrs
+
+#ifndef AUTOLRS_COMPILED_LIB
+#include "autolrs/forecast/detail/reference_inl.hpp"
+#endif

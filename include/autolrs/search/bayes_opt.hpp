@@ -206,4 +206,11 @@ private:
     double infeasible_u_ = std::numeric_limits<double>::infinity();
 };
 
+#ifdef AUTOLRS_COMPILED_LIB
+// The default policies' acquisition maximiser comes compiled (numeric/compiled_lib.hpp).
+extern template acquisition_choice maximise_acquisition<gaussian_process<matern52>, expected_improvement>(
+    const gaussian_process<matern52>&, const expected_improvement&, double, double, double, std::span<const double>,
+    const acquisition_maximiser_settings&, std::mt19937_64&);
+#endif
+
 }  // namespace autolrs

@@ -1,15 +1,20 @@
 #pragma once
-// Boost.Math's standard normal distribution, computed in plain double precision: the
-// cdf and pdf behind expected_improvement and probability_of_improvement.
+// The standard normal cdf and pdf behind expected_improvement and probability_of_improvement:
+// Boost.Math's, in plain double precision. Declared here, defined in fast_normal_inl.hpp
+// (in the headers when header-only; compiled once in autolrs::compiled, which keeps Boost's
+// normal distribution, the heaviest header on the default path, out of its users' builds).
 
-#include <boost/math/distributions/normal.hpp>
-#include <boost/math/policies/policy.hpp>
+#include "autolrs/numeric/compiled_lib.hpp"
 
 namespace autolrs::detail {
 
-/// The default policy promotes double to long double, which made the cdf about 8x slower
-/// (the acquisition is evaluated hundreds of times per ask) for no accuracy that matters here.
-using fast_normal = boost::math::normal_distribution<
-    double, boost::math::policies::policy<boost::math::policies::promote_double<false>>>;
+/// Phi(z).
+double standard_normal_cdf(double z);
+/// phi(z).
+double standard_normal_pdf(double z);
 
 }  // namespace autolrs::detail
+
+#ifndef AUTOLRS_COMPILED_LIB
+#include "autolrs/acquisition/detail/fast_normal_inl.hpp"
+#endif

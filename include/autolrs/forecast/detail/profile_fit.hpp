@@ -1,6 +1,6 @@
 #pragma once
 // The robust profile fit shared by the model forecasters: z = a*phi_theta(s) + c with
-// s = t / n, one nonlinear parameter theta searched by Brent (Boost.Math), (a, c) by
+// s = t / n, one nonlinear parameter theta searched by Brent (Boost.Math, numeric/brent.hpp), (a, c) by
 // weighted least squares for each trial, Huber reweighting (IRLS) against outliers,
 // a significance test for flat and rising windows, bounds on the extrapolation, and a
 // Laplace (delta-method) predictive standard deviation. The curve's shape phi_theta is a
@@ -9,8 +9,7 @@
 #include "autolrs/forecast/concept.hpp"
 #include "autolrs/forecast/detail/profile_basis.hpp"
 #include "autolrs/forecast/detail/window.hpp"
-
-#include <boost/math/tools/minima.hpp>
+#include "autolrs/numeric/brent.hpp"
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
@@ -55,9 +54,9 @@ profile_fit_result fit_profile(const Basis& basis, forecast_workspace& ws, std::
         return f.ok ? f.sse : std::numeric_limits<double>::max();
     };
     std::uintmax_t max_iter = 60;
-    const auto best = boost::math::tools::brent_find_minima(objective, lo, hi, bits, max_iter);
+    const brent_minimum best = brent_minimise(objective, lo, hi, bits, max_iter);
     profile_fit_result r;
-    r.theta = best.first;
+    r.theta = best.x;
     basis.fill(r.theta, n, ws.phi.data());
     const affine_fit f = fit_affine(ws.phi.data(), ws.z.data(), ws.w.data(), n);
     r.a = f.a;
