@@ -1,7 +1,8 @@
 // autolrs::compiled: the default controller's heavy numeric code, compiled once. Built with
 // AUTOLRS_COMPILED_LIB (numeric/compiled_lib.hpp), so the headers below declare what this
 // file defines: the non-template kernels (from their *_inl.hpp) and the explicit
-// instantiations for the default policies that the headers declare `extern template`.
+// instantiations for the default policies that the headers declare `extern template`:
+// the default and reference controllers' state machines, and the numeric code under them.
 
 #include "autolrs/autolrs.hpp"
 
@@ -24,6 +25,9 @@ template std::optional<gp_marginal_likelihood<matern52>::hyperparameter_vector> 
     gp_marginal_likelihood<matern52>&, const gp_observations<matern52>&, gp_marginal_likelihood<matern52>::hyperparameter_vector,
     const gp_fit_settings&, std::mt19937_64&);
 }  // namespace detail
+
+template class basic_controller<bayes_opt<gaussian_process<matern52>, expected_improvement>, exponential_forecaster>;
+template class basic_controller<bayes_opt<gaussian_process<matern52>, lower_confidence_bound>, reference_exponential_forecaster>;
 
 template acquisition_choice maximise_acquisition<gaussian_process<matern52>, expected_improvement>(
     const gaussian_process<matern52>&, const expected_improvement&, double, double, double, std::span<const double>,

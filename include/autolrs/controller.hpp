@@ -152,6 +152,13 @@ private:
 /// its validation variant for validation windows) and controller_settings::reference.
 using reference_controller = controller<gaussian_process<matern52>, lower_confidence_bound, reference_exponential_forecaster>;
 
+#ifdef AUTOLRS_COMPILED_LIB
+// The default and reference state machines come compiled (numeric/compiled_lib.hpp).
+extern template class basic_controller<bayes_opt<gaussian_process<matern52>, expected_improvement>, exponential_forecaster>;
+extern template class basic_controller<bayes_opt<gaussian_process<matern52>, lower_confidence_bound>,
+                                       reference_exponential_forecaster>;
+#endif
+
 /// A reference_controller over [lr_min, lr_max]; `total_steps` is where it stops. Like the
 /// reference, it does not plan its stages around the budget, so the budget may run out inside
 /// a stage's search; then, instead of leaving an unfinished candidate's model, its last
