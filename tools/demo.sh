@@ -2,6 +2,7 @@
 # Builds and runs the main demo: AutoLRS on Fashion-MNIST with LibTorch (CPU).
 #   bash tools/demo.sh                          defaults (outputs in build/demo/out)
 #   bash tools/demo.sh --model cnn --optimizer adam --steps 4000
+#   bash tools/demo.sh --range-test               nothing set: an LR range test finds the interval
 # (examples/quickstart.cpp, target autolrs_quickstart, is the dependency-free example.)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -40,6 +40,7 @@ using clock_type = std::chrono::steady_clock;
 struct demo_options {
     double lr_min = 0.0;  // 0: the optimizer's default interval
     double lr_max = 0.0;
+    bool range_test = false;  // the zero-setting mode: an LR range test finds the interval
     std::uint64_t steps = 6000;
     std::uint64_t seed = 0;
     std::string model = "mlp";
@@ -64,7 +65,8 @@ struct step_row {
 };
 
 // Where the controller is, from its events: a step between candidate_start and
-// stage_lr_chosen belongs to a candidate (search); the others train the model.
+// stage_lr_chosen belongs to a candidate (search), a step of the LR range test to
+// range_test (both thrown away); the others train the model.
 struct phase_tracker {
     const char* phase = "train";
     std::uint32_t stage = 0;
@@ -73,6 +75,7 @@ struct phase_tracker {
         using autolrs::event_kind;
         stage = e.stage;
         switch (e.kind) {
+            case event_kind::range_test_start: phase = "range_test"; break;
             case event_kind::warmup_start: phase = "warmup"; break;
             case event_kind::candidate_start: phase = "search"; break;
             case event_kind::stage_lr_chosen:
@@ -188,6 +191,9 @@ std::string event_detail(const autolrs::event& e) {
     return text;
 }
 
+// A step whose model was thrown away (a candidate's, the range test's): not on the trajectory.
+bool thrown_away(std::string_view phase) { return phase == "search" || phase == "range_test"; }
+
 // loss_mean50: the mean of the last 50 losses on the training trajectory (search steps left
 // out, so that a diverging candidate does not smear it); every row carries the current value.
 void write_loss_curve(const fs::path& file, const std::vector<step_row>& rows) {
@@ -197,7 +203,7 @@ void write_loss_curve(const fs::path& file, const std::vector<step_row>& rows) {
     std::size_t next = 0;  // ring position once the window is full
     double mean = std::nan("");
     for (const step_row& row : rows) {
-        if (std::string_view(row.phase) != "search" && std::isfinite(row.loss)) {
+        if (!thrown_away(row.phase) && std::isfinite(row.loss)) {
             if (window.size() < 50) {
                 window.push_back(row.loss);
             } else {
@@ -243,12 +249,13 @@ bool plot(const fs::path& out_dir, const std::string& title) {
               "set grid\n"
               "set logscale y\n"
               "set format y '%.0e'\n"
+              "thrown(c) = strcol(c) eq 'search' || strcol(c) eq 'range_test'\n"
               "set ylabel 'learning rate'\n"
               "plot "
            << curve
-           << " skip 1 using 1:(strcol(2) eq 'search' ? $4 : 1/0) with points pt 7 ps 0.3 lc rgb '#bbbbbb' "
-              "title 'search', \\\n"
-              "     '' skip 1 using 1:(strcol(2) ne 'search' ? $4 : 1/0) with points pt 7 ps 0.4 lc rgb '#1f77b4' "
+           << " skip 1 using 1:(thrown(2) ? $4 : 1/0) with points pt 7 ps 0.3 lc rgb '#bbbbbb' "
+              "title 'search, range test', \\\n"
+              "     '' skip 1 using 1:(!thrown(2) ? $4 : 1/0) with points pt 7 ps 0.4 lc rgb '#1f77b4' "
               "title 'training'\n"
               "unset logscale y\n"
               "set format y '%g'\n"
@@ -257,9 +264,9 @@ bool plot(const fs::path& out_dir, const std::string& title) {
               "set xlabel 'optimizer step (search included)'\n"
               "plot "
            << curve
-           << " skip 1 using 1:(strcol(2) eq 'search' ? $5 : 1/0) with points pt 7 ps 0.15 lc rgb '#bbbbbb' "
-              "title 'search', \\\n"
-              "     '' skip 1 using 1:(strcol(2) ne 'search' ? $5 : 1/0) with points pt 7 ps 0.15 lc rgb '#9ecae1' "
+           << " skip 1 using 1:(thrown(2) ? $5 : 1/0) with points pt 7 ps 0.15 lc rgb '#bbbbbb' "
+              "title 'search, range test', \\\n"
+              "     '' skip 1 using 1:(!thrown(2) ? $5 : 1/0) with points pt 7 ps 0.15 lc rgb '#9ecae1' "
               "title 'training', \\\n"
               "     '' skip 1 using 1:6 with lines lw 2 lc rgb '#d62728' title 'training, mean of 50'\n"
               "unset multiplot\n";
@@ -297,15 +304,21 @@ void print_schedule(const std::vector<autolrs::schedule::piecewise_constant_row>
 int run_demo(const demo_options& options) {
     torch::set_num_threads(options.threads);
     fs::create_directories(options.out);
+    // --range-test: the zero-setting mode, lr_min = lr_max = 0 (an LR range test inside the budget finds them).
+    if (options.range_test && (options.lr_min > 0 || options.lr_max > 0)) {
+        throw std::invalid_argument("--range-test finds the interval: give it without --lr-min and --lr-max");
+    }
     const auto [default_min, default_max] = default_interval(options.optimizer);
-    const double lr_min = options.lr_min > 0 ? options.lr_min : default_min;
-    const double lr_max = options.lr_max > 0 ? options.lr_max : default_max;
+    const double lr_min = options.range_test ? 0.0 : options.lr_min > 0 ? options.lr_min : default_min;
+    const double lr_max = options.range_test ? 0.0 : options.lr_max > 0 ? options.lr_max : default_max;
+    char interval[96] = "found by an LR range test";
+    if (lr_min > 0) std::snprintf(interval, sizeof interval, "in [%.3g, %.3g]", lr_min, lr_max);
 
     std::printf("autolrs %d.%d.%d demo: Fashion-MNIST, %s, %s, batch %lld, %llu steps (search included), "
-                "LR in [%.3g, %.3g], seed %llu, %d thread(s)\n",
+                "LR %s, seed %llu, %d thread(s)\n",
                 autolrs::version.major, autolrs::version.minor, autolrs::version.patch, options.model.c_str(),
                 options.optimizer.c_str(), static_cast<long long>(options.batch_size),
-                static_cast<unsigned long long>(options.steps), lr_min, lr_max,
+                static_cast<unsigned long long>(options.steps), interval,
                 static_cast<unsigned long long>(options.seed), options.threads);
     const auto load_start = clock_type::now();
     const fashion_mnist::splits data = fashion_mnist::load_splits();
@@ -316,7 +329,8 @@ int run_demo(const demo_options& options) {
 
     fashion_mnist::trainer trainer = fashion_mnist::make_trainer(
         data, {.model = options.model, .optimizer = options.optimizer, .batch_size = options.batch_size,
-               .seed = options.seed, .initial_learning_rate = lr_min});
+               .seed = options.seed,
+               .initial_learning_rate = lr_min > 0 ? lr_min : default_min});
     phase_tracker phase;
     recording_trainer recorder(trainer, phase, options.steps);
 
@@ -332,7 +346,7 @@ int run_demo(const demo_options& options) {
             recorder.print_event(e, event_detail(e));
     };
 
-    // The library's defaults, only the interval and the seed given: what a user gets first.
+    // The library's defaults, only the seed (and the interval, when given) set: what a user gets first.
     const autolrs::controller_settings settings{.lr_min = lr_min, .lr_max = lr_max, .seed = options.seed};
     const autolrs::run_result result = autolrs::run(recorder, settings, options.steps, observer);
     const double train_seconds = recorder.elapsed_seconds();
@@ -347,10 +361,13 @@ int run_demo(const demo_options& options) {
 
     print_schedule(result.schedule_rows, result.steps_trained);
     std::printf("\ntest accuracy %.2f%%, test loss %.4f\n", 100.0 * test.accuracy, test.loss);
-    std::printf("steps: %llu in all = %llu training + %llu searching (%.0f%% of the budget), %u stages, "
-                "%u divergences, %llu validation losses\n",
+    std::printf("LR interval searched: [%.3g, %.3g]%s\n", result.lr_min, result.lr_max,
+                result.steps_range_test > 0 ? " (from the LR range test)" : "");
+    std::printf("steps: %llu in all = %llu training + %llu searching (%.0f%% of the budget) + %llu range test "
+                "(%.0f%%), %u stages, %u divergences, %llu validation losses\n",
                 static_cast<unsigned long long>(result.steps_total), static_cast<unsigned long long>(result.steps_trained),
                 static_cast<unsigned long long>(result.steps_searched), 100.0 * result.budget_share_searched(),
+                static_cast<unsigned long long>(result.steps_range_test), 100.0 * result.budget_share_range_test(),
                 result.stages, result.divergences, static_cast<unsigned long long>(result.evaluations));
     std::printf("training took %s\n", format_duration(train_seconds).c_str());
 
@@ -359,13 +376,16 @@ int run_demo(const demo_options& options) {
         {"optimizer", options.optimizer},
         {"batch_size", options.batch_size},
         {"seed", options.seed},
-        {"lr_min", lr_min},
-        {"lr_max", lr_max},
+        {"lr_min", result.lr_min},
+        {"lr_max", result.lr_max},
+        {"lr_interval_from_range_test", result.steps_range_test > 0},
         {"budget_steps", options.steps},
         {"steps_total", result.steps_total},
         {"steps_trained", result.steps_trained},
         {"steps_searched", result.steps_searched},
+        {"steps_range_test", result.steps_range_test},
         {"budget_share_searched", result.budget_share_searched()},
+        {"budget_share_range_test", result.budget_share_range_test()},
         {"stages", result.stages},
         {"divergences", result.divergences},
         {"completed", result.completed},
@@ -400,6 +420,8 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     app.add_option("--lr-max", options.lr_max, "largest LR searched (default: 1 for sgd, 3e-2 for adam/adamw)")
         ->check(CLI::PositiveNumber);
+    app.add_flag("--range-test", options.range_test,
+                 "set nothing: an LR range test inside the budget finds the interval (the zero-setting mode)");
     app.add_option("--steps", options.steps, "optimizer steps in all, search included")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);

@@ -1,9 +1,15 @@
 # Runs the demo for a few hundred steps on the real Fashion-MNIST files and checks that it
 # learned (test accuracy above MIN_ACCURACY, chance is 0.1) and wrote its outputs.
-#   cmake -DDEMO=<autolrs_demo> -DOUT=<folder> -DEXPECT_PNG=ON|OFF -DMIN_ACCURACY=0.6 -P check_demo.cmake
+#   cmake -DDEMO=<autolrs_demo> -DOUT=<folder> -DEXPECT_PNG=ON|OFF -DMIN_ACCURACY=0.6 [-DRANGE_TEST=ON] -P check_demo.cmake
+# With RANGE_TEST, the demo runs in the zero-setting mode (--range-test) and the summary must
+# show the range test's steps inside the budget and the interval it found.
 file(REMOVE_RECURSE ${OUT})
+set(extra)
+if(RANGE_TEST)
+  set(extra --range-test)
+endif()
 execute_process(
-  COMMAND ${DEMO} --steps 400 --seed 1 --out ${OUT}
+  COMMAND ${DEMO} --steps 400 --seed 1 --out ${OUT} ${extra}
   RESULT_VARIABLE rc
   OUTPUT_VARIABLE output
   ERROR_VARIABLE errors)
@@ -41,5 +47,19 @@ if(NOT steps_total EQUAL 400)
 endif()
 if(accuracy LESS MIN_ACCURACY)
   message(FATAL_ERROR "test accuracy ${accuracy} is below ${MIN_ACCURACY}: the demo did not learn")
+endif()
+string(JSON range_steps GET "${summary}" steps_range_test)
+string(JSON trained GET "${summary}" steps_trained)
+string(JSON searched GET "${summary}" steps_searched)
+string(JSON lr_max GET "${summary}" lr_max)
+math(EXPR accounted "${trained} + ${searched} + ${range_steps}")
+if(NOT accounted EQUAL 400)
+  message(FATAL_ERROR "trained ${trained} + searched ${searched} + range test ${range_steps} != the budget of 400")
+endif()
+if(RANGE_TEST AND (range_steps LESS 2 OR NOT lr_max GREATER 0))
+  message(FATAL_ERROR "--range-test: no range test in the summary (steps ${range_steps}, lr_max ${lr_max})")
+endif()
+if(NOT RANGE_TEST AND NOT range_steps EQUAL 0)
+  message(FATAL_ERROR "a range test ran (${range_steps} steps) though the interval was given")
 endif()
 message(STATUS "autolrs_demo learned: test accuracy ${accuracy} after 400 steps")
