@@ -153,9 +153,10 @@ public:
         over_ = result_.curve.size() >= settings_.steps;
         return over_;
     }
-    /// A step the trainer did not apply (it is retried at the same LR). Returns over().
-    bool skip() noexcept {
-        if (++result_.steps_skipped >= settings_.steps) {
+    /// `count` steps the trainer did not apply (each is retried at the same LR). Returns over().
+    bool skip(std::uint64_t count = 1) noexcept {
+        result_.steps_skipped += std::min(count, settings_.steps - std::min(settings_.steps, result_.steps_skipped));
+        if (result_.steps_skipped >= settings_.steps) {
             result_.status = lr_range_test_status::too_many_skipped;
             over_ = true;
         }

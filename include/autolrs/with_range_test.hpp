@@ -28,6 +28,7 @@
 #include <concepts>
 #include <cstdint>
 #include <istream>
+#include <iterator>
 #include <optional>
 #include <ostream>
 #include <span>
@@ -235,17 +236,20 @@ public:
         r.expect("controller");
         const std::uint64_t size = r.get_u64();
         r.finish_line();
+        // The rest of the input holds the controller's state and the end line: read it first,
+        // so that a damaged size cannot allocate more than the input holds.
+        const std::string rest{std::istreambuf_iterator<char>(is), std::istreambuf_iterator<char>()};
+        if (size > rest.size()) throw invalid_state("the state ends inside 'controller'");
         if (size > 0) {
             if (copy.testing()) throw invalid_state("inconsistent state: a controller's state during the range test");
-            std::string text(static_cast<std::size_t>(std::min<std::uint64_t>(size, 1ULL << 32)), '\0');
-            if (size > (1ULL << 32) || !is.read(text.data(), static_cast<std::streamsize>(size))) {
-                throw invalid_state("the state ends inside 'controller'");
-            }
-            copy.controller_->load(std::string_view(text));
+            copy.controller_->load(std::string_view(rest).substr(0, static_cast<std::size_t>(size)));
         } else if (!copy.testing()) {
             throw invalid_state("inconsistent state: the controller's state is missing");
         }
-        r.expect("end");
+        std::istringstream tail(rest.substr(static_cast<std::size_t>(size)));
+        detail::state_text_reader end_reader(tail);
+        end_reader.expect("end");
+        end_reader.finish_line();
         copy.events_.clear();
         copy.merged_ = false;
         *this = std::move(copy);
@@ -390,7 +394,7 @@ private:
         const std::uint64_t skipped = r.get_u64();
         r.finish_line();
         if (skipped > s.steps) throw invalid_state("inconsistent state: more skipped range test steps than its steps");
-        for (std::uint64_t i = 0; i < skipped; ++i) replayed.skip();
+        if (skipped > 0) replayed.skip(skipped);
         r.expect("pending");
         const std::uint64_t kind = r.get_u64();
         r.finish_line();

@@ -350,8 +350,59 @@ inline autolrs::controller_settings load_target_settings() {
             .seed = 3};
 }
 
+/// The zero-setting mode's load target: the same settings without an interval, a short sweep.
+using range_test_target = autolrs::with_range_test<autolrs::controller<>>;
+inline autolrs::controller_settings range_test_target_settings() {
+    autolrs::controller_settings s = load_target_settings();
+    s.lr_min = 0.0;
+    s.lr_max = 0.0;
+    return s;
+}
+inline autolrs::lr_range_test_settings range_test_target_sweep() { return {.lr_start = 1e-4, .lr_end = 10.0, .steps = 40}; }
+
+/// A zero-setting state that loaded: what it saves loads into a fresh controller that saves
+/// the same text, and it plays to the end on the toy trainer (its slots as a resumed host
+/// holds them) with every applied step in exactly one count and every LR inside the interval
+/// the test found.
+inline void check_loaded_range_test_state(range_test_target& ctl) {
+    const autolrs::controller_settings s = range_test_target_settings();
+    const std::string saved = ctl.save();
+    range_test_target again(s, range_test_target_sweep());
+    again.load(saved);
+    require(again.save() == saved, "with_range_test: save() -> load() -> save() changed the state");
+    toy_trainer trainer;
+    autolrs::directive_executor<toy_trainer, range_test_target::slot_count> host(trainer);
+    for (auto& slot : host.slots()) slot = trainer.model.v;
+    std::uint64_t directives = 0;
+    for (autolrs::directive d = ctl.pending(); d.kind != autolrs::directive_kind::done; d = ctl.pending()) {
+        require(++directives <= 20000, "with_range_test: the controller never finishes");
+        if (d.kind == autolrs::directive_kind::train) {
+            require(std::isfinite(d.learning_rate) && d.learning_rate > 0.0, "with_range_test: a bad LR");
+            require(ctl.testing() || d.learning_rate <= ctl.settings().lr_max,
+                    "with_range_test: a train directive above the interval the test found");
+        }
+        host.carry_out(ctl);
+        require(ctl.steps_trained() + ctl.steps_searched() + ctl.steps_range_test() == ctl.steps_total(),
+                "with_range_test: trained + searched + range test != steps_total");
+        require(ctl.steps_total() <= s.total_steps, "with_range_test: the budget was overspent");
+    }
+    require(ctl.steps_total() == s.total_steps || ctl.divergences() > 0, "with_range_test: the budget was not spent");
+}
+
 /// Bytes -> a saved state: it loads or throws autolrs::invalid_state; what loads plays on.
+/// A zero-setting state (with_range_test's format) goes to that controller.
 inline void check_state_load(std::span<const std::uint8_t> bytes) {
+    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (text.starts_with(range_test_target::state_format)) {
+        range_test_target ctl(range_test_target_settings(), range_test_target_sweep());
+        try {
+            ctl.load(text);
+        } catch (const autolrs::invalid_state&) {
+            return;
+        }
+        check_loaded_range_test_state(ctl);
+        return;
+    }
     const autolrs::controller_settings s = load_target_settings();
     autolrs::controller<> ctl(s);
     try {
@@ -361,6 +412,21 @@ inline void check_state_load(std::span<const std::uint8_t> bytes) {
     }
     byte_reader none(std::span<const std::uint8_t>{});
     play(ctl, none, [&] { return autolrs::controller<>(s); }, std::nullopt, nullptr, true, 5000);
+}
+
+/// Saved states of the zero-setting load target along a run (the test's and the controller's).
+inline std::vector<std::string> range_test_seed_states(std::size_t every = 23) {
+    range_test_target ctl(range_test_target_settings(), range_test_target_sweep());
+    toy_trainer trainer;
+    autolrs::directive_executor host(trainer, ctl);
+    std::vector<std::string> states;
+    std::size_t calls = 0;
+    for (autolrs::directive d = ctl.pending(); d.kind != autolrs::directive_kind::done; ++calls) {
+        if (calls % every == 0 || (ctl.testing() && calls % 7 == 0)) states.push_back(ctl.save());
+        d = host.carry_out(ctl);
+    }
+    states.push_back(ctl.save());
+    return states;
 }
 
 /// Saved states of the load target at many points of a run: the seed corpus.

@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
     for (const std::string& state : states) {
         write(root / "state_load" / ("seed_" + std::to_string(n++)), std::vector<std::uint8_t>(state.begin(), state.end()));
     }
+    // ... the zero-setting mode's states (during its range test and after) ...
+    for (const std::string& state : autolrs_fuzz::range_test_seed_states()) {
+        write(root / "state_load" / ("range_test_seed_" + std::to_string(n++)),
+              std::vector<std::uint8_t>(state.begin(), state.end()));
+    }
     // ... and the crafted states of issue 18 (cases 1, 2, 3 and 7), each refused by the loader.
     const auto with = [](std::string text, const std::string& key, const std::string& value) {
         const std::size_t at = text.find("\n" + key + " ");
