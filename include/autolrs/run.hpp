@@ -211,6 +211,9 @@ using default_controller = with_range_test<controller<>>;
 template <class T, class Observer>
 run_result run(T& trainer, controller_settings settings, std::uint64_t total_steps, Observer&& observer) {
     static_assert(explain_trainer<T>());
+    detail::require_setting(total_steps > 0, "total_steps",
+                            "must be > 0: run() stops when the budget is spent (for an open-ended run, drive "
+                            "autolrs::controller<> yourself; see protocol.hpp)");
     settings.total_steps = total_steps;
     default_controller ctl(settings);
     return run(trainer, ctl, std::forward<Observer>(observer));

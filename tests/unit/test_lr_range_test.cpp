@@ -405,6 +405,8 @@ TEST_CASE("zero-setting mode: bad settings and states are refused, naming the pr
     // run() refuses before any trainer call.
     scripted t([](double) { return 1.0; });
     CHECK(field_of([&] { autolrs::run(t, {}, 399); }) == "total_steps");
+    CHECK(field_of([&] { autolrs::run(t, {}, 0); }) == "total_steps");  // it would never end
+    CHECK(field_of([&] { autolrs::run(t, {.lr_min = 1e-3, .lr_max = 1.0}, 0); }) == "total_steps");
     CHECK(t.calls == 0);
 
     // A state saved under other settings, or damaged, is refused and changes nothing.
