@@ -22,12 +22,13 @@ template profile_outcome profile_forecast<exponential_basis>(const exponential_b
 template profile_outcome profile_forecast<power_basis>(const power_basis&, const profile_options&, std::span<const double>,
                                                        double);
 template std::optional<gp_marginal_likelihood<matern52>::hyperparameter_vector> fit_gp_hyperparameters<matern52>(
-    gp_marginal_likelihood<matern52>&, const gp_observations<matern52>&, gp_marginal_likelihood<matern52>::hyperparameter_vector,
-    const gp_fit_settings&, std::mt19937_64&);
+    gp_marginal_likelihood<matern52>&, const gp_observations<matern52>&,
+    gp_marginal_likelihood<matern52>::hyperparameter_vector, const gp_fit_settings&, std::mt19937_64&);
 }  // namespace detail
 
 template class basic_controller<bayes_opt<gaussian_process<matern52>, expected_improvement>, exponential_forecaster>;
-template class basic_controller<bayes_opt<gaussian_process<matern52>, lower_confidence_bound>, reference_exponential_forecaster>;
+template class basic_controller<bayes_opt<gaussian_process<matern52>, lower_confidence_bound>,
+                                reference_exponential_forecaster>;
 
 template acquisition_choice maximise_acquisition<gaussian_process<matern52>, expected_improvement>(
     const gaussian_process<matern52>&, const expected_improvement&, double, double, double, std::span<const double>,

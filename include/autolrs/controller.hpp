@@ -154,7 +154,8 @@ using reference_controller = controller<gaussian_process<matern52>, lower_confid
 
 #ifdef AUTOLRS_COMPILED_LIB
 // The default and reference state machines come compiled (numeric/compiled_lib.hpp).
-extern template class basic_controller<bayes_opt<gaussian_process<matern52>, expected_improvement>, exponential_forecaster>;
+extern template class basic_controller<bayes_opt<gaussian_process<matern52>, expected_improvement>,
+                                       exponential_forecaster>;
 extern template class basic_controller<bayes_opt<gaussian_process<matern52>, lower_confidence_bound>,
                                        reference_exponential_forecaster>;
 #endif

@@ -25,8 +25,10 @@ brent_minimum brent_minimise(double (*f)(const void* context, double x), const v
 template <class F>
 brent_minimum brent_minimise(const F& f, double lo, double hi, int bits, std::uintmax_t& max_iter) {
     static_assert(std::is_invocable_r_v<double, const F&, double>);
-    return brent_minimise([](const void* context, double x) { return static_cast<double>((*static_cast<const F*>(context))(x)); },
-                          &f, lo, hi, bits, max_iter);
+    const auto call = [](const void* context, double x) {
+        return static_cast<double>((*static_cast<const F*>(context))(x));
+    };
+    return brent_minimise(call, &f, lo, hi, bits, max_iter);
 }
 
 }  // namespace autolrs::detail

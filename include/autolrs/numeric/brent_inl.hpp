@@ -13,7 +13,8 @@ namespace autolrs::detail {
 
 AUTOLRS_INLINE brent_minimum brent_minimise(double (*f)(const void* context, double x), const void* context, double lo,
                                             double hi, int bits, std::uintmax_t& max_iter) {
-    const auto best = boost::math::tools::brent_find_minima([&](double x) { return f(context, x); }, lo, hi, bits, max_iter);
+    const auto objective = [&](double x) { return f(context, x); };
+    const auto best = boost::math::tools::brent_find_minima(objective, lo, hi, bits, max_iter);
     return {best.first, best.second};
 }
 

@@ -494,8 +494,8 @@ static_assert(posterior_sampler<gaussian_process<>>);
 // The default kernel's hyperparameter fit comes compiled (numeric/compiled_lib.hpp).
 namespace detail {
 extern template std::optional<gp_marginal_likelihood<matern52>::hyperparameter_vector> fit_gp_hyperparameters<matern52>(
-    gp_marginal_likelihood<matern52>&, const gp_observations<matern52>&, gp_marginal_likelihood<matern52>::hyperparameter_vector,
-    const gp_fit_settings&, std::mt19937_64&);
+    gp_marginal_likelihood<matern52>&, const gp_observations<matern52>&,
+    gp_marginal_likelihood<matern52>::hyperparameter_vector, const gp_fit_settings&, std::mt19937_64&);
 }  // namespace detail
 #endif
 

@@ -1,6 +1,6 @@
 #pragma once
 // The robust profile fit shared by the model forecasters: z = a*phi_theta(s) + c with
-// s = t / n, one nonlinear parameter theta searched by Brent (Boost.Math, numeric/brent.hpp), (a, c) by
+// s = t / n, one nonlinear parameter theta searched by Brent (numeric/brent.hpp), (a, c) by
 // weighted least squares for each trial, Huber reweighting (IRLS) against outliers,
 // a significance test for flat and rising windows, bounds on the extrapolation, and a
 // Laplace (delta-method) predictive standard deviation. The curve's shape phi_theta is a
