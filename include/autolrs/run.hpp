@@ -46,7 +46,9 @@ struct run_result {
     bool completed = false;              ///< the budget was spent (false: stopped by divergence at lr_min)
     double lr_min = 0.0;                 ///< the interval searched (the range test's, in the zero-setting mode)
     double lr_max = 0.0;
-    double final_loss = std::numeric_limits<double>::quiet_NaN();  ///< the last step's training loss
+    /// The last step's training loss: the final model's, unless the run ended by restoring a
+    /// checkpoint (a search cut by the budget, a divergence at lr_min), then NaN (not measured).
+    double final_loss = std::numeric_limits<double>::quiet_NaN();
     std::vector<schedule::piecewise_constant_row> schedule_rows;  ///< the found schedule's table
 
     /// The found schedule: replay it with run_schedule(trainer, r.found_schedule(), r.steps_trained).
@@ -120,9 +122,11 @@ run_result run(directive_executor<T, SlotCount>& host, Controller& controller, O
     };
     if (!host.started()) report();  // else the run that failed reported them
     for (directive d = controller.pending(); d.kind != directive_kind::done;) {
-        const bool stepping = d.kind == directive_kind::train;
+        const directive_kind kind = d.kind;
         d = host.carry_out(controller);
-        if (stepping && host.last_step()->applied) result.final_loss = host.last_step()->loss;
+        if (kind == directive_kind::train && host.last_step()->applied) result.final_loss = host.last_step()->loss;
+        // A restored model's loss was not measured: the run's last one no longer describes it.
+        if (kind == directive_kind::restore) result.final_loss = std::numeric_limits<double>::quiet_NaN();
         report();
     }
     result.steps_total = controller.steps_total();

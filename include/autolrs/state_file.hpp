@@ -184,7 +184,7 @@ public:
         if (s.applied) last_loss_ = s.loss;
         return r;
     }
-    /// The last applied step's loss (NaN before any).
+    /// The last applied step's loss (NaN before any, and after a restore).
     [[nodiscard]] double last_loss() const noexcept { return last_loss_; }
     void set_last_loss(double loss) noexcept { last_loss_ = loss; }
     decltype(auto) validation_loss() {
@@ -204,6 +204,7 @@ public:
     void restore(const checkpoint_type& saved) {
         flush();
         inner_.restore(saved);
+        last_loss_ = std::numeric_limits<double>::quiet_NaN();  // the restored model's loss is not known
     }
 
 private:

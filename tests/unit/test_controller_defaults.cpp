@@ -133,12 +133,14 @@ TEST_CASE("reference_controller: a budget that ends inside a search leaves the l
     REQUIRE(!events.empty());
     CHECK(events.back().kind == event_kind::done);
     CHECK(events.back().message.find("inside a search") != std::string_view::npos);
+    CHECK(std::isnan(result.final_loss));  // not the cut candidate's loss: the model was restored
     // Budgets that end in a stage's training keep that model: no restore at the end.
     auto whole = autolrs::make_reference_controller(1e-3, 1.0, 6000, 3);
     noisy_quadratic other(3);
     std::vector<autolrs::event> whole_events;
-    (void)autolrs::run(other, whole, [&](const autolrs::event& e) { whole_events.push_back(e); });
+    const auto whole_result = autolrs::run(other, whole, [&](const autolrs::event& e) { whole_events.push_back(e); });
     CHECK(whole_events.back().message == "the step budget is spent");
+    CHECK(std::isfinite(whole_result.final_loss));
 }
 
 TEST_CASE("run takes the settings as a braced list, with or without an observer", "[run][defaults]") {
