@@ -271,7 +271,6 @@ private:
                                 "must be 0 (automatic) when lr_min and lr_max are 0 (the zero-setting mode): the "
                                 "interval is not known before the LR range test");
         placeholder.warmup_lr = 0.0;
-        placeholder.validate();
         detail::require_setting(sweep.restore_after, "restore_after",
                                 "must be true: the zero-setting mode restores the model after its LR range test");
         detail::validate(sweep);
@@ -279,6 +278,10 @@ private:
                                 "is too small for the zero-setting mode's LR range test: it must be 0 (unknown) or at "
                                 "least 4 times the test's steps (" + std::to_string(sweep.steps) +
                                     "); give lr_min and lr_max, or fewer test steps");
+        // The controller gets the budget the test leaves: checked here for the least it can be,
+        // so that no setting is refused after the test has run.
+        if (placeholder.total_steps > 0) placeholder.total_steps -= sweep.steps;
+        placeholder.validate();
     }
 
     void expect(directive_kind kind, const char* call) const {

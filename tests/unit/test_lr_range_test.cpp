@@ -390,6 +390,9 @@ TEST_CASE("zero-setting mode: bad settings and states are refused, naming the pr
           "warmup_lr");
     CHECK(field_of([] { zero_setting_controller c({.lr_max = 1.0, .total_steps = 4000}); }) == "lr_min");
     CHECK(field_of([] { zero_setting_controller c({.total_steps = 4000, .candidates = 0}); }) == "candidates");
+    // Checked against the budget the test leaves (4000 - 200), not after the test has run.
+    CHECK(field_of([] { zero_setting_controller c({.total_steps = 4000, .warmup_steps = 3850}); }) == "warmup_steps");
+    CHECK(field_of([] { zero_setting_controller c({.total_steps = 4000, .warmup_steps = 3750}); }).empty());
     CHECK(field_of([] {
               zero_setting_controller c({.total_steps = 4000}, {.restore_after = false});
           }) == "restore_after");
