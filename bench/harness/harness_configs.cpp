@@ -40,6 +40,13 @@ std::vector<harness::config> harness_configs() {
                             once.seed = s.seed;
                             return controller<>(once);
                         }),
+        h::from_factory("zero-setting mode (no interval: an LR range test, then the defaults)",
+                        [](const controller_settings& s) {
+                            controller_settings none = s;
+                            none.lr_min = 0.0;
+                            none.lr_max = 0.0;
+                            return with_range_test<controller<>>(none);
+                        }),
         h::from_factory("reference preset (make_reference_controller)",
                         [](const controller_settings& s) {
                             return make_reference_controller(s.lr_min, s.lr_max, s.total_steps, s.seed);

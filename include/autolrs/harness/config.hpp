@@ -41,7 +41,7 @@ namespace autolrs::harness {
 struct run_metrics {
     double final_loss = 0.0;    ///< problem_trainer::final_loss() when the budget is spent (inf: diverged)
     double search_share = 0.0;  ///< search steps / budget: the share of the budget not kept
-    double steps_searched = 0.0;
+    double steps_searched = 0.0;  ///< steps not kept: the search's and an LR range test's
     double decision_ms = 0.0;   ///< wall time inside the controller (construction and every call)
     double stages = 0.0;
     /// Diagnostic: stage-length-weighted mean of each searched stage's regret against the best
@@ -181,6 +181,9 @@ run_metrics drive(Controller& ctl, trainer_handle& trainer, const problem& p, do
     const double final_loss = trainer.get().final_loss();
     m.final_loss = std::isnan(final_loss) ? std::numeric_limits<double>::infinity() : final_loss;
     m.steps_searched = static_cast<double>(ctl.steps_searched());
+    if constexpr (requires { ctl.steps_range_test(); }) {  // the zero-setting mode's test is not kept either
+        m.steps_searched += static_cast<double>(ctl.steps_range_test());
+    }
     m.search_share = m.steps_searched / static_cast<double>(p.budget);
     m.decision_ms = (std::chrono::duration<double>(timed.inside()).count() + construction_seconds) * 1e3;
     m.stages = static_cast<double>(ctl.stages());
