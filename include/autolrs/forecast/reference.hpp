@@ -32,8 +32,8 @@ namespace detail {
 /// scipy UnivariateSpline(k=2, s=len): with the default smoothing s = len and losses whose
 /// residuals are below 1 in size, that spline has no interior knots, i.e. it IS this quadratic.
 /// Defined in reference_inl.hpp (its 3x3 LDLT is compiled once in autolrs::compiled).
-bool quadratic_smooth(const std::vector<double>& x, const std::vector<double>& y, std::span<const double> at,
-                      std::vector<double>& out);
+AUTOLRS_INLINE bool quadratic_smooth(const std::vector<double>& x, const std::vector<double>& y, std::span<const double> at,
+                                     std::vector<double>& out);
 
 /// numpy.linalg.lstsq of y on [exp(b x), 1]: {a, c, residual sum of squares}; false when
 /// numpy would call the matrix rank-deficient (the reference then crashes).

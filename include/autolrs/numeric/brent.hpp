@@ -18,8 +18,8 @@ struct brent_minimum {
 
 /// The minimum of f(context, x) over [lo, hi] to `bits` bits; `max_iter` in: the most
 /// iterations, out: how many ran.
-brent_minimum brent_minimise(double (*f)(const void* context, double x), const void* context, double lo, double hi,
-                             int bits, std::uintmax_t& max_iter);
+AUTOLRS_INLINE brent_minimum brent_minimise(double (*f)(const void* context, double x), const void* context, double lo,
+                                            double hi, int bits, std::uintmax_t& max_iter);
 
 /// The same for any callable `f(double) -> double`.
 template <class F>

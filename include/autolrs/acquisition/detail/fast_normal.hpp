@@ -9,9 +9,9 @@
 namespace autolrs::detail {
 
 /// Phi(z).
-double standard_normal_cdf(double z);
+AUTOLRS_INLINE double standard_normal_cdf(double z);
 /// phi(z).
-double standard_normal_pdf(double z);
+AUTOLRS_INLINE double standard_normal_pdf(double z);
 
 }  // namespace autolrs::detail
 
