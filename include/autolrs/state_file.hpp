@@ -145,10 +145,10 @@ concept checkpoint_codec = trainer<T> &&
 
 /// Options of run_resumable.
 struct resumable_options {
-    std::filesystem::path path;  ///< the state file (created, replaced atomically, kept at the end)
+    std::filesystem::path path{};  ///< the state file (created, replaced atomically, kept at the end)
     /// Called once when a run resumes, with the number of events the interrupted run had
     /// reported before its last save (a host that logs events truncates its log to that).
-    std::function<void(std::uint64_t events_before)> on_resume;
+    std::function<void(std::uint64_t events_before)> on_resume{};
 };
 
 namespace detail {
