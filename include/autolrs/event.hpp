@@ -31,8 +31,9 @@ enum class event_kind : std::uint8_t {
     search_skipped,        ///< no search: it could not pay back before the cooldown (learning_rate = the
                            ///< stage's LR, length = its horizon); always right after its stage_start
     cooldown_start,        ///< the final anneal begins (learning_rate = its start, length)
-    done,                  ///< the budget is spent, or training cannot go on (learning_rate and loss =
-                           ///< the last step's, length = every step taken). A budget spent inside a
+    done,                  ///< the budget is spent, or training cannot go on (learning_rate = the last
+                           ///< stage's LR, NaN when no stage chose one; loss = the last step's;
+                           ///< length = every step taken). A budget spent inside a
                            ///< search (not budget_aware) first restores the stage's start: the
                            ///< message says so, and loss is still the last (candidate's) step's
     range_test_start,      ///< the zero-setting mode's LR range test begins (learning_rate = its first LR,

@@ -1025,6 +1025,117 @@ inline void smooth_without_lag(std::vector<lr_range_test_point>& curve, std::siz
     for (std::size_t i = finite; i-- > 0;) curve[i].smoothed_loss = backward.add(curve[i].smoothed_loss);
 }
 
+/// An LR range test's sweep without a trainer: the LR of each applied step, the stop rule and
+/// the suggestion. autolrs::lr_range_test() drives it over a trainer; with_range_test drives
+/// it through the controller's directives (and replays it from a saved state). Pure: it sees
+/// only the losses it is given.
+class range_sweep {
+public:
+    explicit range_sweep(const lr_range_test_settings& settings) : settings_(settings), online_(settings.smoothing) {
+        validate(settings);
+        result_.lr_at_minimum = settings.lr_start;
+        result_.curve.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(settings.steps, std::uint64_t{1} << 20)));
+        // In log space when lr_end / lr_start overflows (a sweep over 1e-200 .. 1e200): every
+        // LR swept stays finite and inside [lr_start, lr_end].
+        const double ratio = settings.lr_end / settings.lr_start;
+        wide_ = !std::isfinite(ratio);
+        log_ratio_per_step_ = (wide_ ? std::log(settings.lr_end) - std::log(settings.lr_start) : std::log(ratio)) /
+                              static_cast<double>(settings.steps - 1);
+    }
+
+    [[nodiscard]] const lr_range_test_settings& settings() const noexcept { return settings_; }
+    /// The sweep has stopped: all steps ran, it diverged, or the trainer skipped too many.
+    [[nodiscard]] bool over() const noexcept { return over_; }
+    /// The LR of the next applied step.
+    [[nodiscard]] double next_lr() const noexcept { return lr_at(result_.curve.size()); }
+    [[nodiscard]] std::uint64_t steps_applied() const noexcept { return result_.curve.size(); }
+    [[nodiscard]] std::uint64_t steps_skipped() const noexcept { return result_.steps_skipped; }
+    [[nodiscard]] const std::vector<lr_range_test_point>& curve() const noexcept { return result_.curve; }
+
+    /// A step at next_lr() was applied with `loss`. Returns over().
+    bool add(double loss) {
+        const double lr = next_lr();
+        result_.curve.push_back({lr, loss, std::numeric_limits<double>::infinity()});
+        if (!std::isfinite(loss)) return stop_diverged(lr);
+        const double smoothed = online_.add(loss);
+        best_ = std::min(best_, smoothed);
+        if (best_ > 0.0 && smoothed > settings_.divergence_factor * best_) return stop_diverged(lr);
+        over_ = result_.curve.size() >= settings_.steps;
+        return over_;
+    }
+    /// `count` steps the trainer did not apply (each is retried at the same LR). Returns over().
+    bool skip(std::uint64_t count = 1) noexcept {
+        result_.steps_skipped += std::min(count, settings_.steps - std::min(settings_.steps, result_.steps_skipped));
+        if (result_.steps_skipped >= settings_.steps) {
+            result_.status = lr_range_test_status::too_many_skipped;
+            over_ = true;
+        }
+        return over_;
+    }
+
+    /// The result: the curve smoothed without lag and the suggested interval (see lr_range_test).
+    [[nodiscard]] lr_range_test_result result() const& { return finished(result_); }
+    [[nodiscard]] lr_range_test_result result() && { return finished(std::move(result_)); }
+
+private:
+    [[nodiscard]] lr_range_test_result finished(lr_range_test_result result) const {
+        auto& curve = result.curve;
+        std::size_t finite = curve.size();
+        if (finite > 0 && !std::isfinite(curve.back().loss)) --finite;
+        smooth_without_lag(curve, finite, settings_.smoothing,
+                           best_ > 0.0 ? settings_.divergence_factor * best_ : std::numeric_limits<double>::infinity());
+
+        bool improved = false;
+        if (finite > 0) {
+            const auto lowest = std::min_element(curve.begin(), curve.begin() + static_cast<std::ptrdiff_t>(finite),
+                                                 [](const auto& a, const auto& b) { return a.smoothed_loss < b.smoothed_loss; });
+            result.lr_at_minimum = lowest->lr;
+            const double first = curve.front().smoothed_loss;
+            improved = lowest->smoothed_loss < first - settings_.min_improvement * std::abs(first);
+        }
+        if (!improved && result.status != lr_range_test_status::too_many_skipped) {
+            result.status = lr_range_test_status::no_improvement;
+        }
+
+        result.lr_max = std::clamp(result.lr_at_minimum * std::pow(10.0, -settings_.margin_decades), settings_.lr_start,
+                                   settings_.lr_end);
+        const double below = result.lr_max * std::pow(10.0, -settings_.span_decades);
+        result.lr_min = result.lr_max > settings_.lr_start ? std::max(below, settings_.lr_start)
+                                                           : std::max(below, std::numeric_limits<double>::min());
+        if (!(result.lr_min < result.lr_max)) {  // a tiny span_decades, or an lr_max near the smallest double
+            result.lr_min = below > 0.0 && below < result.lr_max ? below : std::nextafter(result.lr_max, 0.0);
+        }
+        return result;
+    }
+
+    [[nodiscard]] double lr_at(std::uint64_t i) const noexcept {
+        const double grown = std::exp(log_ratio_per_step_ * static_cast<double>(i));
+        if (!wide_ && std::isfinite(grown)) return std::min(settings_.lr_start * grown, settings_.lr_end);
+        const double lr = std::exp(std::log(settings_.lr_start) + log_ratio_per_step_ * static_cast<double>(i));
+        return std::clamp(lr, settings_.lr_start, settings_.lr_end);
+    }
+    bool stop_diverged(double lr) noexcept {
+        result_.status = lr_range_test_status::diverged;
+        result_.diverged_at_lr = lr;
+        over_ = true;
+        return true;
+    }
+
+    lr_range_test_settings settings_;
+    debiased_average online_;
+    double best_ = std::numeric_limits<double>::infinity();  // lowest one-way smoothed loss
+    double log_ratio_per_step_ = 0.0;
+    bool wide_ = false;
+    bool over_ = false;
+    lr_range_test_result result_{.lr_min = 0.0,
+                                 .lr_max = 0.0,
+                                 .status = lr_range_test_status::completed,
+                                 .lr_at_minimum = 0.0,
+                                 .diverged_at_lr = std::nullopt,
+                                 .steps_skipped = 0,
+                                 .curve = {}};
+};
+
 }  // namespace detail
 
 /// Runs an LR range test on `trainer` and suggests [lr_min, lr_max] for AutoLRS.
@@ -1052,62 +1163,20 @@ inline void smooth_without_lag(std::vector<lr_range_test_point>& curve, std::siz
 /// and also when a step throws: the model and optimizer state are as before the test. The trainer's
 /// LR is left at the last LR swept (unless its checkpoint holds the LR): set it before training.
 /// One allocation: the curve, reserved for `steps` points (up to 2^20, after which it grows).
-template <trainer T>
+template <class T>  // unconstrained, so that explain_trainer names what a wrong type lacks
 lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& settings = {}) {
-    detail::validate(settings);
-    using checkpoint_type = typename T::checkpoint_type;
-    std::optional<checkpoint_type> saved;
+    static_assert(explain_trainer<T>());
+    detail::range_sweep sweep(settings);
+    std::optional<typename T::checkpoint_type> saved;
     if (settings.restore_after) saved.emplace(trainer.checkpoint());
-
-    lr_range_test_result result{.lr_min = 0.0,
-                                .lr_max = 0.0,
-                                .status = lr_range_test_status::completed,
-                                .lr_at_minimum = settings.lr_start,
-                                .diverged_at_lr = std::nullopt,
-                                .steps_skipped = 0,
-                                .curve = {}};
-    result.curve.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(settings.steps, std::uint64_t{1} << 20)));
-    // In log space when lr_end / lr_start overflows (a sweep over 1e-200 .. 1e200): every
-    // LR swept stays finite and inside [lr_start, lr_end].
-    const double ratio = settings.lr_end / settings.lr_start;
-    const bool wide = !std::isfinite(ratio);
-    const double log_ratio_per_step =
-        (wide ? std::log(settings.lr_end) - std::log(settings.lr_start) : std::log(ratio)) /
-        static_cast<double>(settings.steps - 1);
-    const auto lr_at = [&](std::uint64_t i) {
-        const double grown = std::exp(log_ratio_per_step * static_cast<double>(i));
-        if (!wide && std::isfinite(grown)) return std::min(settings.lr_start * grown, settings.lr_end);
-        const double lr = std::exp(std::log(settings.lr_start) + log_ratio_per_step * static_cast<double>(i));
-        return std::clamp(lr, settings.lr_start, settings.lr_end);
-    };
-
-    double best = std::numeric_limits<double>::infinity();  // lowest one-way smoothed loss
     try {
-        detail::debiased_average online(settings.smoothing);
-        for (std::uint64_t i = 0; i < settings.steps;) {
-            const double lr = lr_at(i);
-            trainer.set_learning_rate(lr);
+        while (!sweep.over()) {
+            trainer.set_learning_rate(sweep.next_lr());
             const step_result step = detail::as_step_result(trainer.train_step());
-            if (!step.applied) {
-                if (++result.steps_skipped >= settings.steps) {
-                    result.status = lr_range_test_status::too_many_skipped;
-                    break;
-                }
-                continue;
-            }
-            ++i;
-            result.curve.push_back({lr, step.loss, std::numeric_limits<double>::infinity()});
-            if (!std::isfinite(step.loss)) {
-                result.status = lr_range_test_status::diverged;
-                result.diverged_at_lr = lr;
-                break;
-            }
-            const double smoothed = online.add(step.loss);
-            best = std::min(best, smoothed);
-            if (best > 0.0 && smoothed > settings.divergence_factor * best) {
-                result.status = lr_range_test_status::diverged;
-                result.diverged_at_lr = lr;
-                break;
+            if (step.applied) {
+                sweep.add(step.loss);
+            } else {
+                sweep.skip();
             }
         }
     } catch (...) {
@@ -1115,34 +1184,7 @@ lr_range_test_result lr_range_test(T& trainer, const lr_range_test_settings& set
         throw;
     }
     if (saved) trainer.restore(*saved);
-
-    auto& curve = result.curve;
-    std::size_t finite = curve.size();
-    if (finite > 0 && !std::isfinite(curve.back().loss)) --finite;
-    detail::smooth_without_lag(curve, finite, settings.smoothing,
-                               best > 0.0 ? settings.divergence_factor * best : std::numeric_limits<double>::infinity());
-
-    bool improved = false;
-    if (finite > 0) {
-        const auto lowest = std::min_element(curve.begin(), curve.begin() + static_cast<std::ptrdiff_t>(finite),
-                                             [](const auto& a, const auto& b) { return a.smoothed_loss < b.smoothed_loss; });
-        result.lr_at_minimum = lowest->lr;
-        const double first = curve.front().smoothed_loss;
-        improved = lowest->smoothed_loss < first - settings.min_improvement * std::abs(first);
-    }
-    if (!improved && result.status != lr_range_test_status::too_many_skipped) {
-        result.status = lr_range_test_status::no_improvement;
-    }
-
-    result.lr_max = std::clamp(result.lr_at_minimum * std::pow(10.0, -settings.margin_decades), settings.lr_start,
-                               settings.lr_end);
-    const double below = result.lr_max * std::pow(10.0, -settings.span_decades);
-    result.lr_min = result.lr_max > settings.lr_start ? std::max(below, settings.lr_start)
-                                                   : std::max(below, std::numeric_limits<double>::min());
-    if (!(result.lr_min < result.lr_max)) {  // a tiny span_decades, or an lr_max near the smallest double
-        result.lr_min = below > 0.0 && below < result.lr_max ? below : std::nextafter(result.lr_max, 0.0);
-    }
-    return result;
+    return std::move(sweep).result();
 }
 
 }  // namespace autolrs
@@ -1230,7 +1272,7 @@ consteval bool explain_loss_forecaster() {
 
 // ---- begin autolrs/forecast/detail/profile_fit.hpp
 // The robust profile fit shared by the model forecasters: z = a*phi_theta(s) + c with
-// s = t / n, one nonlinear parameter theta searched by Brent (Boost.Math), (a, c) by
+// s = t / n, one nonlinear parameter theta searched by Brent (numeric/brent.hpp), (a, c) by
 // weighted least squares for each trial, Huber reweighting (IRLS) against outliers,
 // a significance test for flat and rising windows, bounds on the extrapolation, and a
 // Laplace (delta-method) predictive standard deviation. The curve's shape phi_theta is a
@@ -1461,8 +1503,78 @@ inline affine_fit fit_affine(const double* phi, const double* z, const double* w
 
 }  // namespace autolrs::detail
 // ---- end autolrs/forecast/detail/window.hpp
+// ---- begin autolrs/numeric/brent.hpp
+// Brent's minimisation of a function of one variable (boost::math::tools::brent_find_minima)
+// behind a non-template call: the forecasters' profile fit and the acquisition maximiser
+// use it, and Boost's header then stays out of the translation units of users who link
+// autolrs::compiled (numeric/compiled_lib.hpp). Same algorithm, same numbers.
+
+// ---- begin autolrs/numeric/compiled_lib.hpp
+// Header-only or compiled: AUTOLRS_COMPILED_LIB (defined for whoever links the optional
+// CMake target autolrs::compiled) turns the heavy numeric kernels of the default controller
+// into declarations whose definitions, and the default policies' explicit instantiations,
+// are compiled once in that library (src/autolrs_compiled.cpp). Without it (the default)
+// every definition is in the headers, `inline`. Same code either way, so the same numbers.
+
+#ifdef AUTOLRS_COMPILED_LIB
+/// On a definition that the compiled library holds: a plain (external) definition there.
+#define AUTOLRS_INLINE
+#else
+/// On a definition that the compiled library holds: `inline` when header-only.
+#define AUTOLRS_INLINE inline
+#endif
+// ---- end autolrs/numeric/compiled_lib.hpp
+
+#include <cstdint>
+#include <type_traits>
+
+namespace autolrs::detail {
+
+struct brent_minimum {
+    double x;      // where the minimum was found
+    double value;  // f(x)
+};
+
+/// The minimum of f(context, x) over [lo, hi] to `bits` bits; `max_iter` in: the most
+/// iterations, out: how many ran.
+AUTOLRS_INLINE brent_minimum brent_minimise(double (*f)(const void* context, double x), const void* context, double lo,
+                                            double hi, int bits, std::uintmax_t& max_iter);
+
+/// The same for any callable `f(double) -> double`.
+template <class F>
+brent_minimum brent_minimise(const F& f, double lo, double hi, int bits, std::uintmax_t& max_iter) {
+    static_assert(std::is_invocable_r_v<double, const F&, double>);
+    const auto call = [](const void* context, double x) {
+        return static_cast<double>((*static_cast<const F*>(context))(x));
+    };
+    return brent_minimise(call, &f, lo, hi, bits, max_iter);
+}
+
+}  // namespace autolrs::detail
+
+#ifndef AUTOLRS_COMPILED_LIB
+// ---- begin autolrs/numeric/brent_inl.hpp
+// brent_minimise's definition (numeric/brent.hpp): in the headers when header-only, compiled
+// once in autolrs::compiled otherwise.
+
 
 #include <boost/math/tools/minima.hpp>
+
+#include <cstdint>
+
+namespace autolrs::detail {
+
+AUTOLRS_INLINE brent_minimum brent_minimise(double (*f)(const void* context, double x), const void* context, double lo,
+                                            double hi, int bits, std::uintmax_t& max_iter) {
+    const auto objective = [&](double x) { return f(context, x); };
+    const auto best = boost::math::tools::brent_find_minima(objective, lo, hi, bits, max_iter);
+    return {best.first, best.second};
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/numeric/brent_inl.hpp
+#endif
+// ---- end autolrs/numeric/brent.hpp
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
@@ -1507,9 +1619,9 @@ profile_fit_result fit_profile(const Basis& basis, forecast_workspace& ws, std::
         return f.ok ? f.sse : std::numeric_limits<double>::max();
     };
     std::uintmax_t max_iter = 60;
-    const auto best = boost::math::tools::brent_find_minima(objective, lo, hi, bits, max_iter);
+    const brent_minimum best = brent_minimise(objective, lo, hi, bits, max_iter);
     profile_fit_result r;
-    r.theta = best.first;
+    r.theta = best.x;
     basis.fill(r.theta, n, ws.phi.data());
     const affine_fit f = fit_affine(ws.phi.data(), ws.z.data(), ws.w.data(), n);
     r.a = f.a;
@@ -1812,6 +1924,11 @@ struct exponential_basis {
     [[nodiscard]] double dtheta(double theta, double s, double phi) const { return -std::exp(theta) * s * phi; }
 };
 static_assert(explain_profile_basis<exponential_basis>());
+#ifdef AUTOLRS_COMPILED_LIB
+// The default forecaster's fit comes compiled (numeric/compiled_lib.hpp).
+extern template profile_outcome profile_forecast<exponential_basis>(const exponential_basis&, const profile_options&,
+                                                                    std::span<const double>, double);
+#endif
 }  // namespace detail
 
 /// The default forecaster. predict() fits L(t) = a*exp(b*t) + c (b < 0) to the finite
@@ -1930,6 +2047,12 @@ struct power_basis {
     }
 };
 static_assert(explain_profile_basis<power_basis>());
+#ifdef AUTOLRS_COMPILED_LIB
+// Its fit comes compiled (numeric/compiled_lib.hpp): the umbrella header includes this
+// forecaster, and the fit would otherwise be instantiated in every translation unit.
+extern template profile_outcome profile_forecast<power_basis>(const power_basis&, const profile_options&,
+                                                              std::span<const double>, double);
+#endif
 }  // namespace detail
 
 /// Robust power-law forecaster (see exponential_forecaster for the procedure); of the
@@ -1987,8 +2110,6 @@ static_assert(loss_forecaster<power_law_forecaster>);
 // 1-step-off horizon) are kept on purpose; only crashes and NaN become statuses.
 
 
-#include <Eigen/Cholesky>
-#include <Eigen/Core>
 
 #include <algorithm>
 #include <cfloat>
@@ -2013,32 +2134,9 @@ namespace detail {
 /// Least-squares quadratic through (x, y), evaluated at `at`. Stands in for the reference's
 /// scipy UnivariateSpline(k=2, s=len): with the default smoothing s = len and losses whose
 /// residuals are below 1 in size, that spline has no interior knots, i.e. it IS this quadratic.
-inline bool quadratic_smooth(const std::vector<double>& x, const std::vector<double>& y, std::span<const double> at,
-                             std::vector<double>& out) {
-    if (x.size() < 3) return false;
-    const double lo = x.front(), hi = x.back();
-    const double mid = 0.5 * (lo + hi), half = std::max(0.5 * (hi - lo), 1e-300);
-    Eigen::Matrix3d m = Eigen::Matrix3d::Zero();
-    Eigen::Vector3d r = Eigen::Vector3d::Zero();
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        const double u = (x[i] - mid) / half;
-        const Eigen::Vector3d v(1.0, u, u * u);
-        m.noalias() += v * v.transpose();
-        r += v * y[i];
-    }
-    // LDLT, the decomposition the exponential forecaster's Laplace step uses too: each fixed-size
-    // Eigen decomposition costs seconds of compile time in every translation unit.
-    const Eigen::LDLT<Eigen::Matrix3d> ldlt(m);
-    const Eigen::Vector3d d = ldlt.vectorD();
-    if (ldlt.info() != Eigen::Success || !(d.minCoeff() > 1e-12 * d.maxCoeff())) return false;  // fewer than 3 distinct x
-    const Eigen::Vector3d coef = ldlt.solve(r);
-    out.resize(at.size());
-    for (std::size_t i = 0; i < at.size(); ++i) {
-        const double u = (at[i] - mid) / half;
-        out[i] = coef[0] + coef[1] * u + coef[2] * u * u;
-    }
-    return coef.allFinite();
-}
+/// Defined in reference_inl.hpp (its 3x3 LDLT is compiled once in autolrs::compiled).
+AUTOLRS_INLINE bool quadratic_smooth(const std::vector<double>& x, const std::vector<double>& y, std::span<const double> at,
+                                     std::vector<double>& out);
 
 /// numpy.linalg.lstsq of y on [exp(b x), 1]: {a, c, residual sum of squares}; false when
 /// numpy would call the matrix rank-deficient (the reference then crashes).
@@ -2243,6 +2341,53 @@ private:
 static_assert(loss_forecaster<reference_exponential_forecaster>);
 
 }  // namespace autolrs
+
+#ifndef AUTOLRS_COMPILED_LIB
+// ---- begin autolrs/forecast/detail/reference_inl.hpp
+// The definition of reference.hpp's quadratic_smooth: in the headers when header-only,
+// compiled once in autolrs::compiled otherwise (numeric/compiled_lib.hpp).
+
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+namespace autolrs::detail {
+
+AUTOLRS_INLINE bool quadratic_smooth(const std::vector<double>& x, const std::vector<double>& y, std::span<const double> at,
+                                     std::vector<double>& out) {
+    if (x.size() < 3) return false;
+    const double lo = x.front(), hi = x.back();
+    const double mid = 0.5 * (lo + hi), half = std::max(0.5 * (hi - lo), 1e-300);
+    Eigen::Matrix3d m = Eigen::Matrix3d::Zero();
+    Eigen::Vector3d r = Eigen::Vector3d::Zero();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const double u = (x[i] - mid) / half;
+        const Eigen::Vector3d v(1.0, u, u * u);
+        m.noalias() += v * v.transpose();
+        r += v * y[i];
+    }
+    // LDLT, the decomposition the exponential forecaster's Laplace step uses too: each fixed-size
+    // Eigen decomposition costs seconds of compile time in every translation unit.
+    const Eigen::LDLT<Eigen::Matrix3d> ldlt(m);
+    const Eigen::Vector3d d = ldlt.vectorD();
+    if (ldlt.info() != Eigen::Success || !(d.minCoeff() > 1e-12 * d.maxCoeff())) return false;  // fewer than 3 distinct x
+    const Eigen::Vector3d coef = ldlt.solve(r);
+    out.resize(at.size());
+    for (std::size_t i = 0; i < at.size(); ++i) {
+        const double u = (at[i] - mid) / half;
+        out[i] = coef[0] + coef[1] * u + coef[2] * u * u;
+    }
+    return coef.allFinite();
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/forecast/detail/reference_inl.hpp
+#endif
 // ---- end autolrs/forecast/reference.hpp
 // ---- begin autolrs/forecast/tail_mean.hpp
 // The naive forecaster: the plain mean of the last part of the window, no extrapolation.
@@ -3578,6 +3723,15 @@ private:
 
 static_assert(posterior_sampler<gaussian_process<>>);
 
+#ifdef AUTOLRS_COMPILED_LIB
+// The default kernel's hyperparameter fit comes compiled (numeric/compiled_lib.hpp).
+namespace detail {
+extern template std::optional<gp_marginal_likelihood<matern52>::hyperparameter_vector> fit_gp_hyperparameters<matern52>(
+    gp_marginal_likelihood<matern52>&, const gp_observations<matern52>&,
+    gp_marginal_likelihood<matern52>::hyperparameter_vector, const gp_fit_settings&, std::mt19937_64&);
+}  // namespace detail
+#endif
+
 }  // namespace autolrs
 // ---- end autolrs/surrogate/gaussian_process.hpp
 // ---- begin autolrs/acquisition/concept.hpp
@@ -3654,11 +3808,26 @@ struct lower_confidence_bound {
 #include <algorithm>
 #include <cmath>
 
-#include <boost/math/distributions/normal.hpp>
-
 // ---- begin autolrs/acquisition/detail/fast_normal.hpp
-// Boost.Math's standard normal distribution, computed in plain double precision: the
-// cdf and pdf behind expected_improvement and probability_of_improvement.
+// The standard normal cdf and pdf behind expected_improvement and probability_of_improvement:
+// Boost.Math's, in plain double precision. Declared here, defined in fast_normal_inl.hpp
+// (in the headers when header-only; compiled once in autolrs::compiled, which keeps Boost's
+// normal distribution, the heaviest header on the default path, out of its users' builds).
+
+
+namespace autolrs::detail {
+
+/// Phi(z).
+AUTOLRS_INLINE double standard_normal_cdf(double z);
+/// phi(z).
+AUTOLRS_INLINE double standard_normal_pdf(double z);
+
+}  // namespace autolrs::detail
+
+#ifndef AUTOLRS_COMPILED_LIB
+// ---- begin autolrs/acquisition/detail/fast_normal_inl.hpp
+// The definitions of fast_normal.hpp's functions.
+
 
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/policies/policy.hpp>
@@ -3670,7 +3839,12 @@ namespace autolrs::detail {
 using fast_normal = boost::math::normal_distribution<
     double, boost::math::policies::policy<boost::math::policies::promote_double<false>>>;
 
+AUTOLRS_INLINE double standard_normal_cdf(double z) { return boost::math::cdf(fast_normal{}, z); }
+AUTOLRS_INLINE double standard_normal_pdf(double z) { return boost::math::pdf(fast_normal{}, z); }
+
 }  // namespace autolrs::detail
+// ---- end autolrs/acquisition/detail/fast_normal_inl.hpp
+#endif
 // ---- end autolrs/acquisition/detail/fast_normal.hpp
 
 namespace autolrs {
@@ -3686,8 +3860,7 @@ struct expected_improvement {
         const double sd = std::sqrt(std::max(p.variance, 0.0));
         if (!(sd > 0.0)) return std::max(improvement, 0.0);
         const double z = improvement / sd;
-        const detail::fast_normal normal;
-        const double value = improvement * boost::math::cdf(normal, z) + sd * boost::math::pdf(normal, z);
+        const double value = improvement * detail::standard_normal_cdf(z) + sd * detail::standard_normal_pdf(z);
         return std::max(value, 0.0);  // rounding can dip below 0 far in the lower tail
     }
 };
@@ -3699,8 +3872,6 @@ struct expected_improvement {
 
 #include <algorithm>
 #include <cmath>
-
-#include <boost/math/distributions/normal.hpp>
 
 
 namespace autolrs {
@@ -3714,7 +3885,7 @@ struct probability_of_improvement {
         const double improvement = incumbent - xi - p.mean;
         const double sd = std::sqrt(std::max(p.variance, 0.0));
         if (!(sd > 0.0)) return improvement > 0.0 ? 1.0 : 0.0;
-        return boost::math::cdf(detail::fast_normal{}, improvement / sd);
+        return detail::standard_normal_cdf(improvement / sd);
     }
 };
 
@@ -3746,7 +3917,7 @@ struct thompson_sampling {
 // ---- end autolrs/acquisition/thompson_sampling.hpp
 // ---- begin autolrs/acquisition/maximiser.hpp
 // Maximises an acquisition over an interval: a dense grid, then Brent's method around the
-// best grid point (boost::math::tools::brent_find_minima); points closer than
+// best grid point (boost::math::tools::brent_find_minima, numeric/brent.hpp); points closer than
 // min_separation to an already observed point are never proposed.
 
 #include <algorithm>
@@ -3757,8 +3928,6 @@ struct thompson_sampling {
 #include <random>
 #include <span>
 #include <vector>
-
-#include <boost/math/tools/minima.hpp>
 
 
 namespace autolrs {
@@ -3849,7 +4018,7 @@ acquisition_choice maximise_acquisition(const S& s, const A& acquisition, double
                 return std::isfinite(v) ? -v : penalty;
             };
             std::uintmax_t iterations = settings.refine_iterations;
-            const auto [x, value] = boost::math::tools::brent_find_minima(negated, a, b, 16, iterations);
+            const auto [x, value] = detail::brent_minimise(negated, a, b, 16, iterations);
             if (-value > choice.score && x >= lower && x <= upper && detail::far_from_all(x, avoid, separation))
                 choice = {x, -value};
         }
@@ -4112,6 +4281,13 @@ private:
     double infeasible_u_ = std::numeric_limits<double>::infinity();
 };
 
+#ifdef AUTOLRS_COMPILED_LIB
+// The default policies' acquisition maximiser comes compiled (numeric/compiled_lib.hpp).
+extern template acquisition_choice maximise_acquisition<gaussian_process<matern52>, expected_improvement>(
+    const gaussian_process<matern52>&, const expected_improvement&, double, double, double, std::span<const double>,
+    const acquisition_maximiser_settings&, std::mt19937_64&);
+#endif
+
 }  // namespace autolrs
 // ---- end autolrs/search/bayes_opt.hpp
 // ---- begin autolrs/protocol.hpp
@@ -4198,8 +4374,8 @@ namespace detail {
 /// last `cooldown_fraction` of the budget anneals the LR.
 struct controller_settings {
     // ---- search interval and budget --------------------------------------------------
-    double lr_min = 0.0;            ///< smallest LR searched (> 0)
-    double lr_max = 0.0;            ///< largest LR searched (> lr_min)
+    double lr_min = 0.0;            ///< smallest LR searched (> 0); both 0: found by an LR range test
+    double lr_max = 0.0;            ///< largest LR searched (> lr_min)   (run(), with_range_test)
     std::uint64_t total_steps = 0;  ///< every optimizer step, search included; 0 = unknown
                                     ///< (stages go on until the host stops; no cooldown)
     bool budget_aware = true;       ///< plan stages and the cooldown around total_steps;
@@ -4350,6 +4526,10 @@ struct controller_settings {
     void validate() const {
         using detail::require_setting;
         const auto finite_positive = [](double v) { return std::isfinite(v) && v > 0.0; };
+        require_setting(lr_min != 0.0 || lr_max != 0.0, "lr_min",
+                        "and lr_max are 0, the zero-setting mode: this controller needs an interval. "
+                        "autolrs::run() and autolrs::with_range_test<Controller> run an LR range test to find it "
+                        "(autolrs::default_controller is with_range_test<controller<>>)");
         require_setting(finite_positive(lr_min), "lr_min", "must be positive and finite");
         require_setting(finite_positive(lr_max), "lr_max", "must be positive and finite");
         require_setting(lr_min < lr_max, "lr_max", "must be greater than lr_min");
@@ -4527,10 +4707,17 @@ enum class event_kind : std::uint8_t {
     search_skipped,        ///< no search: it could not pay back before the cooldown (learning_rate = the
                            ///< stage's LR, length = its horizon); always right after its stage_start
     cooldown_start,        ///< the final anneal begins (learning_rate = its start, length)
-    done,                  ///< the budget is spent, or training cannot go on (learning_rate and loss =
-                           ///< the last step's, length = every step taken). A budget spent inside a
+    done,                  ///< the budget is spent, or training cannot go on (learning_rate = the last
+                           ///< stage's LR, NaN when no stage chose one; loss = the last step's;
+                           ///< length = every step taken). A budget spent inside a
                            ///< search (not budget_aware) first restores the stage's start: the
                            ///< message says so, and loss is still the last (candidate's) step's
+    range_test_start,      ///< the zero-setting mode's LR range test begins (learning_rate = its first LR,
+                           ///< length = its planned steps); the model is restored after it
+    range_test_end,        ///< the test's interval is chosen (learning_rate = lr_max, the LR where the
+                           ///< smoothed loss was lowest; loss = that lowest smoothed loss; length = the
+                           ///< test's applied steps; lr_min is two decades below; the message says
+                           ///< how sure it is)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(event_kind k) noexcept {
@@ -4548,6 +4735,8 @@ enum class event_kind : std::uint8_t {
         case event_kind::search_skipped: return "search_skipped";
         case event_kind::cooldown_start: return "cooldown_start";
         case event_kind::done: return "done";
+        case event_kind::range_test_start: return "range_test_start";
+        case event_kind::range_test_end: return "range_test_end";
     }
     return "unknown";
 }
@@ -5653,6 +5842,37 @@ private:
 
 }  // namespace autolrs::detail
 // ---- end autolrs/controller/recorded_search.hpp
+// ---- begin autolrs/controller/settings_text.hpp
+// The settings a saved state was made under: written as `setting <name> <exact value>` lines
+// (visit_settings' order) and checked on load, so that a state is only ever loaded into a
+// controller built with the same settings.
+
+
+#include <string>
+
+namespace autolrs::detail {
+
+inline void write_settings(state_text_writer& w, const controller_settings& settings) {
+    for (const auto& [name, value] : describe(settings)) w.line("setting", name, std::string_view(value));
+}
+
+/// Throws invalid_state naming the first setting that differs from `settings`.
+inline void check_settings(state_text_reader& r, const controller_settings& settings) {
+    for (const auto& [name, value] : describe(settings)) {
+        r.expect("setting");
+        const std::string saved_name = r.get_word();
+        const std::string saved_value = r.get_word();
+        r.finish_line();
+        if (saved_name != name) throw invalid_state("expected setting '" + std::string(name) + "', found '" + saved_name + "'");
+        if (saved_value != value) {
+            throw invalid_state("setting '" + std::string(name) + "' differs: saved " + saved_value +
+                                ", this controller has " + value);
+        }
+    }
+}
+
+}  // namespace autolrs::detail
+// ---- end autolrs/controller/settings_text.hpp
 // ---- begin autolrs/controller/stage_plan.hpp
 // The stage plan: how long the stages, their candidates and the cooldown are, and what a
 // searched stage costs. One cost model (searched_stage_cost) serves every decision. Pure
@@ -5875,8 +6095,12 @@ public:
         trained_ += kept;
     }
 
-    /// Marks where the current stage (or cooldown) starts.
+    /// Marks where the current stage (or cooldown) starts. A last row that covers no step (a
+    /// stage that trained none) is dropped first: the stage's own rows then start strictly after
+    /// every row before it, so none of those is changed by record() and discard_stage() can put
+    /// them back exactly.
     void begin_stage() noexcept {
+        if (!rows_.empty() && rows_.back().start_step == trained_) rows_.pop_back();
         stage_begin_trained_ = trained_;
         stage_rows_ = rows_.size();
     }
@@ -6192,7 +6416,7 @@ protected:
     void write_header(state_text_writer& w, std::string_view policies) const {
         w.line(state_format, state_version);
         w.line("policies", policies);
-        for (const auto& [name, value] : describe(settings_)) w.line("setting", name, std::string_view(value));
+        write_settings(w, settings_);
     }
     /// Throws invalid_state naming what differs: the format, the version, the policies or a setting.
     void check_header(state_text_reader& r, std::string_view policies) const {
@@ -6211,19 +6435,7 @@ protected:
                                 "or initial design): saved " + saved_policies + ", this controller is " +
                                 std::string(policies));
         }
-        for (const auto& [name, value] : describe(settings_)) {
-            r.expect("setting");
-            const std::string saved_name = r.get_word();
-            const std::string saved_value = r.get_word();
-            r.finish_line();
-            if (saved_name != name) {
-                throw invalid_state("expected setting '" + std::string(name) + "', found '" + saved_name + "'");
-            }
-            if (saved_value != value) {
-                throw invalid_state("setting '" + std::string(name) + "' differs: saved " + saved_value +
-                                    ", this controller has " + value);
-            }
-        }
+        check_settings(r, settings_);
     }
 
     /// The state's fields, then each part's, in save order (the search's are the controller's);
@@ -6764,124 +6976,23 @@ public:
     basic_controller(const controller_settings& settings, Search search, Forecaster forecaster = Forecaster{})
         : basic_controller(settings, std::move(search), forecaster, forecaster) {}
     basic_controller(const controller_settings& settings, Search search, Forecaster forecaster,
-                     Forecaster validation_forecaster, policies chosen = {})
-        : detail::controller_state(settings),
-          search_(std::move(search)),
-          forecaster_(std::move(forecaster)),
-          validation_forecaster_(std::move(validation_forecaster)),
-          policies_(std::move(chosen)) {
-        search_.reserve(settings_.candidates);
-        if (settings_.warmup_steps > 0) {
-            emit({.kind = event_kind::warmup_start, .learning_rate = warmup_lr_, .length = settings_.warmup_steps,
-                  .message = "warmup from lr_min to its target LR, no search"});
-            begin_phase(settings_.warmup_steps);
-            train_at(detail::warmup_lr_at(settings_, warmup_lr_, 0, phase_length_), wait::warmup_step);
-        } else {
-            start_stage();
-        }
-    }
+                     Forecaster validation_forecaster, policies chosen = {});
 
     // ---- the protocol ------------------------------------------------------------------------
 
     /// After a `train` directive: the step's loss, and whether the step was really applied.
     /// Does not allocate.
-    directive tell_step(double loss, bool applied = true) {
-        expect(directive_kind::train, "tell_step");
-        events_.clear();
-        if (!applied) {
-            trajectory_.count_skipped();
-            return pending_;
-        }
-        count_step(loss);
-        if (budget_spent()) {  // inside a search: restore the stage's start, not an unfinished candidate
-            const bool searching = wait_ == wait::candidate_step || wait_ == wait::probe_step;
-            searching ? await(directive_kind::restore, start_slot, wait::final_restore) : finish("the step budget is spent");
-            return pending_;
-        }
-        switch (wait_) {
-            case wait::warmup_step:
-                if (phase_step_ >= phase_length_) {
-                    start_stage();
-                } else {
-                    pending_.learning_rate = detail::warmup_lr_at(settings_, warmup_lr_, phase_step_, phase_length_);
-                }
-                break;
-            case wait::candidate_step: candidate_step(loss); break;
-            case wait::probe_step:
-                if (exploding(loss, guard_train_loss_, over_train_)) {
-                    candidate_diverged(loss);
-                } else {
-                    window_[window_size_++] = loss;
-                    if (phase_step_ >= tau_prime_ + probe_steps_) {
-                        end_candidate(judge(tau_prime_, probe_steps_), false);
-                    } else {
-                        pending_.learning_rate = probe_lr_at(candidate_lr_, phase_step_ - tau_prime_);
-                    }
-                }
-                break;
-            case wait::stage_step: stage_step(loss); break;
-            case wait::cooldown_step: cooldown_step(loss); break;
-            default: break;
-        }
-        return pending_;
-    }
+    directive tell_step(double loss, bool applied = true);
     directive tell_step(step_result result) { return tell_step(result.loss, result.applied); }
 
     /// After a `checkpoint` directive.
-    directive tell_checkpointed() {
-        expect(directive_kind::checkpoint, "tell_checkpointed");
-        events_.clear();
-        switch (wait_) {
-            case wait::start_checkpoint:
-                if (searched_) {
-                    begin_candidate();
-                } else {
-                    start_training(stage_lr_, false, false);
-                }
-                break;
-            case wait::winner_checkpoint: after_candidate(); break;
-            case wait::cooldown_checkpoint: run_cooldown(); break;
-            default: break;
-        }
-        return pending_;
-    }
+    directive tell_checkpointed();
 
     /// After a `restore` directive.
-    directive tell_restored() {
-        expect(directive_kind::restore, "tell_restored");
-        events_.clear();
-        switch (wait_) {
-            case wait::candidate_restore: train_at(candidate_lr_, wait::candidate_step); break;
-            case wait::stage_restore: train_stage_or_end(); break;
-            case wait::recovery_restore: redecide(); break;
-            case wait::cooldown_recovery_restore: run_cooldown(); break;
-            case wait::final_restore:
-                finish(budget_spent() ? "the step budget ran out inside a search: the stage's start was restored"
-                                      : "the loss diverges even at lr_min: training stops");
-                break;
-            default: break;
-        }
-        return pending_;
-    }
+    directive tell_restored();
 
     /// After an `evaluate` directive: the validation loss.
-    directive tell_validation(double loss) {
-        expect(directive_kind::evaluate, "tell_validation");
-        events_.clear();
-        ++evaluations_;
-        if (wait_ == wait::start_evaluation) {
-            start_val_loss_ = std::isfinite(loss) ? loss : event::none;
-            await(directive_kind::checkpoint, start_slot, wait::start_checkpoint);
-        } else if (wait_ == wait::candidate_evaluation) {
-            if (exploding(loss, start_val_loss_, over_val_)) {
-                candidate_diverged(loss);
-            } else {
-                window_[window_size_++] = loss;
-                window_filled();
-            }
-        }
-        return pending_;
-    }
+    directive tell_validation(double loss);
 
     // ---- progress: see also controller_state ----------------------------------------------
 
@@ -6893,7 +7004,7 @@ public:
     // ---- save and load -------------------------------------------------------------------
 
     /// Writes the whole state (versioned text; doubles as hex floats, so exact).
-    void save(std::ostream& os) const { save_with(*this, os, search_); }
+    void save(std::ostream& os) const;
     [[nodiscard]] std::string save() const {
         std::ostringstream os;
         save(os);
@@ -6903,7 +7014,7 @@ public:
     /// Replaces this controller's state by a saved one. The controller must have been built
     /// with the same settings (else autolrs::invalid_state names the setting that differs)
     /// and equal policies. On any error this controller is left as it was.
-    void load(std::istream& is) { load_into(*this, &basic_controller::search_, is); }
+    void load(std::istream& is);
     void load(std::string_view text) {
         std::istringstream is{std::string(text)};
         load(is);
@@ -7279,7 +7390,8 @@ private:
     }
 
     void finish(std::string_view reason) {
-        emit({.kind = event_kind::done, .learning_rate = last_lr_, .loss = last_loss_, .length = steps_total(),
+        emit({.kind = event_kind::done, .learning_rate = has_stage_lr_ ? last_lr_ : event::none, .loss = last_loss_,
+              .length = steps_total(),
               .message = reason});
         await(directive_kind::done, 0, wait::finished);
     }
@@ -7291,6 +7403,138 @@ private:
     Forecaster validation_forecaster_;
     policies policies_;
 };
+
+// The protocol's entry points, defined out of the class: not implicitly inline, so that an
+// `extern template` (controller.hpp, with autolrs::compiled) keeps the whole state machine out
+// of its users' translation units.
+
+template <class Search, class Forecaster, class Objective, class StopRule, class Design>
+basic_controller<Search, Forecaster, Objective, StopRule, Design>::basic_controller(
+    const controller_settings& settings, Search search, Forecaster forecaster, Forecaster validation_forecaster,
+    policies chosen)
+    : detail::controller_state(settings),
+      search_(std::move(search)),
+      forecaster_(std::move(forecaster)),
+      validation_forecaster_(std::move(validation_forecaster)),
+      policies_(std::move(chosen)) {
+    search_.reserve(settings_.candidates);
+    if (settings_.warmup_steps > 0) {
+        emit({.kind = event_kind::warmup_start, .learning_rate = warmup_lr_, .length = settings_.warmup_steps,
+              .message = "warmup from lr_min to its target LR, no search"});
+        begin_phase(settings_.warmup_steps);
+        train_at(detail::warmup_lr_at(settings_, warmup_lr_, 0, phase_length_), wait::warmup_step);
+    } else {
+        start_stage();
+    }
+}
+
+template <class Search, class Forecaster, class Objective, class StopRule, class Design>
+directive basic_controller<Search, Forecaster, Objective, StopRule, Design>::tell_step(double loss, bool applied) {
+    expect(directive_kind::train, "tell_step");
+    events_.clear();
+    if (!applied) {
+        trajectory_.count_skipped();
+        return pending_;
+    }
+    count_step(loss);
+    if (budget_spent()) {  // inside a search: restore the stage's start, not an unfinished candidate
+        const bool searching = wait_ == wait::candidate_step || wait_ == wait::probe_step;
+        searching ? await(directive_kind::restore, start_slot, wait::final_restore) : finish("the step budget is spent");
+        return pending_;
+    }
+    switch (wait_) {
+        case wait::warmup_step:
+            if (phase_step_ >= phase_length_) {
+                start_stage();
+            } else {
+                pending_.learning_rate = detail::warmup_lr_at(settings_, warmup_lr_, phase_step_, phase_length_);
+            }
+            break;
+        case wait::candidate_step: candidate_step(loss); break;
+        case wait::probe_step:
+            if (exploding(loss, guard_train_loss_, over_train_)) {
+                candidate_diverged(loss);
+            } else {
+                window_[window_size_++] = loss;
+                if (phase_step_ >= tau_prime_ + probe_steps_) {
+                    end_candidate(judge(tau_prime_, probe_steps_), false);
+                } else {
+                    pending_.learning_rate = probe_lr_at(candidate_lr_, phase_step_ - tau_prime_);
+                }
+            }
+            break;
+        case wait::stage_step: stage_step(loss); break;
+        case wait::cooldown_step: cooldown_step(loss); break;
+        default: break;
+    }
+    return pending_;
+}
+
+template <class Search, class Forecaster, class Objective, class StopRule, class Design>
+directive basic_controller<Search, Forecaster, Objective, StopRule, Design>::tell_checkpointed() {
+    expect(directive_kind::checkpoint, "tell_checkpointed");
+    events_.clear();
+    switch (wait_) {
+        case wait::start_checkpoint:
+            if (searched_) {
+                begin_candidate();
+            } else {
+                start_training(stage_lr_, false, false);
+            }
+            break;
+        case wait::winner_checkpoint: after_candidate(); break;
+        case wait::cooldown_checkpoint: run_cooldown(); break;
+        default: break;
+    }
+    return pending_;
+}
+
+template <class Search, class Forecaster, class Objective, class StopRule, class Design>
+directive basic_controller<Search, Forecaster, Objective, StopRule, Design>::tell_restored() {
+    expect(directive_kind::restore, "tell_restored");
+    events_.clear();
+    switch (wait_) {
+        case wait::candidate_restore: train_at(candidate_lr_, wait::candidate_step); break;
+        case wait::stage_restore: train_stage_or_end(); break;
+        case wait::recovery_restore: redecide(); break;
+        case wait::cooldown_recovery_restore: run_cooldown(); break;
+        case wait::final_restore:
+            finish(budget_spent() ? "the step budget ran out inside a search: the stage's start was restored"
+                                  : "the loss diverges even at lr_min: training stops");
+            break;
+        default: break;
+    }
+    return pending_;
+}
+
+template <class Search, class Forecaster, class Objective, class StopRule, class Design>
+directive basic_controller<Search, Forecaster, Objective, StopRule, Design>::tell_validation(double loss) {
+    expect(directive_kind::evaluate, "tell_validation");
+    events_.clear();
+    ++evaluations_;
+    if (wait_ == wait::start_evaluation) {
+        start_val_loss_ = std::isfinite(loss) ? loss : event::none;
+        await(directive_kind::checkpoint, start_slot, wait::start_checkpoint);
+    } else if (wait_ == wait::candidate_evaluation) {
+        if (exploding(loss, start_val_loss_, over_val_)) {
+            candidate_diverged(loss);
+        } else {
+            window_[window_size_++] = loss;
+            window_filled();
+        }
+    }
+    return pending_;
+}
+
+template <class Search, class Forecaster, class Objective, class StopRule, class Design>
+void basic_controller<Search, Forecaster, Objective, StopRule, Design>::save(std::ostream& os) const {
+    save_with(*this, os, search_);
+}
+
+template <class Search, class Forecaster, class Objective, class StopRule, class Design>
+void basic_controller<Search, Forecaster, Objective, StopRule, Design>::load(std::istream& is) {
+    load_into(*this, &basic_controller::search_, is);
+}
 
 }  // namespace autolrs
 // ---- end autolrs/controller/basic_controller.hpp
@@ -7409,6 +7653,14 @@ private:
 /// design), the reference's forecaster (its training-loss trimming for training windows,
 /// its validation variant for validation windows) and controller_settings::reference.
 using reference_controller = controller<gaussian_process<matern52>, lower_confidence_bound, reference_exponential_forecaster>;
+
+#ifdef AUTOLRS_COMPILED_LIB
+// The default and reference state machines come compiled (numeric/compiled_lib.hpp).
+extern template class basic_controller<bayes_opt<gaussian_process<matern52>, expected_improvement>,
+                                       exponential_forecaster>;
+extern template class basic_controller<bayes_opt<gaussian_process<matern52>, lower_confidence_bound>,
+                                       reference_exponential_forecaster>;
+#endif
 
 /// A reference_controller over [lr_min, lr_max]; `total_steps` is where it stops. Like the
 /// reference, it does not plan its stages around the budget, so the budget may run out inside
@@ -7641,12 +7893,444 @@ directive_executor(T&, const C&) -> directive_executor<T, C::slot_count>;
 // hosts that can hand the loop over; and run_schedule, the same loop for a fixed schedule
 // (a replay of a found schedule, or a baseline).
 //
+//   autolrs::run_result r = autolrs::run(trainer, {}, 20000);  // an LR range test finds the interval
 //   autolrs::run_result r = autolrs::run(trainer, {.lr_min = 1e-4, .lr_max = 1.0}, 20000);
 //
 // `total_steps` counts EVERY optimizer step the trainer takes, the search's included: that
-// is what the user pays. run_result says how many of them trained the final model and how
-// many were spent searching.
+// is what the user pays. run_result says how many of them trained the final model, how
+// many were spent searching and how many on the range test.
 
+// ---- begin autolrs/with_range_test.hpp
+// autolrs::with_range_test: the zero-setting mode. Settings with lr_min = lr_max = 0 mean
+// "I do not know the LR interval": the controller first runs an LR range test
+// (lr_range_test.hpp) through the same directives as the rest (checkpoint the start, sweep
+// the LR upwards, restore the start), then builds `Controller` over the interval the test
+// suggests, with the budget the test left. With an interval given there is no test: it is
+// `Controller` and nothing else. autolrs::run and autolrs::run_resumable use it, so
+//
+//   autolrs::run(trainer, {}, 20000);    // nothing to set but the budget
+//
+// A host with its own loop uses it like any controller (protocol.hpp):
+//
+//   autolrs::with_range_test<autolrs::controller<>> ctl({.total_steps = 20000});
+//
+// The test's steps count in steps_total() and steps_range_test(), not in steps_trained() or
+// steps_searched(): the model is restored after it, so they train nothing that is kept.
+
+
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <istream>
+#include <iterator>
+#include <optional>
+#include <ostream>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace autolrs {
+
+/// The zero-setting mode's interval: both bounds 0.
+[[nodiscard]] constexpr bool wants_range_test(const controller_settings& s) noexcept {
+    return s.lr_min == 0.0 && s.lr_max == 0.0;
+}
+
+/// The sweep the zero-setting mode runs when not given one: lr_range_test_settings' defaults
+/// (1e-7 to 10, the suggestion at the smoothed minimum, two decades below it) over 5% of the
+/// budget, at least 100 and at most 200 applied steps (100 with no budget): a longer sweep
+/// finds the same minimum; a shorter one smooths over too few losses per decade (on the
+/// Fashion-MNIST CNN, sweeps of 50 and 75 steps found no minimum at all).
+[[nodiscard]] constexpr lr_range_test_settings automatic_range_test(std::uint64_t total_steps) noexcept {
+    lr_range_test_settings sweep;
+    sweep.steps = total_steps == 0 ? 100 : std::clamp<std::uint64_t>(total_steps / 20, 100, 200);
+    return sweep;
+}
+
+/// `Controller` (an ask_tell_controller constructible from controller_settings), preceded by
+/// an LR range test when its settings leave lr_min and lr_max at 0. Uses `Controller`'s
+/// checkpoint slots (the test needs slot 0).
+template <class Controller>
+class with_range_test {
+    static_assert(explain_ask_tell_controller<Controller>());
+    static_assert(std::constructible_from<Controller, const controller_settings&>,
+                  "autolrs::with_range_test: the controller must be constructible from autolrs::controller_settings "
+                  "(it is built over the interval the range test suggests)");
+    static_assert(Controller::slot_count >= 1, "autolrs::with_range_test: the controller needs a checkpoint slot");
+
+public:
+    using controller_type = Controller;
+    static constexpr std::uint32_t slot_count = Controller::slot_count;
+    static constexpr std::uint32_t test_slot = 0;  ///< where the test keeps the model it restores
+
+    /// With lr_min = lr_max = 0: an automatic_range_test(settings.total_steps) first.
+    explicit with_range_test(const controller_settings& settings)
+        : with_range_test(settings, automatic_range_test(settings.total_steps)) {}
+
+    /// With lr_min = lr_max = 0: `sweep` first (its restore_after must be true: the controller
+    /// always restores the model after the test). Throws autolrs::invalid_setting naming the
+    /// field: a budget too small for the sweep (total_steps must be 0 or at least 4 times
+    /// sweep.steps), a warmup_lr set without an interval, or what Controller refuses.
+    with_range_test(const controller_settings& settings, const lr_range_test_settings& sweep)
+        : requested_(settings), effective_(settings) {
+        if (!wants_range_test(settings)) {
+            controller_.emplace(settings);
+            return;
+        }
+        validate_for_test(settings, sweep);
+        sweep_.emplace(sweep);
+        events_.reserve(8);
+        events_.push_back({.kind = event_kind::range_test_start, .learning_rate = sweep.lr_start, .length = sweep.steps,
+                           .message = "lr_min and lr_max are 0: an LR range test first, from the start (restored after)"});
+        pending_ = {directive_kind::checkpoint, 0.0, test_slot};
+    }
+
+    // ---- the protocol (protocol.hpp) ----------------------------------------------------
+
+    [[nodiscard]] directive pending() const noexcept { return controller_ ? controller_->pending() : pending_; }
+
+    directive tell_step(double loss, bool applied = true) {
+        if (controller_) return forward([&](Controller& c) { return c.tell_step(loss, applied); });
+        expect(directive_kind::train, "tell_step");
+        events_.clear();
+        const bool over = applied ? sweep_->add(loss) : sweep_->skip();
+        if (over) {
+            pending_ = {directive_kind::restore, 0.0, test_slot};
+        } else {
+            pending_.learning_rate = sweep_->next_lr();
+        }
+        return pending_;
+    }
+    directive tell_step(step_result result) { return tell_step(result.loss, result.applied); }
+
+    directive tell_checkpointed() {
+        if (controller_) return forward([](Controller& c) { return c.tell_checkpointed(); });
+        expect(directive_kind::checkpoint, "tell_checkpointed");
+        events_.clear();
+        pending_ = {directive_kind::train, sweep_->next_lr(), 0};
+        return pending_;
+    }
+
+    directive tell_restored() {
+        if (controller_) return forward([](Controller& c) { return c.tell_restored(); });
+        expect(directive_kind::restore, "tell_restored");
+        events_.clear();
+        start_controller();
+        return controller_->pending();
+    }
+
+    directive tell_validation(double loss) {
+        if (controller_) return forward([&](Controller& c) { return c.tell_validation(loss); });
+        expect(directive_kind::evaluate, "tell_validation");
+        return pending_;  // unreachable: the test never asks for a validation loss
+    }
+
+    /// The last call's events (steps counted from the start of the run, the test's included).
+    [[nodiscard]] std::span<const event> events() const noexcept {
+        if (controller_ && !merged_) return controller_->events();
+        return events_;
+    }
+
+    // ---- progress ---------------------------------------------------------------------------
+
+    /// The settings in force: the ones given, with the test's interval once it has run
+    /// (total_steps stays the whole budget).
+    [[nodiscard]] const controller_settings& settings() const noexcept { return effective_; }
+    [[nodiscard]] const controller_settings& requested_settings() const noexcept { return requested_; }
+    /// Applied steps so far, the test's included.
+    [[nodiscard]] std::uint64_t steps_total() const {
+        return steps_range_test() + inner([](const Controller& c) { return c.steps_total(); });
+    }
+    /// Applied steps of the range test (thrown away: the model is restored after it).
+    [[nodiscard]] std::uint64_t steps_range_test() const noexcept { return sweep_ ? sweep_->steps_applied() : 0; }
+    [[nodiscard]] std::uint64_t steps_trained() const { return inner([](const Controller& c) { return c.steps_trained(); }); }
+    [[nodiscard]] std::uint64_t steps_searched() const {
+        return inner([](const Controller& c) { return c.steps_searched(); });
+    }
+    [[nodiscard]] std::uint64_t steps_skipped() const {
+        return (sweep_ ? sweep_->steps_skipped() : 0) + inner([](const Controller& c) { return c.steps_skipped(); });
+    }
+    [[nodiscard]] std::uint64_t evaluations() const { return inner([](const Controller& c) { return c.evaluations(); }); }
+    [[nodiscard]] std::uint32_t stages() const { return inner([](const Controller& c) { return c.stages(); }); }
+    [[nodiscard]] std::uint32_t divergences() const { return inner([](const Controller& c) { return c.divergences(); }); }
+    [[nodiscard]] std::span<const schedule::piecewise_constant_row> schedule_rows() const noexcept {
+        return controller_ ? controller_->schedule_rows() : std::span<const schedule::piecewise_constant_row>{};
+    }
+    /// The checkpoint slots a restore will need before the next checkpoint (bit i: slot i).
+    [[nodiscard]] std::uint32_t slots_needed() const noexcept {
+        if (controller_) {
+            if constexpr (requires { controller_->slots_needed(); }) return controller_->slots_needed();
+            return 0;
+        }
+        return pending_.kind == directive_kind::checkpoint ? 0U : 1U << test_slot;
+    }
+
+    /// True while the range test runs (before the controller exists).
+    [[nodiscard]] bool testing() const noexcept { return !controller_; }
+    /// The controller, once the test has run (or at once, with an interval given).
+    [[nodiscard]] const Controller* controller() const noexcept { return controller_ ? &*controller_ : nullptr; }
+    /// The range test's result (curve and suggestion) once it has run; empty without a test.
+    [[nodiscard]] const std::optional<lr_range_test_result>& range_test() const noexcept { return result_; }
+
+    // ---- save and load ----------------------------------------------------------------------
+
+    /// The whole state as text: the settings given, the test's losses so far (the sweep is
+    /// replayed from them on load) and the controller's own state once it exists.
+    void save(std::ostream& os) const {
+        detail::state_text_writer w(os);
+        w.line(state_format, state_version);
+        detail::write_settings(w, requested_);
+        if (!sweep_) {
+            w.line("range_test", std::uint64_t{0});
+        } else {
+            const lr_range_test_settings& s = sweep_->settings();
+            w.line("range_test", std::uint64_t{1});
+            w.line("sweep", s.lr_start, s.lr_end, s.steps, s.smoothing, s.divergence_factor, s.margin_decades,
+                   s.span_decades, s.min_improvement);
+            w.begin("losses");
+            w.put(sweep_->steps_applied());
+            for (const lr_range_test_point& p : sweep_->curve()) w.put(p.loss);
+            w.end();
+            w.line("skipped", sweep_->steps_skipped());
+            w.line("pending", static_cast<std::uint64_t>(pending_.kind));
+        }
+        if (controller_) {
+            const std::string text = save_inner();
+            w.line("controller", static_cast<std::uint64_t>(text.size()));
+            os << text;
+        } else {
+            w.line("controller", std::uint64_t{0});
+        }
+        w.line("end");
+    }
+    [[nodiscard]] std::string save() const {
+        std::ostringstream os;
+        save(os);
+        return os.str();
+    }
+
+    /// Replaces this state by a saved one; this object must have been built with the same
+    /// settings (and sweep). On any error (autolrs::invalid_state naming it) nothing changes.
+    void load(std::istream& is) {
+        detail::state_text_reader r(is);
+        r.expect(state_format);
+        if (const std::uint64_t version = r.get_u64(); version != state_version) {
+            throw invalid_state("unsupported " + std::string(state_format) + " version " + std::to_string(version));
+        }
+        r.finish_line();
+        detail::check_settings(r, requested_);
+        with_range_test copy(*this);
+        r.expect("range_test");
+        const bool tested = r.get_bool();
+        r.finish_line();
+        if (tested != wants_range_test(requested_)) throw invalid_state("inconsistent state: range_test");
+        if (tested) copy.load_sweep(r);
+        r.expect("controller");
+        const std::uint64_t size = r.get_u64();
+        r.finish_line();
+        // The rest of the input holds the controller's state and the end line: read it first,
+        // so that a damaged size cannot allocate more than the input holds.
+        const std::string rest{std::istreambuf_iterator<char>(is), std::istreambuf_iterator<char>()};
+        if (size > rest.size()) throw invalid_state("the state ends inside 'controller'");
+        if (size > 0) {
+            if (copy.testing()) throw invalid_state("inconsistent state: a controller's state during the range test");
+            copy.controller_->load(std::string_view(rest).substr(0, static_cast<std::size_t>(size)));
+        } else if (!copy.testing()) {
+            throw invalid_state("inconsistent state: the controller's state is missing");
+        }
+        std::istringstream tail(rest.substr(static_cast<std::size_t>(size)));
+        detail::state_text_reader end_reader(tail);
+        end_reader.expect("end");
+        end_reader.finish_line();
+        copy.events_.clear();
+        copy.merged_ = false;
+        *this = std::move(copy);
+    }
+    void load(std::string_view text) {
+        std::istringstream is{std::string(text)};
+        load(is);
+    }
+
+    static constexpr std::string_view state_format = "autolrs-range-test-state";
+    static constexpr std::uint64_t state_version = 1;
+
+private:
+    static void validate_for_test(const controller_settings& settings, const lr_range_test_settings& sweep) {
+        controller_settings placeholder = settings;  // every other setting checked as the controller will
+        placeholder.lr_min = 1.0;
+        placeholder.lr_max = 2.0;
+        detail::require_setting(settings.warmup_lr == 0.0, "warmup_lr",
+                                "must be 0 (automatic) when lr_min and lr_max are 0 (the zero-setting mode): the "
+                                "interval is not known before the LR range test");
+        placeholder.warmup_lr = 0.0;
+        detail::require_setting(sweep.restore_after, "restore_after",
+                                "must be true: the zero-setting mode restores the model after its LR range test");
+        detail::validate(sweep);
+        detail::require_setting(settings.total_steps == 0 || settings.total_steps / 4 >= sweep.steps, "total_steps",
+                                "is too small for the zero-setting mode's LR range test: it must be 0 (unknown) or at "
+                                "least 4 times the test's steps (" + std::to_string(sweep.steps) +
+                                    "); give lr_min and lr_max, or fewer test steps");
+        // The controller gets the budget the test leaves: checked here for the least it can be,
+        // so that no setting is refused after the test has run.
+        if (placeholder.total_steps > 0) placeholder.total_steps -= sweep.steps;
+        placeholder.validate();
+    }
+
+    void expect(directive_kind kind, const char* call) const {
+        if (pending_.kind != kind) {
+            throw protocol_error(std::string("autolrs with_range_test: ") + call +
+                                 "() called, but the pending directive is '" + std::string(to_string(pending_.kind)) +
+                                 "'");
+        }
+    }
+
+    /// The test is over and the model restored: the controller takes over.
+    void start_controller() {
+        result_ = sweep_->result();
+        effective_.lr_min = result_->lr_min;
+        effective_.lr_max = result_->lr_max;
+        controller_settings inner = effective_;
+        if (inner.total_steps > 0) inner.total_steps -= sweep_->steps_applied();
+        controller_.emplace(inner);
+        pending_ = {directive_kind::done, 0.0, 0};  // saved as "the controller has started"
+        merged_ = true;
+        events_.push_back({.kind = event_kind::range_test_end,
+                           .step = steps_range_test(),
+                           .learning_rate = result_->lr_max,
+                           .loss = lowest_smoothed_loss(*result_),
+                           .length = steps_range_test(),
+                           .message = test_verdict(result_->status)});
+        append_inner_events();
+    }
+
+    [[nodiscard]] static double lowest_smoothed_loss(const lr_range_test_result& r) noexcept {
+        double lowest = event::none;
+        for (const lr_range_test_point& p : r.curve) {
+            if (std::isfinite(p.smoothed_loss) && !(p.smoothed_loss >= lowest)) lowest = p.smoothed_loss;
+        }
+        return lowest;
+    }
+
+    [[nodiscard]] static std::string_view test_verdict(lr_range_test_status status) noexcept {
+        switch (status) {
+            case lr_range_test_status::diverged:
+                return "LR range test done: lr_max where the smoothed loss was lowest before it diverged, lr_min "
+                       "span_decades below it";
+            case lr_range_test_status::completed:
+                return "LR range test done without diverging: lr_max may be too low (the sweep ends at lr_end)";
+            case lr_range_test_status::no_improvement:
+                return "LR range test: the loss never fell, the interval is a guess; give lr_min and lr_max";
+            case lr_range_test_status::too_many_skipped:
+                return "LR range test: the trainer skipped too many steps, the interval is a guess; give lr_min and "
+                       "lr_max";
+        }
+        return "LR range test done";
+    }
+
+    /// Calls `call` on the controller and offers its events with the run's step count.
+    template <class Call>
+    directive forward(Call call) {
+        const directive d = call(*controller_);
+        if (sweep_) {  // steps counted from the run's start, the test's included
+            events_.clear();
+            merged_ = true;
+            append_inner_events();
+        } else {
+            merged_ = false;
+        }
+        return d;
+    }
+    void append_inner_events() {
+        const std::uint64_t offset = steps_range_test();
+        for (event e : controller_->events()) {
+            e.step += offset;
+            events_.push_back(e);
+        }
+    }
+
+    /// `read(controller)`, or 0 before the controller exists.
+    template <class Read>
+    [[nodiscard]] auto inner(Read read) const {
+        return controller_ ? read(*controller_) : decltype(read(*controller_)){};
+    }
+
+    [[nodiscard]] std::string save_inner() const {
+        if constexpr (requires(const Controller& c) { { c.save() } -> std::convertible_to<std::string>; }) {
+            return controller_->save();
+        } else {
+            static_assert(sizeof(Controller) == 0, "autolrs::with_range_test::save: the controller has no save()");
+            return {};
+        }
+    }
+
+    /// Replays the saved losses through a fresh sweep (the same settings give the same state).
+    void load_sweep(detail::state_text_reader& r) {
+        const lr_range_test_settings& s = sweep_->settings();
+        r.expect("sweep");
+        const double saved[] = {r.get_double(), r.get_double()};
+        const std::uint64_t steps = r.get_u64();
+        const double rest[] = {r.get_double(), r.get_double(), r.get_double(), r.get_double(), r.get_double()};
+        r.finish_line();
+        if (saved[0] != s.lr_start || saved[1] != s.lr_end || steps != s.steps || rest[0] != s.smoothing ||
+            rest[1] != s.divergence_factor || rest[2] != s.margin_decades || rest[3] != s.span_decades ||
+            rest[4] != s.min_improvement) {
+            throw invalid_state("saved with another LR range test (sweep settings differ)");
+        }
+        detail::range_sweep replayed(s);
+        r.expect("losses");
+        const std::uint64_t count = r.get_u64();
+        if (count > s.steps) throw invalid_state("inconsistent state: more range test losses than its steps");
+        for (std::uint64_t i = 0; i < count; ++i) {
+            if (replayed.over()) throw invalid_state("inconsistent state: range test losses after its end");
+            replayed.add(r.get_double());
+        }
+        r.finish_line();
+        r.expect("skipped");
+        const std::uint64_t skipped = r.get_u64();
+        r.finish_line();
+        if (skipped > s.steps) throw invalid_state("inconsistent state: more skipped range test steps than its steps");
+        if (skipped > 0) replayed.skip(skipped);
+        r.expect("pending");
+        const std::uint64_t kind = r.get_u64();
+        r.finish_line();
+        sweep_.emplace(std::move(replayed));
+        controller_.reset();
+        result_.reset();
+        effective_ = requested_;
+        // The test's directives: checkpoint before any step, train while it runs, restore at its
+        // end; then the controller (its state follows).
+        if (kind == static_cast<std::uint64_t>(directive_kind::done)) {
+            if (!sweep_->over()) throw invalid_state("inconsistent state: the controller started before the test ended");
+            start_controller();
+            return;
+        }
+        const bool fresh = count == 0 && skipped == 0;
+        if (kind == static_cast<std::uint64_t>(directive_kind::checkpoint) && fresh) {
+            pending_ = {directive_kind::checkpoint, 0.0, test_slot};
+        } else if (kind == static_cast<std::uint64_t>(directive_kind::train) && !sweep_->over()) {
+            pending_ = {directive_kind::train, sweep_->next_lr(), 0};
+        } else if (kind == static_cast<std::uint64_t>(directive_kind::restore) && sweep_->over()) {
+            pending_ = {directive_kind::restore, 0.0, test_slot};
+        } else {
+            throw invalid_state("inconsistent state: the range test's pending directive");
+        }
+    }
+
+    controller_settings requested_;
+    controller_settings effective_;
+    std::optional<detail::range_sweep> sweep_;
+    std::optional<lr_range_test_result> result_;
+    std::optional<Controller> controller_;
+    directive pending_{};
+    std::vector<event> events_;
+    bool merged_ = false;  // events() is events_ (this call's, with the run's step count)
+};
+
+}  // namespace autolrs
+// ---- end autolrs/with_range_test.hpp
 
 #include <cmath>
 #include <concepts>
@@ -7661,27 +8345,44 @@ directive_executor(T&, const C&) -> directive_executor<T, C::slot_count>;
 
 namespace autolrs {
 
-/// What a run did.
+/// What a run did. Every step the trainer applied is in exactly one of steps_trained,
+/// steps_searched and steps_range_test; their sum is steps_total.
 struct run_result {
-    std::uint64_t steps_total = 0;     ///< applied optimizer steps, search included (= the budget)
-    std::uint64_t steps_trained = 0;   ///< steps on the final model's trajectory
-    std::uint64_t steps_searched = 0;  ///< steps thrown away (candidates, diverged stages)
-    std::uint64_t steps_skipped = 0;   ///< steps the trainer reported as not applied
-    std::uint64_t evaluations = 0;     ///< validation losses computed
-    std::uint32_t stages = 0;          ///< stages started
-    std::uint32_t divergences = 0;     ///< stages (or cooldowns) that diverged and were redone
-    std::uint64_t events = 0;          ///< events reported to the observer
-    bool completed = false;            ///< the budget was spent (false: stopped by divergence at lr_min)
-    double final_loss = std::numeric_limits<double>::quiet_NaN();  ///< the last step's training loss
+    std::uint64_t steps_total = 0;       ///< applied optimizer steps, everything included (= the budget)
+    std::uint64_t steps_trained = 0;     ///< steps on the final model's trajectory
+    std::uint64_t steps_searched = 0;    ///< steps thrown away by the search (candidates, diverged stages)
+    std::uint64_t steps_range_test = 0;  ///< steps of the zero-setting mode's LR range test (thrown away)
+    std::uint64_t steps_skipped = 0;     ///< steps the trainer reported as not applied (in no count above)
+    std::uint64_t evaluations = 0;       ///< validation losses computed
+    std::uint32_t stages = 0;            ///< stages started
+    std::uint32_t divergences = 0;       ///< stages (or cooldowns) that diverged and were redone
+    std::uint64_t events = 0;            ///< events reported to the observer
+    bool completed = false;              ///< the budget was spent (false: stopped by divergence at lr_min)
+    double lr_min = 0.0;                 ///< the interval searched (the range test's, in the zero-setting mode)
+    double lr_max = 0.0;
+    /// The last step's training loss: the final model's, unless the run ended by restoring a
+    /// checkpoint (a search cut by the budget, a divergence at lr_min), then NaN (not measured).
+    double final_loss = std::numeric_limits<double>::quiet_NaN();
     std::vector<schedule::piecewise_constant_row> schedule_rows;  ///< the found schedule's table
 
     /// The found schedule: replay it with run_schedule(trainer, r.found_schedule(), r.steps_trained).
     /// Throws autolrs::invalid_setting when no step was trained.
     [[nodiscard]] schedule::piecewise_constant found_schedule() const { return schedule::piecewise_constant({schedule_rows}); }
 
-    /// Search steps per training step (the reference spends 1.0).
-    [[nodiscard]] double search_overhead() const noexcept {
+    /// The share of the budget (steps_total) that trained the final model, in [0, 1].
+    [[nodiscard]] double budget_share_trained() const noexcept { return share(steps_trained); }
+    /// The share of the budget the search threw away (0.23: 23% of all steps were search).
+    [[nodiscard]] double budget_share_searched() const noexcept { return share(steps_searched); }
+    /// The share of the budget the LR range test threw away (0 with an interval given).
+    [[nodiscard]] double budget_share_range_test() const noexcept { return share(steps_range_test); }
+    /// Search steps per trained step (not a share of the budget): the reference spends 1.0.
+    [[nodiscard]] double searched_per_trained_step() const noexcept {
         return steps_trained == 0 ? 0.0 : static_cast<double>(steps_searched) / static_cast<double>(steps_trained);
+    }
+
+private:
+    [[nodiscard]] double share(std::uint64_t steps) const noexcept {
+        return steps_total == 0 ? 0.0 : static_cast<double>(steps) / static_cast<double>(steps_total);
     }
 };
 
@@ -7735,15 +8436,20 @@ run_result run(directive_executor<T, SlotCount>& host, Controller& controller, O
     };
     if (!host.started()) report();  // else the run that failed reported them
     for (directive d = controller.pending(); d.kind != directive_kind::done;) {
-        const bool stepping = d.kind == directive_kind::train;
+        const directive_kind kind = d.kind;
         d = host.carry_out(controller);
-        if (stepping && host.last_step()->applied) result.final_loss = host.last_step()->loss;
+        if (kind == directive_kind::train && host.last_step()->applied) result.final_loss = host.last_step()->loss;
+        // A restored model's loss was not measured: the run's last one no longer describes it.
+        if (kind == directive_kind::restore) result.final_loss = std::numeric_limits<double>::quiet_NaN();
         report();
     }
     result.steps_total = controller.steps_total();
     result.steps_trained = controller.steps_trained();
     result.steps_searched = controller.steps_searched();
     result.steps_skipped = controller.steps_skipped();
+    if constexpr (requires { controller.steps_range_test(); }) result.steps_range_test = controller.steps_range_test();
+    result.lr_min = controller.settings().lr_min;
+    result.lr_max = controller.settings().lr_max;
     result.evaluations = controller.evaluations();
     result.stages = controller.stages();
     result.divergences = controller.divergences();
@@ -7767,22 +8473,27 @@ run_result run(directive_executor<T, SlotCount>& host, Controller& controller) {
 /// state run_resumable saved, or finished): one mid-stage (after a trainer_error, or loaded
 /// from a state saved mid-stage) throws protocol_error at once, before any trainer call;
 /// to retry after a trainer_error keep the executor: run(host, controller, observer).
-template <trainer T, ask_tell_controller Controller, class Observer>
+///
+/// The trainer's type is checked inside, not in the signature, on every entry point: a type
+/// that is not quite a trainer gets explain_trainer's message naming the member it lacks,
+/// where a constraint would only say "no matching function".
+template <class T, ask_tell_controller Controller, class Observer>
 run_result run(T& trainer, Controller& controller, Observer&& observer) {
     static_assert(explain_trainer<T>());
     directive_executor<T, Controller::slot_count> host(trainer);
     return run(host, controller, std::forward<Observer>(observer));
 }
 
-template <trainer T, ask_tell_controller Controller>
+template <class T, ask_tell_controller Controller>
 run_result run(T& trainer, Controller& controller) {
+    static_assert(explain_trainer<T>());
     return run(trainer, controller, detail::ignore_events{});
 }
 
 /// Trains `steps` applied steps at the LR `schedule(step)` (step 0-based): a found schedule
 /// (run_result::found_schedule()), a fixed schedule of autolrs::schedule, or any callable.
 /// Returns the last step's training loss.
-template <trainer T, class Schedule>
+template <class T, class Schedule>
     requires std::invocable<const Schedule&, std::uint64_t>
 double run_schedule(T& trainer, const Schedule& schedule, std::uint64_t steps) {
     static_assert(explain_trainer<T>());
@@ -7806,18 +8517,29 @@ double run_schedule(T& trainer, const Schedule& schedule, std::uint64_t steps) {
 }
 
 
-/// AutoLRS with the default controller (controller<>) over `total_steps` optimizer steps,
-/// search included (settings.total_steps is set to it); `observer(const event&)` sees
+/// What run(trainer, settings, total_steps) builds: the default controller, after an LR range
+/// test when lr_min and lr_max are left at 0 (the zero-setting mode, with_range_test.hpp).
+using default_controller = with_range_test<controller<>>;
+
+/// AutoLRS with the default controller over `total_steps` optimizer steps, search (and the
+/// range test) included: settings.total_steps is set to it. `settings` may be left empty,
+/// `autolrs::run(trainer, {}, 20000)`: the interval then comes from an LR range test whose
+/// steps count in the budget (run_result::steps_range_test). `observer(const event&)` sees
 /// every decision (autolrs::csv_event_writer, json_lines_event_writer, or any callable).
-template <trainer T, class Observer>
+template <class T, class Observer>
 run_result run(T& trainer, controller_settings settings, std::uint64_t total_steps, Observer&& observer) {
+    static_assert(explain_trainer<T>());
+    detail::require_setting(total_steps > 0, "total_steps",
+                            "must be > 0: run() stops when the budget is spent (for an open-ended run, drive "
+                            "autolrs::controller<> yourself; see protocol.hpp)");
     settings.total_steps = total_steps;
-    controller<> ctl(settings);
+    default_controller ctl(settings);
     return run(trainer, ctl, std::forward<Observer>(observer));
 }
 
-template <trainer T>
+template <class T>
 run_result run(T& trainer, const controller_settings& settings, std::uint64_t total_steps) {
+    static_assert(explain_trainer<T>());
     return run(trainer, settings, total_steps, detail::ignore_events{});
 }
 
@@ -7964,10 +8686,10 @@ concept checkpoint_codec = trainer<T> &&
 
 /// Options of run_resumable.
 struct resumable_options {
-    std::filesystem::path path;  ///< the state file (created, replaced atomically, kept at the end)
+    std::filesystem::path path{};  ///< the state file (created, replaced atomically, kept at the end)
     /// Called once when a run resumes, with the number of events the interrupted run had
     /// reported before its last save (a host that logs events truncates its log to that).
-    std::function<void(std::uint64_t events_before)> on_resume;
+    std::function<void(std::uint64_t events_before)> on_resume{};
 };
 
 namespace detail {
@@ -8003,7 +8725,7 @@ public:
         if (s.applied) last_loss_ = s.loss;
         return r;
     }
-    /// The last applied step's loss (NaN before any).
+    /// The last applied step's loss (NaN before any, and after a restore).
     [[nodiscard]] double last_loss() const noexcept { return last_loss_; }
     void set_last_loss(double loss) noexcept { last_loss_ = loss; }
     decltype(auto) validation_loss() {
@@ -8023,6 +8745,7 @@ public:
     void restore(const checkpoint_type& saved) {
         flush();
         inner_.restore(saved);
+        last_loss_ = std::numeric_limits<double>::quiet_NaN();  // the restored model's loss is not known
     }
 
 private:
@@ -8048,7 +8771,7 @@ private:
 /// std::system_error when it cannot be written, and what run() throws (trainer_error with
 /// the trainer's exception nested): after such an error, calling again resumes from the
 /// last stage boundary.
-template <trainer T, ask_tell_controller Controller, class Codec, class Observer>
+template <class T, ask_tell_controller Controller, class Codec, class Observer>
 run_result run_resumable(T& trainer, Controller& controller, const Codec& codec, const resumable_options& options,
                          Observer&& observer) {
     static_assert(explain_trainer<T>());

@@ -734,20 +734,39 @@ TEST_CASE("trajectory: discard_stage turns the stage's steps into searched ones"
     CHECK(t.steps_trained() + t.steps_searched() == t.steps_total());
 }
 
-TEST_CASE("trajectory: discard_stage after a record that collapsed a row from before the stage",
-          "[parts][trajectory][!shouldfail]") {
-    // Known defect (reported with issue 16): record() may pop the row that ended the previous
-    // stage (one that covered no step: a stage of length 0), and discard_stage() then resizes
-    // the rows back up with a value-initialised row {0, 0.0} instead of restoring it.
+TEST_CASE("trajectory: discard_stage after a stage of no steps restores the rows before it",
+          "[parts][trajectory]") {
+    // Was a defect (reported with issue 16): record() popped the row that ended the previous
+    // stage (one that covered no step: a stage of length 0), and discard_stage() then resized
+    // the rows back up with a value-initialised row {0, 0.0}. begin_stage() now drops a row
+    // that covers no step, so the rows before a stage are never changed inside it.
     detail::trajectory t;
     t.count_trajectory_step(0.125);
     t.count_trajectory_step(0.125);
     t.record_stage_lr(0.25);  // a stage of no steps at 0.25
     t.begin_stage();
-    t.record_stage_lr(0.125);  // pops {2, 0.25}; 0.125 continues the row before
+    CHECK(rows_of(t) == rows_t{{0, 0.125}});  // no step ran at 0.25
+    t.record_stage_lr(0.125);  // 0.125 continues the row before
     for (int i = 0; i < 3; ++i) t.count_trained();
+    CHECK(rows_of(t) == rows_t{{0, 0.125}});
     t.discard_stage();
-    CHECK(rows_of(t) == rows_t{{0, 0.125}, {2, 0.25}});  // actual: {0, 0.125}, {0, 0.0}
+    CHECK(rows_of(t) == rows_t{{0, 0.125}});
+    CHECK(t.steps_trained() == 2);
+    CHECK(t.steps_searched() == 3);
+    // The stage again at another LR: its row starts where the kept trajectory ends.
+    t.record_stage_lr(0.0625);
+    t.count_trained();
+    CHECK(rows_of(t) == rows_t{{0, 0.125}, {2, 0.0625}});
+    // The same with a stage that does train at its LR: nothing is dropped.
+    detail::trajectory u;
+    u.count_trajectory_step(0.125);
+    u.record_stage_lr(0.25);
+    u.count_trained();
+    u.begin_stage();
+    u.record_stage_lr(0.5);
+    u.count_trained();
+    u.discard_stage();
+    CHECK(rows_of(u) == rows_t{{0, 0.125}, {1, 0.25}});
 }
 
 // =============================================================================================

@@ -482,7 +482,8 @@ private:
     }
 
     void finish(std::string_view reason) {
-        emit({.kind = event_kind::done, .learning_rate = last_lr_, .loss = last_loss_, .length = steps_total(),
+        emit({.kind = event_kind::done, .learning_rate = has_stage_lr_ ? last_lr_ : event::none, .loss = last_loss_,
+              .length = steps_total(),
               .message = reason});
         await(directive_kind::done, 0, wait::finished);
     }

@@ -23,6 +23,7 @@
 #include "autolrs/controller/loss_guard.hpp"
 #include "autolrs/controller/ramps.hpp"
 #include "autolrs/controller/recorded_search.hpp"
+#include "autolrs/controller/settings_text.hpp"
 #include "autolrs/controller/stage_plan.hpp"
 #include "autolrs/controller/state_io.hpp"
 #include "autolrs/controller/trajectory.hpp"
@@ -288,7 +289,7 @@ protected:
     void write_header(state_text_writer& w, std::string_view policies) const {
         w.line(state_format, state_version);
         w.line("policies", policies);
-        for (const auto& [name, value] : describe(settings_)) w.line("setting", name, std::string_view(value));
+        write_settings(w, settings_);
     }
     /// Throws invalid_state naming what differs: the format, the version, the policies or a setting.
     void check_header(state_text_reader& r, std::string_view policies) const {
@@ -307,19 +308,7 @@ protected:
                                 "or initial design): saved " + saved_policies + ", this controller is " +
                                 std::string(policies));
         }
-        for (const auto& [name, value] : describe(settings_)) {
-            r.expect("setting");
-            const std::string saved_name = r.get_word();
-            const std::string saved_value = r.get_word();
-            r.finish_line();
-            if (saved_name != name) {
-                throw invalid_state("expected setting '" + std::string(name) + "', found '" + saved_name + "'");
-            }
-            if (saved_value != value) {
-                throw invalid_state("setting '" + std::string(name) + "' differs: saved " + saved_value +
-                                    ", this controller has " + value);
-            }
-        }
+        check_settings(r, settings_);
     }
 
     /// The state's fields, then each part's, in save order (the search's are the controller's);

@@ -69,8 +69,12 @@ public:
         trained_ += kept;
     }
 
-    /// Marks where the current stage (or cooldown) starts.
+    /// Marks where the current stage (or cooldown) starts. A last row that covers no step (a
+    /// stage that trained none) is dropped first: the stage's own rows then start strictly after
+    /// every row before it, so none of those is changed by record() and discard_stage() can put
+    /// them back exactly.
     void begin_stage() noexcept {
+        if (!rows_.empty() && rows_.back().start_step == trained_) rows_.pop_back();
         stage_begin_trained_ = trained_;
         stage_rows_ = rows_.size();
     }
