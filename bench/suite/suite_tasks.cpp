@@ -63,7 +63,9 @@ std::vector<task> all_tasks(const task_options& o) {
                .grid = sgd ? half_decades(0.01, 5) : half_decades(p.model == "cnn" ? 3.16e-4 : 1e-4, 5),
                .lr_min = sgd ? 1e-3 : 1e-5,
                .lr_max = sgd ? 1.0 : 3e-2,
-               .range_test_steps = o.quick ? 20 : std::clamp<std::uint64_t>(budget / 20, 100, 200),
+               // quick: at most a quarter of the tiny budget, as the library's zero-setting mode requires
+               .range_test_steps = o.quick ? std::clamp<std::uint64_t>(quick_budget / 4, 2, 20)
+                                           : std::clamp<std::uint64_t>(budget / 20, 100, 200),
                .seconds_per_step = seconds_per_step,
                .make = fmnist_factory(p, o.quick)};
         if (o.quick) t.grid = {t.grid[1], t.grid[3]};
