@@ -1,8 +1,7 @@
 #pragma once
 // The standard normal cdf and pdf behind expected_improvement and probability_of_improvement:
-// Boost.Math's, in plain double precision. Declared here, defined in fast_normal_inl.hpp
-// (in the headers when header-only; compiled once in autolrs::compiled, which keeps Boost's
-// normal distribution, the heaviest header on the default path, out of its users' builds).
+// in plain double precision (the C library's erfc). Declared here, defined in fast_normal_inl.hpp
+// (in the headers when header-only; compiled once in autolrs::compiled).
 
 #include "autolrs/numeric/compiled_lib.hpp"
 
