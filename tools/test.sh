@@ -43,7 +43,7 @@ if [ "${QUICK:-0}" != 1 ]; then
   stage "clang++: build and every test"
   # (examples, LibTorch and the single-header twins are covered by the g++ stage)
   configure_build_test clang
-  stage "g++ with AddressSanitizer + UndefinedBehaviorSanitizer: unit tests"
+  stage "clang++ with AddressSanitizer + UndefinedBehaviorSanitizer: unit tests"
   configure_build_test asan
   stage "clang++ libFuzzer: the fuzz targets side by side, each for ${AUTOLRS_FUZZ_SECONDS:-60} s (label fuzz)"
   # All at once, however many cores: a fuzzer's time is fixed, not its work, so three on two
