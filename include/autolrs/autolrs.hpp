@@ -36,3 +36,5 @@
 #include "autolrs/carry_out.hpp"
 #include "autolrs/run.hpp"
 #include "autolrs/state_file.hpp"
+// last: empty unless AUTOLRS_IMPLEMENTATION (numeric/compiled_lib.hpp)
+#include "autolrs/implementation.hpp"

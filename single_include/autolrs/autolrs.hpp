@@ -1510,11 +1510,18 @@ inline affine_fit fit_affine(const double* phi, const double* z, const double* w
 // autolrs::compiled (numeric/compiled_lib.hpp). Same algorithm, same numbers.
 
 // ---- begin autolrs/numeric/compiled_lib.hpp
-// Header-only or compiled: AUTOLRS_COMPILED_LIB (defined for whoever links the optional
-// CMake target autolrs::compiled) turns the heavy numeric kernels of the default controller
-// into declarations whose definitions, and the default policies' explicit instantiations,
-// are compiled once in that library (src/autolrs_compiled.cpp). Without it (the default)
-// every definition is in the headers, `inline`. Same code either way, so the same numbers.
+// Header-only or compiled: AUTOLRS_COMPILED_LIB turns the heavy numeric kernels of the default
+// controller into declarations whose definitions, and the default policies' explicit
+// instantiations, are compiled once, in one translation unit: the optional CMake target
+// autolrs::compiled (src/autolrs_compiled.cpp; linking it defines AUTOLRS_COMPILED_LIB), or,
+// without CMake, one file of your own that defines AUTOLRS_IMPLEMENTATION before including
+// <autolrs/autolrs.hpp> (the single header too), as Catch2 v2's CATCH_CONFIG_MAIN does.
+// Without either (the default) every definition is in the headers, `inline`. Same code either
+// way, so the same numbers.
+
+#if defined(AUTOLRS_IMPLEMENTATION) && !defined(AUTOLRS_COMPILED_LIB)
+#define AUTOLRS_COMPILED_LIB
+#endif
 
 #ifdef AUTOLRS_COMPILED_LIB
 /// On a definition that the compiled library holds: a plain (external) definition there.
@@ -1522,6 +1529,14 @@ inline affine_fit fit_affine(const double* phi, const double* z, const double* w
 #else
 /// On a definition that the compiled library holds: `inline` when header-only.
 #define AUTOLRS_INLINE inline
+#endif
+
+#if !defined(AUTOLRS_COMPILED_LIB) || defined(AUTOLRS_IMPLEMENTATION)
+/// Whether this translation unit holds the kernels' definitions (the *_inl.hpp headers):
+/// every one when header-only, the implementation's alone in compiled mode.
+#define AUTOLRS_DEFINES_KERNELS 1
+#else
+#define AUTOLRS_DEFINES_KERNELS 0
 #endif
 // ---- end autolrs/numeric/compiled_lib.hpp
 
@@ -1552,11 +1567,13 @@ brent_minimum brent_minimise(const F& f, double lo, double hi, int bits, std::ui
 
 }  // namespace autolrs::detail
 
-#ifndef AUTOLRS_COMPILED_LIB
+// the definitions, where this TU holds them
 // ---- begin autolrs/numeric/brent_inl.hpp
 // brent_minimise's definition (numeric/brent.hpp): in the headers when header-only, compiled
 // once in autolrs::compiled otherwise.
 
+
+#if AUTOLRS_DEFINES_KERNELS  // header-only, or the compiled mode's implementation TU
 
 #include <boost/math/tools/minima.hpp>
 
@@ -1572,8 +1589,9 @@ AUTOLRS_INLINE brent_minimum brent_minimise(double (*f)(const void* context, dou
 }
 
 }  // namespace autolrs::detail
+
+#endif  // AUTOLRS_DEFINES_KERNELS
 // ---- end autolrs/numeric/brent_inl.hpp
-#endif
 // ---- end autolrs/numeric/brent.hpp
 
 #include <Eigen/Cholesky>
@@ -2342,11 +2360,13 @@ static_assert(loss_forecaster<reference_exponential_forecaster>);
 
 }  // namespace autolrs
 
-#ifndef AUTOLRS_COMPILED_LIB
+// the definitions, where this TU holds them
 // ---- begin autolrs/forecast/detail/reference_inl.hpp
 // The definition of reference.hpp's quadratic_smooth: in the headers when header-only,
 // compiled once in autolrs::compiled otherwise (numeric/compiled_lib.hpp).
 
+
+#if AUTOLRS_DEFINES_KERNELS  // header-only, or the compiled mode's implementation TU
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
@@ -2386,8 +2406,9 @@ AUTOLRS_INLINE bool quadratic_smooth(const std::vector<double>& x, const std::ve
 }
 
 }  // namespace autolrs::detail
+
+#endif  // AUTOLRS_DEFINES_KERNELS
 // ---- end autolrs/forecast/detail/reference_inl.hpp
-#endif
 // ---- end autolrs/forecast/reference.hpp
 // ---- begin autolrs/forecast/tail_mean.hpp
 // The naive forecaster: the plain mean of the last part of the window, no extrapolation.
@@ -3823,10 +3844,12 @@ AUTOLRS_INLINE double standard_normal_pdf(double z);
 
 }  // namespace autolrs::detail
 
-#ifndef AUTOLRS_COMPILED_LIB
+// the definitions, where this TU holds them
 // ---- begin autolrs/acquisition/detail/fast_normal_inl.hpp
 // The definitions of fast_normal.hpp's functions.
 
+
+#if AUTOLRS_DEFINES_KERNELS  // header-only, or the compiled mode's implementation TU
 
 #include <cmath>
 #include <numbers>
@@ -3842,8 +3865,9 @@ AUTOLRS_INLINE double standard_normal_pdf(double z) {
 }
 
 }  // namespace autolrs::detail
+
+#endif  // AUTOLRS_DEFINES_KERNELS
 // ---- end autolrs/acquisition/detail/fast_normal_inl.hpp
-#endif
 // ---- end autolrs/acquisition/detail/fast_normal.hpp
 
 namespace autolrs {
@@ -8843,4 +8867,40 @@ run_result run_resumable(T& trainer, Controller& controller, const Codec& codec,
 
 }  // namespace autolrs
 // ---- end autolrs/state_file.hpp
+// last: empty unless AUTOLRS_IMPLEMENTATION (numeric/compiled_lib.hpp)
+// ---- begin autolrs/implementation.hpp
+// The compiled mode's implementation (numeric/compiled_lib.hpp): in the one translation unit
+// that defines AUTOLRS_IMPLEMENTATION before including <autolrs/autolrs.hpp> (which includes
+// this header last), the explicit instantiations that the other headers declare `extern
+// template` under AUTOLRS_COMPILED_LIB: the default and reference controllers' state machines
+// and the numeric code under them. The non-template kernels' definitions come from their
+// *_inl.hpp headers, which AUTOLRS_IMPLEMENTATION turns on. Elsewhere this header is empty.
+
+
+#ifdef AUTOLRS_IMPLEMENTATION
+
+namespace autolrs {
+
+namespace detail {
+template profile_outcome profile_forecast<exponential_basis>(const exponential_basis&, const profile_options&,
+                                                             std::span<const double>, double);
+template profile_outcome profile_forecast<power_basis>(const power_basis&, const profile_options&, std::span<const double>,
+                                                       double);
+template std::optional<gp_marginal_likelihood<matern52>::hyperparameter_vector> fit_gp_hyperparameters<matern52>(
+    gp_marginal_likelihood<matern52>&, const gp_observations<matern52>&,
+    gp_marginal_likelihood<matern52>::hyperparameter_vector, const gp_fit_settings&, std::mt19937_64&);
+}  // namespace detail
+
+template class basic_controller<bayes_opt<gaussian_process<matern52>, expected_improvement>, exponential_forecaster>;
+template class basic_controller<bayes_opt<gaussian_process<matern52>, lower_confidence_bound>,
+                                reference_exponential_forecaster>;
+
+template acquisition_choice maximise_acquisition<gaussian_process<matern52>, expected_improvement>(
+    const gaussian_process<matern52>&, const expected_improvement&, double, double, double, std::span<const double>,
+    const acquisition_maximiser_settings&, std::mt19937_64&);
+
+}  // namespace autolrs
+
+#endif  // AUTOLRS_IMPLEMENTATION
+// ---- end autolrs/implementation.hpp
 // ---- end autolrs/autolrs.hpp

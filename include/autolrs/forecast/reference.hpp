@@ -239,6 +239,5 @@ static_assert(loss_forecaster<reference_exponential_forecaster>);
 
 }  // namespace autolrs
 
-#ifndef AUTOLRS_COMPILED_LIB
+// the definitions, where this TU holds them
 #include "autolrs/forecast/detail/reference_inl.hpp"
-#endif

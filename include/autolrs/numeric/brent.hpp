@@ -33,6 +33,5 @@ brent_minimum brent_minimise(const F& f, double lo, double hi, int bits, std::ui
 
 }  // namespace autolrs::detail
 
-#ifndef AUTOLRS_COMPILED_LIB
+// the definitions, where this TU holds them
 #include "autolrs/numeric/brent_inl.hpp"
-#endif

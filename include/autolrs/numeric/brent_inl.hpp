@@ -5,6 +5,8 @@
 #include "autolrs/numeric/brent.hpp"
 #include "autolrs/numeric/compiled_lib.hpp"
 
+#if AUTOLRS_DEFINES_KERNELS  // header-only, or the compiled mode's implementation TU
+
 #include <boost/math/tools/minima.hpp>
 
 #include <cstdint>
@@ -19,3 +21,5 @@ AUTOLRS_INLINE brent_minimum brent_minimise(double (*f)(const void* context, dou
 }
 
 }  // namespace autolrs::detail
+
+#endif  // AUTOLRS_DEFINES_KERNELS

@@ -14,6 +14,5 @@ AUTOLRS_INLINE double standard_normal_pdf(double z);
 
 }  // namespace autolrs::detail
 
-#ifndef AUTOLRS_COMPILED_LIB
+// the definitions, where this TU holds them
 #include "autolrs/acquisition/detail/fast_normal_inl.hpp"
-#endif

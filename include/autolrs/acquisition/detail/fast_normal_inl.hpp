@@ -4,6 +4,8 @@
 #include "autolrs/acquisition/detail/fast_normal.hpp"
 #include "autolrs/numeric/compiled_lib.hpp"
 
+#if AUTOLRS_DEFINES_KERNELS  // header-only, or the compiled mode's implementation TU
+
 #include <cmath>
 #include <numbers>
 
@@ -18,3 +20,5 @@ AUTOLRS_INLINE double standard_normal_pdf(double z) {
 }
 
 }  // namespace autolrs::detail
+
+#endif  // AUTOLRS_DEFINES_KERNELS

@@ -5,6 +5,8 @@
 #include "autolrs/forecast/reference.hpp"
 #include "autolrs/numeric/compiled_lib.hpp"
 
+#if AUTOLRS_DEFINES_KERNELS  // header-only, or the compiled mode's implementation TU
+
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 
@@ -43,3 +45,5 @@ AUTOLRS_INLINE bool quadratic_smooth(const std::vector<double>& x, const std::ve
 }
 
 }  // namespace autolrs::detail
+
+#endif  // AUTOLRS_DEFINES_KERNELS
