@@ -16,7 +16,8 @@
 //   record_golden --rounding-only <trace dir>
 // replays every trace's recorded answers and rewrites the traces only if every line has the
 // same words, each number (hex floats) within 1e-6 relative of the recorded one (a search's
-// maximiser stops within about 1e-7) and every other word identical: no decision, count or
+// maximiser's optimum moves by up to ~4e-8 when its kernels round differently) and every other
+// word identical: no decision, count or
 // message changed, only rounding.
 #include "autolrs_support/golden_scenarios.hpp"
 
