@@ -9,6 +9,7 @@
 //   nqm_schedule_lab --what shapes      # which schedule shape is best with a tuned peak (also on 85% of the budget)
 //   nqm_schedule_lab --what optimum     # the best knotted schedule against the tuned cosine
 //   nqm_schedule_lab --what proxies     # which stage objective picks the LR that is best for the end
+//   nqm_schedule_lab --what lawfit      # a loss law fitted to the first 10% choosing the rest (issue 17)
 //   nqm_schedule_lab --what autolrs --set candidate_fraction=0.05 --set candidates=4   # one variant
 //
 // Model: 1000 directions, curvatures h_i = 1/i, x_i = 1 at the start, heavy-ball momentum 0.9,
@@ -18,12 +19,15 @@
 #include <autolrs/autolrs.hpp>
 
 #include <CLI/CLI.hpp>
+#include <Eigen/QR>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <numbers>
 #include <random>
 #include <stdexcept>
@@ -401,13 +405,172 @@ void autolrs_variants(const std::vector<nqm_task>& tasks, std::uint64_t seeds, c
     }
 }
 
+
+/// --what lawfit (issue 17's first direction, tried offline): what a run has seen by 10% of the
+/// budget (the main trajectory at the searched LR p, then candidate windows at p/2 .. p/16 from
+/// its checkpoint, each 2% of the budget) fitted by the annealing law of Tissue et al. (2024),
+///   L(s) = L0 + A * S1(s)^-alpha - C * S2(s),  S1 = the LR area so far,
+///   S2 = sum over steps of m, m = lambda * m + (lr before - lr now)  (the decays so far),
+/// which then chooses the rest of the schedule: the peak q of a cosine over the other 90%, the
+/// LR q and decay start d of a stable phase then a linear decay to 0, or only the decay start d
+/// with the searched LR p kept (the law, fitted without the first 2% of the budget, has no term
+/// that penalises a large LR, so it cannot choose a peak). The choice is then
+/// evaluated exactly, against the best of the same family (exact) and the tuned cosine over the
+/// whole budget. Exact expected losses, no sampling noise: the law's best case.
+namespace lawfit {
+
+struct observed {  // one LR sequence from step 0 and the exact loss after each of its last `seen` steps
+    std::vector<double> lrs, losses;
+    std::size_t seen = 0;
+};
+
+/// S1 and S2 (lambda) after each step of `lrs`.
+void law_areas(const std::vector<double>& lrs, double lambda, std::vector<double>& s1, std::vector<double>& s2) {
+    s1.resize(lrs.size());
+    s2.resize(lrs.size());
+    double a1 = 0.0, a2 = 0.0, m = 0.0;
+    for (std::size_t t = 0; t < lrs.size(); ++t) {
+        m = lambda * m + (t == 0 ? 0.0 : lrs[t - 1] - lrs[t]);
+        a1 += lrs[t];
+        a2 += m;
+        s1[t] = a1;
+        s2[t] = a2;
+    }
+}
+
+struct law {
+    double l0 = 0.0, a = 0.0, c = 0.0, alpha = 0.0, lambda = 0.0, rms = std::numeric_limits<double>::infinity();
+    [[nodiscard]] double at(double s1, double s2) const { return l0 + a * std::pow(s1, -alpha) - c * s2; }
+    [[nodiscard]] double final_loss(const std::vector<double>& lrs) const {
+        std::vector<double> s1, s2;
+        law_areas(lrs, lambda, s1, s2);
+        return at(s1.back(), s2.back());
+    }
+};
+
+/// Least squares over alpha and lambda on grids, L0, A and C linear for each.
+law fit(const std::vector<observed>& data) {
+    law best;
+    std::vector<double> s1, s2;
+    for (const double lambda : {0.9, 0.99, 0.995, 0.999, 0.9995}) {
+        std::vector<std::array<double, 3>> rows;  // S1, S2, loss
+        for (const observed& o : data) {
+            law_areas(o.lrs, lambda, s1, s2);
+            for (std::size_t t = o.lrs.size() - o.seen; t < o.lrs.size(); ++t) rows.push_back({s1[t], s2[t], o.losses[t]});
+        }
+        for (double alpha = 0.05; alpha < 2.0; alpha += 0.05) {
+            Eigen::MatrixXd x(static_cast<Eigen::Index>(rows.size()), 3);
+            Eigen::VectorXd y(static_cast<Eigen::Index>(rows.size()));
+            for (std::size_t r = 0; r < rows.size(); ++r) {
+                const auto i = static_cast<Eigen::Index>(r);
+                x(i, 0) = 1.0;
+                x(i, 1) = std::pow(rows[r][0], -alpha);
+                x(i, 2) = -rows[r][1];
+                y(i) = rows[r][2];
+            }
+            const Eigen::Vector3d b = x.colPivHouseholderQr().solve(y);
+            const double rms = std::sqrt((x * b - y).squaredNorm() / static_cast<double>(rows.size()));
+            if (rms < best.rms) best = {b(0), b(1), b(2), alpha, lambda, rms};
+        }
+    }
+    return best;
+}
+
+std::vector<double> constant_then(double p, std::uint64_t t1, std::uint64_t total, const std::function<double(std::uint64_t, std::uint64_t)>& rest) {
+    std::vector<double> lrs(total);
+    for (std::uint64_t t = 0; t < total; ++t) lrs[t] = t < t1 ? p : rest(t - t1, total - t1);
+    return lrs;
+}
+
+double exact(const nqm_task& task, const std::vector<double>& lrs) {
+    return expected_final_loss(task.noise, [&](std::uint64_t t) { return lrs[t]; }, lrs.size());
+}
+
+void run(const std::vector<nqm_task>& tasks) {
+    std::printf("| task | p (first 10%%) | family | law's choice | its exact loss | best of family (exact) | law / best | vs tuned cosine | law fit: alpha, lambda, rms / loss |\n");
+    std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (const nqm_task& task : tasks) {
+        const double tuned_cosine = tune_peak(task, cosine).loss;
+        const auto t1 = task.budget / 10, window = task.budget / 50;
+        for (const double p : {0.1, 0.3}) {
+            // What the run has seen: the main trajectory, then the candidate windows.
+            std::vector<observed> data;
+            moments m;
+            observed main_run;
+            for (std::uint64_t t = 0; t < t1; ++t) {
+                m.step(task.noise, p);
+                main_run.lrs.push_back(p);
+                main_run.losses.push_back(m.loss());
+            }
+            main_run.seen = main_run.lrs.size() - t1 / 5;  // the law is fitted after the first transient
+            data.push_back(main_run);
+            for (const double divisor : {2.0, 4.0, 8.0, 16.0}) {
+                observed candidate = main_run;
+                moments c = m;
+                for (std::uint64_t t = 0; t < window; ++t) {
+                    c.step(task.noise, p / divisor);
+                    candidate.lrs.push_back(p / divisor);
+                    candidate.losses.push_back(c.loss());
+                }
+                candidate.seen = window;
+                data.push_back(candidate);
+            }
+            const law fitted = fit(data);
+            const auto report = [&](const char* family, auto make, const std::vector<std::pair<double, double>>& params) {
+                double law_best = std::numeric_limits<double>::infinity(), exact_best = law_best, law_choice_exact = 0.0;
+                std::pair<double, double> choice{};
+                for (const auto& [q, d] : params) {
+                    const std::vector<double> lrs = make(q, d);
+                    const double predicted = fitted.final_loss(lrs), truth = exact(task, lrs);
+                    if (predicted < law_best) {
+                        law_best = predicted;
+                        law_choice_exact = truth;
+                        choice = {q, d};
+                    }
+                    exact_best = std::min(exact_best, truth);
+                }
+                std::printf("| %s | %.3g | %s | q %.3g, d %.2f | %.4g | %.4g | x%.2f | x%.2f | %.2f, %.4g, %.2g |\n", task.name, p,
+                            family, choice.first, choice.second, law_choice_exact, exact_best, law_choice_exact / exact_best,
+                            law_choice_exact / tuned_cosine, fitted.alpha, fitted.lambda, fitted.rms / main_run.losses.back());
+            };
+            std::vector<std::pair<double, double>> cosine_params, wsd_params;
+            for (const double q : peak_grid()) {
+                cosine_params.emplace_back(q, 0.0);
+                for (const double d : {0.0, 0.2, 0.4, 0.6, 0.8}) wsd_params.emplace_back(q, d);
+            }
+            report("cosine from q over the other 90%", [&](double q, double) {
+                return constant_then(p, t1, task.budget, [q](std::uint64_t t, std::uint64_t n) {
+                    return cosine(q, t, static_cast<double>(n));
+                });
+            }, cosine_params);
+            report("q, then linear to 0 from d of the other 90%", [&](double q, double d) {
+                return constant_then(p, t1, task.budget, [q, d](std::uint64_t t, std::uint64_t n) {
+                    const double s = static_cast<double>(t), start = d * static_cast<double>(n);
+                    return s < start ? q : q * (static_cast<double>(n) - s) / (static_cast<double>(n) - start);
+                });
+            }, wsd_params);
+            // The law choosing only WHEN to decay, at the searched LR (its peak is not the law's to choose).
+            std::vector<std::pair<double, double>> start_params;
+            for (double d = 0.0; d < 0.95; d += 0.1) start_params.emplace_back(p, d);
+            report("p kept, then linear to 0 from d of the other 90%", [&](double q, double d) {
+                return constant_then(p, t1, task.budget, [q, d](std::uint64_t t, std::uint64_t n) {
+                    const double s = static_cast<double>(t), start = d * static_cast<double>(n);
+                    return s < start ? q : q * (static_cast<double>(n) - s) / (static_cast<double>(n) - start);
+                });
+            }, start_params);
+        }
+    }
+}
+
+}  // namespace lawfit
+
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"The noisy-quadratic schedule lab: exact expected final losses of schedules"};
     std::string what = "baselines";
     std::uint64_t seeds = 5;
-    app.add_option("--what", what, "baselines, shapes, optimum, autolrs or proxies")->check(CLI::IsMember({"baselines", "shapes", "optimum", "autolrs", "proxies"}));
+    app.add_option("--what", what, "baselines, shapes, optimum, autolrs, proxies or lawfit")->check(CLI::IsMember({"baselines", "shapes", "optimum", "autolrs", "proxies", "lawfit"}));
     app.add_option("--seeds", seeds, "seeds per AutoLRS variant")->check(CLI::Range(1, 100));
     std::vector<std::string> sets;
     app.add_option("--set", sets, "with --what autolrs: run only our defaults with these settings changed (name=value, "
@@ -423,6 +586,8 @@ int main(int argc, char** argv) {
         shapes(tasks);
     } else if (what == "proxies") {
         proxies(tasks);
+    } else if (what == "lawfit") {
+        lawfit::run(tasks);
     } else {
         autolrs_variants(tasks, seeds, sets);
     }

@@ -181,8 +181,11 @@ std::string without_events(const std::string& text) {
     return kept;
 }
 
-/// record_golden --events-only <dir>: see the top of this file.
-int rerecord_events_only(const std::string& dir) {
+/// Replays every trace of <dir> through today's controller (the recorded answers) and rewrites
+/// them all only if `allowed(recorded, replayed, why)` holds for each; otherwise writes nothing
+/// and prints `why` for the first that fails. `what` names the rule in the messages.
+template <class Allowed>
+int rerecord_if(const std::string& dir, const char* what, Allowed allowed) {
     namespace fs = std::filesystem;
     std::vector<fs::path> paths;
     for (const auto& entry : fs::directory_iterator(dir)) {
@@ -196,19 +199,26 @@ int rerecord_events_only(const std::string& dir) {
         const autolrs_support::recorded_trace recorded = autolrs_support::read_trace(in);
         autolrs_support::with_controller(autolrs_support::kind_of(recorded), autolrs_support::settings_of(recorded),
                                          [&](auto& ctl) { replayed[i] = autolrs_support::replay_trace(ctl, recorded); });
-        const std::string difference =
-            autolrs_support::first_difference(without_events(recorded.text), without_events(replayed[i]));
-        if (!difference.empty()) {
-            std::fprintf(stderr, "%s: more than the events changed (counting non-event lines), %s\nnothing written\n",
-                         paths[i].filename().string().c_str(), difference.c_str());
+        std::string why;
+        if (!allowed(recorded.text, replayed[i], why)) {
+            std::fprintf(stderr, "%s: more than %s changed, %s\nnothing written\n", paths[i].filename().string().c_str(),
+                         what, why.c_str());
             return 1;
         }
         changed += replayed[i] != recorded.text ? 1 : 0;
     }
     for (std::size_t i = 0; i < paths.size(); ++i) std::ofstream(paths[i], std::ios::binary) << replayed[i];
-    std::printf("%zu traces replayed, headers, settings, directives and answers identical; events differ in %zu, rewritten\n",
-                paths.size(), changed);
+    std::printf("%zu traces replayed, nothing but %s changed; %zu differ, rewritten\n", paths.size(), what, changed);
     return 0;
+}
+
+/// record_golden --events-only <dir>: see the top of this file.
+int rerecord_events_only(const std::string& dir) {
+    return rerecord_if(dir, "the events", [](const std::string& recorded, const std::string& replayed, std::string& why) {
+        why = autolrs_support::first_difference(without_events(recorded), without_events(replayed));
+        if (!why.empty()) why = "(counting non-event lines) " + why;
+        return why.empty();
+    });
 }
 
 /// Whether two traces' lines differ only in the rounding of their numbers (see the top).
@@ -243,31 +253,7 @@ bool same_but_rounding(const std::string& recorded, const std::string& replayed,
 
 /// record_golden --rounding-only <dir>: see the top of this file.
 int rerecord_rounding_only(const std::string& dir) {
-    namespace fs = std::filesystem;
-    std::vector<fs::path> paths;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().extension() == ".trace") paths.push_back(entry.path());
-    }
-    std::sort(paths.begin(), paths.end());
-    std::vector<std::string> replayed(paths.size());
-    std::size_t changed = 0;
-    for (std::size_t i = 0; i < paths.size(); ++i) {
-        std::ifstream in(paths[i]);
-        const autolrs_support::recorded_trace recorded = autolrs_support::read_trace(in);
-        autolrs_support::with_controller(autolrs_support::kind_of(recorded), autolrs_support::settings_of(recorded),
-                                         [&](auto& ctl) { replayed[i] = autolrs_support::replay_trace(ctl, recorded); });
-        std::string why;
-        if (!same_but_rounding(recorded.text, replayed[i], why)) {
-            std::fprintf(stderr, "%s: more than rounding changed, %s\nnothing written\n",
-                         paths[i].filename().string().c_str(), why.c_str());
-            return 1;
-        }
-        changed += replayed[i] != recorded.text ? 1 : 0;
-    }
-    for (std::size_t i = 0; i < paths.size(); ++i) std::ofstream(paths[i], std::ios::binary) << replayed[i];
-    std::printf("%zu traces replayed, identical but for numbers within 1e-6 relative; %zu differ, rewritten\n",
-                paths.size(), changed);
-    return 0;
+    return rerecord_if(dir, "rounding (numbers within 1e-6 relative)", same_but_rounding);
 }
 
 }  // namespace
