@@ -7427,9 +7427,23 @@ private:
     policies policies_;
 };
 
-// The protocol's entry points, defined out of the class: not implicitly inline, so that an
-// `extern template` (controller.hpp, with autolrs::compiled) keeps the whole state machine out
-// of its users' translation units.
+}  // namespace autolrs
+
+// The protocol's entry points (constructor, tell_*, save/load), defined out of the class.
+// ---- begin autolrs/controller/basic_controller_inl.hpp
+// basic_controller's protocol entry points (basic_controller.hpp), defined out of the class:
+// not implicitly inline, so that an `extern template` (controller.hpp, in the compiled mode)
+// keeps the whole state machine out of its users' translation units.
+
+
+#include <istream>
+#include <optional>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <utility>
+
+namespace autolrs {
 
 template <class Search, class Forecaster, class Objective, class StopRule, class Design>
 basic_controller<Search, Forecaster, Objective, StopRule, Design>::basic_controller(
@@ -7560,6 +7574,7 @@ void basic_controller<Search, Forecaster, Objective, StopRule, Design>::load(std
 }
 
 }  // namespace autolrs
+// ---- end autolrs/controller/basic_controller_inl.hpp
 // ---- end autolrs/controller/basic_controller.hpp
 
 #include <cmath>
