@@ -211,6 +211,7 @@ int main(int argc, char** argv) {
         make_row("exponential (default)", autolrs::exponential_forecaster{}),
         make_row("power law", autolrs::power_law_forecaster{}),
         make_row("reference procedure", autolrs::reference_exponential_forecaster{}, false),
+        make_row("significant drop (exponential, 2 sigmas)", autolrs::significant_drop_forecaster<>{}),
     };
     if (explore) {
         for (double f : {0.1, 0.25, 0.5, 1.0})
@@ -228,6 +229,9 @@ int main(int argc, char** argv) {
         for (double drop : {0.5, 2.0, 100.0})
             rows.push_back(make_row("exp max_drop_ratio " + std::to_string(drop),
                                     autolrs::exponential_forecaster{{.max_drop_ratio = drop}}));
+        for (double k : {0.5, 1.0, 3.0})
+            rows.push_back(make_row("significant drop, sigmas " + std::to_string(k),
+                                    autolrs::significant_drop_forecaster<>{{.sigmas = k}}));
         for (int passes : {0, 5})
             rows.push_back(make_row("exp robust_passes " + std::to_string(passes),
                                     autolrs::exponential_forecaster{{.robust_passes = passes}}));

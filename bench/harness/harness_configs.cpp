@@ -40,6 +40,10 @@ std::vector<harness::config> harness_configs() {
                             once.seed = s.seed;
                             return controller<>(once);
                         }),
+        h::from_factory("search_twice preset (make_search_twice_controller)",
+                        [](const controller_settings& s) {
+                            return make_search_twice_controller(s.lr_min, s.lr_max, s.total_steps, s.seed);
+                        }),
         h::from_factory("zero-setting mode (no interval: an LR range test, then the defaults)",
                         [](const controller_settings& s) {
                             controller_settings none = s;

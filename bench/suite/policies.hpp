@@ -77,7 +77,8 @@ using forecasters = policy_list<
     named<"exponential", autolrs::exponential_forecaster>,  // default
     named<"power_law", autolrs::power_law_forecaster>,
     named<"tail_mean", autolrs::tail_mean_forecaster>,
-    named<"reference", autolrs::reference_exponential_forecaster>>;
+    named<"reference", autolrs::reference_exponential_forecaster>,
+    named<"significant_drop", autolrs::significant_drop_forecaster<>>>;
 
 // ---- the wrappers the controller is instantiated with ------------------------------------------
 

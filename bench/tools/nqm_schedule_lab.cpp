@@ -315,6 +315,197 @@ void proxies(const std::vector<nqm_task>& tasks) {
     }
 }
 
+/// --what once: the search_once plan (one constant stage over the first fifth, then a cosine from
+/// its LR to 0) on the suite's four noisy quadratics, measured exactly. For each LR p of a grid:
+/// the truth (that plan's final loss), the loss at the stage's end (what a perfect forecast of the
+/// stage's horizon sees), after the candidate's window (a tenth of the stage: the greedy short
+/// horizon) and at the budget's end at constant p (the best constant). Which p each one picks,
+/// and that p's regret in the truth.
+void once(const std::vector<nqm_task>& tasks) {
+    std::printf("| task | best p for the plan (final loss) | perfect stage-horizon forecast | candidate window (a tenth) | a quarter | half the stage | constant to the end |\n");
+    std::printf("| --- | --- | --- | --- | --- | --- | --- |\n");
+    for (const nqm_task& task : tasks) {
+        const std::uint64_t stage = task.budget / 5, window = stage / 10, rest = task.budget - stage;
+        std::vector<double> lrs, truth, horizon, greedy, constant, quarter, half;
+        for (double g = 0.003; g < 3.01; g *= std::pow(10.0, 0.125)) {
+            moments m;
+            for (std::uint64_t t = 0; t < stage; ++t) {
+                m.step(task.noise, g);
+                if (t + 1 == window) greedy.push_back(m.loss());
+                if (t + 1 == stage / 4) quarter.push_back(m.loss());
+                if (t + 1 == stage / 2) half.push_back(m.loss());
+            }
+            horizon.push_back(m.loss());
+            moments c = m;
+            for (std::uint64_t t = 0; t < rest; ++t) c.step(task.noise, g);
+            constant.push_back(c.loss());
+            for (std::uint64_t t = 0; t < rest; ++t) m.step(task.noise, cosine(g, t, static_cast<double>(rest)));
+            truth.push_back(m.loss());
+            lrs.push_back(g);
+        }
+        const auto best_index = [](const std::vector<double>& v) {
+            return static_cast<std::size_t>(std::min_element(v.begin(), v.end()) - v.begin());
+        };
+        const std::size_t b = best_index(truth);
+        const auto cell = [&](const std::vector<double>& v) {
+            const std::size_t i = best_index(v);
+            char text[64];
+            std::snprintf(text, sizeof text, "%.3g (+%.0f%%)", lrs[i], 100.0 * (truth[i] / truth[b] - 1.0));
+            return std::string(text);
+        };
+        std::printf("| %s | %.3g (%.4g) | %s | %s | %s | %s | %s |\n", task.name, lrs[b], truth[b], cell(horizon).c_str(),
+                    cell(greedy).c_str(), cell(quarter).c_str(), cell(half).c_str(), cell(constant).c_str());
+    }
+}
+
+/// --what jointfit: the search_once plan's one search, on the stochastic model (5 seeds): five
+/// candidates (LRs 1e-3 .. 1, a tenth of the stage each, from the start) judged by the default
+/// exponential forecaster at the stage's horizon, by their tail mean, and by ONE model fitted to
+/// all five windows together, L(p, t) = a + k p + B (s0 + p t)^-alpha (a floor that grows with
+/// the LR, and progress that depends on the LR area p t only: the noisy quadratic's own
+/// structure), which then predicts every LR of a fine grid at the stage's horizon. Each choice's
+/// regret in the plan's exact final loss.
+void jointfit(const std::vector<nqm_task>& tasks, double window_fraction) {
+    std::printf("| task | seed | best p (final loss) | exponential forecaster | power-law forecaster | tail mean | joint model |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+    const std::vector<double> candidates{1e-3, 5.62e-3, 3.16e-2, 0.178, 1.0};
+    for (const nqm_task& task : tasks) {
+        const std::uint64_t stage = task.budget / 5, window = static_cast<std::uint64_t>(window_fraction * static_cast<double>(stage)), rest = task.budget - stage;
+        const auto truth = [&](double g) {
+            return expected_final_loss(task.noise, [&](std::uint64_t t) {
+                return t < stage ? g : cosine(g, t - stage, static_cast<double>(rest));
+            }, task.budget);
+        };
+        std::vector<double> fine;
+        for (double g = 1e-3; g < 1.01; g *= std::pow(10.0, 0.0625)) fine.push_back(g);
+        std::vector<double> fine_truth;
+        for (const double g : fine) fine_truth.push_back(truth(g));
+        const std::size_t b = static_cast<std::size_t>(std::min_element(fine_truth.begin(), fine_truth.end()) - fine_truth.begin());
+        for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+            std::vector<std::vector<double>> windows;
+            for (std::size_t j = 0; j < candidates.size(); ++j) {
+                nqm_trainer trainer(task.noise, seed * 7919 + j);
+                trainer.set_learning_rate(candidates[j]);
+                std::vector<double> w;
+                for (std::uint64_t t = 0; t < window; ++t) w.push_back(trainer.train_step());
+                windows.push_back(std::move(w));
+            }
+            const autolrs::exponential_forecaster forecaster;
+            const autolrs::power_law_forecaster power_law;
+            std::size_t by_exp = 0, by_tail = 0, by_pow = 0;
+            double best_exp = std::numeric_limits<double>::infinity(), best_tail = best_exp, best_pow = best_exp;
+            for (std::size_t j = 0; j < candidates.size(); ++j) {
+                const auto f = forecaster.predict(windows[j], static_cast<double>(stage));
+                if (std::isfinite(f.value) && f.value < best_exp) { best_exp = f.value; by_exp = j; }
+                const auto fp = power_law.predict(windows[j], static_cast<double>(stage));
+                if (std::isfinite(fp.value) && fp.value < best_pow) { best_pow = fp.value; by_pow = j; }
+                double tail = 0.0;
+                const std::size_t n = windows[j].size(), k = n / 5;
+                for (std::size_t i = n - k; i < n; ++i) tail += windows[j][i];
+                tail /= static_cast<double>(k);
+                if (std::isfinite(tail) && tail < best_tail) { best_tail = tail; by_tail = j; }
+            }
+            // The joint fit: 20 bin means per window; alpha and s0 on grids, (a, k, B) by least squares.
+            struct point { double p, t, loss; };
+            std::vector<point> points;
+            for (std::size_t j = 0; j < candidates.size(); ++j) {
+                const std::size_t n = windows[j].size(), bins = 20;
+                for (std::size_t q = 2; q < bins; ++q) {
+                    const std::size_t lo = q * n / bins, hi = (q + 1) * n / bins;
+                    double sum = 0.0;
+                    for (std::size_t i = lo; i < hi; ++i) sum += windows[j][i];
+                    const double mean = sum / static_cast<double>(hi - lo);
+                    if (std::isfinite(mean)) points.push_back({candidates[j], 0.5 * static_cast<double>(lo + hi), mean});
+                }
+            }
+            double best_rss = std::numeric_limits<double>::infinity(), fa = 0, fk = 0, fB = 0, falpha = 0, fs0 = 0;
+            const double area_scale = candidates.back() * static_cast<double>(window);
+            for (double alpha = 0.05; alpha < 3.0; alpha *= 1.15) {
+                for (double s0 = 1e-4 * area_scale; s0 < 10.0 * area_scale; s0 *= 1.5) {
+                    Eigen::MatrixXd X(points.size(), 3);
+                    Eigen::VectorXd y(points.size());
+                    for (std::size_t i = 0; i < points.size(); ++i) {
+                        const double w = 1.0 / points[i].loss;  // relative residuals
+                        X(i, 0) = w;
+                        X(i, 1) = w * points[i].p;
+                        X(i, 2) = w * std::pow(s0 + points[i].p * points[i].t, -alpha);
+                        y(i) = 1.0;
+                    }
+                    const Eigen::VectorXd c = X.colPivHouseholderQr().solve(y);
+                    if (c(1) < 0.0 || c(2) < 0.0) continue;
+                    const double rss = (X * c - y).squaredNorm();
+                    if (rss < best_rss) { best_rss = rss; fa = c(0); fk = c(1); fB = c(2); falpha = alpha; fs0 = s0; }
+                }
+            }
+            double best_joint = std::numeric_limits<double>::infinity(), joint_p = fine.front();
+            for (const double g : fine) {
+                const double l = fa + fk * g + fB * std::pow(fs0 + g * static_cast<double>(stage), -falpha);
+                if (l < best_joint) { best_joint = l; joint_p = g; }
+            }
+            const auto regret = [&](double g) { return 100.0 * (truth(g) / fine_truth[b] - 1.0); };
+            std::printf("| %s | %llu | %.3g (%.4g) | %.3g (+%.0f%%) | %.3g (+%.0f%%) | %.3g (+%.0f%%) | %.3g (+%.0f%%; alpha %.2f) |\n", task.name,
+                        static_cast<unsigned long long>(seed), fine[b], fine_truth[b], candidates[by_exp], regret(candidates[by_exp]),
+                        candidates[by_pow], regret(candidates[by_pow]),
+                        candidates[by_tail], regret(candidates[by_tail]), joint_p, regret(joint_p), falpha);
+        }
+    }
+}
+
+/// --what drift: does the LR that is best at horizon t drift in a way the candidates' windows can
+/// show? Exactly (no noise), from the start, five candidates (1e-3 .. 1, half a decade apart):
+/// the best LR at t (a parabola in log LR through the three best candidates' losses at t) for t =
+/// a quarter, half and all of the window (a tenth of the stage); log p*(t) regressed on log t and
+/// extrapolated to the stage's horizon; against the best LR for the plan (the truth).
+void drift(const std::vector<nqm_task>& tasks) {
+    std::printf("| task | best p for the plan | p* at window/4, /2, window | slope | extrapolated to the stage's end | its regret |\n| --- | --- | --- | --- | --- | --- |\n");
+    const std::vector<double> candidates{1e-3, 5.62e-3, 3.16e-2, 0.178, 1.0};
+    for (const nqm_task& task : tasks) {
+        const std::uint64_t stage = task.budget / 5, window = stage / 10, rest = task.budget - stage;
+        const auto truth = [&](double g) {
+            return expected_final_loss(task.noise, [&](std::uint64_t t) {
+                return t < stage ? g : cosine(g, t - stage, static_cast<double>(rest));
+            }, task.budget);
+        };
+        double best = std::numeric_limits<double>::infinity(), best_p = 0.0;
+        for (double g = 1e-3; g < 1.01; g *= std::pow(10.0, 0.0625)) {
+            const double l = truth(g);
+            if (l < best) { best = l; best_p = g; }
+        }
+        const std::vector<std::uint64_t> at{window / 4, window / 2, window};
+        std::vector<std::vector<double>> loss(at.size(), std::vector<double>(candidates.size()));
+        for (std::size_t j = 0; j < candidates.size(); ++j) {
+            moments m;
+            std::size_t k = 0;
+            for (std::uint64_t t = 1; t <= window; ++t) {
+                m.step(task.noise, candidates[j]);
+                if (k < at.size() && t == at[k]) loss[k++][j] = m.loss();
+            }
+        }
+        std::vector<double> log_t, log_p;
+        std::string shown;
+        for (std::size_t k = 0; k < at.size(); ++k) {
+            const auto& l = loss[k];
+            const std::size_t i = std::clamp<std::size_t>(static_cast<std::size_t>(std::min_element(l.begin(), l.end()) - l.begin()), 1, candidates.size() - 2);
+            const double x0 = std::log(candidates[i - 1]), x1 = std::log(candidates[i]), x2 = std::log(candidates[i + 1]);
+            const double y0 = std::log(l[i - 1]), y1 = std::log(l[i]), y2 = std::log(l[i + 1]);
+            // the vertex of the parabola through the three points
+            const double num = (x1 - x0) * (x1 - x0) * (y1 - y2) - (x1 - x2) * (x1 - x2) * (y1 - y0);
+            const double den = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0);
+            const double x = den != 0.0 ? std::clamp(x1 - 0.5 * num / den, x0, x2) : x1;
+            log_t.push_back(std::log(static_cast<double>(at[k])));
+            log_p.push_back(x);
+            char text[32];
+            std::snprintf(text, sizeof text, "%s%.3g", shown.empty() ? "" : ", ", std::exp(x));
+            shown += text;
+        }
+        const double mt = (log_t[0] + log_t[1] + log_t[2]) / 3, mp = (log_p[0] + log_p[1] + log_p[2]) / 3;
+        double sxy = 0, sxx = 0;
+        for (std::size_t k = 0; k < 3; ++k) { sxy += (log_t[k] - mt) * (log_p[k] - mp); sxx += (log_t[k] - mt) * (log_t[k] - mt); }
+        const double slope = sxy / sxx;
+        const double p_end = std::exp(mp + slope * (std::log(static_cast<double>(stage)) - mt));
+        std::printf("| %s | %.3g | %s | %.2f | %.3g | +%.0f%% |\n", task.name, best_p, shown.c_str(), slope, p_end, 100.0 * (truth(p_end) / best - 1.0));
+    }
+}
+
 template <class Controller>
 double found_schedule_loss(const nqm_task& task, Controller& ctl, std::uint64_t seed, double& overhead, std::string& decisions) {
     nqm_trainer trainer(task.noise, seed * 7919 + 13);
@@ -570,8 +761,11 @@ int main(int argc, char** argv) {
     CLI::App app{"The noisy-quadratic schedule lab: exact expected final losses of schedules"};
     std::string what = "baselines";
     std::uint64_t seeds = 5;
-    app.add_option("--what", what, "baselines, shapes, optimum, autolrs, proxies or lawfit")->check(CLI::IsMember({"baselines", "shapes", "optimum", "autolrs", "proxies", "lawfit"}));
+    app.add_option("--what", what, "baselines, shapes, optimum, autolrs, proxies or lawfit")->check(CLI::IsMember({"baselines", "shapes", "optimum", "autolrs", "proxies", "lawfit", "once", "jointfit", "drift"}));
     app.add_option("--seeds", seeds, "seeds per AutoLRS variant")->check(CLI::Range(1, 100));
+    double window_fraction = 0.1;
+    app.add_option("--window-fraction", window_fraction, "with --what jointfit: the candidates' windows as a fraction of the stage")
+        ->check(CLI::Range(0.01, 1.0));
     std::vector<std::string> sets;
     app.add_option("--set", sets, "with --what autolrs: run only our defaults with these settings changed (name=value, "
                                   "names as in controller_settings), and the annealed-tail objective with them");
@@ -586,6 +780,15 @@ int main(int argc, char** argv) {
         shapes(tasks);
     } else if (what == "proxies") {
         proxies(tasks);
+    } else if (what == "jointfit") {
+        jointfit({{"c=1/32, 6000 steps", 1.0 / 32, 6000}, {"c=1/8, 20000 steps", 1.0 / 8, 20000},
+                  {"c=1/8, 6000 steps", 1.0 / 8, 6000}, {"c=1/32, 20000 steps", 1.0 / 32, 20000}}, window_fraction);
+    } else if (what == "drift") {
+        drift({{"c=1/32, 6000 steps", 1.0 / 32, 6000}, {"c=1/8, 20000 steps", 1.0 / 8, 20000},
+               {"c=1/8, 6000 steps", 1.0 / 8, 6000}, {"c=1/32, 20000 steps", 1.0 / 32, 20000}});
+    } else if (what == "once") {
+        once({{"c=1/32, 6000 steps", 1.0 / 32, 6000}, {"c=1/8, 20000 steps", 1.0 / 8, 20000},
+              {"c=1/8, 6000 steps", 1.0 / 8, 6000}, {"c=1/32, 20000 steps", 1.0 / 32, 20000}});
     } else if (what == "lawfit") {
         lawfit::run(tasks);
     } else {

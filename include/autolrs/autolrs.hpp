@@ -11,6 +11,7 @@
 #include "autolrs/forecast/exponential.hpp"
 #include "autolrs/forecast/power_law.hpp"
 #include "autolrs/forecast/reference.hpp"
+#include "autolrs/forecast/significant_drop.hpp"
 #include "autolrs/forecast/tail_mean.hpp"
 #include "autolrs/types.hpp"
 #include "autolrs/kernel/concept.hpp"

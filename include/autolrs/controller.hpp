@@ -160,6 +160,19 @@ extern template class basic_controller<bayes_opt<gaussian_process<matern52>, low
                                        reference_exponential_forecaster>;
 #endif
 
+/// What controller_settings::search_twice is built with: its candidates are judged by where
+/// their decaying anneal probe ends (annealed_loss_objective).
+using search_twice_controller = controller<annealed_loss_objective>;
+
+/// A search_twice_controller over [lr_min, lr_max] for a budget of `total_steps` (> 0).
+template <class Controller = search_twice_controller>
+[[nodiscard]] Controller make_search_twice_controller(double lr_min, double lr_max, std::uint64_t total_steps,
+                                                      std::uint64_t seed = 0) {
+    controller_settings s = controller_settings::search_twice(lr_min, lr_max, total_steps);
+    s.seed = seed;
+    return Controller(s);
+}
+
 /// A reference_controller over [lr_min, lr_max]; `total_steps` is where it stops. Like the
 /// reference, it does not plan its stages around the budget, so the budget may run out inside
 /// a stage's search; then, instead of leaving an unfinished candidate's model, its last

@@ -215,6 +215,7 @@ inline autolrs::controller_settings decode_settings(byte_reader& in) {
     s.candidate_fraction = 0.25;
     s.divergence_patience = 1 + ((b >> 6) & 1);
     s.prefer_larger_lr = (b & 128) != 0 ? 0.1 : 0.0;
+    s.incumbent_margin = (b & 2) != 0 ? 2.0 : 0.0;
     s.cooldown_final_ratio = (b & 1) != 0 ? 0.0 : 0.1;
     const std::uint8_t c = in.u8();
     s.anneal_probe = (c & 3) * 0.25;

@@ -518,6 +518,62 @@ TEST_CASE("prefer_larger_lr picks the largest LR whose forecast is close to the 
     CHECK(largest.learning_rate == top);
 }
 
+TEST_CASE("incumbent_margin: a later stage tries the previous LR first and leaves it only for a clear winner",
+          "[controller][protocol]") {
+    struct stage_view {
+        std::vector<autolrs::event> starts, ends;
+        autolrs::event chosen{};
+    };
+    const auto run = [](double margin) {
+        auto s = plain();
+        s.incumbent_margin = margin;
+        auto ctl = make_test_controller(s);
+        recording_trainer trainer;  // its best LR for a horizon falls as training goes on
+        const auto trace = run_traced(ctl, trainer, 2500);
+        std::vector<stage_view> stages;
+        for (const auto& e : trace) {
+            for (const auto& ev : e.events) {
+                if (ev.stage >= stages.size()) stages.resize(ev.stage + 1);
+                if (ev.kind == event_kind::candidate_start) stages[ev.stage].starts.push_back(ev);
+                if (ev.kind == event_kind::candidate_end) stages[ev.stage].ends.push_back(ev);
+                if (ev.kind == event_kind::stage_lr_chosen) stages[ev.stage].chosen = ev;
+            }
+        }
+        return stages;
+    };
+    const auto off = run(0.0);
+    REQUIRE(off.size() >= 3);
+    REQUIRE(off[1].chosen.learning_rate < off[0].chosen.learning_rate);  // without it, the LR comes down
+
+    // A margin no candidate can clear: every later stage keeps the first stage's LR, tried first.
+    const auto kept = run(1e9);
+    REQUIRE(kept.size() >= 3);
+    for (std::size_t i = 1; i < kept.size() && kept[i].chosen.kind == event_kind::stage_lr_chosen; ++i) {
+        INFO("stage " << i);
+        REQUIRE_FALSE(kept[i].starts.empty());
+        CHECK(kept[i].starts[0].learning_rate == kept[0].chosen.learning_rate);
+        CHECK(std::string_view(kept[i].starts[0].message).find("previous stage's") != std::string_view::npos);
+        CHECK(kept[i].chosen.candidate == 0);
+        CHECK(kept[i].chosen.learning_rate == kept[0].chosen.learning_rate);
+        CHECK(std::string_view(kept[i].chosen.message).find("incumbent_margin") != std::string_view::npos);
+        // the design skips its points within half a spacing of the incumbent: no LR measured twice
+        const double spacing = std::log(1.5 / 0.01) / 4.0;  // plain(): 3 design points in [0.01, 1.5]
+        for (std::size_t c = 1; c < kept[i].starts.size(); ++c) {
+            if (std::string_view(kept[i].starts[c].message).find("design") == std::string_view::npos) continue;
+            CHECK(std::abs(std::log(kept[i].starts[c].learning_rate / kept[i].starts[0].learning_rate)) >= 0.5 * spacing);
+        }
+    }
+    CHECK(kept[0].starts[0].learning_rate != kept[0].chosen.learning_rate);  // the first stage has no incumbent
+
+    // A vanishing margin: the lowest judged candidate wins, as without the setting.
+    const auto tiny = run(1e-12);
+    for (std::size_t i = 1; i < tiny.size() && tiny[i].chosen.kind == event_kind::stage_lr_chosen; ++i) {
+        for (const auto& e : tiny[i].ends) CHECK(tiny[i].chosen.forecast <= e.forecast);
+    }
+    CHECK_THROWS_AS(autolrs::controller_settings({.lr_min = 0.01, .lr_max = 1.0, .incumbent_margin = -1.0}).validate(),
+                    autolrs::invalid_setting);
+}
+
 TEST_CASE("racing drops a clearly dominated candidate halfway and tells the search its forecast", "[controller][protocol]") {
     const auto stage0 = [](double race_fraction) {
         auto s = plain();

@@ -120,6 +120,28 @@ TEST_CASE("automatic stage lengths follow the budget", "[controller][settings]")
     CHECK(u.cooldown_steps() == 0);
 }
 
+TEST_CASE("search_twice: a tenth, then a fifth that keeps the LR unless clearly beaten, then a cosine",
+          "[controller][settings]") {
+    const auto s = autolrs::controller_settings::search_twice(1e-3, 1.0, 10000);
+    CHECK_NOTHROW(s.validate());
+    CHECK(s.tau0 == 1000);
+    CHECK(s.growth == 2.0);
+    CHECK(s.cooldown_fraction == 0.7);
+    CHECK(s.cooldown_shape == autolrs::ramp_shape::cosine);
+    CHECK(s.incumbent_margin == 2.0);
+    CHECK(s.anneal_probe == 1.0);
+    CHECK(s.anneal_probe_decay);
+    // two stages fill what the cooldown leaves: a tenth, then a fifth
+    const autolrs::search_twice_controller ctl = autolrs::make_search_twice_controller(1e-3, 1.0, 10000, 7);
+    CHECK(ctl.settings().seed == 7);
+    CHECK(ctl.first_stage_length() == 1000);
+    CHECK(ctl.cooldown_steps() == 7000);
+    const auto huge = autolrs::controller_settings::search_twice(1e-3, 1.0, 1ULL << 40);
+    CHECK_NOTHROW(huge.validate());
+    CHECK(huge.tau0 < (1ULL << 40) / 10);
+    CHECK_THROWS_AS(autolrs::controller_settings::search_twice(1e-3, 1.0, 0), autolrs::invalid_setting);
+}
+
 TEST_CASE("search_once: one searched stage over the first fifth, then a cosine to 0 over the rest",
           "[controller][settings]") {
     const auto s = autolrs::controller_settings::search_once(1e-3, 1.0, 10000);

@@ -46,6 +46,8 @@ TEST_CASE("every forecaster models the loss_forecaster concept", "[forecast]") {
     STATIC_REQUIRE(autolrs::loss_forecaster<autolrs::power_law_forecaster>);
     STATIC_REQUIRE(autolrs::loss_forecaster<autolrs::reference_exponential_forecaster>);
     STATIC_REQUIRE(autolrs::loss_forecaster<autolrs::tail_mean_forecaster>);
+    STATIC_REQUIRE(autolrs::loss_forecaster<autolrs::significant_drop_forecaster<>>);
+    STATIC_REQUIRE(autolrs::loss_forecaster<autolrs::significant_drop_forecaster<autolrs::power_law_forecaster>>);
     STATIC_REQUIRE(autolrs::explain_loss_forecaster<autolrs::exponential_forecaster>());
     STATIC_REQUIRE_FALSE(autolrs::loss_forecaster<returns_double>);
     STATIC_REQUIRE_FALSE(autolrs::loss_forecaster<int>);
@@ -135,7 +137,7 @@ TEST_CASE("status paths", "[forecast]") {
 
 TEMPLATE_TEST_CASE("forecasts are finite on hostile windows", "[forecast]", autolrs::exponential_forecaster,
                    autolrs::power_law_forecaster, autolrs::reference_exponential_forecaster,
-                   autolrs::tail_mean_forecaster) {
+                   autolrs::tail_mean_forecaster, autolrs::significant_drop_forecaster<>) {
     const TestType f{};
     const double big = std::numeric_limits<double>::max();
     std::vector<std::vector<double>> windows{
@@ -172,7 +174,7 @@ TEMPLATE_TEST_CASE("forecasts are finite on hostile windows", "[forecast]", auto
 
 TEMPLATE_TEST_CASE("seeded random windows: finite and deterministic", "[forecast]", autolrs::exponential_forecaster,
                    autolrs::power_law_forecaster, autolrs::reference_exponential_forecaster,
-                   autolrs::tail_mean_forecaster) {
+                   autolrs::tail_mean_forecaster, autolrs::significant_drop_forecaster<>) {
     const TestType f{};
     std::mt19937_64 rng(20260101);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -205,12 +207,49 @@ TEST_CASE("forecasters with settings validate them", "[forecast]") {
     CHECK_THROWS_AS(autolrs::exponential_forecaster({.min_rate = 2.0, .max_rate = 1.0}), autolrs::invalid_setting);
     CHECK_THROWS_AS(autolrs::power_law_forecaster({.min_points = 2}), autolrs::invalid_setting);
     CHECK_THROWS_AS(autolrs::tail_mean_forecaster({.tail_fraction = 0.0}), autolrs::invalid_setting);
+    CHECK_THROWS_AS(autolrs::significant_drop_forecaster<>({.sigmas = -1.0}), autolrs::invalid_setting);
+    CHECK_THROWS_AS(autolrs::significant_drop_forecaster<>({.sigmas = inf_v}), autolrs::invalid_setting);
+    CHECK_THROWS_AS(autolrs::significant_drop_forecaster<>({.tail_fraction = 0.0}), autolrs::invalid_setting);
     try {
         autolrs::exponential_forecaster bad({.tail_fraction = 1.5});
         FAIL("no exception");
     } catch (const autolrs::invalid_setting& e) {
         CHECK(e.field() == "tail_fraction");
     }
+}
+
+TEST_CASE("significant drop: the model's drop, weighted by how many of its stddevs it is", "[forecast]") {
+    const autolrs::exponential_forecaster model;
+    const autolrs::tail_mean_forecaster tail;
+    const autolrs::significant_drop_forecaster<> judge;  // two stddevs
+    const auto expected = [](const autolrs::forecast& m, const autolrs::forecast& t) {
+        const double d = m.value - t.value, doubt = 2.0 * m.stddev;
+        return t.value + d * d / (d * d + doubt * doubt) * d;
+    };
+    // A slow curve, still falling: part of the drop is kept (the exponential's stddev carries its
+    // model doubt, a quarter of the drop, and its clamp, so the weight is well below one).
+    const auto slow = exp_curve(100, 1.0, -0.005, 0.3);
+    const auto m = model.predict(slow, 1000), j = judge.predict(slow, 1000), t = tail.predict(slow, 1000);
+    INFO("model " << m.value << " +- " << m.stddev << ", judge " << j.value << ", tail " << t.value);
+    REQUIRE(m.value < t.value - 0.1);
+    CHECK(j.value == Approx(expected(m, t)).epsilon(1e-12));
+    CHECK(j.value < t.value - 0.05);
+    CHECK(j.value > m.value);
+    CHECK(j.status == m.status);
+    // A curve that has nearly settled, under noise: the extrapolated drop is small against the
+    // model's doubt, so the judge stays near the tail's level.
+    const auto noisy = exp_curve(40, 1.0, -0.2, 0.3, 0.05, 11);
+    const auto mn = model.predict(noisy, 400), jn = judge.predict(noisy, 400), tn = tail.predict(noisy, 400);
+    INFO("model " << mn.value << " +- " << mn.stddev << ", judge " << jn.value << ", tail " << tn.value);
+    CHECK(jn.value == Approx(expected(mn, tn)).epsilon(1e-12));
+    CHECK(std::abs(jn.value - tn.value) < 0.5 * std::abs(mn.value - tn.value));
+    // sigmas = 0: the model's forecast itself; a huge sigmas: the tail mean.
+    const autolrs::significant_drop_forecaster<> trusting({.sigmas = 0.0}), doubting({.sigmas = 1e6});
+    CHECK(trusting.predict(noisy, 400).value == Approx(mn.value).epsilon(1e-12));
+    CHECK(doubting.predict(slow, 1000).value == Approx(t.value).epsilon(1e-6));
+    // No finite loss: invalid_input, as every forecaster says it.
+    const std::vector<double> none(10, nan_v);
+    CHECK(judge.predict(none, 100).status == autolrs::forecast_status::invalid_input);
 }
 
 TEST_CASE("the predictive stddev grows with the noise", "[forecast]") {

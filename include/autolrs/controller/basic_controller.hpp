@@ -23,6 +23,9 @@
 #include "autolrs/search/concept.hpp"
 #include "autolrs/trainer.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <istream>
 #include <optional>
 #include <ostream>
@@ -198,21 +201,43 @@ private:
         if (ceiling_ < settings_.lr_max) search_.tell_infeasible(search_.top_x());
     }
 
+    /// With incumbent_margin, a stage after the first tries the previous stage's LR first.
+    [[nodiscard]] bool incumbent_leads() const noexcept { return settings_.incumbent_margin > 0.0 && has_stage_lr_; }
+
+    /// The initial design's point for candidate `index` (x = log LR), or the search's top_x when
+    /// the design is spent. After an incumbent, design points within half a design spacing of it
+    /// are skipped: they would measure the incumbent again.
+    [[nodiscard]] double design_point(std::uint32_t index) const {
+        const std::uint32_t size = settings_.initial_design;
+        const double low = log_lr_min_, high = std::log(upper());
+        if (!incumbent_leads()) {
+            return index < size ? static_cast<double>(policies_.initial_design.point(index, size, low, high)) : search_.top_x();
+        }
+        const double incumbent_x = std::log(std::clamp(last_lr_, settings_.lr_min, upper()));
+        const double too_close = 0.5 * (high - low) / static_cast<double>(size + 1);
+        for (std::uint32_t i = 0, taken = 1; i < size; ++i) {  // the incumbent is candidate 0
+            const auto x = static_cast<double>(policies_.initial_design.point(i, size, low, high));
+            if (std::abs(x - incumbent_x) < too_close) continue;
+            if (taken++ == index) return x;
+        }
+        return search_.top_x();
+    }
+
     void begin_candidate() {
         const std::uint32_t index = candidates_.size();
         if (index == 0) prepare_search();
-        const double design_x = index < settings_.initial_design && !search_.warm_started()
-                                    ? static_cast<double>(policies_.initial_design.point(
-                                          index, settings_.initial_design, log_lr_min_, std::log(upper())))
-                                    : search_.top_x();
+        const bool incumbent = incumbent_leads() && index == 0;
+        const double design_x = incumbent || search_.warm_started() ? search_.top_x() : design_point(index);
         const bool from_design = design_x < search_.top_x();
-        std::tie(candidate_x_, candidate_lr_) =
-            detail::inside_interval(from_design ? design_x : search_.ask(), settings_.lr_min, upper());
+        std::tie(candidate_x_, candidate_lr_) = detail::inside_interval(
+            incumbent ? std::log(last_lr_) : from_design ? design_x : search_.ask(), settings_.lr_min, upper());
         begin_phase(0);
         window_size_ = 0;
         over_val_ = 0;
         emit({.kind = event_kind::candidate_start, .candidate = index, .learning_rate = candidate_lr_, .length = tau_prime_,
-              .message = from_design ? "candidate LR from the initial space-filling design" : "candidate LR from the search"});
+              .message = incumbent     ? "candidate LR: the previous stage's, which another must beat by incumbent_margin stddevs"
+                         : from_design ? "candidate LR from the initial space-filling design"
+                                       : "candidate LR from the search"});
         if (index == 0) {
             train_at(candidate_lr_, wait::candidate_step);
         } else {
@@ -347,13 +372,16 @@ private:
             start_training(settings_.lr_min, false, true);
             return;
         }
-        const std::uint32_t best = settings_.prefer_larger_lr > 0.0
-                                       ? candidates_.largest_within(lowest, settings_.prefer_larger_lr * loss_scale(), upper())
-                                       : lowest;
+        std::uint32_t best = settings_.prefer_larger_lr > 0.0
+                                 ? candidates_.largest_within(lowest, settings_.prefer_larger_lr * loss_scale(), upper())
+                                 : lowest;
+        const bool kept = incumbent_leads() && detail::incumbent_holds(candidates_, best, settings_.incumbent_margin, upper());
+        if (kept) best = 0;
         const detail::candidate_record& c = candidates_[best];
         emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
               .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
-              .message = best != lowest ? "the largest LR whose forecast is within prefer_larger_lr of the lowest"
+              .message = kept ? "the previous stage's LR: no candidate is judged lower by incumbent_margin stddevs"
+                         : best != lowest ? "the largest LR whose forecast is within prefer_larger_lr of the lowest"
                          : settings_.smooth_choice && smooth ? "the lowest posterior mean of the search's model at the stage's candidates"
                                                              : "the lowest forecast of the stage's candidates"});
         if (const int side = detail::bound_side(settings_, c.learning_rate); side != 0) {

@@ -158,4 +158,17 @@ private:
     std::vector<candidate_record> rows_;
 };
 
+/// Whether the incumbent (row 0: the previous stage's LR) stays the stage's LR against `best`:
+/// it does unless `best` is judged lower by more than `margin` stddevs of the difference
+/// (sqrt(sd_best^2 + sd_incumbent^2)). An infeasible incumbent, or one above `limit`, never holds.
+[[nodiscard]] inline bool incumbent_holds(const candidate_table& table, std::uint32_t best, double margin,
+                                          double limit) noexcept {
+    if (table.size() == 0 || best == no_candidate || best == 0) return false;
+    const candidate_record& incumbent = table[0];
+    const candidate_record& rival = table[best];
+    if (!incumbent.feasible || incumbent.learning_rate > limit || !rival.feasible) return false;
+    const double spread = std::sqrt(incumbent.stddev * incumbent.stddev + rival.stddev * rival.stddev);
+    return !(incumbent.forecast - rival.forecast > margin * spread);
+}
+
 }  // namespace autolrs::detail
