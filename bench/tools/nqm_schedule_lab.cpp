@@ -10,6 +10,9 @@
 //   nqm_schedule_lab --what optimum     # the best knotted schedule against the tuned cosine
 //   nqm_schedule_lab --what proxies     # which stage objective picks the LR that is best for the end
 //   nqm_schedule_lab --what lawfit      # a loss law fitted to the first 10% choosing the rest (issue 17)
+//   nqm_schedule_lab --what once        # search_once's plan on the suite's NQMs: which horizon picks its best LR
+//   nqm_schedule_lab --what jointfit    # one search's candidates judged per candidate and by one joint LR-area model
+//   nqm_schedule_lab --what drift       # the best LR at three points of the window, extrapolated to the stage's end
 //   nqm_schedule_lab --what autolrs --set candidate_fraction=0.05 --set candidates=4   # one variant
 //
 // Model: 1000 directions, curvatures h_i = 1/i, x_i = 1 at the start, heavy-ball momentum 0.9,
@@ -404,7 +407,8 @@ void jointfit(const std::vector<nqm_task>& tasks, double window_fraction) {
                 tail /= static_cast<double>(k);
                 if (std::isfinite(tail) && tail < best_tail) { best_tail = tail; by_tail = j; }
             }
-            // The joint fit: 20 bin means per window; alpha and s0 on grids, (a, k, B) by least squares.
+            // The joint fit: 20 bin means per window, the first two left out (the start's transient);
+            // alpha and s0 on grids, (a, k, B) by least squares on relative residuals.
             struct point { double p, t, loss; };
             std::vector<point> points;
             for (std::size_t j = 0; j < candidates.size(); ++j) {
