@@ -81,7 +81,7 @@ bool set_field(controller_settings& s, const std::string& key, double v) {
 
 // bench_schedule_table's keys that are not plain fields (same meaning there and here).
 const std::vector<std::string>& relative_keys() {
-    static const std::vector<std::string> keys{"tau0_fraction", "tau_max_fraction", "warmup_fraction",
+    static const std::vector<std::string> keys{"tau_max_fraction", "warmup_fraction",
                                                "validation_signal"};
     return keys;
 }
@@ -120,9 +120,10 @@ std::string variant_keys_help() {
     });
     for (const auto& k : relative_keys()) keys += ", " + k;
     return "every controller_settings field by name (" + keys +
-           "; bools as 0/1, enums by number); tau0_fraction, tau_max_fraction, warmup_fraction as fractions of "
+           "; bools as 0/1, enums by number); tau_max_fraction, warmup_fraction as fractions of "
            "the budget and validation_signal=1 as in bench_schedule_table; range_test=1 (the interval from an LR "
-           "range test, as autolrs_zero); objective=, stop=, design=, forecaster= a policy by name (--list-policies)";
+           "range test, as autolrs_zero; with the default policies or objective=annealed_loss alone); objective=, "
+           "stop=, design=, forecaster= a policy by name (--list-policies)";
 }
 
 method parse_variant(const std::string& text) {
@@ -166,13 +167,17 @@ method parse_variant(const std::string& text) {
         }
     }
     validate(m.policies);
+    const auto& p = m.policies;
+    if (m.range_test && !p.all_default() &&
+        !(p.objective == "annealed_loss" && p.stop.empty() && p.design.empty() && p.forecaster.empty()))
+        throw std::invalid_argument("--variant: range_test=1 runs with the default policies, or with objective=annealed_loss "
+                                    "alone (search_twice's)");
     m.adjust = [changes](controller_settings& s) {
         const auto steps = [&](double fraction) {
             return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(fraction * static_cast<double>(s.total_steps)));
         };
         for (const auto& [key, v] : changes) {
-            if (key == "tau0_fraction") s.tau0 = steps(v);
-            else if (key == "tau_max_fraction") s.tau_max = steps(v);
+            if (key == "tau_max_fraction") s.tau_max = steps(v);
             else if (key == "warmup_fraction") s.warmup_steps = v > 0.0 ? steps(v) : 0;
             else if (key == "validation_signal")
                 s.signal = v != 0.0 ? autolrs::loss_signal::validation : autolrs::loss_signal::training;
@@ -223,9 +228,11 @@ run_record run_one(const task& t, const method& m, std::uint64_t seed) {
         if (m.adjust) m.adjust(settings);
         decision_log log;
         autolrs::run_result result;
-        if (m.range_test) {
-            if (!m.policies.all_default()) throw std::invalid_argument("range_test=1 runs with the default policies only");
+        if (m.range_test && m.policies.all_default()) {
             autolrs::with_range_test<autolrs::controller<>> ctl(settings, {.steps = t.range_test_steps});
+            result = autolrs::run(trainer, ctl, log);
+        } else if (m.range_test) {  // search_twice's policies: the annealed-loss objective alone
+            autolrs::with_range_test<autolrs::search_twice_controller> ctl(settings, {.steps = t.range_test_steps});
             result = autolrs::run(trainer, ctl, log);
         } else if (m.policies.all_default()) {
             autolrs::controller<> ctl(settings);

@@ -87,7 +87,11 @@ struct controller_settings {
                                        ///< still above the best forecast
 
     // ---- stage lengths (in optimizer steps) ------------------------------------------------
-    std::uint64_t tau0 = 0;           ///< first stage's length; 0 = total_steps/16 (1000 if unknown)
+    std::uint64_t tau0 = 0;           ///< first stage's length; 0 = tau0_fraction * total_steps
+                                      ///< (1000 if unknown)
+    double tau0_fraction = 0.0;       ///< with tau0 = 0, the first stage's share of the budget the
+                                      ///< controller is given (after a range test, what it left);
+                                      ///< 0 = 1/16
     double candidate_fraction = 0.1;  ///< tau' = candidate_fraction * tau (at least 1 step)
     double growth = 2.0;              ///< tau *= growth after each stage, up to tau_max
     std::uint64_t tau_max = 0;        ///< longest stage; 0 = total_steps/4 (8000 if unknown)
@@ -225,9 +229,8 @@ struct controller_settings {
         s.anneal_probe_decay = true;
         s.incumbent_margin = 2.0;
         s.growth = 2.0;
-        // the first tenth, but no longer than a candidate's window allows (budgets beyond ~1e8 steps)
-        s.tau0 = std::min(std::max<std::uint64_t>(1, total_steps / 10),
-                          detail::longest_stage_for_window(s.candidate_fraction, s.anneal_probe));
+        // a tenth of the budget the controller gets: after an LR range test, of what the test left
+        s.tau0_fraction = 0.1;
         s.cooldown_fraction = 0.7;
         s.cooldown_shape = ramp_shape::cosine;
         return s;
@@ -257,6 +260,8 @@ struct controller_settings {
         require_setting(lr_min < lr_max, "lr_max", "must be greater than lr_min");
         require_setting(total_steps <= max_steps, "total_steps", "must be at most 2^53 (9007199254740992)");
         require_setting(tau0 <= max_steps, "tau0", "must be at most 2^53 (9007199254740992)");
+        require_setting(std::isfinite(tau0_fraction) && tau0_fraction >= 0.0 && tau0_fraction < 1.0, "tau0_fraction",
+                        "must be in [0, 1)");
         require_setting(tau_max <= max_steps, "tau_max", "must be at most 2^53 (9007199254740992)");
         require_setting(warmup_steps <= max_steps, "warmup_steps", "must be at most 2^53 (9007199254740992)");
         require_setting(signal <= loss_signal::reference_switch, "signal",
@@ -336,6 +341,7 @@ constexpr void visit_settings(Settings& settings, F&& f) {
     f(std::string_view("race_fraction"), settings.race_fraction);
     f(std::string_view("race_stddevs"), settings.race_stddevs);
     f(std::string_view("tau0"), settings.tau0);
+    f(std::string_view("tau0_fraction"), settings.tau0_fraction);
     f(std::string_view("candidate_fraction"), settings.candidate_fraction);
     f(std::string_view("growth"), settings.growth);
     f(std::string_view("tau_max"), settings.tau_max);

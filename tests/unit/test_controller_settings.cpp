@@ -124,7 +124,8 @@ TEST_CASE("search_twice: a tenth, then a fifth that keeps the LR unless clearly 
           "[controller][settings]") {
     const auto s = autolrs::controller_settings::search_twice(1e-3, 1.0, 10000);
     CHECK_NOTHROW(s.validate());
-    CHECK(s.tau0 == 1000);
+    CHECK(s.tau0 == 0);
+    CHECK(s.tau0_fraction == 0.1);
     CHECK(s.growth == 2.0);
     CHECK(s.cooldown_fraction == 0.7);
     CHECK(s.cooldown_shape == autolrs::ramp_shape::cosine);
@@ -136,10 +137,29 @@ TEST_CASE("search_twice: a tenth, then a fifth that keeps the LR unless clearly 
     CHECK(ctl.settings().seed == 7);
     CHECK(ctl.first_stage_length() == 1000);
     CHECK(ctl.cooldown_steps() == 7000);
+    // a tenth of the budget the controller is given: after a range test, of what it left
+    auto after_test = s;
+    after_test.total_steps = 9800;
+    CHECK(autolrs::detail::resolve_stage_lengths(after_test).first == 980);
+    // a huge budget: the first stage is capped where a candidate's window still fits
     const auto huge = autolrs::controller_settings::search_twice(1e-3, 1.0, 1ULL << 40);
     CHECK_NOTHROW(huge.validate());
-    CHECK(huge.tau0 < (1ULL << 40) / 10);
+    CHECK(autolrs::detail::resolve_stage_lengths(huge).first < (1ULL << 40) / 10);
     CHECK_THROWS_AS(autolrs::controller_settings::search_twice(1e-3, 1.0, 0), autolrs::invalid_setting);
+}
+
+TEST_CASE("tau0_fraction: the first stage as a share of the budget; 0 keeps total_steps / 16", "[controller][settings]") {
+    autolrs::controller_settings s{.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 12345};
+    CHECK(autolrs::detail::resolve_stage_lengths(s).first == 12345 / 16);
+    s.tau0_fraction = 0.25;
+    CHECK(autolrs::detail::resolve_stage_lengths(s).first == 3086);
+    s.tau0 = 100;  // an explicit tau0 wins
+    CHECK(autolrs::detail::resolve_stage_lengths(s).first == 100);
+    for (const double bad : {-0.1, 1.0, std::numeric_limits<double>::quiet_NaN()}) {
+        autolrs::controller_settings b{.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 1000};
+        b.tau0_fraction = bad;
+        CHECK_THROWS_AS(b.validate(), autolrs::invalid_setting);
+    }
 }
 
 TEST_CASE("search_once: one searched stage over the first fifth, then a cosine to 0 over the rest",

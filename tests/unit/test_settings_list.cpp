@@ -149,7 +149,7 @@ autolrs::controller_settings parse_strictly(const std::vector<std::pair<std::str
 
 TEST_CASE("visit_settings lists every field of controller_settings", "[settings][list]") {
     CHECK(aggregate_field_count<autolrs::controller_settings>() == visited_field_count());
-    CHECK(visited_field_count() == 37);
+    CHECK(visited_field_count() == 38);
     // Each name once, and each member once (two names on one member would leave another out).
     autolrs::controller_settings s{};
     std::set<std::string_view> names;
@@ -189,6 +189,7 @@ TEST_CASE("describe() keeps its saved-state text", "[settings][list]") {
         {"race_fraction", "0x0p+0"},
         {"race_stddevs", "0x1p+1"},
         {"tau0", "0"},
+        {"tau0_fraction", "0x0p+0"},
         {"candidate_fraction", "0x1.999999999999ap-4"},
         {"growth", "0x1p+1"},
         {"tau_max", "0"},

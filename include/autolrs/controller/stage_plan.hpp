@@ -34,7 +34,9 @@ struct stage_lengths {
         std::min(budget != 0 ? std::max<std::uint64_t>(budget / 4, 1) : std::uint64_t{8000},
                  std::max<std::uint64_t>(longest_stage_for_window(s.candidate_fraction, s.anneal_probe), 1));
     l.longest = s.tau_max != 0 ? s.tau_max : automatic;
-    l.first = s.tau0 != 0 ? s.tau0 : std::min(l.longest, budget != 0 ? std::max<std::uint64_t>(budget / 16, 1) : 1000);
+    const std::uint64_t share =
+        s.tau0_fraction > 0.0 ? static_cast<std::uint64_t>(s.tau0_fraction * static_cast<double>(budget)) : budget / 16;
+    l.first = s.tau0 != 0 ? s.tau0 : std::min(l.longest, budget != 0 ? std::max<std::uint64_t>(share, 1) : 1000);
     l.longest = std::max(l.longest, l.first);
     l.budget_aware = s.budget_aware && budget != 0;
     if (l.budget_aware) {
