@@ -255,6 +255,19 @@ void optimum(const std::vector<nqm_task>& tasks) {
     }
 }
 
+/// The index of the smallest value.
+std::size_t best_index(const std::vector<double>& v) {
+    return static_cast<std::size_t>(std::min_element(v.begin(), v.end()) - v.begin());
+}
+
+/// "LR (+regret%)": the LR of `lrs` that `judged` ranks best, and its regret in `truth`.
+std::string choice_cell(const std::vector<double>& lrs, const std::vector<double>& truth, const std::vector<double>& judged) {
+    const std::size_t i = best_index(judged), b = best_index(truth);
+    char text[64];
+    std::snprintf(text, sizeof text, "%.3g (+%.0f%%)", lrs[i], 100.0 * (truth[i] / truth[b] - 1.0));
+    return text;
+}
+
 /// Which stage objective, measured exactly (in expectation: no noise), chooses the LR that is best
 /// for the END of the budget? From states on the tuned cosine's trajectory (at 10-70% of the
 /// budget), each candidate LR of a grid is scored by: the loss after its tau' steps (the
@@ -301,16 +314,8 @@ void proxies(const std::vector<nqm_task>& tasks) {
                 decay4.push_back(decay(4 * tau_prime));
                 lrs.push_back(g);
             }
-            const auto best_index = [](const std::vector<double>& v) {
-                return static_cast<std::size_t>(std::min_element(v.begin(), v.end()) - v.begin());
-            };
             const std::size_t b = best_index(truth);
-            const auto cell = [&](const std::vector<double>& v) {
-                const std::size_t i = best_index(v);
-                char text[64];
-                std::snprintf(text, sizeof text, "%.3g (+%.0f%%)", lrs[i], 100.0 * (truth[i] / truth[b] - 1.0));
-                return std::string(text);
-            };
+            const auto cell = [&](const std::vector<double>& v) { return choice_cell(lrs, truth, v); };
             std::printf("| %s | %.0f%% | %.3g (%.4g) | %s | %s | %s | %s | %s | %s |\n", task.name, 100.0 * at, lrs[b], truth[b],
                         cell(greedy).c_str(), cell(horizon).c_str(), cell(probed).c_str(), cell(less_drop).c_str(),
                         cell(decay1).c_str(), cell(decay4).c_str());
@@ -346,16 +351,8 @@ void once(const std::vector<nqm_task>& tasks) {
             truth.push_back(m.loss());
             lrs.push_back(g);
         }
-        const auto best_index = [](const std::vector<double>& v) {
-            return static_cast<std::size_t>(std::min_element(v.begin(), v.end()) - v.begin());
-        };
         const std::size_t b = best_index(truth);
-        const auto cell = [&](const std::vector<double>& v) {
-            const std::size_t i = best_index(v);
-            char text[64];
-            std::snprintf(text, sizeof text, "%.3g (+%.0f%%)", lrs[i], 100.0 * (truth[i] / truth[b] - 1.0));
-            return std::string(text);
-        };
+        const auto cell = [&](const std::vector<double>& v) { return choice_cell(lrs, truth, v); };
         std::printf("| %s | %.3g (%.4g) | %s | %s | %s | %s | %s |\n", task.name, lrs[b], truth[b], cell(horizon).c_str(),
                     cell(greedy).c_str(), cell(quarter).c_str(), cell(half).c_str(), cell(constant).c_str());
     }

@@ -4614,9 +4614,11 @@ struct controller_settings {
     /// make_search_twice_controller does both. The second search corrects a first choice that
     /// the start of training made too large, and the margin keeps it from following noise to a
     /// small LR. Measured on bench_suite (bench/results/search_twice): at or above the tuned
-    /// cosine on 4 of the 5 development tasks that are not replays (0.01 points below it on the
-    /// fifth), and less sensitive to the interval than search_once on the noisy quadratics; on
-    /// the hold-out half about search_once's level. Needs the budget.
+    /// cosine on 4 of the 10 tasks that are not replays (both halves; 0.01 points below it on a
+    /// fifth), and less sensitive to the interval than search_once on the noisy quadratics;
+    /// better than search_once on the development half, not on the hold-out. Needs the budget;
+    /// with lr_min = lr_max = 0 it suits with_range_test (tau0_fraction is a share of what the
+    /// range test leaves).
     [[nodiscard]] static controller_settings search_twice(double lr_min, double lr_max, std::uint64_t total_steps) {
         detail::require_setting(total_steps > 0, "total_steps", "must be known (> 0) to search twice, then decay over the rest");
         controller_settings s;
