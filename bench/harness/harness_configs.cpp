@@ -24,25 +24,28 @@ struct scaled_margin_ei {
 std::vector<harness::config> harness_configs() {
     namespace h = autolrs::harness;
     return {
-        h::configuration<>("default (EI, Matern52, exponential)"),
+        h::configuration<>("default (EI, Matern52, annealed loss: search twice, then decay)"),
         h::configuration<lower_confidence_bound>("LCB"),
         h::configuration<probability_of_improvement>("PI"),
         h::configuration<thompson_sampling>("Thompson"),
         h::configuration_of("EI_margin (a user's acquisition)", scaled_margin_ei{.margin = 0.1}),
         h::configuration<gaussian_process<matern32>>("Matern32"),
         h::configuration<gaussian_process<squared_exponential>>("SqExp"),
-        h::configuration<power_law_forecaster>("power_law forecaster"),
-        h::configuration<reference_exponential_forecaster>("reference forecaster"),
-        h::configuration<tail_mean_forecaster>("tail_mean forecaster"),
+        // The forecasters judge candidates under the horizon objective only (the default judges
+        // by the end of the anneal probe), so they are compared under horizon_stages.
+        h::configuration<horizon_forecast_objective>("horizon_stages (the previous defaults; exponential forecaster)",
+                                                     controller_settings::horizon_stages(0.0, 0.0)),
+        h::configuration<horizon_forecast_objective, power_law_forecaster>("horizon_stages, power_law forecaster",
+                                                                           controller_settings::horizon_stages(0.0, 0.0)),
+        h::configuration<horizon_forecast_objective, reference_exponential_forecaster>(
+            "horizon_stages, reference forecaster", controller_settings::horizon_stages(0.0, 0.0)),
+        h::configuration<horizon_forecast_objective, tail_mean_forecaster>("horizon_stages, tail_mean forecaster",
+                                                                           controller_settings::horizon_stages(0.0, 0.0)),
         h::from_factory("search_once preset (controller_settings::search_once)",
                         [](const controller_settings& s) {
                             controller_settings once = controller_settings::search_once(s.lr_min, s.lr_max, s.total_steps);
                             once.seed = s.seed;
-                            return controller<>(once);
-                        }),
-        h::from_factory("search_twice preset (make_search_twice_controller)",
-                        [](const controller_settings& s) {
-                            return make_search_twice_controller(s.lr_min, s.lr_max, s.total_steps, s.seed);
+                            return horizon_stages_controller(once);
                         }),
         h::from_factory("zero-setting mode (no interval: an LR range test, then the defaults)",
                         [](const controller_settings& s) {

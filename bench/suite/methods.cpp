@@ -122,7 +122,7 @@ std::string variant_keys_help() {
     return "every controller_settings field by name (" + keys +
            "; bools as 0/1, enums by number); tau_max_fraction, warmup_fraction as fractions of "
            "the budget and validation_signal=1 as in bench_schedule_table; range_test=1 (the interval from an LR "
-           "range test, as autolrs_zero; with the default policies or objective=annealed_loss alone); objective=, "
+           "range test, as autolrs_zero; with the default policies or objective= alone); objective=, "
            "stop=, design=, forecaster= a policy by name (--list-policies)";
 }
 
@@ -168,10 +168,9 @@ method parse_variant(const std::string& text) {
     }
     validate(m.policies);
     const auto& p = m.policies;
-    if (m.range_test && !p.all_default() &&
-        !(p.objective == "annealed_loss" && p.stop.empty() && p.design.empty() && p.forecaster.empty()))
-        throw std::invalid_argument("--variant: range_test=1 runs with the default policies, or with objective=annealed_loss "
-                                    "alone (search_twice's)");
+    if (m.range_test && !(p.stop.empty() && p.design.empty() && p.forecaster.empty()))
+        throw std::invalid_argument("--variant: range_test=1 runs with the default policies, or with objective= alone "
+                                    "(annealed_loss: the defaults'; horizon_forecast: horizon_stages')");
     m.adjust = [changes](controller_settings& s) {
         const auto steps = [&](double fraction) {
             return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(fraction * static_cast<double>(s.total_steps)));
@@ -228,11 +227,11 @@ run_record run_one(const task& t, const method& m, std::uint64_t seed) {
         if (m.adjust) m.adjust(settings);
         decision_log log;
         autolrs::run_result result;
-        if (m.range_test && m.policies.all_default()) {
-            autolrs::with_range_test<autolrs::controller<>> ctl(settings, {.steps = t.range_test_steps});
+        if (m.range_test && m.policies.objective == "horizon_forecast") {
+            autolrs::with_range_test<autolrs::horizon_stages_controller> ctl(settings, {.steps = t.range_test_steps});
             result = autolrs::run(trainer, ctl, log);
-        } else if (m.range_test) {  // search_twice's policies: the annealed-loss objective alone
-            autolrs::with_range_test<autolrs::search_twice_controller> ctl(settings, {.steps = t.range_test_steps});
+        } else if (m.range_test) {  // the default policies (objective=annealed_loss names the default)
+            autolrs::with_range_test<autolrs::controller<>> ctl(settings, {.steps = t.range_test_steps});
             result = autolrs::run(trainer, ctl, log);
         } else if (m.policies.all_default()) {
             autolrs::controller<> ctl(settings);

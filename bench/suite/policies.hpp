@@ -62,8 +62,8 @@ struct policy_list {
 // ---- the registries: append one line to add a policy ---------------------------------------------
 
 using stage_objectives = policy_list<
-    named<"horizon_forecast", autolrs::horizon_forecast_objective>,  // default
-    named<"annealed_loss", autolrs::annealed_loss_objective>>;
+    named<"annealed_loss", autolrs::annealed_loss_objective>,  // default
+    named<"horizon_forecast", autolrs::horizon_forecast_objective>>;
 
 using stop_rules = policy_list<
     named<"expected_gain", autolrs::expected_gain_stop>,  // default

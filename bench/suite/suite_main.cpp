@@ -519,7 +519,7 @@ int self_check() {
                  .lr_max = 1.0,
                  .make = nqm_factory({.dimensions = 100, .momentum = 0.9, .batch = 8})};
     const method plain = standard_methods({"autolrs"}).front();
-    method wrapped = parse_variant("wrapped:objective=horizon_forecast,stop=expected_gain,design=middle_out,"
+    method wrapped = parse_variant("wrapped:objective=annealed_loss,stop=expected_gain,design=middle_out,"
                                    "forecaster=exponential");
     const run_record a = run_one(t, plain, 3), b = run_one(t, wrapped, 3);
     std::printf("controller<> and the named-policy controller with the default policies: %s (%u stages, metric %.6g "

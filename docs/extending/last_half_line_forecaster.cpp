@@ -76,8 +76,10 @@ struct last_half_line_forecaster {
 // What a forecaster must be; if this fails, the compiler says what is missing.
 static_assert(autolrs::explain_loss_forecaster<last_half_line_forecaster>());
 
-// One line swaps it in: every other policy keeps its default.
-using line_controller = autolrs::controller<last_half_line_forecaster>;
+// One line swaps it in. The forecaster judges candidates under horizon_forecast_objective (the
+// default objective measures where a candidate's anneal probe ends instead), so name that too;
+// every other policy keeps its default.
+using line_controller = autolrs::controller<last_half_line_forecaster, autolrs::horizon_forecast_objective>;
 static_assert(std::same_as<line_controller::forecaster_type, last_half_line_forecaster>);
 
 }  // namespace example
@@ -210,7 +212,7 @@ TEST_CASE("last_half_line_forecaster: a configured value reaches the controller"
 }
 
 TEST_CASE("last_half_line_forecaster in a controller: every candidate is judged by its line", "[docs][forecaster]") {
-    // No anneal probe: the default stage objective is then exactly the forecast at the horizon.
+    // No anneal probe: horizon_forecast_objective is then exactly the forecast at the horizon.
     const autolrs::controller_settings settings{.lr_min = 1e-3, .lr_max = 0.9, .total_steps = 3000, .anneal_probe = 0.0};
     example::line_controller ctl(settings);
     noisy_quadratic model;

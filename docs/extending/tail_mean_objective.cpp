@@ -147,15 +147,15 @@ TEST_CASE("tail_mean_objective: non-finite losses", "[docs][objective]") {
     CHECK(std::isfinite(d.stddev));
 }
 
-TEST_CASE("tail_mean_objective ranks where the default objective extrapolates", "[docs][objective]") {
+TEST_CASE("tail_mean_objective ranks where the horizon objective extrapolates", "[docs][objective]") {
     // A: still falling fast (0.5 + 2.5 exp(-0.1 t)); B: flat at 0.85, a little lower at the end.
     std::vector<double> a(20), b(20, 0.85);
     for (std::size_t i = 0; i < a.size(); ++i) a[i] = 0.5 + 2.5 * std::exp(-0.1 * static_cast<double>(i + 1));
     const autolrs::exponential_forecaster forecaster;
-    const autolrs::horizon_forecast_objective by_default;
+    const autolrs::horizon_forecast_objective by_horizon;
     const tail_mean_objective by_tail;
-    // The default reads the curves at the horizon (t = 200): A's fall carries it below B.
-    CHECK(by_default.judge(forecaster, window_of(a, 20)).value < by_default.judge(forecaster, window_of(b, 20)).value);
+    // horizon_forecast_objective reads the curves at the horizon (t = 200): A's fall carries it below B.
+    CHECK(by_horizon.judge(forecaster, window_of(a, 20)).value < by_horizon.judge(forecaster, window_of(b, 20)).value);
     // The tail mean judges where they are now: B is lower.
     CHECK(by_tail.judge(forecaster, window_of(b, 20)).value < by_tail.judge(forecaster, window_of(a, 20)).value);
 }

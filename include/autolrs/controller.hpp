@@ -70,7 +70,7 @@ struct controller_policies {
     using acquisition_type = typename pick_policy<is_acquisition, expected_improvement, Policies...>::type;
     using forecaster_type = typename pick_policy<is_forecaster, exponential_forecaster, Policies...>::type;
     template <class T> struct is_objective : std::bool_constant<stage_objective<T, forecaster_type>> {};
-    using objective_type = typename pick_policy<is_objective, horizon_forecast_objective, Policies...>::type;
+    using objective_type = typename pick_policy<is_objective, annealed_loss_objective, Policies...>::type;
     using stop_rule_type = typename pick_policy<is_stop_rule, expected_gain_stop, Policies...>::type;
     using design_type = typename pick_policy<is_initial_design, middle_out_design, Policies...>::type;
 
@@ -104,11 +104,13 @@ struct controller_policies {
 }  // namespace detail
 
 /// The AutoLRS controller with Bayesian optimisation as the search: `controller<>` is our
-/// default configuration (GP with a Matern 5/2 kernel, expected improvement, the bounded
-/// exponential forecaster, the horizon forecast with its anneal probe as the stage
-/// objective, the expected-gain stop rule, the middle-out initial design). Name only the
-/// policies to change, in any order: each argument is placed by the concept it satisfies,
-/// e.g. `controller<tail_mean_forecaster>`, `controller<gaussian_process<matern32>>`,
+/// default configuration (GP with a Matern 5/2 kernel, expected improvement, candidates judged
+/// by the loss at the end of their decaying anneal probe (annealed_loss_objective), the
+/// expected-gain stop rule, the middle-out initial design; the bounded exponential forecaster
+/// judges a candidate whose window is too short for that, and every candidate under
+/// horizon_forecast_objective). Name only the policies to change, in any order: each argument
+/// is placed by the concept it satisfies, e.g. `controller<horizon_forecast_objective,
+/// tail_mean_forecaster>`, `controller<gaussian_process<matern32>>`,
 /// `controller<lower_confidence_bound, never_stop_early>`.
 template <class... Policies>
 class controller : public detail::controller_policies<Policies...>::base {
@@ -150,25 +152,40 @@ private:
 /// The reference implementation's configuration: LCB with kappa = 1e6 (a space-filling
 /// design), the reference's forecaster (its training-loss trimming for training windows,
 /// its validation variant for validation windows) and controller_settings::reference.
-using reference_controller = controller<gaussian_process<matern52>, lower_confidence_bound, reference_exponential_forecaster>;
+using reference_controller =
+    controller<gaussian_process<matern52>, lower_confidence_bound, reference_exponential_forecaster, horizon_forecast_objective>;
 
 #ifdef AUTOLRS_COMPILED_LIB
 // The default and reference state machines come compiled (numeric/compiled_lib.hpp).
 extern template class basic_controller<bayes_opt<gaussian_process<matern52>, expected_improvement>,
                                        exponential_forecaster>;
 extern template class basic_controller<bayes_opt<gaussian_process<matern52>, lower_confidence_bound>,
-                                       reference_exponential_forecaster>;
+                                       reference_exponential_forecaster, horizon_forecast_objective>;
 #endif
 
-/// What controller_settings::search_twice is built with: its candidates are judged by where
-/// their decaying anneal probe ends (annealed_loss_objective).
-using search_twice_controller = controller<annealed_loss_objective>;
+/// The defaults; the name controller_settings::search_twice had while it was a preset.
+using search_twice_controller = controller<>;
 
-/// A search_twice_controller over [lr_min, lr_max] for a budget of `total_steps` (> 0).
+/// A controller<> over [lr_min, lr_max] for a budget of `total_steps` (> 0): the defaults, with
+/// the budget they place their two searches by required.
 template <class Controller = search_twice_controller>
 [[nodiscard]] Controller make_search_twice_controller(double lr_min, double lr_max, std::uint64_t total_steps,
                                                       std::uint64_t seed = 0) {
     controller_settings s = controller_settings::search_twice(lr_min, lr_max, total_steps);
+    s.seed = seed;
+    return Controller(s);
+}
+
+/// What controller_settings::horizon_stages and search_once are built with: candidates judged
+/// by the forecast of their loss at the stage's horizon, less what their anneal probe removed.
+using horizon_stages_controller = controller<horizon_forecast_objective>;
+
+/// A horizon_stages_controller with controller_settings::horizon_stages (the defaults before
+/// the first five sessions' work ended; total_steps 0: unknown).
+template <class Controller = horizon_stages_controller>
+[[nodiscard]] Controller make_horizon_stages_controller(double lr_min, double lr_max, std::uint64_t total_steps = 0,
+                                                        std::uint64_t seed = 0) {
+    controller_settings s = controller_settings::horizon_stages(lr_min, lr_max, total_steps);
     s.seed = seed;
     return Controller(s);
 }

@@ -25,7 +25,7 @@ template std::optional<gp_marginal_likelihood<matern52>::hyperparameter_vector> 
 
 template class basic_controller<bayes_opt<gaussian_process<matern52>, expected_improvement>, exponential_forecaster>;
 template class basic_controller<bayes_opt<gaussian_process<matern52>, lower_confidence_bound>,
-                                reference_exponential_forecaster>;
+                                reference_exponential_forecaster, horizon_forecast_objective>;
 
 template acquisition_choice maximise_acquisition<gaussian_process<matern52>, expected_improvement>(
     const gaussian_process<matern52>&, const expected_improvement&, double, double, double, std::span<const double>,

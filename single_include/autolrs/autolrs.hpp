@@ -4459,6 +4459,18 @@ namespace detail {
 /// included (that is what a user pays). When it is known the controller plans around it:
 /// stages shrink to fit, a search that cannot pay back before the end is skipped, and the
 /// last `cooldown_fraction` of the budget anneals the LR.
+///
+/// The defaults search twice, then decay: a searched stage over the first tenth of the budget,
+/// a second over the next fifth that keeps the first's LR unless a candidate beats it by two
+/// stddevs (incumbent_margin), then a cosine to 0 over the last 70%. Each candidate is followed
+/// by an anneal probe as long as itself that decays its LR, and controller<> judges it by where
+/// that probe ends (annealed_loss_objective): the loss it leaves for the end of training, not
+/// at the stage's horizon, where a small LR wins by annealing away noise early. Measured on both
+/// halves of bench_suite (bench/results/search_twice): 2.39 / 1.03 accuracy points and x1.19 /
+/// x1.24 the loss closer to the best tuned schedule than horizon_stages() (the defaults they
+/// replaced) on the development / hold-out half, better on 18 of its 22 tasks; still below the
+/// tuned cosine on 6 of the 10 tasks that are not replays. With the budget unknown, stages of
+/// 1000 steps doubling up to 8000 go on until the host stops, with no cooldown.
 struct controller_settings {
     // ---- search interval and budget --------------------------------------------------
     double lr_min = 0.0;            ///< smallest LR searched (> 0); both 0: found by an LR range test
@@ -4487,7 +4499,7 @@ struct controller_settings {
     // ---- stage lengths (in optimizer steps) ------------------------------------------------
     std::uint64_t tau0 = 0;           ///< first stage's length; 0 = tau0_fraction * total_steps
                                       ///< (1000 if unknown)
-    double tau0_fraction = 0.0;       ///< with tau0 = 0, the first stage's share of the budget the
+    double tau0_fraction = 0.1;       ///< with tau0 = 0, the first stage's share of the budget the
                                       ///< controller is given (after a range test, what it left);
                                       ///< 0 = 1/16
     double candidate_fraction = 0.1;  ///< tau' = candidate_fraction * tau (at least 1 step)
@@ -4504,7 +4516,7 @@ struct controller_settings {
     std::uint64_t validation_interval = 0;  ///< steps between validation losses; 0 = tau'/16
 
     // ---- beyond the reference ----------------------------------------------------------------
-    double anneal_probe = 0.5;         ///< after its tau' steps a candidate trains this fraction of
+    double anneal_probe = 1.0;         ///< after its tau' steps a candidate trains this fraction of
                                        ///< tau' more at anneal_probe_ratio times its LR, and is
                                        ///< judged by its forecast less the loss that anneal
                                        ///< removed (0 = off; training-loss signal only). Counters
@@ -4513,7 +4525,7 @@ struct controller_settings {
                                        ///< removes anyway, not by progress.
     double anneal_probe_ratio = 0.1;   ///< the probe's LR as a fraction of the candidate's (at
                                        ///< least lr_min)
-    bool anneal_probe_decay = false;   ///< the probe's LR falls linearly from the candidate's LR to
+    bool anneal_probe_decay = true;    ///< the probe's LR falls linearly from the candidate's LR to
                                        ///< anneal_probe_ratio times it (a short cooldown), instead
                                        ///< of holding anneal_probe_ratio times it
     bool smooth_choice = false;        ///< choose by the search model's posterior mean at each
@@ -4523,7 +4535,7 @@ struct controller_settings {
     double prefer_larger_lr = 0.0;    ///< choose the largest LR whose forecast is within this
                                       ///< fraction of the stage's loss scale of the lowest
                                       ///< (0: the lowest forecast, as the reference)
-    double incumbent_margin = 0.0;    ///< a stage after the first tries the previous stage's LR
+    double incumbent_margin = 2.0;    ///< a stage after the first tries the previous stage's LR
                                       ///< first and moves off it only to a candidate judged lower
                                       ///< by more than this many stddevs of the difference: a
                                       ///< later search then follows evidence, not noise (0: off)
@@ -4532,8 +4544,8 @@ struct controller_settings {
     bool warm_start = false;          ///< a stage's search starts from the previous stage's
                                       ///< observations (as improvements, with extra noise)
     double warm_start_noise = 0.5;    ///< their extra stddev, as a fraction of that stage's loss scale
-    double cooldown_fraction = 0.2;   ///< the last fraction of total_steps anneals the LR
-    ramp_shape cooldown_shape = ramp_shape::linear;
+    double cooldown_fraction = 0.7;   ///< the last fraction of total_steps anneals the LR
+    ramp_shape cooldown_shape = ramp_shape::cosine;
     double cooldown_final_ratio = 0.0;  ///< the cooldown ends at this fraction of its start LR
                                         ///< (the cooldown may go below lr_min)
     double bound_tolerance = 0.02;    ///< warn when a chosen LR is this close to lr_min or lr_max
@@ -4571,6 +4583,8 @@ struct controller_settings {
         s.race_fraction = 0.0;
         s.smooth_choice = false;
         s.anneal_probe = 0.0;
+        s.anneal_probe_decay = false;
+        s.incumbent_margin = 0.0;
         s.tau0 = 1000;
         s.candidate_fraction = 0.1;
         s.growth = 2.0;
@@ -4584,20 +4598,39 @@ struct controller_settings {
         return s;
     }
 
-    /// Search once, then decay: one searched stage over the first fifth of the budget finds the
-    /// peak LR, then a cosine from it to 0 over the other four fifths. The search costs 3-9% of
-    /// the budget instead of the defaults' 16-33%, and no later stage can bring the LR down early
-    /// (the defaults' short-horizon bias). Measured on both halves of bench_suite
-    /// (bench/results/search_once): better than the defaults on 11 of 11 development tasks and
-    /// 9 of 11 hold-out tasks; at or above the tuned cosine on 4 of the 6 network tasks, not on
-    /// the noisy quadratics (x1.12-1.74 its loss), and its one search is sensitive to the
-    /// interval there. Needs the budget.
-    [[nodiscard]] static controller_settings search_once(double lr_min, double lr_max, std::uint64_t total_steps) {
-        detail::require_setting(total_steps > 0, "total_steps", "must be known (> 0) to search once, then decay over the rest");
+    /// The defaults before they became search-twice-then-decay (the first five sessions'):
+    /// stages of total_steps/16 doubling up to total_steps/4, each searched and judged by its
+    /// candidates' forecast loss at the stage's horizon less what a held anneal probe of half
+    /// their length removed, then a linear cooldown over the last fifth. Build it with
+    /// horizon_stages_controller (controller<horizon_forecast_objective>):
+    /// make_horizon_stages_controller does both. Kept to compare against and for budgets the
+    /// host does not know; measured on bench_suite it brings the LR down too early (see the
+    /// defaults above).
+    [[nodiscard]] static controller_settings horizon_stages(double lr_min, double lr_max, std::uint64_t total_steps = 0) {
         controller_settings s;
         s.lr_min = lr_min;
         s.lr_max = lr_max;
         s.total_steps = total_steps;
+        s.tau0_fraction = 0.0;  // total_steps / 16
+        s.anneal_probe = 0.5;
+        s.anneal_probe_decay = false;
+        s.incumbent_margin = 0.0;
+        s.cooldown_fraction = 0.2;
+        s.cooldown_shape = ramp_shape::linear;
+        return s;
+    }
+
+    /// Search once, then decay: one searched stage over the first fifth of the budget finds the
+    /// peak LR, then a cosine from it to 0 over the other four fifths; candidates are judged as
+    /// horizon_stages judges them (build it with horizon_stages_controller). The search costs
+    /// 3-9% of the budget, and no later stage can bring the LR down early. Measured on both
+    /// halves of bench_suite (bench/results/search_once): better than horizon_stages on 11 of 11
+    /// development tasks and 9 of 11 hold-out tasks; at or above the tuned cosine on 4 of the 6
+    /// network tasks, not on the noisy quadratics (x1.12-1.74 its loss), and its one search is
+    /// sensitive to the interval there. Needs the budget.
+    [[nodiscard]] static controller_settings search_once(double lr_min, double lr_max, std::uint64_t total_steps) {
+        detail::require_setting(total_steps > 0, "total_steps", "must be known (> 0) to search once, then decay over the rest");
+        controller_settings s = horizon_stages(lr_min, lr_max, total_steps);
         // the first fifth, but no longer than a candidate's window allows (budgets beyond ~1e8 steps)
         s.tau0 = std::min(std::max<std::uint64_t>(1, total_steps / 5),
                           detail::longest_stage_for_window(s.candidate_fraction, s.anneal_probe));
@@ -4606,33 +4639,14 @@ struct controller_settings {
         return s;
     }
 
-    /// Search twice, then decay: a searched stage over the first tenth of the budget, a second
-    /// over the next fifth that keeps the first's LR unless a candidate beats it by two stddevs
-    /// (incumbent_margin), then a cosine to 0 over the last 70%. Candidates are followed by an
-    /// anneal probe as long as themselves that decays their LR (anneal_probe_decay); build it
-    /// with annealed_loss_objective, which judges them by where that probe ends:
-    /// make_search_twice_controller does both. The second search corrects a first choice that
-    /// the start of training made too large, and the margin keeps it from following noise to a
-    /// small LR. Measured on bench_suite (bench/results/search_twice): at or above the tuned
-    /// cosine on 4 of the 10 tasks that are not replays (both halves; 0.01 points below it on a
-    /// fifth), and less sensitive to the interval than search_once on the noisy quadratics;
-    /// better than search_once on the development half, not on the hold-out. Needs the budget;
-    /// with lr_min = lr_max = 0 it suits with_range_test (tau0_fraction is a share of what the
-    /// range test leaves).
+    /// The defaults, with the budget required: search twice, then decay. Kept under its name
+    /// (it was a preset before it became the defaults) for code that names it.
     [[nodiscard]] static controller_settings search_twice(double lr_min, double lr_max, std::uint64_t total_steps) {
         detail::require_setting(total_steps > 0, "total_steps", "must be known (> 0) to search twice, then decay over the rest");
         controller_settings s;
         s.lr_min = lr_min;
         s.lr_max = lr_max;
         s.total_steps = total_steps;
-        s.anneal_probe = 1.0;
-        s.anneal_probe_decay = true;
-        s.incumbent_margin = 2.0;
-        s.growth = 2.0;
-        // a tenth of the budget the controller gets: after an LR range test, of what the test left
-        s.tau0_fraction = 0.1;
-        s.cooldown_fraction = 0.7;
-        s.cooldown_shape = ramp_shape::cosine;
         return s;
     }
 
@@ -6946,8 +6960,10 @@ template <class O>
     }
 }
 
-/// The default: the forecast of the candidate's loss at the stage's horizon, less the loss
-/// its anneal probe removed (autolrs/controller/anneal_probe.hpp says why).
+/// The forecast of the candidate's loss at the stage's horizon, less the loss its anneal probe
+/// removed (autolrs/controller/anneal_probe.hpp says why): the reference's judgement with the
+/// probe added; horizon_stages_controller's and the default until annealed_loss_objective won
+/// on bench_suite.
 struct horizon_forecast_objective {
     template <class F>
     [[nodiscard]] forecast judge(const F& forecaster, const candidate_window& w) const {
@@ -6957,7 +6973,7 @@ struct horizon_forecast_objective {
     }
 };
 
-/// The loss a candidate reaches once annealed, measured, not extrapolated: the mean of the last
+/// The default: the loss a candidate reaches once annealed, measured, not extrapolated: the mean of the last
 /// fifth of its anneal probe (with controller_settings::anneal_probe_decay the probe is a short
 /// cooldown from the candidate's LR). What a stage is for is the loss at the END of the budget,
 /// after the final cooldown; a candidate's loss at the stage's horizon rewards the small LR that
@@ -7093,7 +7109,7 @@ namespace autolrs {
 
 /// The controller, for any search and policies (the protocol is in autolrs/protocol.hpp).
 /// `autolrs::controller<...>` is this with autolrs::bayes_opt as the search.
-template <class Search, class Forecaster, class Objective = horizon_forecast_objective,
+template <class Search, class Forecaster, class Objective = annealed_loss_objective,
           class StopRule = expected_gain_stop, class Design = middle_out_design>
 class basic_controller : public detail::controller_state {
     static_assert(explain_lr_search<Search>());
@@ -7761,7 +7777,7 @@ struct controller_policies {
     using acquisition_type = typename pick_policy<is_acquisition, expected_improvement, Policies...>::type;
     using forecaster_type = typename pick_policy<is_forecaster, exponential_forecaster, Policies...>::type;
     template <class T> struct is_objective : std::bool_constant<stage_objective<T, forecaster_type>> {};
-    using objective_type = typename pick_policy<is_objective, horizon_forecast_objective, Policies...>::type;
+    using objective_type = typename pick_policy<is_objective, annealed_loss_objective, Policies...>::type;
     using stop_rule_type = typename pick_policy<is_stop_rule, expected_gain_stop, Policies...>::type;
     using design_type = typename pick_policy<is_initial_design, middle_out_design, Policies...>::type;
 
@@ -7795,11 +7811,13 @@ struct controller_policies {
 }  // namespace detail
 
 /// The AutoLRS controller with Bayesian optimisation as the search: `controller<>` is our
-/// default configuration (GP with a Matern 5/2 kernel, expected improvement, the bounded
-/// exponential forecaster, the horizon forecast with its anneal probe as the stage
-/// objective, the expected-gain stop rule, the middle-out initial design). Name only the
-/// policies to change, in any order: each argument is placed by the concept it satisfies,
-/// e.g. `controller<tail_mean_forecaster>`, `controller<gaussian_process<matern32>>`,
+/// default configuration (GP with a Matern 5/2 kernel, expected improvement, candidates judged
+/// by the loss at the end of their decaying anneal probe (annealed_loss_objective), the
+/// expected-gain stop rule, the middle-out initial design; the bounded exponential forecaster
+/// judges a candidate whose window is too short for that, and every candidate under
+/// horizon_forecast_objective). Name only the policies to change, in any order: each argument
+/// is placed by the concept it satisfies, e.g. `controller<horizon_forecast_objective,
+/// tail_mean_forecaster>`, `controller<gaussian_process<matern32>>`,
 /// `controller<lower_confidence_bound, never_stop_early>`.
 template <class... Policies>
 class controller : public detail::controller_policies<Policies...>::base {
@@ -7841,25 +7859,40 @@ private:
 /// The reference implementation's configuration: LCB with kappa = 1e6 (a space-filling
 /// design), the reference's forecaster (its training-loss trimming for training windows,
 /// its validation variant for validation windows) and controller_settings::reference.
-using reference_controller = controller<gaussian_process<matern52>, lower_confidence_bound, reference_exponential_forecaster>;
+using reference_controller =
+    controller<gaussian_process<matern52>, lower_confidence_bound, reference_exponential_forecaster, horizon_forecast_objective>;
 
 #ifdef AUTOLRS_COMPILED_LIB
 // The default and reference state machines come compiled (numeric/compiled_lib.hpp).
 extern template class basic_controller<bayes_opt<gaussian_process<matern52>, expected_improvement>,
                                        exponential_forecaster>;
 extern template class basic_controller<bayes_opt<gaussian_process<matern52>, lower_confidence_bound>,
-                                       reference_exponential_forecaster>;
+                                       reference_exponential_forecaster, horizon_forecast_objective>;
 #endif
 
-/// What controller_settings::search_twice is built with: its candidates are judged by where
-/// their decaying anneal probe ends (annealed_loss_objective).
-using search_twice_controller = controller<annealed_loss_objective>;
+/// The defaults; the name controller_settings::search_twice had while it was a preset.
+using search_twice_controller = controller<>;
 
-/// A search_twice_controller over [lr_min, lr_max] for a budget of `total_steps` (> 0).
+/// A controller<> over [lr_min, lr_max] for a budget of `total_steps` (> 0): the defaults, with
+/// the budget they place their two searches by required.
 template <class Controller = search_twice_controller>
 [[nodiscard]] Controller make_search_twice_controller(double lr_min, double lr_max, std::uint64_t total_steps,
                                                       std::uint64_t seed = 0) {
     controller_settings s = controller_settings::search_twice(lr_min, lr_max, total_steps);
+    s.seed = seed;
+    return Controller(s);
+}
+
+/// What controller_settings::horizon_stages and search_once are built with: candidates judged
+/// by the forecast of their loss at the stage's horizon, less what their anneal probe removed.
+using horizon_stages_controller = controller<horizon_forecast_objective>;
+
+/// A horizon_stages_controller with controller_settings::horizon_stages (the defaults before
+/// the first five sessions' work ended; total_steps 0: unknown).
+template <class Controller = horizon_stages_controller>
+[[nodiscard]] Controller make_horizon_stages_controller(double lr_min, double lr_max, std::uint64_t total_steps = 0,
+                                                        std::uint64_t seed = 0) {
+    controller_settings s = controller_settings::horizon_stages(lr_min, lr_max, total_steps);
     s.seed = seed;
     return Controller(s);
 }
@@ -9072,7 +9105,7 @@ template std::optional<gp_marginal_likelihood<matern52>::hyperparameter_vector> 
 
 template class basic_controller<bayes_opt<gaussian_process<matern52>, expected_improvement>, exponential_forecaster>;
 template class basic_controller<bayes_opt<gaussian_process<matern52>, lower_confidence_bound>,
-                                reference_exponential_forecaster>;
+                                reference_exponential_forecaster, horizon_forecast_objective>;
 
 template acquisition_choice maximise_acquisition<gaussian_process<matern52>, expected_improvement>(
     const gaussian_process<matern52>&, const expected_improvement&, double, double, double, std::span<const double>,

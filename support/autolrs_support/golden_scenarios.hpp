@@ -19,11 +19,18 @@
 
 namespace autolrs_support {
 
+/// The settings every trace recorded before the defaults became search-twice-then-decay (the
+/// sixth session) started from: the defaults of their day, controller_settings::horizon_stages.
+/// A setting such a trace does not name was added after it was recorded, and this value of it
+/// is the behaviour recorded. Traces recorded since name every setting.
+inline autolrs::controller_settings recorded_era_defaults() {
+    return autolrs::controller_settings::horizon_stages(0.0, 0.0);
+}
+
 /// Settings from the (name, exact text) pairs of autolrs::detail::describe, field by field
-/// through autolrs::visit_settings. A setting the trace does not name keeps its default: it
-/// was added after the trace was recorded, and its default must be the behaviour recorded.
+/// through autolrs::visit_settings, over recorded_era_defaults().
 inline autolrs::controller_settings parse_settings(const std::map<std::string, std::string>& fields) {
-    autolrs::controller_settings s;
+    autolrs::controller_settings s = recorded_era_defaults();
     autolrs::visit_settings(s, [&](std::string_view name, auto& v) {
         using T = std::remove_cvref_t<decltype(v)>;
         const auto found = fields.find(std::string(name));
@@ -41,6 +48,20 @@ inline autolrs::controller_settings parse_settings(const std::map<std::string, s
         }
     });
     return s;
+}
+
+/// `s` as a scenario of that era meant it: every field `s` leaves at today's default takes its
+/// recorded_era_defaults() value (a field set explicitly to today's default must be set again
+/// after this).
+inline autolrs::controller_settings as_recorded_era(const autolrs::controller_settings& s) {
+    const auto mine = autolrs::detail::describe(s);
+    const auto today = autolrs::detail::describe(autolrs::controller_settings{});
+    const auto era = autolrs::detail::describe(recorded_era_defaults());
+    std::map<std::string, std::string> fields;
+    for (std::size_t i = 0; i < mine.size(); ++i) {
+        fields[std::string(mine[i].first)] = mine[i].second == today[i].second ? era[i].second : mine[i].second;
+    }
+    return parse_settings(fields);
 }
 
 /// The trace header's scenario field: "<name> <kind>" then one "S <setting> <value>" per line.
@@ -71,11 +92,17 @@ inline std::string kind_of(const recorded_trace& t) {
     return kind;
 }
 
-/// Calls f(controller) with the controller of `kind` built from `s`.
+/// Calls f(controller) with the controller of `kind` built from `s`. "default" is what the
+/// traces recorded before the sixth session call the defaults of their day, which judged
+/// candidates by horizon_forecast_objective (horizon_stages_controller), as do the other kinds
+/// of that time; "search_twice" is today's controller<>.
 template <class F>
 void with_controller(std::string_view kind, const autolrs::controller_settings& s, F&& f) {
     using namespace autolrs;
     if (kind == "default") {
+        horizon_stages_controller c(s);
+        f(c);
+    } else if (kind == "search_twice") {
         controller<> c(s);
         f(c);
     } else if (kind == "reference") {
@@ -91,13 +118,15 @@ void with_controller(std::string_view kind, const autolrs::controller_settings& 
             f(c);
         }
     } else if (kind == "matern32_lcb_power_law") {
-        controller<gaussian_process<matern32>, lower_confidence_bound, power_law_forecaster> c(s);
+        controller<gaussian_process<matern32>, lower_confidence_bound, power_law_forecaster, horizon_forecast_objective> c(s);
         f(c);
     } else if (kind == "squared_exponential_pi_tail_mean") {
-        controller<gaussian_process<squared_exponential>, probability_of_improvement, tail_mean_forecaster> c(s);
+        controller<gaussian_process<squared_exponential>, probability_of_improvement, tail_mean_forecaster,
+                   horizon_forecast_objective>
+            c(s);
         f(c);
     } else if (kind == "thompson") {
-        controller<gaussian_process<matern52>, thompson_sampling> c(s);
+        controller<gaussian_process<matern52>, thompson_sampling, horizon_forecast_objective> c(s);
         f(c);
     } else {
         throw std::runtime_error("unknown controller kind '" + std::string(kind) + "'");

@@ -331,13 +331,21 @@ int main(int argc, char** argv) {
     }
     const std::string dir = argv[1];
     using autolrs::controller_settings;
+    // The scenarios recorded before the sixth session ran on that era's defaults
+    // (horizon_stages): a field a scenario leaves at today's default gets that era's value.
+    const auto era = [](const controller_settings& s) { return autolrs_support::as_recorded_era(s); };
+    const auto options_era = [&](const controller_settings& s) {
+        controller_settings e = era(s);
+        e.cooldown_shape = s.cooldown_shape;  // set explicitly, to what is today's default
+        return e;
+    };
     const nqm_options nqm{};
 
-    record(dir, "quickstart", "default", {.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 3000}, quickstart_quadratic{});
-    record(dir, "nqm_defaults", "default", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 4000, .seed = 5},
+    record(dir, "quickstart", "default", era({.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 3000}), quickstart_quadratic{});
+    record(dir, "nqm_defaults", "default", era({.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 4000, .seed = 5}),
            nqm_trainer(nqm));
     record(dir, "nqm_validation", "default",
-           {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .signal = autolrs::loss_signal::validation, .seed = 2},
+           era({.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .signal = autolrs::loss_signal::validation, .seed = 2}),
            nqm_trainer({.seed = 2}));
     {
         controller_settings s = controller_settings::reference(1e-3, 1.0);
@@ -354,38 +362,45 @@ int main(int argc, char** argv) {
         record(dir, "nqm_reference_preset", "reference", s, nqm_trainer({.seed = 4}));
     }
     record(dir, "nqm_options", "default",
-           {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 5000, .race_fraction = 0.5, .warmup_steps = 150,
+           options_era({.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 5000, .race_fraction = 0.5, .warmup_steps = 150,
             .warmup_shape = autolrs::ramp_shape::cosine, .smooth_choice = true, .prefer_larger_lr = 0.3,
-            .warm_start = true, .cooldown_shape = autolrs::ramp_shape::cosine, .cooldown_final_ratio = 0.05, .seed = 6},
+            .warm_start = true, .cooldown_shape = autolrs::ramp_shape::cosine, .cooldown_final_ratio = 0.05, .seed = 6}),
            nqm_trainer({.seed = 6}));
     record(dir, "nqm_plain", "default",
-           {.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 3000, .early_stop_gain = 0.0, .warmup_steps = 100,
-            .warmup_lr = 0.05, .anneal_probe = 0.0, .keep_winner_state = false, .seed = 7},
+           era({.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 3000, .early_stop_gain = 0.0, .warmup_steps = 100,
+            .warmup_lr = 0.05, .anneal_probe = 0.0, .keep_winner_state = false, .seed = 7}),
            nqm_trainer({.seed = 7}));
-    record(dir, "nqm_sharpening", "default", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 6000, .seed = 8},
+    record(dir, "nqm_sharpening", "default", era({.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 6000, .seed = 8}),
            nqm_trainer({.sharpen_steps = 2500.0, .seed = 8}));
-    record(dir, "nqm_runaway", "default", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 6000, .seed = 9},
+    record(dir, "nqm_runaway", "default", era({.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 6000, .seed = 9}),
            nqm_trainer({.sharpen_steps = 250.0, .seed = 9}));
-    record(dir, "nqm_skipped_steps", "default", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 2500, .seed = 10},
+    record(dir, "nqm_skipped_steps", "default", era({.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 2500, .seed = 10}),
            nqm_trainer({.skip_every = 5, .seed = 10}));
-    record(dir, "nqm_unknown_budget", "default", {.lr_min = 1e-3, .lr_max = 3.0, .tau0 = 200, .seed = 11},
+    record(dir, "nqm_unknown_budget", "default", era({.lr_min = 1e-3, .lr_max = 3.0, .tau0 = 200, .seed = 11}),
            nqm_trainer({.seed = 11}), 6000);
     record(dir, "nqm_not_budget_aware", "default",
-           {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .budget_aware = false, .seed = 12},
+           era({.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .budget_aware = false, .seed = 12}),
            nqm_trainer({.seed = 12}));
     record(dir, "nqm_matern32_lcb_power_law", "matern32_lcb_power_law",
-           {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .seed = 13}, nqm_trainer({.seed = 13}));
+           era({.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .seed = 13}), nqm_trainer({.seed = 13}));
     record(dir, "nqm_squared_exponential_pi_tail_mean", "squared_exponential_pi_tail_mean",
-           {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .seed = 14}, nqm_trainer({.seed = 14}));
-    record(dir, "nqm_thompson", "thompson", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .seed = 15},
+           era({.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .seed = 14}), nqm_trainer({.seed = 14}));
+    record(dir, "nqm_thompson", "thompson", era({.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .seed = 15}),
            nqm_trainer({.seed = 15}));
-    record(dir, "nqm_nan", "default", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .seed = 16},
+    record(dir, "nqm_nan", "default", era({.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 3000, .seed = 16}),
            nqm_trainer({.nan_above = 0.5, .seed = 16}));
-    record(dir, "nqm_all_diverge", "default", {.lr_min = 2.5, .lr_max = 5.0, .total_steps = 3000, .seed = 17},
+    record(dir, "nqm_all_diverge", "default", era({.lr_min = 2.5, .lr_max = 5.0, .total_steps = 3000, .seed = 17}),
            nqm_trainer({.seed = 17}));
-    record(dir, "nqm_at_bound", "default", {.lr_min = 1e-4, .lr_max = 0.05, .total_steps = 3000, .seed = 18},
+    record(dir, "nqm_at_bound", "default", era({.lr_min = 1e-4, .lr_max = 0.05, .total_steps = 3000, .seed = 18}),
            nqm_trainer({.seed = 18}));
-    record(dir, "nqm_late_sharpening", "default", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 4000, .seed = 19},
+    record(dir, "nqm_late_sharpening", "default", era({.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 4000, .seed = 19}),
            nqm_trainer({.sharpen_steps = 100.0, .sharpen_after = 2000, .seed = 19}));
+    // Recorded in the sixth session, when search-twice-then-decay became the defaults.
+    record(dir, "quickstart_search_twice", "search_twice", {.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 3000},
+           quickstart_quadratic{});
+    record(dir, "nqm_search_twice", "search_twice", {.lr_min = 1e-3, .lr_max = 3.0, .total_steps = 4000, .seed = 5},
+           nqm_trainer(nqm));
+    record(dir, "nqm_search_twice_unknown_budget", "search_twice", {.lr_min = 1e-3, .lr_max = 3.0, .tau0 = 200, .seed = 11},
+           nqm_trainer({.seed = 11}), 6000);
     return 0;
 }

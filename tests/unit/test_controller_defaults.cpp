@@ -50,7 +50,7 @@ TEST_CASE("controller<>: Bayesian optimisation and the default forecaster, withi
         }
         chosen += e.kind == event_kind::stage_lr_chosen ? 1 : 0;
     }
-    CHECK(chosen >= 3);
+    CHECK(chosen == 2);  // the defaults search twice, then decay
 }
 
 TEST_CASE("controller<>: a bad interval names lr_min / lr_max, not the search's x_min", "[controller][defaults]") {
@@ -157,7 +157,9 @@ TEST_CASE("smooth_choice: the stage trains at the candidate with the lowest post
     for (std::uint64_t seed : {1u, 2u, 3u}) {
         noisy_quadratic trainer(seed);
         autolrs::controller<> ctl(autolrs::controller_settings{
-            .lr_min = 1e-3, .lr_max = 1.0, .total_steps = 3000, .smooth_choice = true, .seed = seed});
+            .lr_min = 1e-3, .lr_max = 1.0, .total_steps = 3000, .smooth_choice = true,
+            .incumbent_margin = 0.0,  // else a later stage may keep its incumbent against a lower mean
+            .seed = seed});
         std::vector<autolrs::event> ends;
         std::size_t checked = 0;
         (void)autolrs::run(trainer, ctl, [&](const autolrs::event& e) {

@@ -34,7 +34,9 @@ constexpr double inf = std::numeric_limits<double>::infinity();
 bool same_bits(double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); }
 
 /// 16000 steps: first stage 1000, longest 4000, cooldown 3200 from step 12800.
-controller_settings budget_settings() { return {.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 16000}; }
+// The stage plan's mechanics, on horizon_stages (stages of total_steps / 16 doubling, a fifth
+// cooled down); the defaults' plan has its own test case.
+controller_settings budget_settings() { return controller_settings::horizon_stages(1e-3, 1.0, 16000); }
 
 /// The largest horizon below `tau` whose searched stage fits `room`, by trying every one.
 std::uint64_t largest_fitting_horizon(const controller_settings& s, std::uint64_t tau, std::uint64_t room) {
@@ -60,6 +62,23 @@ TEST_CASE("resolve_stage_lengths: defaults for a known budget", "[parts][stage_p
     CHECK(l.cooldown_start == 12800);
 }
 
+TEST_CASE("resolve_stage_lengths: the defaults (search twice, then decay) for a known budget", "[parts][stage_plan]") {
+    const detail::stage_lengths l = detail::resolve_stage_lengths({.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 16000});
+    CHECK(l.first == 1600);   // a tenth
+    CHECK(l.longest == 4000);
+    CHECK(l.cooldown_steps == 11200);  // 0.7 of 16000
+    CHECK(l.cooldown_start == 4800);
+    // the worst case of a 1600-step search (6 candidates of 160 steps and a probe as long) is
+    // 3200 steps; what it leaves before the cooldown (1600) is a searched stage of half the
+    // first, so a second search is planned (and the second stage, 3200 steps, is shrunk to fit)
+    const controller_settings s{.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 16000};
+    CHECK(detail::searched_stage_cost(s, 1600) == 3200);
+    const detail::stage_plan first = detail::plan_stage(s, l, l.first, l.cooldown_start, true, false);
+    CHECK(first.searched);
+    CHECK(first.horizon == 1600);
+    CHECK(first.probe_steps == first.candidate_steps);
+}
+
 TEST_CASE("resolve_stage_lengths: defaults for an unknown budget", "[parts][stage_plan]") {
     const detail::stage_lengths l = detail::resolve_stage_lengths({.lr_min = 1e-3, .lr_max = 1.0});
     CHECK(l.longest == 8000);
@@ -71,7 +90,7 @@ TEST_CASE("resolve_stage_lengths: defaults for an unknown budget", "[parts][stag
 
 TEST_CASE("resolve_stage_lengths: small budgets, explicit lengths, the warmup", "[parts][stage_plan]") {
     SECTION("a tiny budget still has stages of at least one step") {
-        const detail::stage_lengths l = detail::resolve_stage_lengths({.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 10});
+        const detail::stage_lengths l = detail::resolve_stage_lengths(controller_settings::horizon_stages(1e-3, 1.0, 10));
         CHECK(l.longest == 2);  // 10 / 4
         CHECK(l.first == 1);    // 10 / 16 = 0, at least 1
         CHECK(l.cooldown_steps == 2);
@@ -158,7 +177,7 @@ TEST_CASE("plan_stage: not budget aware, the room is ignored", "[parts][stage_pl
     CHECK(p.horizon == 4000);
     CHECK(p.planned_horizon == 4000);
     CHECK(p.candidate_steps == 400);
-    CHECK(p.probe_steps == 200);
+    CHECK(p.probe_steps == 400);  // the default probe is as long as the candidate
 }
 
 TEST_CASE("plan_stage: takes the leftover too small for another searched stage", "[parts][stage_plan]") {
@@ -296,7 +315,7 @@ TEST_CASE("plan_stage: the validation signal, its interval and the probe", "[par
         const detail::stage_lengths l = detail::resolve_stage_lengths(s);  // longest 8000
         detail::stage_plan p = detail::plan_stage(s, l, 4000, 0, true, true);
         CHECK_FALSE(p.validation_signal);
-        CHECK(p.probe_steps == 200);
+        CHECK(p.probe_steps == 400);
         p = detail::plan_stage(s, l, 8000, 0, true, true);
         CHECK(p.validation_signal);
         CHECK(p.probe_steps == 0);
@@ -1026,6 +1045,7 @@ TEST_CASE("ramps: the warmup rises from lr_min to its target at the last step", 
 
 TEST_CASE("ramps: the cooldown falls from its start towards cooldown_final_ratio", "[parts][ramps]") {
     controller_settings s{.lr_min = 0.125, .lr_max = 2.0};
+    s.cooldown_shape = autolrs::ramp_shape::linear;
     s.cooldown_final_ratio = 0.25;
     CHECK(detail::cooldown_lr_at(s, 2.0, 0, 4) == 2.0);  // the start at step 0
     CHECK(detail::cooldown_lr_at(s, 2.0, 1, 4) == 1.625);  // 2 * (0.25 + 0.75 * 0.75)
@@ -1391,7 +1411,7 @@ static_assert(std::is_same_v<tail_mean::forecaster_type, autolrs::tail_mean_fore
 static_assert(std::is_same_v<tail_mean::surrogate_type, default_gp>);
 static_assert(std::is_same_v<tail_mean::acquisition_type, autolrs::expected_improvement>);
 static_assert(std::is_same_v<tail_mean::stop_rule_type, autolrs::expected_gain_stop>);
-static_assert(std::is_same_v<tail_mean::objective_type, autolrs::horizon_forecast_objective>);
+static_assert(std::is_same_v<tail_mean::objective_type, autolrs::annealed_loss_objective>);
 static_assert(std::is_same_v<tail_mean::initial_design_type, autolrs::middle_out_design>);
 
 using lcb_never = controller<autolrs::lower_confidence_bound, autolrs::never_stop_early>;

@@ -79,6 +79,8 @@ autolrs::controller_settings plain(std::uint64_t total = 0) {
             .growth = 2.0,
             .tau_max = 200,
             .anneal_probe = 0.0,
+            .anneal_probe_decay = false,
+            .incumbent_margin = 0.0,
             .keep_winner_state = false,
             .warm_start = false,
             .cooldown_fraction = 0.0,
@@ -375,7 +377,7 @@ TEST_CASE("validation signal: evaluate at the stage start and every n steps; win
     s.signal = autolrs::loss_signal::validation;
     s.validation_interval = 2;
     recording_forecaster forecaster;
-    autolrs::basic_controller<grid_search, recording_forecaster> ctl(
+    autolrs::basic_controller<grid_search, recording_forecaster, autolrs::horizon_forecast_objective> ctl(
         s, grid_search(std::log(s.lr_min), std::log(s.lr_max)), forecaster);
     recording_trainer trainer;
     const auto trace = run_traced(ctl, trainer, 400);
@@ -398,7 +400,7 @@ TEST_CASE("reference switch: training loss while tau grows, validation once it s
     s.signal = autolrs::loss_signal::reference_switch;
     s.tau_max = 100;
     recording_forecaster forecaster;
-    autolrs::basic_controller<grid_search, recording_forecaster> ctl(
+    autolrs::basic_controller<grid_search, recording_forecaster, autolrs::horizon_forecast_objective> ctl(
         s, grid_search(std::log(s.lr_min), std::log(s.lr_max)), forecaster);
     recording_trainer trainer;
     const auto trace = run_traced(ctl, trainer, 1200);
@@ -726,7 +728,7 @@ TEST_CASE("anneal probe: a positive loss's forecast is credited at most in propo
           "[controller][protocol]") {
     auto s = plain();
     s.anneal_probe = 0.5;
-    autolrs::basic_controller<grid_search, halving_forecaster> ctl(s, grid_search(std::log(s.lr_min), std::log(s.lr_max), 16));
+    autolrs::basic_controller<grid_search, halving_forecaster, autolrs::horizon_forecast_objective> ctl(s, grid_search(std::log(s.lr_min), std::log(s.lr_max), 16));
     step_response_trainer trainer;
     const auto trace = run_traced(ctl, trainer, 300);
     std::size_t probed = 0;

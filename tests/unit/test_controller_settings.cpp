@@ -110,9 +110,9 @@ TEST_CASE("the reference preset is the reference implementation's configuration"
 TEST_CASE("automatic stage lengths follow the budget", "[controller][settings]") {
     auto s = good();  // 10000 steps
     const auto c = autolrs_test::make_test_controller(s);
-    CHECK(c.first_stage_length() == 10000 / 16);
+    CHECK(c.first_stage_length() == 10000 / 10);
     CHECK(c.longest_stage_length() == 10000 / 4);
-    CHECK(c.cooldown_steps() == 2000);
+    CHECK(c.cooldown_steps() == 7000);
     s.total_steps = 0;  // unknown budget: the reference's lengths, no cooldown
     const auto u = autolrs_test::make_test_controller(s);
     CHECK(u.first_stage_length() == 1000);
@@ -120,10 +120,15 @@ TEST_CASE("automatic stage lengths follow the budget", "[controller][settings]")
     CHECK(u.cooldown_steps() == 0);
 }
 
-TEST_CASE("search_twice: a tenth, then a fifth that keeps the LR unless clearly beaten, then a cosine",
+TEST_CASE("the defaults search twice: a tenth, then a fifth that keeps the LR unless clearly beaten, then a cosine",
           "[controller][settings]") {
     const auto s = autolrs::controller_settings::search_twice(1e-3, 1.0, 10000);
     CHECK_NOTHROW(s.validate());
+    // search_twice is the defaults with the budget required
+    CHECK(autolrs::detail::describe(s) ==
+          autolrs::detail::describe(autolrs::controller_settings{.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 10000}));
+    STATIC_REQUIRE(std::is_same_v<autolrs::search_twice_controller::objective_type, autolrs::annealed_loss_objective>);
+    STATIC_REQUIRE(std::is_same_v<autolrs::controller<>::objective_type, autolrs::annealed_loss_objective>);
     CHECK(s.tau0 == 0);
     CHECK(s.tau0_fraction == 0.1);
     CHECK(s.growth == 2.0);
@@ -150,6 +155,8 @@ TEST_CASE("search_twice: a tenth, then a fifth that keeps the LR unless clearly 
 
 TEST_CASE("tau0_fraction: the first stage as a share of the budget; 0 keeps total_steps / 16", "[controller][settings]") {
     autolrs::controller_settings s{.lr_min = 1e-3, .lr_max = 1.0, .total_steps = 12345};
+    CHECK(autolrs::detail::resolve_stage_lengths(s).first == 1234);  // the default: a tenth
+    s.tau0_fraction = 0.0;
     CHECK(autolrs::detail::resolve_stage_lengths(s).first == 12345 / 16);
     s.tau0_fraction = 0.25;
     CHECK(autolrs::detail::resolve_stage_lengths(s).first == 3086);
@@ -160,6 +167,28 @@ TEST_CASE("tau0_fraction: the first stage as a share of the budget; 0 keeps tota
         b.tau0_fraction = bad;
         CHECK_THROWS_AS(b.validate(), autolrs::invalid_setting);
     }
+}
+
+TEST_CASE("horizon_stages: the defaults before the sixth session, judged at the stage's horizon", "[controller][settings]") {
+    const auto s = autolrs::controller_settings::horizon_stages(1e-3, 1.0, 10000);
+    CHECK_NOTHROW(s.validate());
+    CHECK(s.tau0 == 0);
+    CHECK(s.tau0_fraction == 0.0);
+    CHECK(s.anneal_probe == 0.5);
+    CHECK_FALSE(s.anneal_probe_decay);
+    CHECK(s.incumbent_margin == 0.0);
+    CHECK(s.cooldown_fraction == 0.2);
+    CHECK(s.cooldown_shape == autolrs::ramp_shape::linear);
+    STATIC_REQUIRE(std::is_same_v<autolrs::horizon_stages_controller::objective_type, autolrs::horizon_forecast_objective>);
+    const autolrs::horizon_stages_controller ctl = autolrs::make_horizon_stages_controller(1e-3, 1.0, 10000, 5);
+    CHECK(ctl.settings().seed == 5);
+    CHECK(ctl.first_stage_length() == 10000 / 16);
+    CHECK(ctl.longest_stage_length() == 10000 / 4);
+    CHECK(ctl.cooldown_steps() == 2000);
+    // the budget may be unknown: the reference's lengths, no cooldown
+    const auto u = autolrs::make_horizon_stages_controller(1e-3, 1.0);
+    CHECK(u.first_stage_length() == 1000);
+    CHECK(u.cooldown_steps() == 0);
 }
 
 TEST_CASE("search_once: one searched stage over the first fifth, then a cosine to 0 over the rest",
@@ -180,7 +209,7 @@ TEST_CASE("search_once: one searched stage over the first fifth, then a cosine t
         CHECK(std::string(e.what()).find("total_steps") != std::string::npos);
     }
 
-    autolrs::controller<> ctl(s);
+    autolrs::horizon_stages_controller ctl(s);
     autolrs_test::noisy_quadratic trainer(11);
     std::uint32_t searched_stages = 0;
     std::uint64_t cooldown_start = 0;

@@ -32,9 +32,10 @@ TEST_CASE("the chosen stage LRs track a best LR that falls as training goes on",
                                    .growth = 1.5,
                                    .tau_max = 400,
                                    .anneal_probe = 0.0,  // the raw forecast is the exact oracle here
+                                   .incumbent_margin = 0.0,
                                    .keep_winner_state = false,
                                    .warm_start = false};
-    autolrs::basic_controller<grid_search, three_point_exponential_forecaster> ctl(
+    autolrs::basic_controller<grid_search, three_point_exponential_forecaster, autolrs::horizon_forecast_objective> ctl(
         s, grid_search(std::log(s.lr_min), std::log(s.lr_max), 21));
     recording_trainer trainer(1.0, model);
     const grid_search grid(std::log(s.lr_min), std::log(s.lr_max), 21);
@@ -76,7 +77,9 @@ TEST_CASE("the chosen stage LRs track a best LR that falls as training goes on",
 
 TEST_CASE("run spends exactly the budget and reports how it was spent", "[run]") {
     noisy_quadratic trainer(11);
-    autolrs::controller_settings s{.lr_min = 1e-3, .lr_max = 1.5, .total_steps = 3000, .warmup_steps = 50};
+    // horizon_stages: several searched stages (the defaults' two would not both fit after the warmup)
+    autolrs::controller_settings s = autolrs::controller_settings::horizon_stages(1e-3, 1.5, 3000);
+    s.warmup_steps = 50;
     auto ctl = make_test_controller(s);
     std::vector<autolrs::event> events;
     const auto result = autolrs::run(trainer, ctl, [&](const autolrs::event& e) { events.push_back(e); });

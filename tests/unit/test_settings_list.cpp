@@ -98,7 +98,7 @@ autolrs::controller_settings every_field_changed() {
         } else if constexpr (std::is_same_v<T, bool>) {
             v = !v;
         } else if constexpr (std::is_enum_v<T>) {
-            v = static_cast<T>(static_cast<unsigned>(v) + 1);  // linear -> cosine, training -> validation
+            v = static_cast<T>(static_cast<unsigned>(v) + 1);  // training -> validation, cosine -> 2 (not validated)
         } else {
             v = static_cast<T>(v + 1000 + i);
         }
@@ -189,7 +189,7 @@ TEST_CASE("describe() keeps its saved-state text", "[settings][list]") {
         {"race_fraction", "0x0p+0"},
         {"race_stddevs", "0x1p+1"},
         {"tau0", "0"},
-        {"tau0_fraction", "0x0p+0"},
+        {"tau0_fraction", "0x1.999999999999ap-4"},
         {"candidate_fraction", "0x1.999999999999ap-4"},
         {"growth", "0x1p+1"},
         {"tau_max", "0"},
@@ -198,17 +198,17 @@ TEST_CASE("describe() keeps its saved-state text", "[settings][list]") {
         {"warmup_shape", "0"},
         {"signal", "0"},
         {"validation_interval", "0"},
-        {"anneal_probe", "0x1p-1"},
+        {"anneal_probe", "0x1p+0"},
         {"anneal_probe_ratio", "0x1.999999999999ap-4"},
-        {"anneal_probe_decay", "0"},
+        {"anneal_probe_decay", "1"},
         {"smooth_choice", "0"},
         {"prefer_larger_lr", "0x0p+0"},
-        {"incumbent_margin", "0x0p+0"},
+        {"incumbent_margin", "0x1p+1"},
         {"keep_winner_state", "1"},
         {"warm_start", "0"},
         {"warm_start_noise", "0x1p-1"},
-        {"cooldown_fraction", "0x1.999999999999ap-3"},
-        {"cooldown_shape", "0"},
+        {"cooldown_fraction", "0x1.6666666666666p-1"},
+        {"cooldown_shape", "1"},
         {"cooldown_final_ratio", "0x0p+0"},
         {"bound_tolerance", "0x1.47ae147ae147bp-6"},
         {"divergence_factor", "0x1.4p+3"},
@@ -267,7 +267,7 @@ TEST_CASE("a saved state is checked against every setting of the list", "[settin
             } else if constexpr (std::is_same_v<T, bool>) {
                 v = !v;
             } else if constexpr (std::is_enum_v<T>) {
-                v = static_cast<T>(static_cast<unsigned>(v) + 1);
+                v = static_cast<T>(static_cast<unsigned>(v) == 0 ? 1 : 0);  // valid for every enum
             } else {
                 v = static_cast<T>(v + 1);
             }

@@ -39,7 +39,7 @@ namespace autolrs {
 
 /// The controller, for any search and policies (the protocol is in autolrs/protocol.hpp).
 /// `autolrs::controller<...>` is this with autolrs::bayes_opt as the search.
-template <class Search, class Forecaster, class Objective = horizon_forecast_objective,
+template <class Search, class Forecaster, class Objective = annealed_loss_objective,
           class StopRule = expected_gain_stop, class Design = middle_out_design>
 class basic_controller : public detail::controller_state {
     static_assert(explain_lr_search<Search>());

@@ -58,8 +58,10 @@ template <class O>
     }
 }
 
-/// The default: the forecast of the candidate's loss at the stage's horizon, less the loss
-/// its anneal probe removed (autolrs/controller/anneal_probe.hpp says why).
+/// The forecast of the candidate's loss at the stage's horizon, less the loss its anneal probe
+/// removed (autolrs/controller/anneal_probe.hpp says why): the reference's judgement with the
+/// probe added; horizon_stages_controller's and the default until annealed_loss_objective won
+/// on bench_suite.
 struct horizon_forecast_objective {
     template <class F>
     [[nodiscard]] forecast judge(const F& forecaster, const candidate_window& w) const {
@@ -69,7 +71,7 @@ struct horizon_forecast_objective {
     }
 };
 
-/// The loss a candidate reaches once annealed, measured, not extrapolated: the mean of the last
+/// The default: the loss a candidate reaches once annealed, measured, not extrapolated: the mean of the last
 /// fifth of its anneal probe (with controller_settings::anneal_probe_decay the probe is a short
 /// cooldown from the candidate's LR). What a stage is for is the loss at the END of the budget,
 /// after the final cooldown; a candidate's loss at the stage's horizon rewards the small LR that
