@@ -141,6 +141,11 @@ struct controller_settings {
                                       ///< first and moves off it only to a candidate judged lower
                                       ///< by more than this many stddevs of the difference: a
                                       ///< later search then follows evidence, not noise (0: off)
+    bool interpolate_choice = false;  ///< train the stage at the vertex of the parabola (in log LR)
+                                      ///< through the best candidate and its nearest neighbours,
+                                      ///< not at the best candidate itself (when it has one on
+                                      ///< each side; from the stage's start, its steps retrained):
+                                      ///< a choice finer than the candidates' spacing
     bool keep_winner_state = true;    ///< the stage goes on from the best candidate's state
                                       ///< instead of retraining its tau' steps
     bool warm_start = false;          ///< a stage's search starts from the previous stage's
@@ -372,6 +377,7 @@ constexpr void visit_settings(Settings& settings, F&& f) {
     f(std::string_view("smooth_choice"), settings.smooth_choice);
     f(std::string_view("prefer_larger_lr"), settings.prefer_larger_lr);
     f(std::string_view("incumbent_margin"), settings.incumbent_margin);
+    f(std::string_view("interpolate_choice"), settings.interpolate_choice);
     f(std::string_view("keep_winner_state"), settings.keep_winner_state);
     f(std::string_view("warm_start"), settings.warm_start);
     f(std::string_view("warm_start_noise"), settings.warm_start_noise);

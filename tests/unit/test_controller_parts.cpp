@@ -391,6 +391,33 @@ detail::candidate_table five_candidates() {
 
 }  // namespace
 
+TEST_CASE("candidate_table: parabola_vertex between the best and its neighbours", "[parts][candidate_table]") {
+    using autolrs::forecast_status;
+    detail::candidate_table t;
+    const auto y = [](double x) { return 0.5 + (x + 1.5) * (x + 1.5); };  // lowest at x = -1.5
+    (void)t.add({-2.0, std::exp(-2.0), y(-2.0), 0.1, forecast_status::fitted, true});
+    (void)t.add({0.0, 1.0, y(0.0), 0.1, forecast_status::fitted, true});
+    (void)t.add({-3.0, std::exp(-3.0), y(-3.0), 0.1, forecast_status::fitted, true});
+    (void)t.add({-1.0, std::exp(-1.0), 0.1, 0.1, forecast_status::invalid_input, false});  // infeasible: not a neighbour
+    REQUIRE(t.best(inf) == 0);
+    CHECK(t.parabola_vertex(0, inf) == Approx(-1.5).epsilon(1e-12));  // an exact parabola's vertex
+    // no neighbour above: the right one is over the limit, so no extrapolation
+    CHECK(t.parabola_vertex(0, 0.5) == -2.0);
+    // the vertex stays within half the way to each neighbour, however the curve leans
+    detail::candidate_table steep;
+    (void)steep.add({-2.0, std::exp(-2.0), 1.0, 0.1, forecast_status::fitted, true});
+    (void)steep.add({-3.0, std::exp(-3.0), 1.0 + 1e-9, 0.1, forecast_status::fitted, true});
+    (void)steep.add({0.0, 1.0, 50.0, 0.1, forecast_status::fitted, true});
+    const double v = steep.parabola_vertex(0, inf);
+    CHECK(v >= -2.5);
+    CHECK(v < -2.0);
+    // a flat row: no curvature, the best itself
+    detail::candidate_table flat;
+    for (const double x : {-3.0, -2.0, -1.0}) (void)flat.add({x, std::exp(x), 1.0, 0.1, forecast_status::fitted, true});
+    CHECK(flat.parabola_vertex(1, inf) == -2.0);
+    CHECK(flat.parabola_vertex(detail::no_candidate, inf) == 0.0);
+}
+
 TEST_CASE("candidate_table: best with a limit, infeasible ignored", "[parts][candidate_table]") {
     const detail::candidate_table t = five_candidates();
     CHECK(t.size() == 5);

@@ -576,6 +576,53 @@ TEST_CASE("incumbent_margin: a later stage tries the previous LR first and leave
                     autolrs::invalid_setting);
 }
 
+TEST_CASE("interpolate_choice: the stage trains at the parabola's vertex, from the stage's start",
+          "[controller][protocol]") {
+    auto s = plain();
+    s.keep_winner_state = true;
+    s.interpolate_choice = true;
+    s.candidates = 6;
+    s.min_candidates = 6;
+    auto ctl = make_test_controller(s);
+    // gradient noise large enough that the best LR for the stage lies inside the interval
+    recording_trainer trainer(1.0, {.h = 1.0, .sigma2 = 0.5});
+    const auto trace = run_traced(ctl, trainer, 400);
+    const auto stages = stages_of(trace);
+    REQUIRE(stages.size() >= 2);
+    std::vector<autolrs::event> ends;
+    const autolrs::event* chosen = nullptr;
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < stages[0].entries.size() && chosen == nullptr; ++i) {
+        for (const auto& ev : stages[0].entries[i].events) {
+            if (ev.kind == event_kind::candidate_end) ends.push_back(ev);
+            if (ev.kind == event_kind::stage_lr_chosen) {
+                chosen = &ev;
+                at = i;
+            }
+        }
+    }
+    REQUIRE(chosen != nullptr);
+    // the table the controller chose from, rebuilt from the events
+    autolrs::detail::candidate_table table;
+    for (const auto& e : ends) {
+        (void)table.add({std::log(e.learning_rate), e.learning_rate, e.forecast, e.stddev, e.status, true});
+    }
+    const std::uint32_t best = table.best(std::numeric_limits<double>::infinity());
+    const double vertex = table.parabola_vertex(best, std::numeric_limits<double>::infinity());
+    INFO("best candidate " << best << " at LR " << table[best].learning_rate << " of " << table.size());
+    REQUIRE(vertex != table[best].x);  // this problem's best candidate has a neighbour on each side
+    CHECK(chosen->learning_rate == Approx(std::exp(vertex)).epsilon(1e-12));
+    CHECK(std::string_view(chosen->message).find("parabola") != std::string_view::npos);
+    // not a candidate's state: the stage starts again from slot 0 and trains at the vertex
+    const auto& st = stages[0].entries;
+    CHECK(st[at].directive.kind == directive_kind::restore);
+    CHECK(st[at].directive.slot == 0);
+    REQUIRE(at + 1 < st.size());
+    CHECK(st[at + 1].directive.kind == directive_kind::train);
+    CHECK(st[at + 1].directive.learning_rate == chosen->learning_rate);
+    CHECK(count_kind(st, directive_kind::train) >= 6 * 10 + 50);  // six candidates of 10 steps, then tau0 = 50 at the vertex
+}
+
 TEST_CASE("racing drops a clearly dominated candidate halfway and tells the search its forecast", "[controller][protocol]") {
     const auto stage0 = [](double race_fraction) {
         auto s = plain();

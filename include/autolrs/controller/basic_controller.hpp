@@ -378,18 +378,26 @@ private:
         const bool kept = incumbent_leads() && detail::incumbent_holds(candidates_, best, settings_.incumbent_margin, upper());
         if (kept) best = 0;
         const detail::candidate_record& c = candidates_[best];
-        emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = c.learning_rate,
+        // Between candidates: the parabola's vertex, when it is off the candidate by more than
+        // rounding (the winner's kept state is then not the stage's: it starts from slot 0).
+        const double vertex = settings_.interpolate_choice && !kept && best == lowest
+                                  ? candidates_.parabola_vertex(best, upper())
+                                  : c.x;
+        const bool between = std::abs(vertex - c.x) > 1e-9;
+        const double lr = between ? detail::inside_interval(vertex, settings_.lr_min, upper()).second : c.learning_rate;
+        emit({.kind = event_kind::stage_lr_chosen, .candidate = best, .learning_rate = lr,
               .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
               .message = kept ? "the previous stage's LR: no candidate is judged lower by incumbent_margin stddevs"
+                         : between ? "the vertex of the parabola in log LR through the best candidate and its neighbours"
                          : best != lowest ? "the largest LR whose forecast is within prefer_larger_lr of the lowest"
                          : settings_.smooth_choice && smooth ? "the lowest posterior mean of the search's model at the stage's candidates"
                                                              : "the lowest forecast of the stage's candidates"});
-        if (const int side = detail::bound_side(settings_, c.learning_rate); side != 0) {
-            emit({.kind = event_kind::warning_lr_at_bound, .learning_rate = c.learning_rate,
+        if (const int side = detail::bound_side(settings_, lr); side != 0) {
+            emit({.kind = event_kind::warning_lr_at_bound, .learning_rate = lr,
                   .message = side < 0 ? "the chosen LR sits on lr_min: the best LR may be lower, lower lr_min"
                                       : "the chosen LR sits on lr_max: the best LR may be higher, raise lr_max"});
         }
-        start_training(c.learning_rate, settings_.keep_winner_state && best == winner_, true);
+        start_training(lr, settings_.keep_winner_state && best == winner_ && !between, true);
     }
 
     /// Trains the stage at `lr`: from the kept winner's state, or from slot 0.

@@ -123,6 +123,31 @@ public:
         return best;
     }
 
+    /// Where between `best` and its nearest feasible neighbours in x (at or below `limit`), one
+    /// on each side, the parabola through the three lies lowest: its vertex. The middle point is
+    /// the lowest, so the vertex lies within half the way to each neighbour; `best`'s x when it
+    /// has no neighbour on a side (no extrapolation) or the three are collinear.
+    [[nodiscard]] double parabola_vertex(std::uint32_t best, double limit) const noexcept {
+        if (best == no_candidate) return 0.0;
+        const candidate_record& b = rows_[best];
+        const candidate_record* left = nullptr;
+        const candidate_record* right = nullptr;
+        for (const candidate_record& c : rows_) {
+            if (!c.feasible || c.learning_rate > limit) continue;
+            if (c.x < b.x && (left == nullptr || c.x > left->x)) left = &c;
+            if (c.x > b.x && (right == nullptr || c.x < right->x)) right = &c;
+        }
+        if (left == nullptr || right == nullptr) return b.x;
+        // Newton's divided differences: the vertex of the interpolating parabola.
+        const double d_left = (b.forecast - left->forecast) / (b.x - left->x);
+        const double d_right = (right->forecast - b.forecast) / (right->x - b.x);
+        const double curvature = (d_right - d_left) / (right->x - left->x);
+        if (!(curvature > 0.0) || !std::isfinite(curvature)) return b.x;
+        const double vertex = 0.5 * (left->x + b.x) - d_left / (2.0 * curvature);
+        // best is the lowest of the three, so this holds but for rounding
+        return std::clamp(vertex, 0.5 * (left->x + b.x), 0.5 * (b.x + right->x));
+    }
+
     /// The feasible candidates as observations of improvement over `start`, to warm-start
     /// the next stage's search (none when `start` is unknown).
     void improvements_over(double start, std::vector<observation>& out) const {
