@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
     app.add_option("--problems", problem_filter, "regex over problem names");
     app.add_option("--configs", config_filter, "regex over configuration names");
     app.add_option("--budget-scale", budget_scale, "multiply every step budget")->check(CLI::PositiveNumber);
-    app.add_option("--anneal-probe", anneal_probe, "controller_settings::anneal_probe of every configuration")
+    app.add_option("--anneal-probe", anneal_probe,
+                   "controller_settings::anneal_probe of every configuration (when not given: each its own)")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 4.0));
     CLI11_PARSE(app, argc, argv);
@@ -60,7 +61,8 @@ int main(int argc, char** argv) {
         std::vector<h::config> configs;
         for (h::config& c : autolrs::bench::harness_configs())
             if (std::regex_search(c.name, config_re)) {
-                c.base.anneal_probe = anneal_probe;
+                // only when given: a configuration's own settings (horizon_stages') keep their probe
+                if (app.count("--anneal-probe") != 0) c.base.anneal_probe = anneal_probe;
                 configs.push_back(std::move(c));
             }
         if (problems.empty() || configs.empty()) {
