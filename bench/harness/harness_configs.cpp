@@ -31,6 +31,8 @@ std::vector<harness::config> harness_configs() {
         h::configuration_of("EI_margin (a user's acquisition)", scaled_margin_ei{.margin = 0.1}),
         h::configuration<gaussian_process<matern32>>("Matern32"),
         h::configuration<gaussian_process<squared_exponential>>("SqExp"),
+        h::configuration_of("annealed loss, stddev from the probe's tail",
+                            annealed_loss_objective{.noise = annealed_noise::probe_tail}),
         // The forecasters judge candidates under the horizon objective only (the default judges
         // by the end of the anneal probe), so they are compared under horizon_stages.
         h::configuration<horizon_forecast_objective>("horizon_stages (the previous defaults; exponential forecaster)",

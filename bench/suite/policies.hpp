@@ -61,9 +61,15 @@ struct policy_list {
 
 // ---- the registries: append one line to add a policy ---------------------------------------------
 
+/// annealed_loss_objective with its stddev from the probe's own last points.
+struct annealed_loss_probe_noise : autolrs::annealed_loss_objective {
+    annealed_loss_probe_noise() : autolrs::annealed_loss_objective{.noise = autolrs::annealed_noise::probe_tail} {}
+};
+
 using stage_objectives = policy_list<
     named<"annealed_loss", autolrs::annealed_loss_objective>,  // default
-    named<"horizon_forecast", autolrs::horizon_forecast_objective>>;
+    named<"horizon_forecast", autolrs::horizon_forecast_objective>,
+    named<"annealed_loss_probe_noise", annealed_loss_probe_noise>>;
 
 using stop_rules = policy_list<
     named<"expected_gain", autolrs::expected_gain_stop>,  // default

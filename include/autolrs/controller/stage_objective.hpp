@@ -71,6 +71,16 @@ struct horizon_forecast_objective {
     }
 };
 
+/// Where annealed_loss_objective takes its stddev's noise from.
+enum class annealed_noise : std::uint8_t {
+    candidate_tail,  ///< the candidate's own last fifth, before its probe (at the candidate's LR)
+    probe_tail,      ///< the probe's last points, where the value is measured (successive
+                     ///< differences: a falling loss does not count as noise). A smaller stddev
+                     ///< near the stability edge, so a later stage leaves a noisy incumbent more
+                     ///< readily: better on the harness's plain-SGD noisy quadratics, worse on
+                     ///< bench_suite's development half (MLP SGD 4000), so not the default
+};
+
 /// The default: the loss a candidate reaches once annealed, measured, not extrapolated: the mean of the last
 /// fifth of its anneal probe (with controller_settings::anneal_probe_decay the probe is a short
 /// cooldown from the candidate's LR). What a stage is for is the loss at the END of the budget,
@@ -78,10 +88,12 @@ struct horizon_forecast_objective {
 /// settles into the current valley (noise the cooldown removes anyway), while its loss after a
 /// cooldown of its own does not (bench/tools/nqm_schedule_lab --what proxies measures both
 /// against the best LR for the end, exactly, on the noisy quadratic). Without a probe: the mean
-/// of the window's last fifth. Its stddev: the per-step noise of the candidate's last fifth over
-/// the square root of the points averaged.
+/// of the window's last fifth. Its stddev: the per-step noise (from `noise`) over the square root
+/// of the points averaged.
 struct annealed_loss_objective {
     static constexpr std::string_view judged_by = "the mean loss at the end of its anneal probe, told to the search";
+
+    annealed_noise noise = annealed_noise::candidate_tail;
 
     template <class F>
     [[nodiscard]] forecast judge(const F& forecaster, const candidate_window& w) const {
@@ -89,20 +101,36 @@ struct annealed_loss_objective {
         if (n < 2 || w.losses.size() < n) return forecaster.predict(w.losses.first(n), w.horizon);
         const std::size_t probe = w.losses.size() - n;
         const std::size_t averaged = probe > 0 ? std::max<std::size_t>(1, probe / 5) : std::max<std::size_t>(2, n / 5);
-        const std::size_t noise_points = std::max<std::size_t>(2, n / 5);
         double sum = 0.0;
         for (std::size_t i = w.losses.size() - averaged; i < w.losses.size(); ++i) sum += w.losses[i];
         const double value = sum / static_cast<double>(averaged);
-        double level = 0.0;
-        for (std::size_t i = n - noise_points; i < n; ++i) level += w.losses[i];
-        level /= static_cast<double>(noise_points);
-        double spread = 0.0;
-        for (std::size_t i = n - noise_points; i < n; ++i) spread += (w.losses[i] - level) * (w.losses[i] - level);
-        const double stddev = std::sqrt(spread / static_cast<double>(noise_points - 1) / static_cast<double>(averaged));
+        const double variance = noise == annealed_noise::probe_tail && probe >= 3
+                                    ? successive_difference_variance(w.losses.last(std::max<std::size_t>(3, averaged)))
+                                    : tail_variance(w.losses.first(n));
+        const double stddev = std::sqrt(variance / static_cast<double>(averaged));
         if (!std::isfinite(value) || !std::isfinite(stddev)) {
             return {0.0, 0.0, forecast_status::invalid_input, 0};
         }
         return {value, stddev, forecast_status::fallback_flat, 0};
+    }
+
+private:
+    /// The sample variance of the last fifth of `own` (at least 2 points).
+    [[nodiscard]] static double tail_variance(std::span<const double> own) noexcept {
+        const std::span<const double> tail = own.last(std::max<std::size_t>(2, own.size() / 5));
+        double level = 0.0;
+        for (const double v : tail) level += v;
+        level /= static_cast<double>(tail.size());
+        double spread = 0.0;
+        for (const double v : tail) spread += (v - level) * (v - level);
+        return spread / static_cast<double>(tail.size() - 1);
+    }
+    /// Half the mean squared step between neighbours (at least 2 points): the noise's variance
+    /// with a linear trend removed (von Neumann).
+    [[nodiscard]] static double successive_difference_variance(std::span<const double> points) noexcept {
+        double sum = 0.0;
+        for (std::size_t i = 1; i < points.size(); ++i) sum += (points[i] - points[i - 1]) * (points[i] - points[i - 1]);
+        return sum / (2.0 * static_cast<double>(points.size() - 1));
     }
 };
 
