@@ -7009,8 +7009,8 @@ struct horizon_forecast_objective {
 /// Where annealed_loss_objective takes its stddev's noise from.
 enum class annealed_noise : std::uint8_t {
     candidate_tail,  ///< the candidate's own last fifth, before its probe (at the candidate's LR)
-    probe_tail,      ///< the probe's last points, where the value is measured (successive
-                     ///< differences: a falling loss does not count as noise). A smaller stddev
+    probe_tail,      ///< the probe's last points, where the value is measured (second
+                     ///< differences: a steady fall does not count as noise). A smaller stddev
                      ///< near the stability edge, so a later stage leaves a noisy incumbent more
                      ///< readily: better on the harness's plain-SGD noisy quadratics, worse on
                      ///< bench_suite's development half (MLP SGD 4000), so not the default
@@ -7040,7 +7040,7 @@ struct annealed_loss_objective {
         for (std::size_t i = w.losses.size() - averaged; i < w.losses.size(); ++i) sum += w.losses[i];
         const double value = sum / static_cast<double>(averaged);
         const double variance = noise == annealed_noise::probe_tail && probe >= 3
-                                    ? successive_difference_variance(w.losses.last(std::max<std::size_t>(3, averaged)))
+                                    ? second_difference_variance(w.losses.last(std::max<std::size_t>(3, averaged)))
                                     : tail_variance(w.losses.first(n));
         const double stddev = std::sqrt(variance / static_cast<double>(averaged));
         if (!std::isfinite(value) || !std::isfinite(stddev)) {
@@ -7060,12 +7060,16 @@ private:
         for (const double v : tail) spread += (v - level) * (v - level);
         return spread / static_cast<double>(tail.size() - 1);
     }
-    /// Half the mean squared step between neighbours (at least 2 points): the noise's variance
-    /// with a linear trend removed (von Neumann).
-    [[nodiscard]] static double successive_difference_variance(std::span<const double> points) noexcept {
+    /// The noise's variance from second differences (at least 3 points): x[i+1] - 2 x[i] + x[i-1]
+    /// has variance 6 sigma^2 for white noise and is 0 on a straight line, so a steady fall
+    /// does not count as noise.
+    [[nodiscard]] static double second_difference_variance(std::span<const double> points) noexcept {
         double sum = 0.0;
-        for (std::size_t i = 1; i < points.size(); ++i) sum += (points[i] - points[i - 1]) * (points[i] - points[i - 1]);
-        return sum / (2.0 * static_cast<double>(points.size() - 1));
+        for (std::size_t i = 1; i + 1 < points.size(); ++i) {
+            const double d = points[i + 1] - 2.0 * points[i] + points[i - 1];
+            sum += d * d;
+        }
+        return sum / (6.0 * static_cast<double>(points.size() - 2));
     }
 };
 

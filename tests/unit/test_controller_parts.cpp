@@ -1523,12 +1523,12 @@ TEST_CASE("annealed_loss_objective: the mean of the probe's last fifth, no extra
         const autolrs::forecast f = objective.judge(echo_forecaster{}, {all.first(10), 10, 0, 100.0});
         CHECK(f.value == 5.0);
     }
-    SECTION("the stddev from the probe's last points (successive differences)") {
+    SECTION("the stddev from the probe's last points (second differences)") {
         const autolrs::annealed_loss_objective from_probe{.noise = autolrs::annealed_noise::probe_tail};
         const autolrs::forecast f = from_probe.judge(echo_forecaster{}, {all, 10, 10, 100.0});
         CHECK(f.value == 2.0);  // the value is the same
-        // the last max(3, 2) points 2, 1, 3: steps -1 and 2, variance (1 + 4) / (2 * 2), over 2 averaged
-        CHECK(f.stddev == Approx(std::sqrt(1.25 / 2.0)));
+        // the last max(3, 2) points 2, 1, 3: second difference 3, variance 9 / 6, over 2 averaged
+        CHECK(f.stddev == Approx(std::sqrt(1.5 / 2.0)));
         // a steady fall is no noise
         const std::vector<double> falling = {9, 9, 9, 9, 9, 9, 9, 9, 4, 6, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1};
         CHECK(from_probe.judge(echo_forecaster{}, {std::span<const double>(falling), 10, 10, 100.0}).stddev == 0.0);
