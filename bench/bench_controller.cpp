@@ -62,9 +62,11 @@ void BM_tell_step_no_decision(benchmark::State& state) {
 }
 BENCHMARK(BM_tell_step_no_decision);
 
-/// One whole stage with the defaults' policies: k = 6 candidates of tau' = 100 steps on a
-/// synthetic decaying loss, their forecasts, the GP's fits and asks, the choice; the
-/// stage's 1000 training steps included (they cost microseconds in all).
+/// One whole stage with the defaults' policies: k = 6 candidates of tau' = 100 steps, each
+/// with its 100-step anneal probe, on a synthetic decaying loss, their judgements (the
+/// default objective: the probe's end, no forecast fit), the GP's fits and asks, the choice;
+/// the stage's 1000 training steps included (they cost microseconds in all). No incumbent
+/// margin: every stage is a full search (with it, a later stage may keep its LR on fewer).
 void BM_stage_decisions(benchmark::State& state) {
     autolrs::controller_settings s{.lr_min = 1e-3,
                                    .lr_max = 1.0,
@@ -74,7 +76,8 @@ void BM_stage_decisions(benchmark::State& state) {
                                    .tau0 = 1000,
                                    .candidate_fraction = 0.1,
                                    .growth = 1.0,
-                                   .tau_max = 1000};
+                                   .tau_max = 1000,
+                                   .incumbent_margin = 0.0};
     autolrs::controller<> ctl(s);
     // Loss after t steps of a stage: faster decay and a higher floor for larger LRs.
     synthetic_loss_stream stage_curves{[](double lr, std::uint64_t t) {

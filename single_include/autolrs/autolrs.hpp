@@ -6306,9 +6306,16 @@ public:
 
     /// Room for `rows` more rows, so that a step never allocates. At most max_reserved_rows
     /// at a time: a warmup or cooldown of more steps (one row each) grows the table as it
-    /// goes rather than allocating for the whole budget at once.
+    /// goes rather than allocating for the whole budget at once. The capacity at least doubles
+    /// (by at most max_reserved_rows): every stage's decaying anneal probe adds rows, and
+    /// growing by exactly what is asked copied the whole table at every stage.
     static constexpr std::size_t max_reserved_rows = std::size_t{1} << 20;
-    void reserve(std::size_t rows) { rows_.reserve(rows_.size() + std::min(rows, max_reserved_rows)); }
+    void reserve(std::size_t rows) {
+        const std::size_t needed = rows_.size() + std::min(rows, max_reserved_rows);
+        if (needed <= rows_.capacity()) return;
+        const std::size_t doubled = rows_.capacity() + std::min(rows_.capacity(), max_reserved_rows);
+        rows_.reserve(std::max(needed, doubled));
+    }
     [[nodiscard]] std::size_t spare_rows() const noexcept { return rows_.capacity() - rows_.size(); }
 
     template <class Self, class V>

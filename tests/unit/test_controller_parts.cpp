@@ -721,6 +721,28 @@ using rows_t = std::vector<std::pair<std::uint64_t, double>>;
 
 }  // namespace
 
+TEST_CASE("trajectory: reserve grows the table geometrically, not by what each stage asks", "[parts][trajectory]") {
+    // As the controller does at every stage with a decaying anneal probe (100 rows a stage):
+    // growing by exactly what was asked reallocated, and copied every row, at every stage.
+    detail::trajectory t;
+    std::size_t reallocations = 0;
+    std::size_t capacity = 0;
+    for (int stage = 0; stage < 2000; ++stage) {
+        if (t.spare_rows() < 108) t.reserve(164);
+        const std::size_t now = t.rows().size() + t.spare_rows();
+        reallocations += now != capacity ? 1 : 0;
+        capacity = now;
+        for (int j = 0; j < 100; ++j) t.count_trajectory_step(1.0 + 1e-3 * static_cast<double>(j + 1));
+        REQUIRE(t.spare_rows() + t.rows().size() == capacity);  // no step allocated
+    }
+    CHECK(t.rows().size() == 200000);
+    CHECK(reallocations <= 20);  // log2(200000 / 164) is about 10
+    // a large request is still capped
+    detail::trajectory big;
+    big.reserve(std::size_t{1} << 30);
+    CHECK(big.spare_rows() == detail::trajectory::max_reserved_rows);
+}
+
 TEST_CASE("trajectory: record collapses rows", "[parts][trajectory]") {
     detail::trajectory t;
     t.count_trajectory_step(0.125);  // warmup: a row per changed LR
