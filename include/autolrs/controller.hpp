@@ -180,8 +180,8 @@ template <class Controller = search_twice_controller>
 /// by the forecast of their loss at the stage's horizon, less what their anneal probe removed.
 using horizon_stages_controller = controller<horizon_forecast_objective>;
 
-/// A horizon_stages_controller with controller_settings::horizon_stages (the defaults before
-/// the first five sessions' work ended; total_steps 0: unknown).
+/// A horizon_stages_controller with controller_settings::horizon_stages (the defaults until the
+/// sixth session; total_steps 0: unknown, where it is the better choice, see horizon_stages).
 template <class Controller = horizon_stages_controller>
 [[nodiscard]] Controller make_horizon_stages_controller(double lr_min, double lr_max, std::uint64_t total_steps = 0,
                                                         std::uint64_t seed = 0) {

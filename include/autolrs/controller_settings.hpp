@@ -70,9 +70,11 @@ namespace detail {
 /// at the stage's horizon, where a small LR wins by annealing away noise early. Measured on both
 /// halves of bench_suite (bench/results/search_twice): 2.39 / 1.03 accuracy points and x1.19 /
 /// x1.24 the loss closer to the best tuned schedule than horizon_stages() (the defaults they
-/// replaced) on the development / hold-out half, better on 18 of its 22 tasks; still below the
+/// replaced) on the development / hold-out half, better on 18 of the suite's 22 tasks; still below the
 /// tuned cosine on 6 of the 10 tasks that are not replays. With the budget unknown, stages of
-/// 1000 steps doubling up to 8000 go on until the host stops, with no cooldown.
+/// 1000 steps doubling up to 8000 go on until the host stops, with no cooldown; there
+/// horizon_stages() did better on a noisy quadratic stopped at 10000 and 30000 steps
+/// (bench/results/unknown_budget_nqm.md).
 struct controller_settings {
     // ---- search interval and budget --------------------------------------------------
     double lr_min = 0.0;            ///< smallest LR searched (> 0); both 0: found by an LR range test
