@@ -179,6 +179,18 @@ row make_row(std::string name, F f, bool has_stddev = true) {
     return {std::move(name), [f](std::span<const double> w, double h) { return f.predict(w, h); }, has_stddev};
 }
 
+/// A stage objective as the controller calls it on a candidate's window (the whole window is
+/// the candidate's own; these recordings have no anneal probe), with the default forecaster.
+template <class Objective>
+row make_judge_row(std::string name, Objective o) {
+    return {std::move(name),
+            [o](std::span<const double> w, double h) {
+                const autolrs::candidate_window window{.losses = w, .candidate_points = w.size(), .probe_steps = 0, .horizon = h};
+                return o.judge(autolrs::exponential_forecaster{}, window);
+            },
+            true};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -212,6 +224,10 @@ int main(int argc, char** argv) {
         make_row("power law", autolrs::power_law_forecaster{}),
         make_row("reference procedure", autolrs::reference_exponential_forecaster{}, false),
         make_row("significant drop (exponential, 2 sigmas)", autolrs::significant_drop_forecaster<>{}),
+        // What the controllers judge candidates by: controller<>'s objective (on a window
+        // without a probe, a mean of its last fifth) and horizon_stages_controller's.
+        make_judge_row("annealed_loss_objective (controller<>'s judge; no probe here)", autolrs::annealed_loss_objective{}),
+        make_judge_row("horizon_forecast_objective (horizon_stages')", autolrs::horizon_forecast_objective{}),
     };
     if (explore) {
         for (double f : {0.1, 0.25, 0.5, 1.0})
