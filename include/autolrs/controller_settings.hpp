@@ -143,6 +143,15 @@ struct controller_settings {
                                       ///< first and moves off it only to a candidate judged lower
                                       ///< by more than this many stddevs of the difference: a
                                       ///< later search then follows evidence, not noise (0: off)
+    bool move_to_nearest_tie = false;  ///< with incumbent_margin, a stage that leaves the previous
+                                       ///< stage's LR moves to the candidate nearest it among those
+                                       ///< judged within one stddev of the lowest (the evidence says
+                                       ///< to leave, not how far), not to the lowest itself
+    bool search_below_incumbent = false;  ///< with incumbent_margin, a stage after the first searches
+                                          ///< only at or below the previous stage's LR (design points
+                                          ///< above it are skipped, the search asks below it): the best
+                                          ///< LR stays or falls as training goes on, and an LR above
+                                          ///< the incumbent is a candidate's cost for nothing
     bool interpolate_choice = false;  ///< train the stage at the vertex of the parabola (in log LR)
                                       ///< through the best candidate and its nearest neighbours,
                                       ///< not at the best candidate itself (when it has one on
@@ -381,6 +390,8 @@ constexpr void visit_settings(Settings& settings, F&& f) {
     f(std::string_view("smooth_choice"), settings.smooth_choice);
     f(std::string_view("prefer_larger_lr"), settings.prefer_larger_lr);
     f(std::string_view("incumbent_margin"), settings.incumbent_margin);
+    f(std::string_view("move_to_nearest_tie"), settings.move_to_nearest_tie);
+    f(std::string_view("search_below_incumbent"), settings.search_below_incumbent);
     f(std::string_view("interpolate_choice"), settings.interpolate_choice);
     f(std::string_view("keep_winner_state"), settings.keep_winner_state);
     f(std::string_view("warm_start"), settings.warm_start);
@@ -424,7 +435,7 @@ template <class T>
 /// and is checked against.
 inline std::vector<std::pair<std::string_view, std::string>> describe(const controller_settings& s) {
     std::vector<std::pair<std::string_view, std::string>> fields;
-    fields.reserve(40);
+    fields.reserve(48);
     visit_settings(s, [&](std::string_view name, const auto& v) { fields.emplace_back(name, setting_text(v)); });
     return fields;
 }

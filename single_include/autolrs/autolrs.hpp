@@ -4541,6 +4541,15 @@ struct controller_settings {
                                       ///< first and moves off it only to a candidate judged lower
                                       ///< by more than this many stddevs of the difference: a
                                       ///< later search then follows evidence, not noise (0: off)
+    bool move_to_nearest_tie = false;  ///< with incumbent_margin, a stage that leaves the previous
+                                       ///< stage's LR moves to the candidate nearest it among those
+                                       ///< judged within one stddev of the lowest (the evidence says
+                                       ///< to leave, not how far), not to the lowest itself
+    bool search_below_incumbent = false;  ///< with incumbent_margin, a stage after the first searches
+                                          ///< only at or below the previous stage's LR (design points
+                                          ///< above it are skipped, the search asks below it): the best
+                                          ///< LR stays or falls as training goes on, and an LR above
+                                          ///< the incumbent is a candidate's cost for nothing
     bool interpolate_choice = false;  ///< train the stage at the vertex of the parabola (in log LR)
                                       ///< through the best candidate and its nearest neighbours,
                                       ///< not at the best candidate itself (when it has one on
@@ -4779,6 +4788,8 @@ constexpr void visit_settings(Settings& settings, F&& f) {
     f(std::string_view("smooth_choice"), settings.smooth_choice);
     f(std::string_view("prefer_larger_lr"), settings.prefer_larger_lr);
     f(std::string_view("incumbent_margin"), settings.incumbent_margin);
+    f(std::string_view("move_to_nearest_tie"), settings.move_to_nearest_tie);
+    f(std::string_view("search_below_incumbent"), settings.search_below_incumbent);
     f(std::string_view("interpolate_choice"), settings.interpolate_choice);
     f(std::string_view("keep_winner_state"), settings.keep_winner_state);
     f(std::string_view("warm_start"), settings.warm_start);
@@ -4822,7 +4833,7 @@ template <class T>
 /// and is checked against.
 inline std::vector<std::pair<std::string_view, std::string>> describe(const controller_settings& s) {
     std::vector<std::pair<std::string_view, std::string>> fields;
-    fields.reserve(40);
+    fields.reserve(48);
     visit_settings(s, [&](std::string_view name, const auto& v) { fields.emplace_back(name, setting_text(v)); });
     return fields;
 }
@@ -5644,6 +5655,24 @@ public:
                 c.learning_rate > rows_[chosen].learning_rate) {
                 chosen = i;
             }
+        }
+        return chosen;
+    }
+
+    /// Among the feasible candidates at or below `limit` other than `excluded` whose forecast
+    /// is within one stddev of the difference (sqrt(sd^2 + sd_best^2)) of `best`'s, the one
+    /// nearest `x` in log LR (`best` on a tie of distances): a choice the evidence cannot tell
+    /// from the lowest, and the least move from x.
+    [[nodiscard]] std::uint32_t nearest_tie(std::uint32_t best, double x, double limit,
+                                            std::uint32_t excluded) const noexcept {
+        if (best == no_candidate) return best;
+        const candidate_record& b = rows_[best];
+        std::uint32_t chosen = best;
+        for (std::uint32_t i = 0; i < size(); ++i) {
+            const candidate_record& c = rows_[i];
+            if (i == excluded || !c.feasible || c.learning_rate > limit) continue;
+            const double spread = std::sqrt(c.stddev * c.stddev + b.stddev * b.stddev);
+            if (c.forecast - b.forecast <= spread && std::abs(c.x - x) < std::abs(rows_[chosen].x - x)) chosen = i;
         }
         return chosen;
     }
@@ -7343,14 +7372,26 @@ private:
             search_.warm_start(warm_, start, std::pow(settings_.warm_start_noise * warm_scale_, 2));
         }
         if (ceiling_ < settings_.lr_max) search_.tell_infeasible(search_.top_x());
+        if (searches_below_incumbent()) {
+            // Just above the incumbent: the incumbent itself stays inside the search's interval.
+            const double incumbent_x = std::log(std::clamp(last_lr_, settings_.lr_min, upper()));
+            if (incumbent_x < search_.top_x()) search_.rule_out_above(incumbent_x + incumbent_ceiling_slack);
+        }
     }
+
+    /// With search_below_incumbent, a stage with an incumbent searches at or below it.
+    [[nodiscard]] bool searches_below_incumbent() const noexcept {
+        return settings_.search_below_incumbent && incumbent_leads();
+    }
+    static constexpr double incumbent_ceiling_slack = 1e-9;  ///< in log LR: rounding, not a step
 
     /// With incumbent_margin, a stage after the first tries the previous stage's LR first.
     [[nodiscard]] bool incumbent_leads() const noexcept { return settings_.incumbent_margin > 0.0 && has_stage_lr_; }
 
     /// The initial design's point for candidate `index` (x = log LR), or the search's top_x when
     /// the design is spent. After an incumbent, design points within half a design spacing of it
-    /// are skipped: they would measure the incumbent again.
+    /// are skipped (they would measure the incumbent again), and with search_below_incumbent
+    /// those above it.
     [[nodiscard]] double design_point(std::uint32_t index) const {
         const std::uint32_t size = settings_.initial_design;
         const double low = log_lr_min_, high = std::log(upper());
@@ -7361,7 +7402,7 @@ private:
         const double too_close = 0.5 * (high - low) / static_cast<double>(size + 1);
         for (std::uint32_t i = 0, taken = 1; i < size; ++i) {  // the incumbent is candidate 0
             const auto x = static_cast<double>(policies_.initial_design.point(i, size, low, high));
-            if (std::abs(x - incumbent_x) < too_close) continue;
+            if (std::abs(x - incumbent_x) < too_close || (searches_below_incumbent() && x > incumbent_x)) continue;
             if (taken++ == index) return x;
         }
         return search_.top_x();
@@ -7520,7 +7561,11 @@ private:
                                  ? candidates_.largest_within(lowest, settings_.prefer_larger_lr * loss_scale(), upper())
                                  : lowest;
         const bool kept = incumbent_leads() && detail::incumbent_holds(candidates_, best, settings_.incumbent_margin, upper());
-        if (kept) best = 0;
+        if (kept) {
+            best = 0;
+        } else if (settings_.move_to_nearest_tie && incumbent_leads() && best == lowest && candidates_.size() > 0) {
+            best = candidates_.nearest_tie(lowest, candidates_[0].x, upper(), 0);
+        }
         const detail::candidate_record& c = candidates_[best];
         // Between candidates: the parabola's vertex, when it is off the candidate by more than
         // rounding (the winner's kept state is then not the stage's: it starts from slot 0).
@@ -7533,6 +7578,8 @@ private:
               .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
               .message = kept ? "the previous stage's LR: no candidate is judged lower by incumbent_margin stddevs"
                          : between ? "the vertex of the parabola in log LR through the best candidate and its neighbours"
+                         : best != lowest && settings_.move_to_nearest_tie && incumbent_leads()
+                             ? "leaving the previous stage's LR: the candidate nearest it among those within one stddev of the lowest"
                          : best != lowest ? "the largest LR whose forecast is within prefer_larger_lr of the lowest"
                          : settings_.smooth_choice && smooth ? "the lowest posterior mean of the search's model at the stage's candidates"
                                                              : "the lowest forecast of the stage's candidates"});

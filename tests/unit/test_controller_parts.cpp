@@ -418,6 +418,35 @@ TEST_CASE("candidate_table: parabola_vertex between the best and its neighbours"
     CHECK(flat.parabola_vertex(detail::no_candidate, inf) == 0.0);
 }
 
+TEST_CASE("candidate_table: nearest_tie moves least among the candidates the lowest does not beat",
+          "[parts][candidate_table]") {
+    using autolrs::forecast_status;
+    // the mlp_sgd_4000 seed-1 stage of bench_suite: incumbent 0.178 (row 0), judged lowest 0.00562
+    detail::candidate_table t;
+    (void)t.add({std::log(0.178), 0.178, 0.619, 0.061, forecast_status::fallback_flat, true});
+    (void)t.add({std::log(0.0316), 0.0316, 0.486, 0.034, forecast_status::fallback_flat, true});
+    (void)t.add({std::log(0.00562), 0.00562, 0.478, 0.028, forecast_status::fallback_flat, true});
+    (void)t.add({std::log(0.0104), 0.0104, 0.483, 0.03, forecast_status::fallback_flat, true});
+    const double incumbent = t[0].x;
+    REQUIRE(t.best(inf) == 2);
+    CHECK(t.nearest_tie(2, incumbent, inf, 0) == 1);  // 0.0316: 0.2 stddevs above the lowest, nearest 0.178
+    CHECK(t.nearest_tie(2, incumbent, 0.02, 0) == 3);  // 0.0316 above the limit: 0.0104 is next nearest
+    // a clear gap: the lowest itself
+    detail::candidate_table gap;
+    (void)gap.add({0.0, 1.0, 1.0, 0.01, forecast_status::fitted, true});
+    (void)gap.add({-1.0, std::exp(-1.0), 0.8, 0.01, forecast_status::fitted, true});
+    (void)gap.add({-2.0, std::exp(-2.0), 0.5, 0.01, forecast_status::fitted, true});
+    CHECK(gap.nearest_tie(2, 0.0, inf, 0) == 2);
+    // the excluded row (the incumbent) is never chosen, however near and however tied
+    CHECK(gap.nearest_tie(1, -0.9, inf, 1) == 1);
+    detail::candidate_table tied;
+    (void)tied.add({0.0, 1.0, 0.5, 1.0, forecast_status::fitted, true});
+    (void)tied.add({-2.0, std::exp(-2.0), 0.5, 1.0, forecast_status::fitted, true});
+    (void)tied.add({-1.0, std::exp(-1.0), 0.6, 0.0, forecast_status::invalid_input, false});  // infeasible
+    CHECK(tied.nearest_tie(1, 0.0, inf, 0) == 1);
+    CHECK(tied.nearest_tie(detail::no_candidate, 0.0, inf, 0) == detail::no_candidate);
+}
+
 TEST_CASE("candidate_table: best with a limit, infeasible ignored", "[parts][candidate_table]") {
     const detail::candidate_table t = five_candidates();
     CHECK(t.size() == 5);

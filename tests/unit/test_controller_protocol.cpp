@@ -576,6 +576,80 @@ TEST_CASE("incumbent_margin: a later stage tries the previous LR first and leave
                     autolrs::invalid_setting);
 }
 
+TEST_CASE("search_below_incumbent: a later stage tries no LR above the previous stage's", "[controller][protocol]") {
+    const auto above_incumbent = [](bool below) {
+        auto s = plain();
+        s.incumbent_margin = 2.0;
+        s.search_below_incumbent = below;
+        s.candidates = 5;
+        s.min_candidates = 5;  // every stage asks the search past its design
+        auto ctl = make_test_controller(s);
+        recording_trainer trainer;
+        const auto trace = run_traced(ctl, trainer, 2500);
+        std::vector<double> incumbent;  // per stage, its first candidate's LR (stage 0: none)
+        std::size_t later = 0, above = 0;
+        for (const auto& e : trace) {
+            for (const auto& ev : e.events) {
+                if (ev.kind != event_kind::candidate_start || ev.stage == 0) continue;
+                if (ev.candidate == 0) {
+                    if (incumbent.size() <= ev.stage) incumbent.resize(ev.stage + 1, 0.0);
+                    incumbent[ev.stage] = ev.learning_rate;
+                    continue;
+                }
+                ++later;
+                REQUIRE(incumbent.size() > ev.stage);
+                if (ev.learning_rate > incumbent[ev.stage] * (1.0 + 1e-12)) ++above;
+            }
+        }
+        REQUIRE(later >= 8);  // several later stages, each with rivals
+        return above;
+    };
+    CHECK(above_incumbent(false) > 0);  // without it, the design and the search go above
+    CHECK(above_incumbent(true) == 0);
+}
+
+TEST_CASE("move_to_nearest_tie: a stage that leaves its incumbent moves least among the lowest's ties",
+          "[controller][protocol]") {
+    const auto run = [](bool nearest) {
+        auto s = plain();
+        s.incumbent_margin = 1e-12;  // leave the incumbent for any lower candidate
+        s.move_to_nearest_tie = nearest;
+        s.candidates = 5;
+        s.min_candidates = 5;
+        auto ctl = make_test_controller(s);
+        recording_trainer trainer(1.0, {.h = 1.0, .sigma2 = 0.5});
+        // a loss that jitters from step to step (the curvature alternates): noisy judgements, ties
+        trainer.hook_ = [](recording_trainer& t) { t.model().h = t.age() % 2 != 0 ? 1.0 : 0.5; };
+        const auto trace = run_traced(ctl, trainer, 1500);
+        std::size_t left = 0, moved_less = 0;
+        autolrs::detail::candidate_table table;
+        for (const auto& e : trace) {
+            for (const auto& ev : e.events) {
+                if (ev.kind == event_kind::stage_start) table.clear();
+                if (ev.kind == event_kind::candidate_end) {
+                    (void)table.add({std::log(ev.learning_rate), ev.learning_rate, ev.forecast, ev.stddev, ev.status, true});
+                }
+                if (ev.kind != event_kind::stage_lr_chosen || ev.stage == 0 || ev.candidate == 0) continue;
+                ++left;
+                const std::uint32_t lowest = table.best(std::numeric_limits<double>::infinity());
+                const std::uint32_t expected =
+                    nearest ? table.nearest_tie(lowest, table[0].x, std::numeric_limits<double>::infinity(), 0) : lowest;
+                INFO("stage " << ev.stage);
+                CHECK(ev.candidate == expected);
+                if (ev.candidate != lowest) {
+                    ++moved_less;
+                    CHECK(std::string_view(ev.message).find("nearest") != std::string_view::npos);
+                    CHECK(std::abs(table[ev.candidate].x - table[0].x) < std::abs(table[lowest].x - table[0].x));
+                }
+            }
+        }
+        REQUIRE(left >= 2);
+        return moved_less;
+    };
+    CHECK(run(false) == 0);
+    CHECK(run(true) > 0);  // this problem has ties nearer the incumbent than the lowest
+}
+
 TEST_CASE("interpolate_choice: the stage trains at the parabola's vertex, from the stage's start",
           "[controller][protocol]") {
     auto s = plain();

@@ -199,14 +199,26 @@ private:
             search_.warm_start(warm_, start, std::pow(settings_.warm_start_noise * warm_scale_, 2));
         }
         if (ceiling_ < settings_.lr_max) search_.tell_infeasible(search_.top_x());
+        if (searches_below_incumbent()) {
+            // Just above the incumbent: the incumbent itself stays inside the search's interval.
+            const double incumbent_x = std::log(std::clamp(last_lr_, settings_.lr_min, upper()));
+            if (incumbent_x < search_.top_x()) search_.rule_out_above(incumbent_x + incumbent_ceiling_slack);
+        }
     }
+
+    /// With search_below_incumbent, a stage with an incumbent searches at or below it.
+    [[nodiscard]] bool searches_below_incumbent() const noexcept {
+        return settings_.search_below_incumbent && incumbent_leads();
+    }
+    static constexpr double incumbent_ceiling_slack = 1e-9;  ///< in log LR: rounding, not a step
 
     /// With incumbent_margin, a stage after the first tries the previous stage's LR first.
     [[nodiscard]] bool incumbent_leads() const noexcept { return settings_.incumbent_margin > 0.0 && has_stage_lr_; }
 
     /// The initial design's point for candidate `index` (x = log LR), or the search's top_x when
     /// the design is spent. After an incumbent, design points within half a design spacing of it
-    /// are skipped: they would measure the incumbent again.
+    /// are skipped (they would measure the incumbent again), and with search_below_incumbent
+    /// those above it.
     [[nodiscard]] double design_point(std::uint32_t index) const {
         const std::uint32_t size = settings_.initial_design;
         const double low = log_lr_min_, high = std::log(upper());
@@ -217,7 +229,7 @@ private:
         const double too_close = 0.5 * (high - low) / static_cast<double>(size + 1);
         for (std::uint32_t i = 0, taken = 1; i < size; ++i) {  // the incumbent is candidate 0
             const auto x = static_cast<double>(policies_.initial_design.point(i, size, low, high));
-            if (std::abs(x - incumbent_x) < too_close) continue;
+            if (std::abs(x - incumbent_x) < too_close || (searches_below_incumbent() && x > incumbent_x)) continue;
             if (taken++ == index) return x;
         }
         return search_.top_x();
@@ -376,7 +388,11 @@ private:
                                  ? candidates_.largest_within(lowest, settings_.prefer_larger_lr * loss_scale(), upper())
                                  : lowest;
         const bool kept = incumbent_leads() && detail::incumbent_holds(candidates_, best, settings_.incumbent_margin, upper());
-        if (kept) best = 0;
+        if (kept) {
+            best = 0;
+        } else if (settings_.move_to_nearest_tie && incumbent_leads() && best == lowest && candidates_.size() > 0) {
+            best = candidates_.nearest_tie(lowest, candidates_[0].x, upper(), 0);
+        }
         const detail::candidate_record& c = candidates_[best];
         // Between candidates: the parabola's vertex, when it is off the candidate by more than
         // rounding (the winner's kept state is then not the stage's: it starts from slot 0).
@@ -389,6 +405,8 @@ private:
               .forecast = c.forecast, .stddev = c.stddev, .status = c.status, .length = horizon_,
               .message = kept ? "the previous stage's LR: no candidate is judged lower by incumbent_margin stddevs"
                          : between ? "the vertex of the parabola in log LR through the best candidate and its neighbours"
+                         : best != lowest && settings_.move_to_nearest_tie && incumbent_leads()
+                             ? "leaving the previous stage's LR: the candidate nearest it among those within one stddev of the lowest"
                          : best != lowest ? "the largest LR whose forecast is within prefer_larger_lr of the lowest"
                          : settings_.smooth_choice && smooth ? "the lowest posterior mean of the search's model at the stage's candidates"
                                                              : "the lowest forecast of the stage's candidates"});

@@ -105,6 +105,24 @@ public:
         return chosen;
     }
 
+    /// Among the feasible candidates at or below `limit` other than `excluded` whose forecast
+    /// is within one stddev of the difference (sqrt(sd^2 + sd_best^2)) of `best`'s, the one
+    /// nearest `x` in log LR (`best` on a tie of distances): a choice the evidence cannot tell
+    /// from the lowest, and the least move from x.
+    [[nodiscard]] std::uint32_t nearest_tie(std::uint32_t best, double x, double limit,
+                                            std::uint32_t excluded) const noexcept {
+        if (best == no_candidate) return best;
+        const candidate_record& b = rows_[best];
+        std::uint32_t chosen = best;
+        for (std::uint32_t i = 0; i < size(); ++i) {
+            const candidate_record& c = rows_[i];
+            if (i == excluded || !c.feasible || c.learning_rate > limit) continue;
+            const double spread = std::sqrt(c.stddev * c.stddev + b.stddev * b.stddev);
+            if (c.forecast - b.forecast <= spread && std::abs(c.x - x) < std::abs(rows_[chosen].x - x)) chosen = i;
+        }
+        return chosen;
+    }
+
     /// The feasible candidate at or below `limit` with the lowest `mean(x)` (a search model's
     /// posterior mean), or `fallback` when none is finite.
     template <class Mean>
