@@ -122,7 +122,8 @@ std::string variant_keys_help() {
     return "every controller_settings field by name (" + keys +
            "; bools as 0/1, enums by number); tau_max_fraction, warmup_fraction as fractions of "
            "the budget and validation_signal=1 as in bench_schedule_table; range_test=1 (the interval from an LR "
-           "range test, as autolrs_zero; with the default policies or objective= alone); objective=, "
+           "range test, as autolrs_zero; with the default policies or objective= alone), with "
+           "range_span_decades= and range_margin_decades= its sweep's span_decades and margin_decades; objective=, "
            "stop=, design=, forecaster= a policy by name (--list-policies)";
 }
 
@@ -156,6 +157,10 @@ method parse_variant(const std::string& text) {
                 throw std::invalid_argument("--variant: " + key + " needs a number, got '" + value + "'");
             if (key == "range_test") {
                 m.range_test = v != 0.0;
+                continue;
+            }
+            if (key == "range_span_decades" || key == "range_margin_decades") {
+                (key == "range_span_decades" ? m.range_span_decades : m.range_margin_decades) = v;
                 continue;
             }
             controller_settings probe;
@@ -227,11 +232,14 @@ run_record run_one(const task& t, const method& m, std::uint64_t seed) {
         if (m.adjust) m.adjust(settings);
         decision_log log;
         autolrs::run_result result;
+        autolrs::lr_range_test_settings sweep{.steps = t.range_test_steps};
+        if (m.range_span_decades > 0.0) sweep.span_decades = m.range_span_decades;
+        if (m.range_margin_decades >= 0.0) sweep.margin_decades = m.range_margin_decades;
         if (m.range_test && m.policies.objective == "horizon_forecast") {
-            autolrs::with_range_test<autolrs::horizon_stages_controller> ctl(settings, {.steps = t.range_test_steps});
+            autolrs::with_range_test<autolrs::horizon_stages_controller> ctl(settings, sweep);
             result = autolrs::run(trainer, ctl, log);
         } else if (m.range_test) {  // the default policies (objective=annealed_loss names the default)
-            autolrs::with_range_test<autolrs::controller<>> ctl(settings, {.steps = t.range_test_steps});
+            autolrs::with_range_test<autolrs::controller<>> ctl(settings, sweep);
             result = autolrs::run(trainer, ctl, log);
         } else if (m.policies.all_default()) {
             autolrs::controller<> ctl(settings);

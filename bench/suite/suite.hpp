@@ -101,6 +101,8 @@ struct method {
     method_kind kind = method_kind::fixed;
     double peak_lr = 0.0;     ///< fixed schedules
     bool range_test = false;  ///< autolrs: the interval from an LR range test (zero-setting mode)
+    double range_span_decades = 0.0;    ///< with range_test: the sweep's span_decades (0: the library's)
+    double range_margin_decades = -1.0;  ///< with range_test: the sweep's margin_decades (< 0: the library's)
     std::function<void(controller_settings&)> adjust{};  ///< autolrs: settings changes (after total_steps is set)
     policy_choice policies{};                            ///< autolrs: named policies
     std::string spec{};  ///< the variant text (or the method's name): the CSV's key with name, task, LR, seed
