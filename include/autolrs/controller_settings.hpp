@@ -143,11 +143,6 @@ struct controller_settings {
                                       ///< first and moves off it only to a candidate judged lower
                                       ///< by more than this many stddevs of the difference: a
                                       ///< later search then follows evidence, not noise (0: off)
-    bool refine_later_design = false;  ///< with incumbent_margin, a stage after the first tries,
-                                       ///< after the incumbent, initial_design - 1 LRs of the grid
-                                       ///< halfway between the first stage's design points, nearest
-                                       ///< the incumbent first (not the first stage's design
-                                       ///< again): a choice at half the design's spacing
     bool move_to_nearest_tie = false;  ///< with incumbent_margin, a stage that leaves the previous
                                        ///< stage's LR moves to the candidate nearest it among those
                                        ///< judged within one stddev of the lowest (the evidence says
@@ -395,7 +390,6 @@ constexpr void visit_settings(Settings& settings, F&& f) {
     f(std::string_view("smooth_choice"), settings.smooth_choice);
     f(std::string_view("prefer_larger_lr"), settings.prefer_larger_lr);
     f(std::string_view("incumbent_margin"), settings.incumbent_margin);
-    f(std::string_view("refine_later_design"), settings.refine_later_design);
     f(std::string_view("move_to_nearest_tie"), settings.move_to_nearest_tie);
     f(std::string_view("search_below_incumbent"), settings.search_below_incumbent);
     f(std::string_view("interpolate_choice"), settings.interpolate_choice);

@@ -4541,11 +4541,6 @@ struct controller_settings {
                                       ///< first and moves off it only to a candidate judged lower
                                       ///< by more than this many stddevs of the difference: a
                                       ///< later search then follows evidence, not noise (0: off)
-    bool refine_later_design = false;  ///< with incumbent_margin, a stage after the first tries,
-                                       ///< after the incumbent, initial_design - 1 LRs of the grid
-                                       ///< halfway between the first stage's design points, nearest
-                                       ///< the incumbent first (not the first stage's design
-                                       ///< again): a choice at half the design's spacing
     bool move_to_nearest_tie = false;  ///< with incumbent_margin, a stage that leaves the previous
                                        ///< stage's LR moves to the candidate nearest it among those
                                        ///< judged within one stddev of the lowest (the evidence says
@@ -4793,7 +4788,6 @@ constexpr void visit_settings(Settings& settings, F&& f) {
     f(std::string_view("smooth_choice"), settings.smooth_choice);
     f(std::string_view("prefer_larger_lr"), settings.prefer_larger_lr);
     f(std::string_view("incumbent_margin"), settings.incumbent_margin);
-    f(std::string_view("refine_later_design"), settings.refine_later_design);
     f(std::string_view("move_to_nearest_tie"), settings.move_to_nearest_tie);
     f(std::string_view("search_below_incumbent"), settings.search_below_incumbent);
     f(std::string_view("interpolate_choice"), settings.interpolate_choice);
@@ -6937,7 +6931,6 @@ protected:
 // first ask and a model fitted to one or two points explore a wide interval badly), then
 // asks the search.
 
-#include <cmath>
 #include <concepts>
 #include <cstdint>
 
@@ -6977,29 +6970,6 @@ struct middle_out_design {
         return x_low + (x_high - x_low) * static_cast<double>(j + 1) / static_cast<double>(size + 1);
     }
 };
-
-/// A later stage's design (controller_settings::refine_later_design): the `size + 1` points
-/// halfway between an evenly spaced design of `size` points and between it and the ends, at
-/// (j + 1/2) / (size + 1) of [x_low, x_high]: LRs the first stage did not measure, at half its
-/// spacing. Returns the `rank`-th nearest to `incumbent_x` (0: the nearest; the higher first at
-/// equal distance), or x_high past the last.
-[[nodiscard]] inline double refined_design_point(std::uint32_t rank, std::uint32_t size, double x_low, double x_high,
-                                                 double incumbent_x) noexcept {
-    const auto at = [&](std::uint32_t j) {
-        return x_low + (x_high - x_low) * (static_cast<double>(j) + 0.5) / static_cast<double>(size + 1);
-    };
-    // j comes before k when nearer, or as near and higher: count who comes before each point
-    const auto before = [&](std::uint32_t k, std::uint32_t j) {
-        const double dk = std::abs(at(k) - incumbent_x), dj = std::abs(at(j) - incumbent_x);
-        return dk < dj || (dk == dj && at(k) > at(j));
-    };
-    for (std::uint32_t j = 0; j <= size; ++j) {
-        std::uint32_t ahead = 0;
-        for (std::uint32_t k = 0; k <= size; ++k) ahead += k != j && before(k, j) ? 1U : 0U;
-        if (ahead == rank) return at(j);
-    }
-    return x_high;
-}
 
 }  // namespace autolrs
 // ---- end autolrs/controller/initial_design.hpp
@@ -7421,8 +7391,7 @@ private:
     /// The initial design's point for candidate `index` (x = log LR), or the search's top_x when
     /// the design is spent. After an incumbent, design points within half a design spacing of it
     /// are skipped (they would measure the incumbent again), and with search_below_incumbent
-    /// those above it. With refine_later_design the points after an incumbent are
-    /// refined_design_point's instead, nearest the incumbent first.
+    /// those above it.
     [[nodiscard]] double design_point(std::uint32_t index) const {
         const std::uint32_t size = settings_.initial_design;
         const double low = log_lr_min_, high = std::log(upper());
@@ -7430,14 +7399,6 @@ private:
             return index < size ? static_cast<double>(policies_.initial_design.point(index, size, low, high)) : search_.top_x();
         }
         const double incumbent_x = std::log(std::clamp(last_lr_, settings_.lr_min, upper()));
-        if (settings_.refine_later_design) {  // size - 1 points after the incumbent, nearest first
-            for (std::uint32_t rank = 0, taken = 1; rank <= size && taken < size; ++rank) {
-                const double x = refined_design_point(rank, size, low, high, incumbent_x);
-                if (searches_below_incumbent() && x > incumbent_x) continue;
-                if (taken++ == index) return x;
-            }
-            return search_.top_x();
-        }
         const double too_close = 0.5 * (high - low) / static_cast<double>(size + 1);
         for (std::uint32_t i = 0, taken = 1; i < size; ++i) {  // the incumbent is candidate 0
             const auto x = static_cast<double>(policies_.initial_design.point(i, size, low, high));

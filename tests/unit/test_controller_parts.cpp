@@ -10,7 +10,6 @@
 
 #include "catch.hpp"
 
-#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -1420,31 +1419,6 @@ TEST_CASE("middle_out_design: the order for sizes 1 to 5", "[parts][initial_desi
     CHECK(d.point(0, 3, -6.0, 0.0) == -3.0);
     CHECK(d.point(1, 3, -6.0, 0.0) == -1.5);
     CHECK(d.point(2, 3, -6.0, 0.0) == -4.5);
-}
-
-TEST_CASE("refined_design_point: the half-shifted grid, nearest the incumbent first", "[parts][initial_design]") {
-    // size 3 over [0, 4]: the first stage's points are 1, 2, 3; the refined grid 0.5, 1.5, 2.5, 3.5
-    const auto order = [](double incumbent) {
-        std::vector<double> v;
-        for (std::uint32_t r = 0; r <= 3; ++r) v.push_back(autolrs::refined_design_point(r, 3, 0.0, 4.0, incumbent));
-        return v;
-    };
-    CHECK(order(2.0) == std::vector<double>{2.5, 1.5, 3.5, 0.5});  // equal distances: the higher first
-    CHECK(order(3.0) == std::vector<double>{3.5, 2.5, 1.5, 0.5});
-    CHECK(order(1.0) == std::vector<double>{1.5, 0.5, 2.5, 3.5});
-    CHECK(order(0.6) == std::vector<double>{0.5, 1.5, 2.5, 3.5});
-    CHECK(autolrs::refined_design_point(4, 3, 0.0, 4.0, 2.0) == 4.0);  // past the last: x_high
-    // every point once, and none of the first stage's
-    const autolrs::middle_out_design d;
-    for (const double inc : {-5.0, -3.3, -1.0, 0.7}) {
-        std::vector<double> seen;
-        for (std::uint32_t r = 0; r <= 5; ++r) seen.push_back(autolrs::refined_design_point(r, 5, -6.0, 0.0, inc));
-        std::sort(seen.begin(), seen.end());
-        CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
-        for (std::uint32_t i = 0; i < 5; ++i) {
-            CHECK(std::find(seen.begin(), seen.end(), d.point(i, 5, -6.0, 0.0)) == seen.end());
-        }
-    }
 }
 
 namespace {

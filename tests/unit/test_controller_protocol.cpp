@@ -608,38 +608,6 @@ TEST_CASE("search_below_incumbent: a later stage tries no LR above the previous 
     CHECK(above_incumbent(true) == 0);
 }
 
-TEST_CASE("refine_later_design: a later stage tries the half-shifted grid nearest its incumbent",
-          "[controller][protocol]") {
-    auto s = plain();
-    s.incumbent_margin = 2.0;
-    s.refine_later_design = true;
-    s.initial_design = 3;
-    auto ctl = make_test_controller(s);
-    recording_trainer trainer;
-    const auto trace = run_traced(ctl, trainer, 2500);
-    const double low = std::log(s.lr_min), high = std::log(s.lr_max);
-    std::size_t later = 0;
-    double incumbent = 0.0;
-    std::uint32_t design_rank = 0;
-    for (const auto& e : trace) {
-        for (const auto& ev : e.events) {
-            if (ev.kind != event_kind::candidate_start || ev.stage == 0) continue;
-            if (ev.candidate == 0) {
-                incumbent = std::log(ev.learning_rate);
-                design_rank = 0;
-                continue;
-            }
-            if (std::string_view(ev.message).find("design") == std::string_view::npos) continue;
-            ++later;
-            INFO("stage " << ev.stage << " candidate " << ev.candidate);
-            CHECK(ev.candidate <= 2);  // initial_design - 1 refined points after the incumbent
-            CHECK(std::log(ev.learning_rate) ==
-                  Approx(autolrs::refined_design_point(design_rank++, 3, low, high, incumbent)).epsilon(1e-12));
-        }
-    }
-    CHECK(later >= 4);
-}
-
 TEST_CASE("move_to_nearest_tie: a stage that leaves its incumbent moves least among the lowest's ties",
           "[controller][protocol]") {
     const auto run = [](bool nearest) {

@@ -218,8 +218,7 @@ private:
     /// The initial design's point for candidate `index` (x = log LR), or the search's top_x when
     /// the design is spent. After an incumbent, design points within half a design spacing of it
     /// are skipped (they would measure the incumbent again), and with search_below_incumbent
-    /// those above it. With refine_later_design the points after an incumbent are
-    /// refined_design_point's instead, nearest the incumbent first.
+    /// those above it.
     [[nodiscard]] double design_point(std::uint32_t index) const {
         const std::uint32_t size = settings_.initial_design;
         const double low = log_lr_min_, high = std::log(upper());
@@ -227,14 +226,6 @@ private:
             return index < size ? static_cast<double>(policies_.initial_design.point(index, size, low, high)) : search_.top_x();
         }
         const double incumbent_x = std::log(std::clamp(last_lr_, settings_.lr_min, upper()));
-        if (settings_.refine_later_design) {  // size - 1 points after the incumbent, nearest first
-            for (std::uint32_t rank = 0, taken = 1; rank <= size && taken < size; ++rank) {
-                const double x = refined_design_point(rank, size, low, high, incumbent_x);
-                if (searches_below_incumbent() && x > incumbent_x) continue;
-                if (taken++ == index) return x;
-            }
-            return search_.top_x();
-        }
         const double too_close = 0.5 * (high - low) / static_cast<double>(size + 1);
         for (std::uint32_t i = 0, taken = 1; i < size; ++i) {  // the incumbent is candidate 0
             const auto x = static_cast<double>(policies_.initial_design.point(i, size, low, high));

@@ -4,7 +4,6 @@
 // first ask and a model fitted to one or two points explore a wide interval badly), then
 // asks the search.
 
-#include <cmath>
 #include <concepts>
 #include <cstdint>
 
@@ -44,28 +43,5 @@ struct middle_out_design {
         return x_low + (x_high - x_low) * static_cast<double>(j + 1) / static_cast<double>(size + 1);
     }
 };
-
-/// A later stage's design (controller_settings::refine_later_design): the `size + 1` points
-/// halfway between an evenly spaced design of `size` points and between it and the ends, at
-/// (j + 1/2) / (size + 1) of [x_low, x_high]: LRs the first stage did not measure, at half its
-/// spacing. Returns the `rank`-th nearest to `incumbent_x` (0: the nearest; the higher first at
-/// equal distance), or x_high past the last.
-[[nodiscard]] inline double refined_design_point(std::uint32_t rank, std::uint32_t size, double x_low, double x_high,
-                                                 double incumbent_x) noexcept {
-    const auto at = [&](std::uint32_t j) {
-        return x_low + (x_high - x_low) * (static_cast<double>(j) + 0.5) / static_cast<double>(size + 1);
-    };
-    // j comes before k when nearer, or as near and higher: count who comes before each point
-    const auto before = [&](std::uint32_t k, std::uint32_t j) {
-        const double dk = std::abs(at(k) - incumbent_x), dj = std::abs(at(j) - incumbent_x);
-        return dk < dj || (dk == dj && at(k) > at(j));
-    };
-    for (std::uint32_t j = 0; j <= size; ++j) {
-        std::uint32_t ahead = 0;
-        for (std::uint32_t k = 0; k <= size; ++k) ahead += k != j && before(k, j) ? 1U : 0U;
-        if (ahead == rank) return at(j);
-    }
-    return x_high;
-}
 
 }  // namespace autolrs
