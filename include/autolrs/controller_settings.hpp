@@ -108,6 +108,13 @@ struct controller_settings {
                                       ///< 0 = 1/16
     double candidate_fraction = 0.1;  ///< tau' = candidate_fraction * tau (at least 1 step)
     double growth = 2.0;              ///< tau *= growth after each stage, up to tau_max
+    bool plan_with_least_search = true;  ///< budget-aware: a stage takes the steps before the
+                                         ///< cooldown that another searched stage could not use
+                                         ///< only when that stage would not fit even if both
+                                         ///< searches stopped at min_candidates (false: at their
+                                         ///< worst case, `candidates`, the rule before the seventh
+                                         ///< session: with the defaults it searched once at 38% of
+                                         ///< budgets, by rounding)
     std::uint64_t tau_max = 0;        ///< longest stage; 0 = total_steps/4 (8000 if unknown)
 
     // ---- warmup: before the first stage, no search ----------------------------------------
@@ -237,6 +244,7 @@ struct controller_settings {
         s.incumbent_margin = 0.0;
         s.cooldown_fraction = 0.2;
         s.cooldown_shape = ramp_shape::linear;
+        s.plan_with_least_search = false;
         return s;
     }
 
@@ -378,6 +386,7 @@ constexpr void visit_settings(Settings& settings, F&& f) {
     f(std::string_view("tau0_fraction"), settings.tau0_fraction);
     f(std::string_view("candidate_fraction"), settings.candidate_fraction);
     f(std::string_view("growth"), settings.growth);
+    f(std::string_view("plan_with_least_search"), settings.plan_with_least_search);
     f(std::string_view("tau_max"), settings.tau_max);
     f(std::string_view("warmup_steps"), settings.warmup_steps);
     f(std::string_view("warmup_lr"), settings.warmup_lr);

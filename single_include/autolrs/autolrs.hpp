@@ -4506,6 +4506,13 @@ struct controller_settings {
                                       ///< 0 = 1/16
     double candidate_fraction = 0.1;  ///< tau' = candidate_fraction * tau (at least 1 step)
     double growth = 2.0;              ///< tau *= growth after each stage, up to tau_max
+    bool plan_with_least_search = true;  ///< budget-aware: a stage takes the steps before the
+                                         ///< cooldown that another searched stage could not use
+                                         ///< only when that stage would not fit even if both
+                                         ///< searches stopped at min_candidates (false: at their
+                                         ///< worst case, `candidates`, the rule before the seventh
+                                         ///< session: with the defaults it searched once at 38% of
+                                         ///< budgets, by rounding)
     std::uint64_t tau_max = 0;        ///< longest stage; 0 = total_steps/4 (8000 if unknown)
 
     // ---- warmup: before the first stage, no search ----------------------------------------
@@ -4635,6 +4642,7 @@ struct controller_settings {
         s.incumbent_margin = 0.0;
         s.cooldown_fraction = 0.2;
         s.cooldown_shape = ramp_shape::linear;
+        s.plan_with_least_search = false;
         return s;
     }
 
@@ -4776,6 +4784,7 @@ constexpr void visit_settings(Settings& settings, F&& f) {
     f(std::string_view("tau0_fraction"), settings.tau0_fraction);
     f(std::string_view("candidate_fraction"), settings.candidate_fraction);
     f(std::string_view("growth"), settings.growth);
+    f(std::string_view("plan_with_least_search"), settings.plan_with_least_search);
     f(std::string_view("tau_max"), settings.tau_max);
     f(std::string_view("warmup_steps"), settings.warmup_steps);
     f(std::string_view("warmup_lr"), settings.warmup_lr);
@@ -6164,6 +6173,14 @@ struct stage_lengths {
     return s.candidates * per_candidate + std::max(tau, per_candidate) - (s.keep_winner_state ? per_candidate : 0);
 }
 
+/// The fewest steps a searched stage of horizon `tau` spends when its search stops at
+/// min_candidates (the stop rule's earliest; without divergences).
+[[nodiscard]] inline std::uint64_t least_searched_stage_cost(const controller_settings& s, std::uint64_t tau) noexcept {
+    controller_settings least = s;
+    least.candidates = s.min_candidates;
+    return searched_stage_cost(least, tau);
+}
+
 /// The shortest stage worth a search: half the first.
 [[nodiscard]] inline std::uint64_t shortest_searched_stage(const stage_lengths& l) noexcept {
     return std::max<std::uint64_t>(l.first / 2, 1);
@@ -6216,9 +6233,17 @@ struct stage_plan {
     p.candidate_steps = candidate_steps(horizon, s.candidate_fraction);
     p.planned_horizon = horizon;
     if (l.budget_aware) {
-        // Too little would be left for another searched stage: this one takes it.
+        // Too little would be left for another searched stage: this one takes it. With
+        // plan_with_least_search, "too little" even if both searches stopped at their least
+        // (against the worst case, the defaults' first stage and the shortest second one cost
+        // exactly the room, and rounding decided: 4000 steps searched twice, 4001 once); when
+        // this search then costs more, the next stage's plan finds no room and the LR goes on.
         const std::uint64_t leftover = room - searched_stage_cost(s, horizon);
-        if (leftover < searched_stage_cost(s, shortest_searched_stage(l))) horizon += leftover;
+        const bool takes = s.plan_with_least_search
+                               ? room - least_searched_stage_cost(s, horizon) <
+                                     least_searched_stage_cost(s, shortest_searched_stage(l))
+                               : leftover < searched_stage_cost(s, shortest_searched_stage(l));
+        if (takes) horizon += leftover;
     }
     p.horizon = horizon;
     p.validation_signal = s.signal == loss_signal::validation ||

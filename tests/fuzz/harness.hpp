@@ -223,6 +223,7 @@ inline autolrs::controller_settings decode_settings(byte_reader& in) {
     s.smooth_choice = (c & 8) != 0;
     s.interpolate_choice = ((c ^ (b >> 6)) & 1) != 0;  // no free bit left: on or off with every probe length
     s.search_below_incumbent = ((c ^ (b >> 5)) & 2) != 0;  // the same: mixed with a probe-length bit
+    s.plan_with_least_search = ((a ^ c) & 1) == 0;  // with every budget and probe length
     switch ((c >> 4) & 7) {  // extreme intervals: no LR may overflow to inf or underflow to 0
         case 5: s.lr_min = 1e200, s.lr_max = 1e300; break;
         case 6: s.lr_min = 1e-200, s.lr_max = 1e-180; break;

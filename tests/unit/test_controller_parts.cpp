@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -196,6 +197,52 @@ TEST_CASE("plan_stage: takes the leftover too small for another searched stage",
     CHECK(p.horizon == 1000);
 }
 
+TEST_CASE("plan_stage: with plan_with_least_search, the leftover is judged at the searches' least",
+          "[parts][stage_plan]") {
+    controller_settings s = budget_settings();
+    s.plan_with_least_search = true;
+    const detail::stage_lengths l = detail::resolve_stage_lengths(s);
+    // A 1000-step stage costs 1750 at most (6 candidates of 100 steps and a 50-step probe) and
+    // 1300 at least (min_candidates = 3), the shortest searched stage (500 steps) 650 at least:
+    // below 1300 + 650 of room no second search fits even then, and the stage takes the room
+    // beyond its worst case; from 1950 on it leaves it (the worst cases would take up to 2624).
+    REQUIRE(detail::shortest_searched_stage(l) == 500);
+    REQUIRE(detail::least_searched_stage_cost(s, 1000) == 1300);
+    REQUIRE(detail::least_searched_stage_cost(s, 500) == 650);
+    detail::stage_plan p = detail::plan_stage(s, l, 1000, 1949, true, true);
+    CHECK(p.searched);
+    CHECK(p.planned_horizon == 1000);
+    CHECK(p.horizon == 1199);
+    CHECK(p.candidate_steps == 100);
+    p = detail::plan_stage(s, l, 1000, 1950, true, true);
+    CHECK(p.horizon == 1000);
+    p = detail::plan_stage(s, l, 1000, 1750 + 874, true, true);
+    CHECK(p.horizon == 1000);
+}
+
+TEST_CASE("plan_stage: the defaults' first stage leaves room for the second search at every budget",
+          "[parts][stage_plan]") {
+    // The first stage (a tenth) costs a fifth at most, which left exactly the worst case of the
+    // shortest second search: with the rule before (plan_with_least_search = false) rounding
+    // decided, and 38% of the budgets below searched once.
+    const auto one_search = [](bool least) {
+        std::uint64_t once = 0, budgets = 0;
+        for (std::uint64_t budget = 100; budget <= 200000; budget += budget < 5000 ? 1 : budget / 1000) {
+            controller_settings s{.lr_min = 1e-3, .lr_max = 1.0, .total_steps = budget};
+            s.plan_with_least_search = least;
+            const detail::stage_lengths l = detail::resolve_stage_lengths(s);
+            const detail::stage_plan p = detail::plan_stage(s, l, l.first, l.cooldown_start, true, false);
+            ++budgets;
+            if (p.horizon != p.planned_horizon) ++once;
+        }
+        return std::pair{once, budgets};
+    };
+    const auto [before, budgets] = one_search(false);
+    CHECK(budgets == 8692);
+    CHECK(before == 3327);
+    CHECK(one_search(true).first == 0);
+}
+
 TEST_CASE("plan_stage: shrinks to the largest fitting horizon (checked against every horizon)", "[parts][stage_plan]") {
     controller_settings base = budget_settings();
     base.tau0 = 1000;  // the shortest searched stage stays 500
@@ -203,7 +250,9 @@ TEST_CASE("plan_stage: shrinks to the largest fitting horizon (checked against e
         for (const double probe : {0.0, 0.5, 2.0}) {
             for (const bool keep : {true, false}) {
                 for (const std::uint32_t k : {1U, 3U, 6U}) {
+                  for (const bool least : {false, true}) {
                     controller_settings s = base;
+                    s.plan_with_least_search = least;
                     s.candidate_fraction = fraction;
                     s.anneal_probe = probe;
                     s.keep_winner_state = keep;
@@ -215,7 +264,7 @@ TEST_CASE("plan_stage: shrinks to the largest fitting horizon (checked against e
                     const std::uint64_t full = detail::searched_stage_cost(s, tau);
                     for (std::uint64_t room = 0; room < full; room += 1 + room / 7) {
                         INFO("fraction " << fraction << " probe " << probe << " keep " << keep << " k " << k
-                                         << " room " << room);
+                                         << " least " << least << " room " << room);
                         const std::uint64_t fits = largest_fitting_horizon(s, tau, room);
                         const detail::stage_plan p = detail::plan_stage(s, l, tau, room, true, false);
                         if (fits == 0) {
@@ -227,9 +276,13 @@ TEST_CASE("plan_stage: shrinks to the largest fitting horizon (checked against e
                         CHECK(p.planned_horizon == fits);
                         CHECK(p.candidate_steps == detail::candidate_steps(fits, fraction));
                         const std::uint64_t leftover = room - detail::searched_stage_cost(s, fits);
-                        const bool takes = leftover < detail::searched_stage_cost(s, detail::shortest_searched_stage(l));
+                        const std::uint64_t shortest = detail::shortest_searched_stage(l);
+                        const bool takes = least ? room - detail::least_searched_stage_cost(s, fits) <
+                                                       detail::least_searched_stage_cost(s, shortest)
+                                                 : leftover < detail::searched_stage_cost(s, shortest);
                         CHECK(p.horizon == fits + (takes ? leftover : 0));
                     }
+                  }
                 }
             }
         }

@@ -149,7 +149,7 @@ autolrs::controller_settings parse_strictly(const std::vector<std::pair<std::str
 
 TEST_CASE("visit_settings lists every field of controller_settings", "[settings][list]") {
     CHECK(aggregate_field_count<autolrs::controller_settings>() == visited_field_count());
-    CHECK(visited_field_count() == 41);
+    CHECK(visited_field_count() == 42);
     // Each name once, and each member once (two names on one member would leave another out).
     autolrs::controller_settings s{};
     std::set<std::string_view> names;
@@ -192,6 +192,7 @@ TEST_CASE("describe() keeps its saved-state text", "[settings][list]") {
         {"tau0_fraction", "0x1.999999999999ap-4"},
         {"candidate_fraction", "0x1.999999999999ap-4"},
         {"growth", "0x1p+1"},
+        {"plan_with_least_search", "1"},
         {"tau_max", "0"},
         {"warmup_steps", "0"},
         {"warmup_lr", "0x0p+0"},

@@ -69,6 +69,14 @@ struct stage_lengths {
     return s.candidates * per_candidate + std::max(tau, per_candidate) - (s.keep_winner_state ? per_candidate : 0);
 }
 
+/// The fewest steps a searched stage of horizon `tau` spends when its search stops at
+/// min_candidates (the stop rule's earliest; without divergences).
+[[nodiscard]] inline std::uint64_t least_searched_stage_cost(const controller_settings& s, std::uint64_t tau) noexcept {
+    controller_settings least = s;
+    least.candidates = s.min_candidates;
+    return searched_stage_cost(least, tau);
+}
+
 /// The shortest stage worth a search: half the first.
 [[nodiscard]] inline std::uint64_t shortest_searched_stage(const stage_lengths& l) noexcept {
     return std::max<std::uint64_t>(l.first / 2, 1);
@@ -121,9 +129,17 @@ struct stage_plan {
     p.candidate_steps = candidate_steps(horizon, s.candidate_fraction);
     p.planned_horizon = horizon;
     if (l.budget_aware) {
-        // Too little would be left for another searched stage: this one takes it.
+        // Too little would be left for another searched stage: this one takes it. With
+        // plan_with_least_search, "too little" even if both searches stopped at their least
+        // (against the worst case, the defaults' first stage and the shortest second one cost
+        // exactly the room, and rounding decided: 4000 steps searched twice, 4001 once); when
+        // this search then costs more, the next stage's plan finds no room and the LR goes on.
         const std::uint64_t leftover = room - searched_stage_cost(s, horizon);
-        if (leftover < searched_stage_cost(s, shortest_searched_stage(l))) horizon += leftover;
+        const bool takes = s.plan_with_least_search
+                               ? room - least_searched_stage_cost(s, horizon) <
+                                     least_searched_stage_cost(s, shortest_searched_stage(l))
+                               : leftover < searched_stage_cost(s, shortest_searched_stage(l));
+        if (takes) horizon += leftover;
     }
     p.horizon = horizon;
     p.validation_signal = s.signal == loss_signal::validation ||
