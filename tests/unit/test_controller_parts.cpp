@@ -220,11 +220,11 @@ TEST_CASE("plan_stage: with plan_with_least_search, the leftover is judged at th
     CHECK(p.horizon == 1000);
 }
 
-TEST_CASE("plan_stage: the defaults' first stage leaves room for the second search at every budget",
+TEST_CASE("plan_stage: with plan_with_least_search the defaults' first stage leaves room for a second search",
           "[parts][stage_plan]") {
-    // The first stage (a tenth) costs a fifth at most, which left exactly the worst case of the
-    // shortest second search: with the rule before (plan_with_least_search = false) rounding
-    // decided, and 38% of the budgets below searched once.
+    // The first stage (a tenth) costs a fifth at most, which leaves exactly the worst case of the
+    // shortest second search: with the worst-case rule (the default) rounding decides, and 38%
+    // of the budgets below search once.
     const auto one_search = [](bool least) {
         std::uint64_t once = 0, budgets = 0;
         for (std::uint64_t budget = 100; budget <= 200000; budget += budget < 5000 ? 1 : budget / 1000) {

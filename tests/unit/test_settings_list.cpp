@@ -192,7 +192,7 @@ TEST_CASE("describe() keeps its saved-state text", "[settings][list]") {
         {"tau0_fraction", "0x1.999999999999ap-4"},
         {"candidate_fraction", "0x1.999999999999ap-4"},
         {"growth", "0x1p+1"},
-        {"plan_with_least_search", "1"},
+        {"plan_with_least_search", "0"},
         {"tau_max", "0"},
         {"warmup_steps", "0"},
         {"warmup_lr", "0x0p+0"},

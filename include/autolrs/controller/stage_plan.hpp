@@ -132,7 +132,7 @@ struct stage_plan {
         // Too little would be left for another searched stage: this one takes it. With
         // plan_with_least_search, "too little" even if both searches stopped at their least
         // (against the worst case, the defaults' first stage and the shortest second one cost
-        // exactly the room, and rounding decided: 4000 steps searched twice, 4001 once); when
+        // exactly the room, and rounding decides: 4000 steps search twice, 4001 once); when
         // this search then costs more, the next stage's plan finds no room and the LR goes on.
         const std::uint64_t leftover = room - searched_stage_cost(s, horizon);
         const bool takes = s.plan_with_least_search
