@@ -13,7 +13,6 @@
 // A policy type must be default-constructible (its parameters at their defaults); to compare
 // parameter values, register a small derived type with other defaults under another name.
 
-#include <boost/math/distributions/students_t.hpp>
 #include <autolrs/autolrs.hpp>
 
 #include <algorithm>
@@ -67,25 +66,10 @@ struct annealed_loss_probe_noise : autolrs::annealed_loss_objective {
     annealed_loss_probe_noise() : autolrs::annealed_loss_objective{.noise = autolrs::annealed_noise::probe_tail} {}
 };
 
-/// EXPERIMENT (seventh session): annealed_loss_objective with its stddev inflated for the
-/// few points its noise is estimated from: times the Student t quantile over the normal's at
-/// 2 stddevs, for the tail's degrees of freedom (2 points: 1 degree, x7; 10 points: x1.1).
-struct annealed_loss_t : autolrs::annealed_loss_objective {
-    template <class F>
-    [[nodiscard]] autolrs::forecast judge(const F& forecaster, const autolrs::candidate_window& w) const {
-        autolrs::forecast f = autolrs::annealed_loss_objective::judge(forecaster, w);
-        const std::size_t tail = std::max<std::size_t>(2, w.candidate_points / 5);
-        const double p = 0.5 * std::erfc(-2.0 / std::sqrt(2.0));  // Phi(2)
-        const boost::math::students_t t(static_cast<double>(tail - 1));
-        f.stddev *= boost::math::quantile(t, p) / 2.0;
-        return f;
-    }
-};
-
 using stage_objectives = policy_list<
     named<"annealed_loss", autolrs::annealed_loss_objective>,  // default
     named<"horizon_forecast", autolrs::horizon_forecast_objective>,
-    named<"annealed_loss_probe_noise", annealed_loss_probe_noise>, named<"annealed_loss_t", annealed_loss_t>>;
+    named<"annealed_loss_probe_noise", annealed_loss_probe_noise>>;
 
 using stop_rules = policy_list<
     named<"expected_gain", autolrs::expected_gain_stop>,  // default
