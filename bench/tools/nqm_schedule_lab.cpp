@@ -37,6 +37,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -355,6 +356,109 @@ void once(const std::vector<nqm_task>& tasks) {
         const auto cell = [&](const std::vector<double>& v) { return choice_cell(lrs, truth, v); };
         std::printf("| %s | %.3g (%.4g) | %s | %s | %s | %s | %s |\n", task.name, lrs[b], truth[b], cell(horizon).c_str(),
                     cell(greedy).c_str(), cell(quarter).c_str(), cell(half).c_str(), cell(constant).c_str());
+    }
+}
+
+/// --what plan: can the defaults' PLAN reach the tuned cosine at all? Each plan's LRs are
+/// chosen by an oracle (the exact final loss) and its search is charged as steps not trained:
+/// the defaults (p1 over the first tenth, p2 over the next fifth, each less half the search,
+/// then a cosine from p2 over the last 70%) and search_once (p1 over the first tenth less the
+/// search, then a cosine from p1 over the other 90%). p1 on 4 LRs a decade, p2 on 8.
+void plan(const std::vector<nqm_task>& tasks) {
+    std::printf("| task | tuned cosine, suite grid (half decades) | tuned cosine, 8 a decade | defaults' plan, perfect choices: no search | 6%% searched | 12%% searched | search_once's plan, perfect choice: no search | 3%% searched | 6%% searched |\n");
+    std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    std::vector<double> coarse, fine;
+    for (double g = 0.01; g < 3.01; g *= std::pow(10.0, 0.25)) coarse.push_back(g);
+    fine = peak_grid();
+    for (const nqm_task& task : tasks) {
+        const auto B = static_cast<double>(task.budget);
+        tuned_peak suite_cos;
+        for (double g = 0.001; g < 1.01; g *= std::sqrt(10.0)) {
+            const double l = expected_final_loss(task.noise, [&](std::uint64_t t) { return cosine(g, t, B); }, task.budget);
+            if (l < suite_cos.loss) suite_cos = {l, g};
+        }
+        const tuned_peak fine_cos = tune_peak(task, cosine);
+        const auto cooldown = [&](moments m, double from, std::uint64_t length) {
+            for (std::uint64_t t = 0; t < length; ++t) m.step(task.noise, cosine(from, t, static_cast<double>(length)));
+            return m.loss();
+        };
+        const auto defaults_plan = [&](double o) {
+            const auto s1 = static_cast<std::uint64_t>((0.1 - o / 2) * B), s2 = static_cast<std::uint64_t>((0.2 - o / 2) * B);
+            const auto c = static_cast<std::uint64_t>(0.7 * B);
+            std::vector<tuned_peak> per_p1(coarse.size());
+            std::vector<std::thread> workers;
+            for (unsigned w = 0; w < 2; ++w)
+                workers.emplace_back([&, w] {
+                    for (std::size_t i = w; i < coarse.size(); i += 2) {
+                        moments m1;
+                        for (std::uint64_t t = 0; t < s1; ++t) m1.step(task.noise, coarse[i]);
+                        for (const double p2 : fine) {
+                            moments m2 = m1;
+                            for (std::uint64_t t = 0; t < s2; ++t) m2.step(task.noise, p2);
+                            const double l = cooldown(m2, p2, c);
+                            if (l < per_p1[i].loss) per_p1[i] = {l, p2};
+                        }
+                    }
+                });
+            for (auto& w : workers) w.join();
+            std::size_t b = 0;
+            for (std::size_t i = 1; i < coarse.size(); ++i)
+                if (per_p1[i].loss < per_p1[b].loss) b = i;
+            char text[96];
+            std::snprintf(text, sizeof text, "%.4g (x%.2f; %.3g, %.3g)", per_p1[b].loss, per_p1[b].loss / suite_cos.loss,
+                          coarse[b], per_p1[b].peak);
+            return std::string(text);
+        };
+        const auto once_plan = [&](double o) {
+            const auto s1 = static_cast<std::uint64_t>((0.1 - o) * B), c = static_cast<std::uint64_t>(0.9 * B);
+            tuned_peak best;
+            for (const double p : fine) {
+                moments m;
+                for (std::uint64_t t = 0; t < s1; ++t) m.step(task.noise, p);
+                const double l = cooldown(m, p, c);
+                if (l < best.loss) best = {l, p};
+            }
+            char text[64];
+            std::snprintf(text, sizeof text, "%.4g (x%.2f; %.3g)", best.loss, best.loss / suite_cos.loss, best.peak);
+            return std::string(text);
+        };
+        std::printf("| %s | %.4g (%.3g) | %.4g (x%.2f; %.3g) | %s | %s | %s | %s | %s | %s |\n", task.name, suite_cos.loss,
+                    suite_cos.peak, fine_cos.loss, fine_cos.loss / suite_cos.loss, fine_cos.peak, defaults_plan(0).c_str(),
+                    defaults_plan(0.06).c_str(), defaults_plan(0.12).c_str(), once_plan(0).c_str(), once_plan(0.03).c_str(),
+                    once_plan(0.06).c_str());
+        std::fflush(stdout);
+    }
+}
+
+/// --what plancurve: the defaults' plan's final loss against the second stage's LR p2, for a
+/// few first-stage LRs p1, with 12% of the budget searched (half in each stage): how much a
+/// choice off the best costs.
+void plancurve(const std::vector<nqm_task>& tasks) {
+    for (const nqm_task& task : tasks) {
+        const auto B = static_cast<double>(task.budget);
+        const auto s1 = static_cast<std::uint64_t>(0.04 * B), s2 = static_cast<std::uint64_t>(0.14 * B);
+        const auto c = static_cast<std::uint64_t>(0.7 * B);
+        const tuned_peak cos = tune_peak(task, cosine);
+        std::printf("%s (tuned cosine %.4g at %.3g): final loss / the tuned cosine's, by p2 (columns) and p1 (rows)\n|p1 \\ p2 |",
+                    task.name, cos.loss, cos.peak);
+        const std::vector<double> p2s{0.01, 0.0178, 0.0316, 0.0422, 0.0562, 0.075, 0.1, 0.133, 0.178, 0.316};
+        for (const double p2 : p2s) std::printf(" %.3g |", p2);
+        std::printf("\n|---|");
+        for (std::size_t i = 0; i < p2s.size(); ++i) std::printf("---|");
+        std::printf("\n");
+        for (const double p1 : {0.1, 0.316, 1.0}) {
+            moments m1;
+            for (std::uint64_t t = 0; t < s1; ++t) m1.step(task.noise, p1);
+            std::printf("| %.3g |", p1);
+            for (const double p2 : p2s) {
+                moments m = m1;
+                for (std::uint64_t t = 0; t < s2; ++t) m.step(task.noise, p2);
+                for (std::uint64_t t = 0; t < c; ++t) m.step(task.noise, cosine(p2, t, static_cast<double>(c)));
+                std::printf(" x%.2f |", m.loss() / cos.loss);
+            }
+            std::printf("\n");
+            std::fflush(stdout);
+        }
     }
 }
 
@@ -762,7 +866,7 @@ int main(int argc, char** argv) {
     CLI::App app{"The noisy-quadratic schedule lab: exact expected final losses of schedules"};
     std::string what = "baselines";
     std::uint64_t seeds = 5;
-    app.add_option("--what", what, "baselines, shapes, optimum, autolrs, proxies or lawfit")->check(CLI::IsMember({"baselines", "shapes", "optimum", "autolrs", "proxies", "lawfit", "once", "jointfit", "drift"}));
+    app.add_option("--what", what, "what to compute (see the functions of the same names)")->check(CLI::IsMember({"baselines", "shapes", "optimum", "autolrs", "proxies", "lawfit", "once", "jointfit", "drift", "plan", "plancurve"}));
     app.add_option("--seeds", seeds, "seeds per AutoLRS variant")->check(CLI::Range(1, 100));
     double window_fraction = 0.1;
     app.add_option("--window-fraction", window_fraction, "with --what jointfit: the candidates' windows as a fraction of the stage")
@@ -790,6 +894,11 @@ int main(int argc, char** argv) {
     } else if (what == "once") {
         once({{"c=1/32, 6000 steps", 1.0 / 32, 6000}, {"c=1/8, 20000 steps", 1.0 / 8, 20000},
               {"c=1/8, 6000 steps", 1.0 / 8, 6000}, {"c=1/32, 20000 steps", 1.0 / 32, 20000}});
+    } else if (what == "plan") {
+        plan({{"c=1/32, 6000 steps (nqm_b32_6000, dev)", 1.0 / 32, 6000}, {"c=1/8, 20000 steps (nqm_b8_20000, dev)", 1.0 / 8, 20000},
+              {"c=1/8, 6000 steps (nqm_b8_6000, hold-out)", 1.0 / 8, 6000}, {"c=1/32, 20000 steps (nqm_b32_20000, hold-out)", 1.0 / 32, 20000}});
+    } else if (what == "plancurve") {
+        plancurve({{"c=1/32, 6000 steps (nqm_b32_6000, dev)", 1.0 / 32, 6000}, {"c=1/8, 20000 steps (nqm_b8_20000, dev)", 1.0 / 8, 20000}});
     } else if (what == "lawfit") {
         lawfit::run(tasks);
     } else {
