@@ -62,6 +62,12 @@ public:
     void set_learning_rate(double lr) override { t_->set_learning_rate(lr); }
     double train_step() override { return t_->train_step(); }
     double validation_loss() override { return t_->validation_loss(); }
+    /// On the same 5000 validation images as validation_loss().
+    double validation_error() override {
+        const auto& v = dataset().validation;
+        const std::int64_t n = std::min<std::int64_t>(5000, v.size());
+        return 1.0 - fashion_mnist::evaluate(t_->model(), {v.images.narrow(0, 0, n), v.labels.narrow(0, 0, n)}).accuracy;
+    }
     std::unique_ptr<suite_checkpoint> checkpoint() override {
         auto c = std::make_unique<state>();
         t_->checkpoint(c->saved);

@@ -123,7 +123,9 @@ std::string variant_keys_help() {
            "; bools as 0/1, enums by number); tau_max_fraction, warmup_fraction as fractions of "
            "the budget and validation_signal=1 as in bench_schedule_table; range_test=1 (the interval from an LR "
            "range test, as autolrs_zero; with the default policies or objective= alone), with "
-           "range_span_decades= and range_margin_decades= its sweep's span_decades and margin_decades; objective=, "
+           "range_span_decades= and range_margin_decades= its sweep's span_decades and margin_decades; validation_error=1 "
+           "(the trainer's validation loss is the validation split's error rate; with validation_signal=1 the "
+           "candidates are judged by it; Fashion-MNIST tasks); objective=, "
            "stop=, design=, forecaster= a policy by name (--list-policies)";
 }
 
@@ -157,6 +159,10 @@ method parse_variant(const std::string& text) {
                 throw std::invalid_argument("--variant: " + key + " needs a number, got '" + value + "'");
             if (key == "range_test") {
                 m.range_test = v != 0.0;
+                continue;
+            }
+            if (key == "validation_error") {
+                m.validation_error = v != 0.0;
                 continue;
             }
             if (key == "range_span_decades" || key == "range_margin_decades") {
@@ -200,7 +206,7 @@ std::string run_record::key() const {
 
 run_record run_one(const task& t, const method& m, std::uint64_t seed) {
     const auto start = clock_type::now();
-    trainer_handle trainer(t.make(seed));
+    trainer_handle trainer(t.make(seed), m.validation_error);
     run_record r;
     r.half = to_string(t.which);
     r.task = t.name;

@@ -36,6 +36,8 @@ public:
     virtual void set_learning_rate(double lr) = 0;
     virtual double train_step() = 0;
     virtual double validation_loss() = 0;
+    /// The validation split's error rate (1 - accuracy) where the task classifies; else its loss.
+    virtual double validation_error() { return validation_loss(); }
     virtual std::unique_ptr<suite_checkpoint> checkpoint() = 0;
     virtual void checkpoint_into(suite_checkpoint& into) = 0;  ///< overwrite a checkpoint of this trainer
     virtual void restore(const suite_checkpoint& from) = 0;
@@ -46,13 +48,16 @@ public:
 class trainer_handle {
 public:
     using checkpoint_type = std::shared_ptr<suite_checkpoint>;
-    explicit trainer_handle(std::unique_ptr<suite_trainer> t) : t_(std::move(t)) {}
+    /// `error_as_validation`: validation_loss() reports the validation error rate instead (what
+    /// a host does that judges candidates by accuracy: the controller sees only "a loss").
+    explicit trainer_handle(std::unique_ptr<suite_trainer> t, bool error_as_validation = false)
+        : t_(std::move(t)), error_as_validation_(error_as_validation) {}
     void set_learning_rate(double lr) { t_->set_learning_rate(lr); }
     double train_step() {
         ++steps_;
         return t_->train_step();
     }
-    double validation_loss() { return t_->validation_loss(); }
+    double validation_loss() { return error_as_validation_ ? t_->validation_error() : t_->validation_loss(); }
     checkpoint_type checkpoint() { return t_->checkpoint(); }
     void checkpoint(checkpoint_type& into) {
         if (into) t_->checkpoint_into(*into);
@@ -64,6 +69,7 @@ public:
 
 private:
     std::unique_ptr<suite_trainer> t_;
+    bool error_as_validation_ = false;
     std::uint64_t steps_ = 0;
 };
 
@@ -103,6 +109,7 @@ struct method {
     bool range_test = false;  ///< autolrs: the interval from an LR range test (zero-setting mode)
     double range_span_decades = 0.0;    ///< with range_test: the sweep's span_decades (0: the library's)
     double range_margin_decades = -1.0;  ///< with range_test: the sweep's margin_decades (< 0: the library's)
+    bool validation_error = false;       ///< autolrs: the trainer's validation loss is its validation error rate
     std::function<void(controller_settings&)> adjust{};  ///< autolrs: settings changes (after total_steps is set)
     policy_choice policies{};                            ///< autolrs: named policies
     std::string spec{};  ///< the variant text (or the method's name): the CSV's key with name, task, LR, seed
