@@ -95,8 +95,12 @@ int main(int argc, char** argv) {
     CLI::App app{"The lowest final loss any schedule reaches on the replay tasks after part of the budget"};
     std::string dir = autolrs::harness::curves_dir();
     std::uint64_t budget = 2000;
+    bool check = false;
+    int violations = 0;
     app.add_option("--data", dir, "folder of the recorded curves")->capture_default_str();
     app.add_option("--budget", budget, "the tasks' budget (bench_suite: 2000)")->capture_default_str();
+    app.add_flag("--check", check,
+                 "exit 1 unless the reachable minimum is at or below every fixed schedule run here (a bound must be)");
     CLI11_PARSE(app, argc, argv);
 
     std::printf("| recording | tuned cosine (peak) | tuned constant (LR) | best schedule, %llu steps trained | 10%% searched | fewest trained steps that reach the tuned cosine |\n",
@@ -116,6 +120,11 @@ int main(int argc, char** argv) {
                     if (std::isfinite(c) && c < const_best) const_best = c, const_lr = peak;
                 }
                 const oracle o = reachable_minimum(*rec, budget);
+                if (!(o.best_after[budget] <= cos_best) || !(o.best_after[budget] <= const_best)) {
+                    std::fprintf(stderr, "%s: the reachable minimum %.6g is above a fixed schedule (cosine %.6g, constant %.6g)\n",
+                                 name.c_str(), o.best_after[budget], cos_best, const_best);
+                    ++violations;
+                }
                 std::uint64_t fewest = 0;
                 while (fewest < budget && !(o.best_after[fewest] <= cos_best)) ++fewest;
                 const double at_90 = o.best_after[budget - budget / 10];
@@ -123,5 +132,6 @@ int main(int argc, char** argv) {
                             cos_best, cos_peak, const_best, const_lr, o.best_after[budget], o.best_after[budget] / cos_best,
                             at_90, at_90 / cos_best, static_cast<unsigned long long>(fewest));
             }
-    return 0;
+    if (check) std::printf("%s\n", violations == 0 ? "bound holds for every recording" : "BOUND VIOLATED");
+    return check && violations > 0 ? 1 : 0;
 }
