@@ -135,7 +135,9 @@ struct controller_settings {
     double anneal_probe = 1.0;         ///< after its tau' steps a candidate trains this fraction of
                                        ///< tau' more at anneal_probe_ratio times its LR, and is
                                        ///< judged by its forecast less the loss that anneal
-                                       ///< removed (0 = off; training-loss signal only). Counters
+                                       ///< removed (0 = off; on a validation signal the probe's
+                                       ///< evaluations, every validation_interval steps and at its
+                                       ///< end, join the candidate's window). Counters
                                        ///< the short-horizon bias: at a short horizon a small LR
                                        ///< wins by annealing away noise that the final cooldown
                                        ///< removes anyway, not by progress.

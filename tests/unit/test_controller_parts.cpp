@@ -341,13 +341,17 @@ TEST_CASE("plan_stage: each skip reason", "[parts][stage_plan]") {
 }
 
 TEST_CASE("plan_stage: the validation signal, its interval and the probe", "[parts][stage_plan]") {
-    SECTION("validation: no probe, the interval automatic, given, or capped at tau'") {
+    SECTION("validation: the probe as on the training signal, the interval automatic, given, or capped at tau'") {
         controller_settings s = budget_settings();
         s.signal = autolrs::loss_signal::validation;
         const detail::stage_lengths l = detail::resolve_stage_lengths(s);
         detail::stage_plan p = detail::plan_stage(s, l, 1000, 12800, true, false);
         CHECK(p.validation_signal);
-        CHECK(p.probe_steps == 0);  // the anneal probe is for the training signal only
+        CHECK(p.probe_steps == 50);  // anneal_probe 0.5 of tau' = 100, as on the training signal
+        const double probe = s.anneal_probe;
+        s.anneal_probe = 0.0;
+        CHECK(detail::plan_stage(s, l, 1000, 12800, true, false).probe_steps == 0);
+        s.anneal_probe = probe;
         CHECK(p.validation_interval == 6);
         s.validation_interval = 7;
         p = detail::plan_stage(s, l, 1000, 12800, true, false);
@@ -371,7 +375,7 @@ TEST_CASE("plan_stage: the validation signal, its interval and the probe", "[par
         CHECK(p.probe_steps == 400);
         p = detail::plan_stage(s, l, 8000, 0, true, true);
         CHECK(p.validation_signal);
-        CHECK(p.probe_steps == 0);
+        CHECK(p.probe_steps == 800);
         CHECK(p.validation_interval == 50);  // 800 / 16
     }
     SECTION("reference_switch: a leftover that grows the horizon past the longest does not switch") {

@@ -800,24 +800,63 @@ TEST_CASE("anneal probe: each candidate trains on at a tenth of its LR and is ju
     CHECK(ctl.steps_trained() + ctl.steps_searched() == ctl.steps_total());
 }
 
-TEST_CASE("anneal probe: off with a validation signal, and invalid probe settings name the field", "[controller][protocol]") {
+namespace {
+/// What each judged window held: (the candidate's points, all points). A stage objective that
+/// judges as horizon_forecast_objective does.
+std::vector<std::pair<std::size_t, std::size_t>> judged_windows;
+struct recording_objective {
+    template <class F>
+    autolrs::forecast judge(const F& forecaster, const autolrs::candidate_window& w) const {
+        judged_windows.emplace_back(w.candidate_points, w.losses.size());
+        return autolrs::horizon_forecast_objective{}.judge(forecaster, w);
+    }
+};
+}  // namespace
+
+TEST_CASE("anneal probe on a validation signal: its evaluations join the window; invalid probe settings name the field",
+          "[controller][protocol]") {
     auto s = plain();
-    s.anneal_probe = 0.5;
+    s.anneal_probe = 0.5;  // tau' = 10: a probe of 5 steps
+    s.anneal_probe_decay = true;
     s.signal = autolrs::loss_signal::validation;
-    auto ctl = make_test_controller(s);
+    s.validation_interval = 3;
+    judged_windows.clear();
+    autolrs::basic_controller<grid_search, tail_mean_forecaster, recording_objective> ctl(
+        s, grid_search(std::log(s.lr_min), std::log(s.lr_max)));
     recording_trainer trainer;
-    const auto trace = run_traced(ctl, trainer, 200);
-    double candidate_lr = 0.0;  // every search step runs at its candidate's LR: no probe
-    std::size_t search_steps = 0;
-    for (const auto& e : trace) {
-        if (const auto* start = find_event(e, event_kind::candidate_start)) candidate_lr = start->learning_rate;
-        if (find_event(e, event_kind::stage_lr_chosen) != nullptr) candidate_lr = 0.0;
-        if (e.directive.kind == directive_kind::train && candidate_lr > 0.0) {
-            CHECK(e.directive.learning_rate == candidate_lr);
-            ++search_steps;
+    const auto trace = run_traced(ctl, trainer, 400);
+    const auto stages = stages_of(trace);
+    REQUIRE(stages.size() >= 2);
+    // Each candidate: 10 steps at its LR with evaluations after steps 3, 6 and 9, then the
+    // probe's 5 steps at falling LRs with evaluations after steps 12 and 15 (its last).
+    std::string pattern;
+    double candidate_lr = 0.0;
+    std::size_t probe_step = 0;
+    for (const auto& e : stages[0].entries) {
+        if (const auto* start = find_event(e, event_kind::candidate_start)) {
+            candidate_lr = start->learning_rate;
+            probe_step = 0;
+            pattern += '|';
+        }
+        if (find_event(e, event_kind::stage_lr_chosen) != nullptr) break;
+        if (candidate_lr == 0.0) continue;
+        if (e.directive.kind == directive_kind::evaluate) pattern += 'v';
+        if (e.directive.kind != directive_kind::train) continue;
+        if (e.directive.learning_rate == candidate_lr) {
+            pattern += 's';
+        } else {
+            ++probe_step;  // linear from the candidate's LR to a tenth of it over the probe, not below lr_min
+            CHECK(e.directive.learning_rate ==
+                  Approx(std::max(s.lr_min, candidate_lr * (1.0 - 0.9 * static_cast<double>(probe_step) / 5.0))));
+            pattern += 'p';
         }
     }
-    CHECK(search_steps >= 4 * 10);
+    CHECK(pattern == "|sssvsssvsssvsppvpppv|sssvsssvsssvsppvpppv|sssvsssvsssvsppvpppv|sssvsssvsssvsppvpppv");
+    REQUIRE(judged_windows.size() >= 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+        CHECK(judged_windows[i].first == 3);   // the candidate's own evaluations
+        CHECK(judged_windows[i].second == 5);  // then the probe's two
+    }
     auto bad = plain();
     bad.anneal_probe = -0.1;
     CHECK_THROWS_WITH(bad.validate(), Catch::Matchers::Contains("anneal_probe"));

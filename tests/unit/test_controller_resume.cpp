@@ -123,10 +123,11 @@ TEST_CASE("resume at every call: anneal probes, racing and smoothed choices", "[
     check_resume_everywhere(s, 0.0, 0.05, {"stage_lr_chosen", "cooldown_start", "done"});
 }
 
-TEST_CASE("resume at every call: validation signal and diverging candidates", "[controller][resume]") {
+TEST_CASE("resume at every call: validation signal, anneal probes and diverging candidates", "[controller][resume]") {
     auto s = everything_on();
     s.signal = autolrs::loss_signal::validation;
     s.validation_interval = 3;
+    s.anneal_probe = 0.5;  // the probe's evaluations too
     s.total_steps = 600;
     check_resume_everywhere(s, 1.2, 0.05, {"candidate_diverged", "stage_lr_chosen", "done"});
 }

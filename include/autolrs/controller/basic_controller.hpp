@@ -271,7 +271,7 @@ private:
         } else if (phase_step_ % val_interval_ == 0) {
             await(directive_kind::evaluate, 0, wait::candidate_evaluation);
         } else if (phase_step_ >= tau_prime_) {
-            end_candidate(judge(window_size_, 0), false);
+            window_filled();  // no evaluation at tau': the window is complete, probe or end
         }
     }
 

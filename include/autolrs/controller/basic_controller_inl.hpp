@@ -60,6 +60,12 @@ directive basic_controller<Search, Forecaster, Objective, StopRule, Design>::tel
         case wait::probe_step:
             if (exploding(loss, guard_train_loss_, over_train_)) {
                 candidate_diverged(loss);
+            } else if (val_signal_) {  // the window takes the probe's evaluations
+                if (evaluates_after(phase_step_)) {
+                    await(directive_kind::evaluate, 0, wait::probe_evaluation);
+                } else {
+                    pending_.learning_rate = probe_lr_at(candidate_lr_, phase_step_ - tau_prime_);
+                }
             } else {
                 window_[window_size_++] = loss;
                 if (phase_step_ >= tau_prime_ + probe_steps_) {
@@ -127,6 +133,18 @@ directive basic_controller<Search, Forecaster, Objective, StopRule, Design>::tel
         } else {
             window_[window_size_++] = loss;
             window_filled();
+        }
+    } else if (wait_ == wait::probe_evaluation) {
+        if (exploding(loss, start_val_loss_, over_val_)) {
+            candidate_diverged(loss);
+        } else {
+            window_[window_size_++] = loss;
+            const std::size_t own = validation_points(tau_prime_);
+            if (phase_step_ >= tau_prime_ + probe_steps_) {
+                end_candidate(judge(own, window_size_ - own), false);
+            } else {
+                train_at(probe_lr_at(candidate_lr_, phase_step_ - tau_prime_), wait::probe_step);
+            }
         }
     }
     return pending_;

@@ -105,6 +105,7 @@ public:
             case wait::candidate_restore:
             case wait::candidate_step:
             case wait::probe_step:
+            case wait::probe_evaluation:
             case wait::candidate_evaluation:
                 return winner_ != no_candidate && settings_.keep_winner_state ? 3U : 1U;
             case wait::stage_restore: return 1U | (1U << pending_.slot);
@@ -133,6 +134,7 @@ protected:
         cooldown_recovery_restore,
         final_restore,
         finished,
+        probe_evaluation,  // after `finished`: a state file stores the number
     };
 
     explicit controller_state(const controller_settings& settings)
@@ -189,6 +191,21 @@ protected:
         guard_.rollback();
     }
 
+
+    /// On the validation signal, whether a candidate's step `step` (1-based, counted from its
+    /// start) ends with an evaluation: every val_interval steps, and the anneal probe's last.
+    [[nodiscard]] bool evaluates_after(std::uint64_t step) const noexcept {
+        return step % val_interval_ == 0 || (step > tau_prime_ && step == tau_prime_ + probe_steps_);
+    }
+    /// The evaluations a candidate on the validation signal has taken after `step` steps (the
+    /// window's size then): the candidate's own, then its probe's.
+    [[nodiscard]] std::size_t validation_points(std::uint64_t step) const noexcept {
+        const std::uint64_t own = std::min(step, tau_prime_) / val_interval_;
+        if (step <= tau_prime_) return static_cast<std::size_t>(own);
+        const std::uint64_t probe = step / val_interval_ - tau_prime_ / val_interval_;
+        const bool last_extra = step == tau_prime_ + probe_steps_ && step % val_interval_ != 0;
+        return static_cast<std::size_t>(own + probe + (last_extra ? 1 : 0));
+    }
 
     /// The anneal probe's LR at its step `j` after a candidate at `lr`.
     [[nodiscard]] double probe_lr_at(double lr, std::uint64_t j) const noexcept {
@@ -373,7 +390,7 @@ protected:
         const auto waiting = [&](std::initializer_list<wait> ws) {
             return std::find(ws.begin(), ws.end(), wait_) != ws.end();
         };
-        require_state(pending_.kind <= directive_kind::done && wait_ <= wait::finished, "unknown directive or wait");
+        require_state(pending_.kind <= directive_kind::done && wait_ <= wait::probe_evaluation, "unknown directive or wait");
         require_state(pending_.kind == awaited(wait_), "the pending directive does not match what it waits for");
         // The slot: the winner's checkpoint is slot 1, a stage may restore the kept winner from
         // slot 1; everything else is slot 0.
@@ -408,14 +425,15 @@ protected:
             const bool val = s.signal == loss_signal::validation ||
                              (s.signal == loss_signal::reference_switch && planned_tau_ >= lengths_.longest);
             require_state(val_signal_ == val, "val_signal does not follow from planned_tau");
-            require_state(probe_steps_ == (val ? 0 : anneal_probe_steps(tau_prime_, s.anneal_probe)),
+            // (a validation-signal stage saved before the probe ran on that signal has none)
+            require_state(probe_steps_ == anneal_probe_steps(tau_prime_, s.anneal_probe) || (val && probe_steps_ == 0),
                           "probe_steps does not follow from tau_prime");
             require_state(val_interval_ <= tau_prime_, "val_interval");
         } else {
             require_state(probe_steps_ == 0 && !val_signal_, "an unsearched stage with a probe or a validation signal");
         }
-        const bool in_candidate =
-            waiting({wait::candidate_restore, wait::candidate_step, wait::probe_step, wait::candidate_evaluation});
+        const bool in_candidate = waiting({wait::candidate_restore, wait::candidate_step, wait::probe_step,
+                                           wait::probe_evaluation, wait::candidate_evaluation});
         if (in_candidate || waiting({wait::start_evaluation, wait::winner_checkpoint})) {
             require_state(searched_, "a search in an unsearched stage");
         }
@@ -423,9 +441,17 @@ protected:
             require_state(phase_step_ <= tau_prime_ && window_size_ <= phase_step_, "candidate progress");
         }
         if (wait_ == wait::probe_step) {
+            // On the validation signal the window holds the candidate's evaluations, then the probe's.
             require_state(probe_steps_ > 0 && phase_step_ >= tau_prime_ && phase_step_ - tau_prime_ < probe_steps_ &&
-                              window_size_ == phase_step_,
+                              (val_signal_ ? window_size_ == validation_points(phase_step_)
+                                           : window_size_ == phase_step_),
                           "anneal probe progress");
+        }
+        if (wait_ == wait::probe_evaluation) {
+            require_state(val_signal_ && probe_steps_ > 0 && phase_step_ > tau_prime_ &&
+                              phase_step_ - tau_prime_ <= probe_steps_ &&
+                              window_size_ + 1 == validation_points(phase_step_),
+                          "anneal probe evaluation progress");
         }
         if (wait_ == wait::warmup_step) {
             require_state(phase_length_ == s.warmup_steps && phase_step_ < phase_length_ && !has_stage_lr_ &&
@@ -494,7 +520,8 @@ protected:
             case wait::stage_step:
             case wait::cooldown_step: return directive_kind::train;
             case wait::start_evaluation:
-            case wait::candidate_evaluation: return directive_kind::evaluate;
+            case wait::candidate_evaluation:
+            case wait::probe_evaluation: return directive_kind::evaluate;
             case wait::start_checkpoint:
             case wait::winner_checkpoint:
             case wait::cooldown_checkpoint: return directive_kind::checkpoint;

@@ -146,7 +146,7 @@ struct stage_plan {
                           (s.signal == loss_signal::reference_switch && p.planned_horizon >= l.longest);
     p.validation_interval = s.validation_interval != 0 ? std::min(s.validation_interval, p.candidate_steps)
                                                        : std::max<std::uint64_t>(p.candidate_steps / 16, 1);
-    p.probe_steps = p.validation_signal ? 0 : anneal_probe_steps(p.candidate_steps, s.anneal_probe);
+    p.probe_steps = anneal_probe_steps(p.candidate_steps, s.anneal_probe);
     return p;
 }
 
