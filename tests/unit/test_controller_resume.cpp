@@ -180,6 +180,47 @@ TEST_CASE("a state saved under other settings is refused, naming the setting", "
     CHECK_THROWS_WITH(c.load(state), Catch::Matchers::Contains("'lr_max'"));
 }
 
+TEST_CASE("a validation-signal state saved before the probe ran on that signal still loads", "[controller][resume]") {
+    // Such a stage planned no probe (probe_steps 0); it finishes that way, later stages probe.
+    auto s = everything_on();
+    s.signal = autolrs::loss_signal::validation;
+    s.validation_interval = 3;
+    s.anneal_probe = 0.5;
+    const auto first_candidate = [](const autolrs::controller_settings& settings) {
+        auto probe = make_test_controller(settings);
+        recording_trainer r;
+        const auto trace = run_traced(probe, r, 2000);
+        for (std::size_t i = 0; i < trace.size(); ++i)
+            for (const auto& e : trace[i].events)
+                if (e.kind == autolrs::event_kind::candidate_start) return i;
+        return trace.size();
+    };
+    const std::size_t cut = first_candidate(s) + 4;  // inside the first candidate, before its probe
+    auto a = make_test_controller(s);
+    recording_trainer t;
+    (void)run_traced(a, t, cut);
+    const std::string state = a.save();
+    const auto at = state.find("\nprobe_steps ");
+    REQUIRE(at != std::string::npos);
+    const auto end = state.find('\n', at + 1);
+    REQUIRE(state.substr(at + 13, end - at - 13) != "0");
+    const std::string old = state.substr(0, at) + "\nprobe_steps 0" + state.substr(end);
+    auto b = make_test_controller(s);
+    CHECK_NOTHROW(b.load(old));
+    CHECK(b.pending().kind == a.pending().kind);
+    auto training = s;  // on the training signal a stage with tau' always plans its probe
+    training.signal = autolrs::loss_signal::training;
+    auto c = make_test_controller(training);
+    recording_trainer u;
+    (void)run_traced(c, u, first_candidate(training) + 4);
+    const std::string trained = c.save();
+    const auto p = trained.find("\nprobe_steps ");
+    REQUIRE(p != std::string::npos);
+    const std::string no_probe = trained.substr(0, p) + "\nprobe_steps 0" + trained.substr(trained.find('\n', p + 1));
+    auto d = make_test_controller(training);
+    CHECK_THROWS_WITH(d.load(no_probe), Catch::Matchers::Contains("probe_steps"));
+}
+
 TEST_CASE("damaged states are refused with invalid_state", "[controller][resume]") {
     const auto s = everything_on();
     auto a = make_test_controller(s);
