@@ -583,6 +583,13 @@ TEST_CASE("candidate_table: improvements_over the stage's start", "[parts][candi
     }
     t.improvements_over(qnan, out);
     CHECK(out.empty());  // start unknown: none (and the old contents are gone)
+    // A difference that overflows is left out: a saved state must load again (fuzz_controller).
+    detail::candidate_table far;
+    far.add({-1.0, 0.4, 1e308, 0.5, autolrs::forecast_status::fitted, true});
+    far.add({-2.0, 0.1, 2.0, 0.5, autolrs::forecast_status::fitted, true});
+    far.improvements_over(-1e308, out);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].x == -2.0);
 }
 
 TEST_CASE("race_due and clearly_worse", "[parts][candidate_table]") {

@@ -172,7 +172,10 @@ public:
         out.clear();
         if (!std::isfinite(start)) return;
         for (const candidate_record& c : rows_) {
-            if (c.feasible) out.push_back({c.x, c.forecast - start, c.stddev * c.stddev});
+            // Finite only: a forecast and a start far apart in the doubles' range overflow the
+            // difference, which a saved state could not load again (found by fuzz_controller).
+            const observation o{c.x, c.forecast - start, c.stddev * c.stddev};
+            if (c.feasible && std::isfinite(o.y) && std::isfinite(o.noise_variance)) out.push_back(o);
         }
     }
 
