@@ -13,6 +13,10 @@
 //   nqm_schedule_lab --what once        # search_once's plan on the suite's NQMs: which horizon picks its best LR
 //   nqm_schedule_lab --what jointfit    # one search's candidates judged per candidate and by one joint LR-area model
 //   nqm_schedule_lab --what drift       # the best LR at three points of the window, extrapolated to the stage's end
+//   nqm_schedule_lab --what plan        # the defaults' plan with every LR chosen by an oracle, search charged
+//   nqm_schedule_lab --what plancurve   # that plan's final loss against the second stage's LR
+//   nqm_schedule_lab --what stage2      # which judge of the second search's candidates picks its best LR
+//   nqm_schedule_lab --what geometric   # one stage, then a geometric decay: how the start and the ratio matter
 //   nqm_schedule_lab --what autolrs --set candidate_fraction=0.05 --set candidates=4   # one variant
 //
 // Model: 1000 directions, curvatures h_i = 1/i, x_i = 1 at the start, heavy-ball momentum 0.9,
@@ -426,6 +430,108 @@ void plan(const std::vector<nqm_task>& tasks) {
                     suite_cos.peak, fine_cos.loss, fine_cos.loss / suite_cos.loss, fine_cos.peak, defaults_plan(0).c_str(),
                     defaults_plan(0.06).c_str(), defaults_plan(0.12).c_str(), once_plan(0).c_str(), once_plan(0.03).c_str(),
                     once_plan(0.06).c_str());
+        std::fflush(stdout);
+    }
+}
+
+/// --what stage2: the defaults' second search on the noisy quadratic, measured exactly. From the
+/// state after the first stage (p1 trained over the first tenth less its search), each p2 of a
+/// grid (8 a decade) is judged as the second stage's candidate would be, by several judges of a
+/// similar cost, and by the truth: p2 over the rest of the stage (12% searched in all), then a
+/// cosine from p2 over the last 70%. Which p2 each judge picks, and its regret in the truth.
+void stage2(const std::vector<nqm_task>& tasks) {
+    std::printf("| task | p1 | best p2 (final loss) | window | window + probe (default) | window + probe to 0 | "
+                "window + probe of 2 windows | window + probe of 4 windows | 2 windows + probe | stage's end | "
+                "stage's end + probe | exponential forecast of the stage's end, less the probe's drop | power law, "
+                "the same | against the tuned cosine: best p2 / the default's choice |\n"
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (const nqm_task& task : tasks) {
+        const auto B = static_cast<double>(task.budget);
+        const auto s1 = static_cast<std::uint64_t>(0.04 * B), s2 = static_cast<std::uint64_t>(0.14 * B);
+        const auto stage = static_cast<std::uint64_t>(0.2 * B), window = stage / 10;
+        const auto c = static_cast<std::uint64_t>(0.7 * B);
+        const double cosine_loss = tune_peak(task, cosine).loss;
+        for (const double p1 : {0.1, 0.316, 1.0}) {
+            moments start;
+            for (std::uint64_t t = 0; t < s1; ++t) start.step(task.noise, p1);
+            std::vector<double> lrs, truth, win, probe, probe0, probe2, probe4, win2, end, endprobe, fexp, fpow;
+            std::vector<double> curve(window);
+            const auto decay = [&](moments m, double from, double to, std::uint64_t length) {
+                for (std::uint64_t t = 0; t < length; ++t) {
+                    const double f = static_cast<double>(t + 1) / static_cast<double>(length);
+                    m.step(task.noise, from + (to - from) * f);
+                }
+                return m.loss();
+            };
+            for (double g = 0.01; g < 1.01; g *= std::pow(10.0, 0.125)) {
+                moments m = start;
+                for (std::uint64_t t = 0; t < window; ++t) {
+                    m.step(task.noise, g);
+                    curve[t] = m.loss();
+                }
+                win.push_back(m.loss());
+                probe.push_back(decay(m, g, 0.1 * g, window));
+                const double drop = std::max(0.0, m.loss() - probe.back());
+                fexp.push_back(autolrs::exponential_forecaster{}.predict(curve, static_cast<double>(stage)).value - drop);
+                fpow.push_back(autolrs::power_law_forecaster{}.predict(curve, static_cast<double>(stage)).value - drop);
+                probe0.push_back(decay(m, g, 0.0, window));
+                probe2.push_back(decay(m, g, 0.1 * g, 2 * window));
+                probe4.push_back(decay(m, g, 0.1 * g, 4 * window));
+                moments w2 = m;
+                for (std::uint64_t t = 0; t < window; ++t) w2.step(task.noise, g);
+                win2.push_back(decay(w2, g, 0.1 * g, window));
+                moments full = start;
+                for (std::uint64_t t = 0; t < stage; ++t) full.step(task.noise, g);
+                end.push_back(full.loss());
+                endprobe.push_back(decay(full, g, 0.1 * g, window));
+                moments tr = start;
+                for (std::uint64_t t = 0; t < s2; ++t) tr.step(task.noise, g);
+                for (std::uint64_t t = 0; t < c; ++t) tr.step(task.noise, cosine(g, t, static_cast<double>(c)));
+                truth.push_back(tr.loss());
+                lrs.push_back(g);
+            }
+            const std::size_t b = best_index(truth);
+            const auto cell = [&](const std::vector<double>& v) { return choice_cell(lrs, truth, v); };
+            std::printf("| %s | %.3g | %.3g (%.4g) | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | x%.2f / x%.2f |\n",
+                        task.name, p1, lrs[b], truth[b], cell(win).c_str(), cell(probe).c_str(), cell(probe0).c_str(),
+                        cell(probe2).c_str(), cell(probe4).c_str(), cell(win2).c_str(), cell(end).c_str(),
+                        cell(endprobe).c_str(), cell(fexp).c_str(), cell(fpow).c_str(), truth[b] / cosine_loss,
+                        truth[best_index(probe)] / cosine_loss);
+            std::fflush(stdout);
+        }
+    }
+}
+
+/// --what geometric: a first stage at p1 over the first tenth (3% of the budget searched), then a
+/// geometric decay from p1 to r p1 over the other 90%, with p1 at 1, 3 and 10 times the tuned
+/// cosine's peak (the first search from the start picks 3-8x too large) and r = 1e-2 .. 1e-4;
+/// the final loss against the tuned cosine's. Also the tuned geometric decay over the whole budget.
+void geometric(const std::vector<nqm_task>& tasks) {
+    std::printf("| task | tuned cosine | tuned geometric (p, r) | p1 = 1x peak: r 1e-2 / 1e-3 / 1e-4 | 3x | 10x |\n|---|---|---|---|---|---|\n");
+    for (const nqm_task& task : tasks) {
+        const auto B = static_cast<double>(task.budget);
+        const tuned_peak cos = tune_peak(task, cosine);
+        const auto geo = [](double p, double r, double t, double length) { return p * std::pow(r, t / length); };
+        tuned_peak best_geo;
+        double best_r = 0.0;
+        for (const double r : {1e-1, 1e-2, 1e-3, 1e-4}) {
+            const tuned_peak g = tune_peak(task, [&](double p, std::uint64_t t, double length) { return geo(p, r, static_cast<double>(t), length); });
+            if (g.loss < best_geo.loss) { best_geo = g; best_r = r; }
+        }
+        std::printf("| %s | %.4g (%.3g) | x%.2f (%.3g, %.0e) |", task.name, cos.loss, cos.peak, best_geo.loss / cos.loss, best_geo.peak, best_r);
+        const auto s1 = static_cast<std::uint64_t>(0.07 * B), rest = static_cast<std::uint64_t>(0.9 * B);
+        for (const double k : {1.0, 3.0, 10.0}) {
+            std::printf(" ");
+            for (const double r : {1e-2, 1e-3, 1e-4}) {
+                const double p1 = k * cos.peak;
+                const double l = expected_final_loss(task.noise, [&](std::uint64_t t) {
+                    return t < s1 ? p1 : geo(p1, r, static_cast<double>(t - s1), static_cast<double>(rest));
+                }, s1 + rest);
+                std::printf("x%.2f%s", l / cos.loss, r > 2e-4 ? " / " : "");
+            }
+            std::printf(" |");
+        }
+        std::printf("\n");
         std::fflush(stdout);
     }
 }
@@ -866,7 +972,7 @@ int main(int argc, char** argv) {
     CLI::App app{"The noisy-quadratic schedule lab: exact expected final losses of schedules"};
     std::string what = "baselines";
     std::uint64_t seeds = 5;
-    app.add_option("--what", what, "what to compute (see the functions of the same names)")->check(CLI::IsMember({"baselines", "shapes", "optimum", "autolrs", "proxies", "lawfit", "once", "jointfit", "drift", "plan", "plancurve"}));
+    app.add_option("--what", what, "what to compute (see the functions of the same names)")->check(CLI::IsMember({"baselines", "shapes", "optimum", "autolrs", "proxies", "lawfit", "once", "jointfit", "drift", "plan", "plancurve", "stage2", "geometric"}));
     app.add_option("--seeds", seeds, "seeds per AutoLRS variant")->check(CLI::Range(1, 100));
     double window_fraction = 0.1;
     app.add_option("--window-fraction", window_fraction, "with --what jointfit: the candidates' windows as a fraction of the stage")
@@ -897,6 +1003,12 @@ int main(int argc, char** argv) {
     } else if (what == "plan") {
         plan({{"c=1/32, 6000 steps (nqm_b32_6000, dev)", 1.0 / 32, 6000}, {"c=1/8, 20000 steps (nqm_b8_20000, dev)", 1.0 / 8, 20000},
               {"c=1/8, 6000 steps (nqm_b8_6000, hold-out)", 1.0 / 8, 6000}, {"c=1/32, 20000 steps (nqm_b32_20000, hold-out)", 1.0 / 32, 20000}});
+    } else if (what == "geometric") {
+        geometric({{"c=1/32, 6000 steps (nqm_b32_6000, dev)", 1.0 / 32, 6000}, {"c=1/8, 20000 steps (nqm_b8_20000, dev)", 1.0 / 8, 20000},
+                   {"c=1/8, 6000 steps (nqm_b8_6000, hold-out)", 1.0 / 8, 6000}, {"c=1/32, 20000 steps (nqm_b32_20000, hold-out)", 1.0 / 32, 20000}});
+    } else if (what == "stage2") {
+        stage2({{"c=1/32, 6000 steps (nqm_b32_6000, dev)", 1.0 / 32, 6000}, {"c=1/8, 20000 steps (nqm_b8_20000, dev)", 1.0 / 8, 20000},
+                {"c=1/8, 6000 steps (nqm_b8_6000, hold-out)", 1.0 / 8, 6000}, {"c=1/32, 20000 steps (nqm_b32_20000, hold-out)", 1.0 / 32, 20000}});
     } else if (what == "plancurve") {
         plancurve({{"c=1/32, 6000 steps (nqm_b32_6000, dev)", 1.0 / 32, 6000}, {"c=1/8, 20000 steps (nqm_b8_20000, dev)", 1.0 / 8, 20000}});
     } else if (what == "lawfit") {
