@@ -16,6 +16,8 @@
 
 #include <autolrs/autolrs.hpp>
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -433,16 +435,24 @@ inline std::vector<std::string> range_test_seed_states(std::size_t every = 23) {
     return states;
 }
 
-/// Saved states of the load target at many points of a run: the seed corpus.
+/// Saved states of the load target at many points of a run: the seed corpus. Every `every`
+/// calls, and the first time each wait state (the state text's `wait` line) comes up, so that
+/// the rare ones (an evaluation during a candidate's probe, a winner's checkpoint) are seeds too.
 inline std::vector<std::string> seed_states(std::size_t every = 37) {
     const autolrs::controller_settings s = load_target_settings();
     autolrs::controller<> ctl(s);
     toy_trainer trainer;
     autolrs::directive_executor host(trainer, ctl);
     std::vector<std::string> states;
+    std::vector<std::string> waits_seen;
     std::size_t calls = 0;
     for (autolrs::directive d = ctl.pending(); d.kind != autolrs::directive_kind::done; ++calls) {
-        if (calls % every == 0) states.push_back(ctl.save());
+        std::string state = ctl.save();
+        const std::size_t at = state.find("\nwait ");
+        const std::string wait = at == std::string::npos ? "" : state.substr(at, state.find('\n', at + 1) - at);
+        const bool first_of_its_wait = std::find(waits_seen.begin(), waits_seen.end(), wait) == waits_seen.end();
+        if (first_of_its_wait) waits_seen.push_back(wait);
+        if (calls % every == 0 || first_of_its_wait) states.push_back(std::move(state));
         d = host.carry_out(ctl);
     }
     states.push_back(ctl.save());
