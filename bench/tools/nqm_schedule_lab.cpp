@@ -983,6 +983,10 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     const std::vector<nqm_task> tasks{
         {"c=1/32, 6000 steps", 1.0 / 32, 6000}, {"c=1/8, 6000 steps", 1.0 / 8, 6000}, {"c=1/32, 2000 steps", 1.0 / 32, 2000}};
+    // The suite's four noisy quadratics (bench/suite), by half.
+    const std::vector<nqm_task> suite_tasks{
+        {"c=1/32, 6000 steps (nqm_b32_6000, dev)", 1.0 / 32, 6000}, {"c=1/8, 20000 steps (nqm_b8_20000, dev)", 1.0 / 8, 20000},
+        {"c=1/8, 6000 steps (nqm_b8_6000, hold-out)", 1.0 / 8, 6000}, {"c=1/32, 20000 steps (nqm_b32_20000, hold-out)", 1.0 / 32, 20000}};
     if (what == "baselines") {
         baselines(tasks);
     } else if (what == "optimum") {
@@ -1001,14 +1005,11 @@ int main(int argc, char** argv) {
         once({{"c=1/32, 6000 steps", 1.0 / 32, 6000}, {"c=1/8, 20000 steps", 1.0 / 8, 20000},
               {"c=1/8, 6000 steps", 1.0 / 8, 6000}, {"c=1/32, 20000 steps", 1.0 / 32, 20000}});
     } else if (what == "plan") {
-        plan({{"c=1/32, 6000 steps (nqm_b32_6000, dev)", 1.0 / 32, 6000}, {"c=1/8, 20000 steps (nqm_b8_20000, dev)", 1.0 / 8, 20000},
-              {"c=1/8, 6000 steps (nqm_b8_6000, hold-out)", 1.0 / 8, 6000}, {"c=1/32, 20000 steps (nqm_b32_20000, hold-out)", 1.0 / 32, 20000}});
+        plan(suite_tasks);
     } else if (what == "geometric") {
-        geometric({{"c=1/32, 6000 steps (nqm_b32_6000, dev)", 1.0 / 32, 6000}, {"c=1/8, 20000 steps (nqm_b8_20000, dev)", 1.0 / 8, 20000},
-                   {"c=1/8, 6000 steps (nqm_b8_6000, hold-out)", 1.0 / 8, 6000}, {"c=1/32, 20000 steps (nqm_b32_20000, hold-out)", 1.0 / 32, 20000}});
+        geometric(suite_tasks);
     } else if (what == "stage2") {
-        stage2({{"c=1/32, 6000 steps (nqm_b32_6000, dev)", 1.0 / 32, 6000}, {"c=1/8, 20000 steps (nqm_b8_20000, dev)", 1.0 / 8, 20000},
-                {"c=1/8, 6000 steps (nqm_b8_6000, hold-out)", 1.0 / 8, 6000}, {"c=1/32, 20000 steps (nqm_b32_20000, hold-out)", 1.0 / 32, 20000}});
+        stage2(suite_tasks);
     } else if (what == "plancurve") {
         plancurve({{"c=1/32, 6000 steps (nqm_b32_6000, dev)", 1.0 / 32, 6000}, {"c=1/8, 20000 steps (nqm_b8_20000, dev)", 1.0 / 8, 20000}});
     } else if (what == "lawfit") {
