@@ -996,14 +996,11 @@ int main(int argc, char** argv) {
     } else if (what == "proxies") {
         proxies(tasks);
     } else if (what == "jointfit") {
-        jointfit({{"c=1/32, 6000 steps", 1.0 / 32, 6000}, {"c=1/8, 20000 steps", 1.0 / 8, 20000},
-                  {"c=1/8, 6000 steps", 1.0 / 8, 6000}, {"c=1/32, 20000 steps", 1.0 / 32, 20000}}, window_fraction);
+        jointfit(suite_tasks, window_fraction);
     } else if (what == "drift") {
-        drift({{"c=1/32, 6000 steps", 1.0 / 32, 6000}, {"c=1/8, 20000 steps", 1.0 / 8, 20000},
-               {"c=1/8, 6000 steps", 1.0 / 8, 6000}, {"c=1/32, 20000 steps", 1.0 / 32, 20000}});
+        drift(suite_tasks);
     } else if (what == "once") {
-        once({{"c=1/32, 6000 steps", 1.0 / 32, 6000}, {"c=1/8, 20000 steps", 1.0 / 8, 20000},
-              {"c=1/8, 6000 steps", 1.0 / 8, 6000}, {"c=1/32, 20000 steps", 1.0 / 32, 20000}});
+        once(suite_tasks);
     } else if (what == "plan") {
         plan(suite_tasks);
     } else if (what == "geometric") {
